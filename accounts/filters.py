@@ -1,0 +1,69 @@
+"""One FilterSet for the accounts list page and the accounts API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, Segment, Tag
+
+
+class AccountFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label="Search")
+    owner = django_filters.CharFilter(method="filter_owner", label="Owner")
+    segment = django_filters.MultipleChoiceFilter(choices=Segment.choices)
+    plan = django_filters.CharFilter(field_name="plan", lookup_expr="iexact")
+    stage = django_filters.MultipleChoiceFilter(field_name="lifecycle_stage", choices=LifecycleStage.choices)
+    status = django_filters.MultipleChoiceFilter(choices=AccountStatus.choices)
+    band = django_filters.MultipleChoiceFilter(field_name="health_band", choices=HealthBand.choices)
+    tag = django_filters.ModelMultipleChoiceFilter(
+        field_name="tags__name", to_field_name="name", queryset=Tag.objects.all(), label="Tag"
+    )
+    mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR from", min_value=0)
+    mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR to", min_value=0)
+    renewal_within = django_filters.NumberFilter(
+        method="filter_renewal_within", label="Renews within (days)", min_value=0, max_value=3650
+    )
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("name", "name"),
+            ("mrr", "mrr"),
+            ("health_score", "health"),
+            ("churn_probability", "risk"),
+            ("renewal_date", "renewal"),
+            ("last_seen_at", "last_seen"),
+            ("status", "status"),
+            ("owner__first_name", "owner"),
+        ),
+    )
+
+    class Meta:
+        model = Account
+        fields: list[str] = []
+
+    def filter_search(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(domain__icontains=value) | Q(external_id__iexact=value)
+        )
+
+    def filter_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(owner=user) if user and user.is_authenticated else queryset.none()
+        if value == "none":
+            return queryset.filter(owner__isnull=True)
+        if value.isdigit():
+            return queryset.filter(owner_id=int(value))
+        # An owner given by username or e-mail, as integrations know them.
+        return queryset.filter(Q(owner__username__iexact=value) | Q(owner__email__iexact=value))
+
+    def filter_renewal_within(self, queryset: QuerySet[Account], name: str, value) -> QuerySet[Account]:
+        today = timezone.localdate()
+        return queryset.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value)))
+

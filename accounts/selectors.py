@@ -1,0 +1,157 @@
+"""Reads of the accounts domain. Definitions follow DESIGN.md ("KPI definitions") exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncWeek
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    AccountStatus,
+    Activity,
+    SavedView,
+    Subscription,
+    SupportTicket,
+    SurveyResponse,
+    Task,
+    TaskStatus,
+    UsageEvent,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+ZERO = Decimal("0")
+
+
+def active_on_q(day: dt.date, prefix: str = "") -> Q:
+    """Q for subscriptions active at `day`: start_date <= day and (end_date is null or end_date > day)."""
+    return Q(**{f"{prefix}start_date__lte": day}) & (
+        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gt": day})
+    )
+
+
+def subscriptions_active_on(*, day: dt.date) -> QuerySet[Subscription]:
+    return Subscription.objects.filter(active_on_q(day))
+
+
+def accounts_active_on(*, day: dt.date) -> QuerySet[Account]:
+    """Accounts holding at least one subscription active at `day`."""
+    return Account.objects.filter(Exists(subscriptions_active_on(day=day).filter(account=OuterRef("pk"))))
+
+
+def account_mrr_on(*, day: dt.date, account_ids: list[int] | None = None) -> dict[int, Decimal]:
+    """MRR at `day` per account: the sum of MRR of its subscriptions active at `day` (active accounts only)."""
+    subs = subscriptions_active_on(day=day)
+    if account_ids is not None:
+        subs = subs.filter(account_id__in=account_ids)
+    rows = subs.values("account_id").annotate(total=Sum("mrr")).order_by()
+    return {row["account_id"]: row["total"] for row in rows}
+
+
+def total_mrr_on(*, day: dt.date) -> Decimal:
+    return subscriptions_active_on(day=day).aggregate(total=Coalesce(Sum("mrr"), Value(ZERO)))["total"]
+
+
+def account_list(*, queryset: QuerySet[Account] | None = None) -> QuerySet[Account]:
+    """Accounts with what the list shows, in a fixed number of queries whatever the page size."""
+    qs = queryset if queryset is not None else Account.objects.all()
+    return qs.select_related("owner").prefetch_related("tags")
+
+
+def account_detail(*, pk: int) -> Account:
+    return (
+        Account.objects.select_related("owner")
+        .prefetch_related("tags")
+        .annotate(
+            open_ticket_count=Count("tickets", filter=Q(tickets__status__in=["open", "pending"]), distinct=True),
+        )
+        .get(pk=pk)
+    )
+
+
+def account_subscriptions(*, account: Account) -> QuerySet[Subscription]:
+    return account.subscriptions.order_by("-start_date", "product")
+
+
+def account_tasks(*, account: Account) -> QuerySet[Task]:
+    return account.tasks.select_related("assignee").order_by("status", "due_date", "-created_at")
+
+
+def account_tickets(*, account: Account) -> QuerySet[SupportTicket]:
+    return account.tickets.order_by("-opened_at")
+
+
+def account_contacts(*, account: Account):
+    return account.contacts.all()
+
+
+def account_timeline(*, account: Account, limit: int = 50) -> list[dict]:
+    """Activities, tickets and survey answers of one account in one stream, newest first."""
+    items: list[dict] = []
+    for activity in Activity.objects.filter(account=account).select_related("author")[:limit]:
+        items.append({"kind": activity.kind, "at": activity.occurred_at, "activity": activity})
+    for ticket in SupportTicket.objects.filter(account=account).order_by("-opened_at")[:limit]:
+        items.append({"kind": "ticket", "at": ticket.opened_at, "ticket": ticket})
+    for response in SurveyResponse.objects.filter(account=account).select_related("contact")[:limit]:
+        items.append({"kind": "survey", "at": response.responded_at, "response": response})
+    items.sort(key=lambda item: item["at"], reverse=True)
+    return items[:limit]
+
+
+def account_usage_weekly(*, account: Account, weeks: int = 26, now: dt.datetime | None = None) -> list[dict]:
+    """Events and distinct active users per ISO week over the last `weeks` weeks, empty weeks included."""
+    now = now or timezone.now()
+    today = now.date()
+    first_week = today - dt.timedelta(days=today.weekday() + 7 * (weeks - 1))
+    start = dt.datetime.combine(first_week, dt.time.min, tzinfo=dt.UTC)
+    rows = (
+        UsageEvent.objects.filter(account=account, occurred_at__gte=start)
+        .annotate(week=TruncWeek("occurred_at"))
+        .values("week")
+        .annotate(events=Count("id"), users=Count("user_id", distinct=True))
+        .order_by("week")
+    )
+    by_week = {row["week"].date() if isinstance(row["week"], dt.datetime) else row["week"]: row for row in rows}
+    series = []
+    for i in range(weeks):
+        week = first_week + dt.timedelta(days=7 * i)
+        row = by_week.get(week, {})
+        series.append({"week": week, "events": row.get("events", 0), "users": row.get("users", 0)})
+    return series
+
+
+def my_day(*, user: AbstractBaseUser, today: dt.date | None = None) -> dict:
+    """A CSM's day: open tasks by due date (overdue first), at-risk accounts, renewals in the next 60 days."""
+    today = today or timezone.localdate()
+    tasks = list(
+        Task.objects.filter(assignee=user, status=TaskStatus.OPEN)
+        .select_related("account")
+        .order_by(Coalesce("due_date", Value(dt.date.max)), "-priority", "id")[:100]
+    )
+    mine = Account.objects.filter(owner=user).select_related("owner").prefetch_related("tags")
+    at_risk = mine.filter(Q(status=AccountStatus.AT_RISK) | Q(health_band="red")).order_by("-mrr")[:50]
+    renewals = mine.filter(
+        renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=60)
+    ).exclude(status=AccountStatus.CHURNED).order_by("renewal_date")[:50]
+    return {
+        "today": today,
+        "tasks": tasks,
+        "overdue_count": sum(1 for t in tasks if t.due_date and t.due_date < today),
+        "at_risk": list(at_risk),
+        "renewals": list(renewals),
+        "book_mrr": mine.exclude(status=AccountStatus.CHURNED).aggregate(
+            total=Coalesce(Sum("mrr"), Value(ZERO), output_field=DecimalField())
+        )["total"],
+        "book_count": mine.exclude(status=AccountStatus.CHURNED).count(),
+    }
+
+
+def saved_views_for(*, user: AbstractBaseUser) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner").order_by("name")
+

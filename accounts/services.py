@@ -1,0 +1,203 @@
+"""Writes of the accounts domain. Views, API, tasks and commands call these; nothing else writes accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Exists, IntegerField, Min, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    AccountStatus,
+    Activity,
+    ActivityKind,
+    SavedView,
+    Subscription,
+    Task,
+    TaskPriority,
+    TaskSource,
+    TaskStatus,
+)
+from accounts.selectors import active_on_q
+from churnapp.roles import can_edit_account
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def _ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
+    # `user=None` is the system (rules, imports, workers), which may edit any account.
+    if user is not None and not can_edit_account(user, account):
+        raise PermissionDenied("You can only edit the accounts you own.")
+
+
+def _change_entry(*, account: Account, actor: AbstractBaseUser | None, field: str, old: str, new: str) -> Activity:
+    return Activity(
+        account=account,
+        kind=ActivityKind.CHANGE,
+        author=actor,
+        subject=f"{field.replace('_', ' ').capitalize()} changed from {old or '—'} to {new or '—'}",
+        details={"field": field, "old": old, "new": new},
+    )
+
+
+@transaction.atomic
+def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser | None) -> Account:
+    """Change an account's status, with an audit entry on its timeline."""
+    _ensure_can_edit(actor, account)
+    if status not in AccountStatus.values:
+        raise ValueError(f"Unknown status {status!r}.")
+    if account.status != status:
+        old = account.get_status_display()
+        account.status = status
+        account.save(update_fields=["status", "updated_at"])
+        _change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
+    return account
+
+
+@transaction.atomic
+def account_assign_owner(
+    *, accounts: list[Account], owner: AbstractBaseUser | None, actor: AbstractBaseUser | None
+) -> int:
+    """Give accounts a new owner (one audit entry per account that changes). Returns how many changed.
+
+    Any account the actor may not edit refuses the whole batch: nothing changes.
+    """
+    for account in accounts:
+        _ensure_can_edit(actor, account)
+    changed = [a for a in accounts if a.owner_id != (owner.pk if owner else None)]
+    if not changed:
+        return 0
+    entries = [
+        _change_entry(
+            account=a,
+            actor=actor,
+            field="owner",
+            old=a.owner.get_full_name() or a.owner.get_username() if a.owner else "",
+            new=(owner.get_full_name() or owner.get_username()) if owner else "",
+        )
+        for a in changed
+    ]
+    Account.objects.filter(pk__in=[a.pk for a in changed]).update(owner=owner, updated_at=timezone.now())
+    Activity.objects.bulk_create(entries)
+    return len(changed)
+
+
+def activity_create(
+    *,
+    account: Account,
+    author: AbstractBaseUser | None,
+    kind: str = ActivityKind.NOTE,
+    subject: str = "",
+    body: str,
+    occurred_at: dt.datetime | None = None,
+) -> Activity:
+    """Log a note, call, email or meeting on the account timeline."""
+    _ensure_can_edit(author, account)
+    return Activity.objects.create(
+        account=account,
+        author=author,
+        kind=kind,
+        subject=subject,
+        body=body,
+        occurred_at=occurred_at or timezone.now(),
+    )
+
+
+def task_create(
+    *,
+    account: Account,
+    title: str,
+    created_by: AbstractBaseUser | None,
+    assignee: AbstractBaseUser | None = None,
+    due_date: dt.date | None = None,
+    priority: str = TaskPriority.NORMAL,
+    description: str = "",
+    source: str = TaskSource.MANUAL,
+) -> Task:
+    """Create a task on an account; unassigned tasks go to the account owner."""
+    _ensure_can_edit(created_by, account)
+    return Task.objects.create(
+        account=account,
+        title=title,
+        description=description,
+        assignee=assignee or account.owner,
+        due_date=due_date,
+        priority=priority,
+        source=source,
+        created_by=created_by,
+    )
+
+
+def task_complete(*, task: Task, actor: AbstractBaseUser | None, outcome: str = "") -> Task:
+    """Mark a task done with its outcome. The assignee may always complete their own task."""
+    if actor is not None and task.assignee_id != actor.pk:
+        _ensure_can_edit(actor, task.account)
+    if task.status == TaskStatus.OPEN:
+        task.status = TaskStatus.DONE
+        task.outcome = outcome
+        task.completed_at = timezone.now()
+        task.save(update_fields=["status", "outcome", "completed_at"])
+    return task
+
+
+def saved_view_create(*, owner: AbstractBaseUser, name: str, query: str, shared: bool) -> SavedView:
+    """Save (or overwrite) one of the user's accounts-list views."""
+    view, _ = SavedView.objects.update_or_create(
+        owner=owner, name=name, defaults={"query": query.lstrip("?"), "shared": shared}
+    )
+    return view
+
+
+def saved_view_delete(*, view: SavedView, actor: AbstractBaseUser) -> None:
+    if view.owner_id != actor.pk and not actor.has_perm("accounts.delete_savedview"):
+        raise PermissionDenied("Only the owner can delete this view.")
+    view.delete()
+
+
+@transaction.atomic
+def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]:
+    """Recompute every account's cached MRR, seats, renewal date and subscription-driven status, set-based.
+
+    Status follows the facts: an account whose subscriptions have all ended becomes churned; a churned
+    account with an active subscription again becomes won back. Each status change is audited.
+    """
+    today = today or timezone.localdate()
+    active = Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")).order_by().values("account")
+    mrr = active.annotate(total=Sum("mrr")).values("total")
+    seats = active.annotate(total=Sum("quantity")).values("total")
+    renewal = active.filter(end_date__isnull=False).annotate(first=Min("end_date")).values("first")
+    updated = Account.objects.update(
+        mrr=Coalesce(Subquery(mrr), Value(Decimal("0"))),
+        seats=Coalesce(Subquery(seats, output_field=IntegerField()), Value(0)),
+        renewal_date=Coalesce(Subquery(renewal), "renewal_date"),
+    )
+
+    has_active = Exists(Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")))
+    has_any = Exists(Subscription.objects.filter(account=OuterRef("pk"), start_date__lte=today))
+    churned = list(
+        Account.objects.filter(has_any, ~has_active).exclude(status=AccountStatus.CHURNED).values_list("pk", "status")
+    )
+    won_back = list(Account.objects.filter(has_active, status=AccountStatus.CHURNED).values_list("pk", "status"))
+    labels = dict(AccountStatus.choices)
+    entries = [
+        Activity(
+            account_id=pk,
+            kind=ActivityKind.CHANGE,
+            subject=f"Status changed from {labels[old]} to {labels[new]}",
+            details={"field": "status", "old": labels[old], "new": labels[new], "reason": "subscriptions"},
+        )
+        for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))
+        for pk, old in rows
+    ]
+    Activity.objects.bulk_create(entries, batch_size=1000)
+    now = timezone.now()
+    Account.objects.filter(pk__in=[pk for pk, _ in churned]).update(status=AccountStatus.CHURNED, updated_at=now)
+    Account.objects.filter(pk__in=[pk for pk, _ in won_back]).update(status=AccountStatus.WON_BACK, updated_at=now)
+    return {"accounts": updated, "churned": len(churned), "won_back": len(won_back)}

@@ -1,0 +1,22 @@
+"""Celery tasks of the accounts app: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from accounts import services
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=300,
+    time_limit=360,
+)
+def refresh_account_snapshots() -> dict[str, int]:
+    """Periodic: cached MRR, seats, renewal date and status of every account (idempotent)."""
+    return services.account_refresh_snapshots()

@@ -1,0 +1,1 @@
+"""Journeys, trigger rules, playbooks and email templates (see the automations issue)."""

@@ -1,0 +1,19 @@
+"""The beat schedule: every periodic job of the platform, in one place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+
+from churnapp.celery import Queue
+
+BEAT_SCHEDULE = {
+    # Keep each account's cached MRR, seats, renewal date and subscription status in step with its
+    # subscriptions (a subscription that ended yesterday churns the account today).
+    "accounts-refresh-snapshots": {
+        "task": "accounts.tasks.refresh_account_snapshots",
+        "schedule": timedelta(seconds=settings.ACCOUNT_SNAPSHOT_INTERVAL),
+        "options": {"queue": Queue.SCORING.value, "expires": settings.ACCOUNT_SNAPSHOT_INTERVAL * 1.5},
+    },
+}

@@ -1,0 +1,1 @@
+"""KPI aggregates and goals (see the dashboards issue)."""

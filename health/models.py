@@ -1,0 +1,1 @@
+"""Usage metrics, health-score profiles and snapshots, churn model (see the health issue)."""

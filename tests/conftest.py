@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+
+from churnapp.celery import app as celery_app
+from tests.factories import AccountFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Unit tests run tasks in-process; integration tests talk to a real worker instead."""
+    if request.node.get_closest_marker("integration"):
+        yield
+        return
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_superuser=True, is_staff=True, role="Admin")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role="Manager")
+
+
+@pytest.fixture
+def csm(db):
+    return UserFactory(username="csm", first_name="Casey", last_name="Morgan", role="CSM")
+
+
+@pytest.fixture
+def teammate(db):
+    """Another CSM: owns other accounts."""
+    return UserFactory(username="teammate", role="CSM")
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="viewer", role="Viewer")
+
+
+@pytest.fixture
+def own_account(csm):
+    return AccountFactory(owner=csm, name="Acme Mail")
+
+
+@pytest.fixture
+def other_account(teammate):
+    return AccountFactory(owner=teammate, name="Globex Newsletters")

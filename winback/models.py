@@ -1,0 +1,1 @@
+"""Churn records and win-back campaigns (see the win-back issue)."""
