@@ -48,9 +48,7 @@ class AccountFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(name__icontains=value) | Q(domain__icontains=value) | Q(external_id__iexact=value)
-        )
+        return queryset.filter(Q(name__icontains=value) | Q(domain__icontains=value) | Q(external_id__iexact=value))
 
     def filter_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         if value == "me":
@@ -66,4 +64,3 @@ class AccountFilterSet(django_filters.FilterSet):
     def filter_renewal_within(self, queryset: QuerySet[Account], name: str, value) -> QuerySet[Account]:
         today = timezone.localdate()
         return queryset.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value)))
-

@@ -136,9 +136,11 @@ def my_day(*, user: AbstractBaseUser, today: dt.date | None = None) -> dict:
     )
     mine = Account.objects.filter(owner=user).select_related("owner").prefetch_related("tags")
     at_risk = mine.filter(Q(status=AccountStatus.AT_RISK) | Q(health_band="red")).order_by("-mrr")[:50]
-    renewals = mine.filter(
-        renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=60)
-    ).exclude(status=AccountStatus.CHURNED).order_by("renewal_date")[:50]
+    renewals = (
+        mine.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=60))
+        .exclude(status=AccountStatus.CHURNED)
+        .order_by("renewal_date")[:50]
+    )
     return {
         "today": today,
         "tasks": tasks,
@@ -155,3 +157,9 @@ def my_day(*, user: AbstractBaseUser, today: dt.date | None = None) -> dict:
 def saved_views_for(*, user: AbstractBaseUser) -> QuerySet[SavedView]:
     return SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner").order_by("name")
 
+
+def owner_choices() -> QuerySet:
+    """Users who can own accounts, for owner filters and pickers."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")

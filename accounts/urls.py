@@ -1,3 +1,18 @@
 from django.urls import path
 
-urlpatterns: list = []
+from accounts import views
+
+urlpatterns = [
+    path("", views.my_day, name="home"),
+    path("accounts/", views.account_list, name="account-list"),
+    path("accounts/bulk-assign/", views.account_bulk_assign, name="account-bulk-assign"),
+    path("accounts/views/", views.saved_view_create, name="saved-view-create"),
+    path("accounts/views/<int:pk>/delete/", views.saved_view_delete, name="saved-view-delete"),
+    path("accounts/<int:pk>/", views.account_detail, name="account-detail"),
+    path("accounts/<int:pk>/section/<slug:section>/", views.account_section, name="account-section"),
+    path("accounts/<int:pk>/notes/", views.account_note_create, name="account-note-create"),
+    path("accounts/<int:pk>/tasks/", views.account_task_create, name="account-task-create"),
+    path("accounts/<int:pk>/status/", views.account_status_change, name="account-status-change"),
+    path("accounts/<int:pk>/owner/", views.account_owner_change, name="account-owner-change"),
+    path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
+]

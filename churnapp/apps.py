@@ -9,5 +9,6 @@ class ChurnappConfig(AppConfig):
     def ready(self) -> None:
         from churnapp.roles import ensure_role_groups
 
-        # Permissions exist only after migrate has run, so the role groups are (re)built then.
-        post_migrate.connect(ensure_role_groups, sender=self, dispatch_uid="churnapp-ensure-role-groups")
+        # Permissions are created app by app after migrate, so the role groups are rebuilt after each app's
+        # (idempotent and cheap): the last app's pass sees every permission.
+        post_migrate.connect(ensure_role_groups, dispatch_uid="churnapp-ensure-role-groups")

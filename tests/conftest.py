@@ -17,6 +17,11 @@ def _celery_eager(request):
     celery_app.conf.task_always_eager = False
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", is_superuser=True, is_staff=True, role="Admin")

@@ -1,0 +1,254 @@
+"""Pages of the CSM workspace: My day, the accounts list and the Customer 360. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts import selectors, services
+from accounts.filters import AccountFilterSet
+from accounts.forms import BulkAssignForm, NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
+from accounts.models import Account, AccountStatus, SavedView, Task
+from churnapp.roles import can_edit_account
+
+PAGE_SIZE = 25
+
+
+def _account_or_404(pk: int) -> Account:
+    try:
+        return selectors.account_detail(pk=pk)
+    except Account.DoesNotExist as exc:
+        raise Http404("No such account.") from exc
+
+
+def _require_edit(request: HttpRequest, account: Account) -> None:
+    if not can_edit_account(request.user, account):
+        raise PermissionDenied("You can only edit the accounts you own.")
+
+
+@require_GET
+def my_day(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/my_day.html", selectors.my_day(user=request.user))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def account_list(request: HttpRequest) -> HttpResponse:
+    filterset = AccountFilterSet(request.GET, queryset=selectors.account_list(), request=request)
+    # Invalid values (a letter in "MRR from", an unknown status) show as field errors and are ignored,
+    # never a server error.
+    queryset = filterset.qs if filterset.is_valid() else selectors.account_list().none()
+    paginator = Paginator(queryset, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    ordering = request.GET.get("ordering", "")
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "accounts": page.object_list,
+        "query": params.urlencode(),
+        "ordering": ordering,
+        "owners": selectors.owner_choices(),
+        "saved_views": selectors.saved_views_for(user=request.user),
+        "can_assign": request.user.has_perm("accounts.assign_owner"),
+        "assign_form": BulkAssignForm(),
+        "saved_view_form": SavedViewForm(initial={"query": params.urlencode()}),
+    }
+    if request.htmx and request.htmx.target == "account-table":
+        return render(request, "accounts/account_list.html#account-table", context)
+    return render(request, "accounts/account_list.html", context)
+
+
+@require_POST
+def account_bulk_assign(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("accounts.assign_owner"):
+        raise PermissionDenied("Only managers and admins reassign accounts in bulk.")
+    form = BulkAssignForm(request.POST)
+    back = reverse("account-list") + ("?" + request.POST["query"] if request.POST.get("query") else "")
+    if not form.is_valid():
+        messages.error(request, "Choose at least one account and a valid owner.")
+    else:
+        count = services.account_assign_owner(
+            accounts=list(form.cleaned_data["accounts"]), owner=form.cleaned_data["owner"], actor=request.user
+        )
+        messages.success(request, f"Reassigned {count} account{'s' if count != 1 else ''}.")
+    if request.htmx:
+        return HttpResponseClientRedirect(back)
+    return redirect(back)
+
+
+@require_POST
+def saved_view_create(request: HttpRequest) -> HttpResponse:
+    form = SavedViewForm(request.POST)
+    if form.is_valid():
+        view = services.saved_view_create(
+            owner=request.user,
+            name=form.cleaned_data["name"],
+            query=form.cleaned_data["query"],
+            shared=form.cleaned_data["shared"],
+        )
+        messages.success(request, f"Saved view “{view.name}”.")
+        return redirect(f"{reverse('account-list')}?{view.query}")
+    messages.error(request, "A saved view needs a name (up to 100 characters).")
+    return redirect(f"{reverse('account-list')}?{request.POST.get('query', '')}")
+
+
+@require_POST
+def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    view = get_object_or_404(SavedView, pk=pk)
+    services.saved_view_delete(view=view, actor=request.user)
+    messages.success(request, f"Deleted view “{view.name}”.")
+    return redirect("account-list")
+
+
+@require_GET
+def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    can_edit = can_edit_account(request.user, account)
+    context = {
+        "account": account,
+        "can_edit": can_edit,
+        "status_form": StatusForm(initial={"status": account.status}),
+        "owner_form": OwnerForm(initial={"owner": account.owner_id}),
+        "statuses": AccountStatus.choices,
+    }
+    return render(request, "accounts/account_detail.html", context)
+
+
+SECTIONS = ("timeline", "subscriptions", "usage", "tickets", "contacts", "tasks")
+
+
+def _section_context(request: HttpRequest, account: Account, section: str, **extra) -> dict:
+    context = {"account": account, "can_edit": can_edit_account(request.user, account), **extra}
+    if section == "timeline":
+        context["timeline"] = selectors.account_timeline(account=account)
+        context.setdefault("note_form", NoteForm())
+    elif section == "subscriptions":
+        context["subscriptions"] = selectors.account_subscriptions(account=account)
+    elif section == "usage":
+        usage = selectors.account_usage_weekly(account=account)
+        context["usage_chart_id"] = f"usage-chart-{account.pk}"
+        context["usage_chart"] = _usage_chart(usage)
+    elif section == "tickets":
+        context["tickets"] = selectors.account_tickets(account=account)
+    elif section == "contacts":
+        context["contacts"] = selectors.account_contacts(account=account)
+    elif section == "tasks":
+        context["tasks"] = selectors.account_tasks(account=account)
+        context.setdefault("task_form", TaskForm())
+    return context
+
+
+def _usage_chart(usage: list[dict]) -> dict:
+    """Chart.js config: events per week as bars, active users as a line on a second axis."""
+    return {
+        "type": "bar",
+        "data": {
+            "labels": [row["week"].strftime("%b %-d") for row in usage],
+            "datasets": [
+                {"label": "Events", "data": [row["events"] for row in usage], "backgroundColor": "#9db4f0",
+                 "yAxisID": "y"},
+                {"label": "Active users", "data": [row["users"] for row in usage], "type": "line",
+                 "borderColor": "#1f8a4c", "backgroundColor": "#1f8a4c", "yAxisID": "users", "tension": 0.3},
+            ],
+        },
+        "options": {
+            "maintainAspectRatio": False,
+            "animation": False,
+            "plugins": {"legend": {"position": "bottom"}},
+            "scales": {
+                "y": {"beginAtZero": True, "title": {"display": True, "text": "events"}},
+                "users": {"beginAtZero": True, "position": "right", "grid": {"drawOnChartArea": False},
+                          "title": {"display": True, "text": "users"}, "ticks": {"precision": 0}},
+            },
+        },
+    }  # fmt: skip
+
+
+@require_GET
+def account_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    if section not in SECTIONS:
+        raise Http404("No such section.")
+    account = _account_or_404(pk)
+    return render(request, f"accounts/account_detail.html#{section}", _section_context(request, account, section))
+
+
+@require_POST
+def account_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    _require_edit(request, account)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.activity_create(account=account, author=request.user, **form.cleaned_data)
+        form = NoteForm()
+    context = _section_context(request, account, "timeline", note_form=form)
+    if not request.htmx:
+        return redirect("account-detail", pk=pk)
+    return render(request, "accounts/account_detail.html#timeline", context)
+
+
+@require_POST
+def account_task_create(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    _require_edit(request, account)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        services.task_create(account=account, created_by=request.user, **form.cleaned_data)
+        form = TaskForm()
+    if not request.htmx:
+        return redirect("account-detail", pk=pk)
+    return render(
+        request, "accounts/account_detail.html#tasks", _section_context(request, account, "tasks", task_form=form)
+    )
+
+
+@require_POST
+def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    task = get_object_or_404(Task.objects.select_related("account"), pk=pk)
+    form = TaskCompleteForm(request.POST)
+    form.is_valid()
+    services.task_complete(task=task, actor=request.user, outcome=form.cleaned_data.get("outcome", ""))
+    if request.htmx:
+        return render(request, "htmx/task-row.html", {"task": task, "today": task.completed_at.date()})
+    return redirect(request.POST.get("next") or "home")
+
+
+@require_POST
+def account_status_change(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    _require_edit(request, account)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed statuses.")
+    else:
+        services.account_set_status(account=account, status=form.cleaned_data["status"], actor=request.user)
+        messages.success(request, f"Status set to {account.get_status_display()}.")
+    return _back_to_account(request, account)
+
+
+@require_POST
+def account_owner_change(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account_or_404(pk)
+    _require_edit(request, account)
+    form = OwnerForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose an active user as owner.")
+    else:
+        services.account_assign_owner(accounts=[account], owner=form.cleaned_data["owner"], actor=request.user)
+        messages.success(request, "Owner changed.")
+    return _back_to_account(request, account)
+
+
+def _back_to_account(request: HttpRequest, account: Account) -> HttpResponse:
+    url = reverse("account-detail", args=[account.pk])
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
