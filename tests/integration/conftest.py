@@ -1,0 +1,75 @@
+"""Integration tests: a real Celery worker (with beat) against the test database on PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
+    """A Celery worker process (no beat) on the test database and Redis."""
+    yield from _worker(tmp_path, beat=False)
+
+
+@pytest.fixture
+def celery_worker_with_beat(transactional_db, tmp_path) -> Iterator[subprocess.Popen]:
+    """A Celery worker process with embedded beat, the snapshot task scheduled every 2 seconds."""
+    yield from _worker(tmp_path, beat=True)
+
+
+def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
+    if connection.vendor != "postgresql" or not settings.REDIS_URL:
+        pytest.fail("Integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL; run them through .ci/run.")
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CHURNAPP_VAR_DIR": str(tmp_path),
+        "ACCOUNT_SNAPSHOT_INTERVAL": "2",
+        "DEBUG": "true",
+    }
+    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 — closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "churnapp", "worker", *(["-B"] if beat else []), "--pool=solo",
+         "--loglevel=INFO", "-Q", "default,ingest,scoring,email", "-n", f"ci-{os.getpid()}@localhost"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        if proc.returncode not in (0, -15):
+            print((tmp_path / "worker.log").read_text()[-5000:])
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., None]:
+    def _wait(condition: Callable[[], bool], *, timeout: float = 45, message: str = "condition") -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.25)
+        raise AssertionError(f"Timed out after {timeout}s waiting for {message}.")
+
+    return _wait
