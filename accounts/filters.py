@@ -7,8 +7,15 @@ import datetime as dt
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, Segment, Tag
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TagFilter(django_filters.ModelMultipleChoiceFilter):
+    """Tags by name; repeat the parameter for several (any of them matches)."""
 
 
 class AccountFilterSet(django_filters.FilterSet):
@@ -19,7 +26,7 @@ class AccountFilterSet(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(field_name="lifecycle_stage", choices=LifecycleStage.choices)
     status = django_filters.MultipleChoiceFilter(choices=AccountStatus.choices)
     band = django_filters.MultipleChoiceFilter(field_name="health_band", choices=HealthBand.choices)
-    tag = django_filters.ModelMultipleChoiceFilter(
+    tag = TagFilter(
         field_name="tags__name", to_field_name="name", queryset=Tag.objects.all(), label="Tag"
     )
     mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR from", min_value=0)

@@ -1,0 +1,55 @@
+"""Start-up from the environment: production settings pass `check --deploy`; a missing variable is named."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 64 + "-production-secret-Kq8#",
+    "ALLOWED_HOSTS": "churn.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://churn.example.com",
+    "DATABASE_URL": "sqlite:////tmp/churnapp-deploy-check.sqlite3",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_missing_secret_key_is_named_at_start_up():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_missing_allowed_hosts_is_named_at_start_up():
+    env = {k: v for k, v in PRODUCTION.items() if k != "ALLOWED_HOSTS"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "Set the ALLOWED_HOSTS environment variable" in result.stderr
+
+
+def test_debug_runs_with_no_configuration():
+    result = _manage("check", env={"DEBUG": "true"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_healthz_is_public_and_checks_the_database(client, db):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
