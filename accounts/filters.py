@@ -26,9 +26,7 @@ class AccountFilterSet(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(field_name="lifecycle_stage", choices=LifecycleStage.choices)
     status = django_filters.MultipleChoiceFilter(choices=AccountStatus.choices)
     band = django_filters.MultipleChoiceFilter(field_name="health_band", choices=HealthBand.choices)
-    tag = TagFilter(
-        field_name="tags__name", to_field_name="name", queryset=Tag.objects.all(), label="Tag"
-    )
+    tag = TagFilter(field_name="tags__name", to_field_name="name", queryset=Tag.objects.all(), label="Tag")
     mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR from", min_value=0)
     mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR to", min_value=0)
     renewal_within = django_filters.NumberFilter(
