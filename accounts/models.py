@@ -84,6 +84,12 @@ class Account(models.Model):
     health_band = models.CharField(max_length=16, choices=HealthBand.choices, blank=True)
     health_trend = models.SmallIntegerField(null=True, blank=True, help_text="Score now minus score 30 days ago.")
     churn_probability = models.FloatField(null=True, blank=True)
+    billing_customer_id = models.CharField(
+        max_length=128, blank=True, db_index=True, help_text="The account's customer id in billing (Stripe cus_…)."
+    )
+    payment_failed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last failed payment not yet followed by a paid invoice."
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -254,6 +260,7 @@ class SurveyResponse(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="survey_responses")
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="responses")
+    external_id = models.CharField(max_length=128, blank=True, help_text="Id in the survey tool, for upserts.")
     kind = models.CharField(max_length=8, choices=SurveyKind.choices)
     score = models.PositiveSmallIntegerField()
     comment = models.TextField(blank=True)
@@ -266,7 +273,10 @@ class SurveyResponse(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="nps", score__lte=10) | Q(kind="csat", score__gte=1, score__lte=5)),
                 name="survey_score_in_range",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="survey_response_unique_external_id"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -374,3 +384,158 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Data in: tracking, imports, inbound webhooks (issue 3) -------------------------------------------------------
+
+
+class PendingMessage(models.Model):
+    """A tracking message (track/page/screen/identify) whose account is not known yet.
+
+    Nothing is dropped: the message waits here, keyed by its user and group ids, and is replayed through the
+    tracking pipeline as soon as a `group` call, an import or the API makes its account known.
+    """
+
+    message_id = models.CharField(max_length=128, unique=True)
+    type = models.CharField(max_length=16)
+    user_id = models.CharField(max_length=128, blank=True, db_index=True)
+    group_id = models.CharField(max_length=128, blank=True, db_index=True)
+    payload = models.JSONField(default=dict)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.message_id}"
+
+
+class ImportKind(models.TextChoices):
+    ACCOUNTS = "accounts", "Accounts"
+    CONTACTS = "contacts", "Contacts"
+    SUBSCRIPTIONS = "subscriptions", "Subscriptions"
+    EVENTS = "events", "Usage events"
+    TICKETS = "tickets", "Tickets"
+    SURVEYS = "surveys", "Survey responses"
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ImportJob(models.Model):
+    """One bulk import of a CSV or JSON file: progress counters while it runs, a summary when it is done."""
+
+    kind = models.CharField(max_length=16, choices=ImportKind.choices)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
+    total_rows = models.PositiveIntegerField(null=True, blank=True)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    failed_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, help_text="Why the whole job failed (unreadable file, …).")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == ImportStatus.DONE else 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def rows_per_second(self) -> float | None:
+        """Processing rate so far (or over the whole run once finished)."""
+        if not self.started_at or not self.processed_rows:
+            return None
+        seconds = ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+        return self.processed_rows / seconds if seconds > 0 else None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ImportStatus.DONE, ImportStatus.FAILED)
+
+
+class ImportRowError(models.Model):
+    """A row an import could not take, with the reason; downloadable as a CSV error report."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row_number = models.PositiveIntegerField(help_text="1-based data row (the CSV header is row 0).")
+    message = models.TextField()
+    raw = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "row_number", "id"]
+
+    def __str__(self) -> str:
+        return f"row {self.row_number}: {self.message}"
+
+
+class InboundWebhookStatus(models.TextChoices):
+    PROCESSED = "processed", "Processed"
+    UNMATCHED = "unmatched", "Unmatched (account unknown)"
+    IGNORED = "ignored", "Ignored (event type not used)"
+    FAILED = "failed", "Failed"
+
+
+class InboundWebhookEvent(models.Model):
+    """One webhook delivery from billing (Stripe) or a helpdesk, kept for idempotency, audit and later matching."""
+
+    source = models.CharField(max_length=16)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=128)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=InboundWebhookStatus.choices)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer_ref = models.CharField(max_length=255, blank=True, db_index=True, help_text="Billing customer id.")
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="inbound_webhook_unique_event")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.type} {self.event_id}"
+
+
+class BillingEventKind(models.TextChoices):
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    PAYMENT_SUCCEEDED = "payment_succeeded", "Payment succeeded"
+    CARD_EXPIRING = "card_expiring", "Card expiring"
+
+
+class BillingEvent(models.Model):
+    """A payment fact about an account from the billing system (failed or paid invoice, expiring card)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="billing_events")
+    kind = models.CharField(max_length=32, choices=BillingEventKind.choices)
+    occurred_at = models.DateTimeField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=8, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    source_event_id = models.CharField(max_length=255, unique=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["account", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.occurred_at:%Y-%m-%d}"

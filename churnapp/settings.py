@@ -199,15 +199,27 @@ CELERY_TIMEZONE = TIME_ZONE
 ACCOUNT_SNAPSHOT_INTERVAL = env.int("ACCOUNT_SNAPSHOT_INTERVAL", default=15 * 60)  # seconds
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "churnapp.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "churnapp.authentication.HasApiKeyScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["churnapp.authentication.ApiKeyRateThrottle"],
+    # Requests per API key; "off" disables (e.g. for the ingestion benchmark's server).
+    "DEFAULT_THROTTLE_RATES": {
+        "api_key": None if env.str("API_KEY_THROTTLE_RATE", default="") == "off"
+        else env.str("API_KEY_THROTTLE_RATE", default="1200/min")
+    },
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "churnapp.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "churnapp API",
@@ -227,3 +239,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Data in (issue 3): integrations, tracking, webhooks ---------------------------------------------------------
+# Outgoing webhooks may not target loopback/private addresses (SSRF) unless allowed here.
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOKS_ALLOWED_HOSTS = env.list("WEBHOOKS_ALLOWED_HOSTS", default=[])
+# Inbound webhooks: Stripe's endpoint signing secret (whsec_…) and the shared secret of the helpdesk webhook.
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+HELPDESK_WEBHOOK_SECRET = env.str("HELPDESK_WEBHOOK_SECRET", default="")

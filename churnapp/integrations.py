@@ -1,0 +1,93 @@
+"""Admin pages for integrations: API keys (secret shown once, revocable) and outgoing webhook endpoints."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from churnapp import webhooks_out
+from churnapp.apikeys import api_key_create, api_key_revoke
+from churnapp.models import ApiKey, ApiScope, WebhookEndpoint, WebhookEvent
+
+
+def _require_admin(request: HttpRequest) -> None:
+    if not request.user.has_perm("churnapp.add_apikey"):
+        raise PermissionDenied("Only admins manage integrations.")
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    scopes = forms.MultipleChoiceField(choices=ApiScope.choices, widget=forms.CheckboxSelectMultiple)
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    description = forms.CharField(max_length=200, required=False)
+    events = forms.MultipleChoiceField(choices=WebhookEvent.choices, widget=forms.CheckboxSelectMultiple)
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            webhooks_out.check_url(url)
+        except webhooks_out.UnsafeUrl as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return url
+
+
+@require_http_methods(["GET", "POST"])
+def api_keys(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    form = ApiKeyForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        key, secret = api_key_create(
+            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user
+        )
+        form = ApiKeyForm()
+    context = {"form": form, "keys": ApiKey.objects.select_related("created_by"), "secret": secret}
+    return render(request, "churnapp/api_keys.html", context)
+
+
+@require_POST
+def api_key_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_admin(request)
+    key = api_key_revoke(key=get_object_or_404(ApiKey, pk=pk))
+    messages.success(request, f"Revoked {key.name}. Requests with it are refused from now on.")
+    return redirect("api-keys")
+
+
+@require_http_methods(["GET", "POST"])
+def webhook_endpoints(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    form = WebhookEndpointForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        endpoint = webhooks_out.endpoint_create(created_by=request.user, **form.cleaned_data)
+        messages.success(request, f"Subscribed {endpoint.url}. Signing secret: {endpoint.secret}")
+        return redirect("webhook-endpoint-detail", pk=endpoint.pk)
+    return render(
+        request, "churnapp/webhook_endpoints.html", {"form": form, "endpoints": WebhookEndpoint.objects.all()}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def webhook_endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_admin(request)
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "enable":
+            webhooks_out.endpoint_enable(endpoint=endpoint)
+            messages.success(request, "Endpoint enabled again.")
+        elif action == "disable":
+            webhooks_out.endpoint_disable(endpoint=endpoint, reason="Disabled by an admin.")
+            messages.success(request, "Endpoint disabled.")
+        elif action == "ping":
+            webhooks_out.webhook_emit(event=WebhookEvent.PING, payload={"ping": True}, endpoints=[endpoint])
+            messages.success(request, "Ping queued.")
+        return redirect("webhook-endpoint-detail", pk=endpoint.pk)
+    deliveries = endpoint.deliveries.all()[:100]
+    return render(request, "churnapp/webhook_endpoint_detail.html", {"endpoint": endpoint, "deliveries": deliveries})
