@@ -201,3 +201,24 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     Account.objects.filter(pk__in=[pk for pk, _ in churned]).update(status=AccountStatus.CHURNED, updated_at=now)
     Account.objects.filter(pk__in=[pk for pk, _ in won_back]).update(status=AccountStatus.WON_BACK, updated_at=now)
     return {"accounts": updated, "churned": len(churned), "won_back": len(won_back)}
+
+
+HEALTH_FIELDS = ("health_score", "health_band", "health_trend", "churn_probability")
+
+
+def account_set_health_bulk(*, rows: list[dict]) -> int:
+    """Cache health results on accounts, set-based (the health app's only write into accounts).
+
+    Each row is {"account_id": …, and any of HEALTH_FIELDS}; every row must carry the same fields. Writes
+    one bulk UPDATE per batch of accounts; returns how many accounts were updated.
+    """
+    if not rows:
+        return 0
+    fields = [f for f in HEALTH_FIELDS if f in rows[0]]
+    if not fields or any(set(row) - {"account_id"} != set(fields) for row in rows):
+        raise ValueError(f"Each row needs account_id and the same fields among {HEALTH_FIELDS}.")
+    objs = [Account(pk=row["account_id"], **{f: row[f] for f in fields}) for row in rows]
+    if "health_band" in fields:
+        for obj in objs:
+            obj.health_band = obj.health_band or ""
+    return Account.objects.bulk_update(objs, fields, batch_size=1000)

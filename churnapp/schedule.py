@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from celery.schedules import crontab
 from django.conf import settings
 
 from churnapp.celery import Queue
@@ -15,5 +16,12 @@ BEAT_SCHEDULE = {
         "task": "accounts.tasks.refresh_account_snapshots",
         "schedule": timedelta(seconds=settings.ACCOUNT_SNAPSHOT_INTERVAL),
         "options": {"queue": Queue.SCORING.value, "expires": settings.ACCOUNT_SNAPSHOT_INTERVAL * 1.5},
+    },
+    # Nightly full recompute of every account's usage metrics and health snapshot (set-based), which also
+    # caches score, band and 30-day trend on Account for the lists.
+    "health-recompute-nightly": {
+        "task": "health.tasks.recompute_health",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"queue": Queue.SCORING.value, "expires": 24 * 60 * 60 * 1.5},
     },
 }

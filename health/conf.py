@@ -1,0 +1,37 @@
+"""Health settings with working defaults; each can be overridden in Django settings (HEALTH_<NAME>)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+_DEFAULTS: dict[str, object] = {
+    # Event types that carry value ("key features"); breadth = how many of them an account used in 30 days.
+    "KEY_EVENTS": (
+        "campaign_created",
+        "campaign_sent",
+        "report_viewed",
+        "template_edited",
+        "list_imported",
+        "automation_created",
+        "integration_connected",
+    ),
+    # Events that never count as activity of the customer (billing noise).
+    "NON_ACTIVITY_EVENTS": ("payment_failed",),
+    "PAYMENT_FAILURE_EVENTS": ("payment_failed",),
+    # A day is meaningful for an account when some user did at least this many key events that day:
+    # a bare login is not value.
+    "MEANINGFUL_MIN_KEY_EVENTS": 2,
+    # Churn model: label horizon, value of a saved customer (months of MRR), action cost and save rate.
+    "CHURN_HORIZON_DAYS": 90,
+    "VALUE_MONTHS": 12,
+    "ACTION_COST": 150.0,
+    "SAVE_RATE": 0.3,
+    # A changelog entry is written when the weekly score change reaches this many points.
+    "CHANGELOG_MIN_POINTS": 5,
+    "NIGHTLY_INTERVAL": 24 * 60 * 60,
+    "RETRAIN_INTERVAL": 7 * 24 * 60 * 60,
+}
+
+
+def get(name: str):
+    return getattr(settings, f"HEALTH_{name}", _DEFAULTS[name])

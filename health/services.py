@@ -1,0 +1,289 @@
+"""Writes of the health app: metrics, snapshots, profiles and their versions, CSM sentiment.
+
+Recomputation is set-based over all accounts: one `compute_metrics` pass (a handful of grouped queries),
+pandas scoring per profile, bulk writes, and one bulk update of the cached fields on Account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.services import account_set_health_bulk
+from churnapp.roles import can_configure, can_edit_account
+from health import scoring
+from health.metrics import METRIC_KEYS, compute_metrics
+from health.models import (
+    AccountMetrics,
+    CsmSentiment,
+    HealthProfile,
+    HealthProfileVersion,
+    HealthSnapshot,
+    VersionStatus,
+)
+from health.rollups import rollups_rebuild, rollups_refresh  # noqa: F401  (the ingestion-facing services)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+BATCH = 2000
+
+
+def _clean(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def published_versions() -> dict[str, HealthProfileVersion]:
+    """The published version per segment ("" = the default profile)."""
+    versions = HealthProfileVersion.objects.filter(status=VersionStatus.PUBLISHED).select_related("profile")
+    return {v.profile.segment: v for v in versions}
+
+
+def version_for_segments(versions: dict[str, HealthProfileVersion], segments: pd.Series) -> pd.Series:
+    """Which version scores each account: its segment's profile, else the default."""
+    default = versions.get("")
+    return segments.map(lambda s: (versions.get(s) or default).pk if (versions.get(s) or default) else None)
+
+
+def score_with_versions(
+    metrics: pd.DataFrame, versions: dict[str, HealthProfileVersion], override: HealthProfileVersion | None = None
+) -> tuple[pd.DataFrame, dict[int, scoring.ScoreResult]]:
+    """Score each account with its profile (or `override` for all). Peers for percentile factors are the
+    accounts scored by the same version. Returns (per account: version_id, score, band) and the results."""
+    if override is not None:
+        chosen = pd.Series(override.pk, index=metrics.index)
+        by_pk = {override.pk: override}
+    else:
+        chosen = version_for_segments(versions, metrics["segment"])
+        by_pk = {v.pk: v for v in versions.values()}
+    results: dict[int, scoring.ScoreResult] = {}
+    parts = []
+    for version_id, index in chosen.dropna().groupby(chosen.dropna()).groups.items():
+        version = by_pk[int(version_id)]
+        result = scoring.score_frame(
+            metrics.loc[index], version.factors, scoring.Bands(version.green_min, version.yellow_min)
+        )
+        results[int(version_id)] = result
+        parts.append(pd.DataFrame({"version_id": int(version_id), "score": result.score, "band": result.band}))
+    frame = pd.concat(parts) if parts else pd.DataFrame(columns=["version_id", "score", "band"])
+    return frame, results
+
+
+def _factor_maps(result: scoring.ScoreResult) -> dict[int, dict]:
+    raw = result.raw.round(3)
+    norm = result.normalised.round(1)
+    contribution = result.contribution.round(2)
+    maps: dict[int, dict] = {}
+    for account_id in result.raw.index:
+        maps[account_id] = {
+            key: [
+                _clean(raw.at[account_id, key]),
+                _clean(norm.at[account_id, key]),
+                _clean(contribution.at[account_id, key]),
+            ]
+            for key in result.raw.columns
+        }
+    return maps
+
+
+def _write_metrics(metrics: pd.DataFrame, day: dt.date) -> None:
+    AccountMetrics.objects.filter(day=day).delete()
+    objs = []
+    for account_id, row in zip(metrics.index, metrics[METRIC_KEYS].to_dict("records"), strict=True):
+        values = {k: _clean(v) for k, v in row.items()}
+        values["silent_churn"] = bool(values["silent_churn"])
+        objs.append(AccountMetrics(account_id=account_id, day=day, **values))
+    AccountMetrics.objects.bulk_create(objs, batch_size=BATCH)
+
+
+@transaction.atomic
+def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | None = None) -> dict[str, int]:
+    """Metrics and health snapshots of every scored account for `day` (default today), replacing that day's.
+
+    For today the score, band and 30-day trend are also cached on Account (accounts no longer scored, e.g.
+    churned, get their cached health cleared). Idempotent: rerunning a day rewrites the same rows.
+    """
+    today = timezone.localdate()
+    day = day or today
+    cache = (day == today) if cache_on_accounts is None else cache_on_accounts
+    versions = published_versions()
+    metrics = compute_metrics(as_of=day)
+    _write_metrics(metrics, day)
+    scores, results = score_with_versions(metrics, versions)
+
+    HealthSnapshot.objects.filter(day=day).delete()
+    snapshots = []
+    for version_id, result in results.items():
+        maps = _factor_maps(result)
+        for account_id in result.raw.index:
+            score = result.score.at[account_id]
+            snapshots.append(
+                HealthSnapshot(
+                    account_id=account_id,
+                    day=day,
+                    version_id=version_id,
+                    score=None if pd.isna(score) else int(score),
+                    band=result.band.at[account_id],
+                    factors=maps[account_id],
+                    missing=result.missing(account_id),
+                )
+            )
+    HealthSnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
+
+    if cache:
+        month_ago = dict(
+            HealthSnapshot.objects.filter(day=day - dt.timedelta(days=30), score__isnull=False).values_list(
+                "account_id", "score"
+            )
+        )
+        rows = []
+        for snap in snapshots:
+            before = month_ago.get(snap.account_id)
+            trend = snap.score - before if snap.score is not None and before is not None else None
+            rows.append(
+                {
+                    "account_id": snap.account_id,
+                    "health_score": snap.score,
+                    "health_band": snap.band,
+                    "health_trend": trend,
+                }
+            )
+        scored = {snap.account_id for snap in snapshots}
+        stale = Account.objects.exclude(health_band="").values_list("pk", flat=True)
+        rows += [
+            {"account_id": pk, "health_score": None, "health_band": "", "health_trend": None}
+            for pk in stale
+            if pk not in scored
+        ]
+        account_set_health_bulk(rows=rows)
+    return {"day": day.isoformat(), "accounts": len(snapshots), "metrics": len(metrics)}
+
+
+def health_backfill(*, days: int, end: dt.date | None = None, log=None) -> int:
+    """Snapshots for each of the last `days` days (oldest first), so trend charts have a history."""
+    end = end or timezone.localdate()
+    for offset in range(days - 1, -1, -1):
+        day = end - dt.timedelta(days=offset)
+        result = health_recompute(day=day, cache_on_accounts=(offset == 0))
+        if log:
+            log(f"{day}: {result['accounts']} accounts scored")
+    return days
+
+
+# Profiles -----------------------------------------------------------------------------------------------------
+
+
+def _ensure_configure(actor: AbstractBaseUser | None) -> None:
+    if actor is not None and not can_configure(actor):
+        raise PermissionDenied("Only managers and admins configure health profiles.")
+
+
+def profile_create(*, name: str, segment: str, actor: AbstractBaseUser | None) -> HealthProfile:
+    """A profile for a segment, starting as a draft copy of the default profile's published factors."""
+    _ensure_configure(actor)
+    if HealthProfile.objects.filter(segment=segment).exists():
+        raise ValidationError("That segment already has a profile.")
+    profile = HealthProfile.objects.create(name=name, segment=segment)
+    default = HealthProfileVersion.objects.filter(profile__segment="", status=VersionStatus.PUBLISHED).first()
+    HealthProfileVersion.objects.create(
+        profile=profile,
+        number=1,
+        factors=default.factors if default else scoring.DEFAULT_FACTORS,
+        green_min=default.green_min if default else 70,
+        yellow_min=default.yellow_min if default else 40,
+        created_by=actor,
+    )
+    return profile
+
+
+@transaction.atomic
+def profile_draft_get_or_create(*, profile: HealthProfile, actor: AbstractBaseUser | None) -> HealthProfileVersion:
+    """The profile's draft; a new one starts as a copy of the published version."""
+    _ensure_configure(actor)
+    draft = profile.versions.filter(status=VersionStatus.DRAFT).first()
+    if draft:
+        return draft
+    current = profile.versions.filter(status=VersionStatus.PUBLISHED).first()
+    last = profile.versions.order_by("-number").first()
+    return HealthProfileVersion.objects.create(
+        profile=profile,
+        number=(last.number + 1) if last else 1,
+        factors=current.factors if current else scoring.DEFAULT_FACTORS,
+        green_min=current.green_min if current else 70,
+        yellow_min=current.yellow_min if current else 40,
+        created_by=actor,
+    )
+
+
+def profile_draft_update(
+    *,
+    draft: HealthProfileVersion,
+    factors: list[dict],
+    green_min: int,
+    yellow_min: int,
+    note: str = "",
+    actor: AbstractBaseUser | None,
+) -> HealthProfileVersion:
+    """Save the draft's factors and bands after validation (published versions never change)."""
+    _ensure_configure(actor)
+    if draft.status != VersionStatus.DRAFT:
+        raise ValidationError("Only a draft can be edited; published versions are kept as they were.")
+    errors = scoring.validate_profile(factors, green_min, yellow_min)
+    if errors:
+        raise ValidationError(errors)
+    draft.factors = factors
+    draft.green_min = green_min
+    draft.yellow_min = yellow_min
+    draft.note = note
+    draft.save(update_fields=["factors", "green_min", "yellow_min", "note"])
+    return draft
+
+
+@transaction.atomic
+def profile_publish(*, draft: HealthProfileVersion, actor: AbstractBaseUser | None) -> HealthProfileVersion:
+    """Publish the draft: the previous published version is archived; today's scores are recomputed."""
+    _ensure_configure(actor)
+    draft = HealthProfileVersion.objects.select_for_update().get(pk=draft.pk)
+    if draft.status != VersionStatus.DRAFT:
+        raise ValidationError("This version is not a draft.")
+    errors = scoring.validate_profile(draft.factors, draft.green_min, draft.yellow_min)
+    if errors:
+        raise ValidationError(errors)
+    draft.profile.versions.filter(status=VersionStatus.PUBLISHED).update(status=VersionStatus.ARCHIVED)
+    draft.status = VersionStatus.PUBLISHED
+    draft.published_at = timezone.now()
+    draft.save(update_fields=["status", "published_at"])
+    from health.tasks import recompute_health
+
+    transaction.on_commit(lambda: recompute_health.delay())
+    return draft
+
+
+def sentiment_create(
+    *, account: Account, rating: int, comment: str, expires_on: dt.date, author: AbstractBaseUser | None
+) -> CsmSentiment:
+    """A CSM's rating of an account (1–5) with a reason; it counts as a health factor until it expires."""
+    if author is not None and not can_edit_account(author, account):
+        raise PermissionDenied("You can only rate the accounts you own.")
+    if not 1 <= rating <= 5:
+        raise ValidationError("The rating is 1 (very poor) to 5 (very good).")
+    if not comment.strip():
+        raise ValidationError("Say why: a rating needs a comment.")
+    if expires_on <= timezone.localdate():
+        raise ValidationError("The expiry date must be in the future.")
+    return CsmSentiment.objects.create(
+        account=account, rating=rating, comment=comment.strip(), expires_on=expires_on, author=author
+    )

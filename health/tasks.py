@@ -1,0 +1,31 @@
+"""Celery tasks of the health app: thin, idempotent wrappers around services."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.db import OperationalError
+
+from health import services
+
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(**RETRY, soft_time_limit=300, time_limit=360)
+def refresh_rollups(account_day_pairs: list[list]) -> dict[str, int]:
+    """After ingestion: recompute the daily rollups of the affected [account_id, "YYYY-MM-DD"] pairs."""
+    pairs = [(int(a), dt.date.fromisoformat(str(d)[:10])) for a, d in account_day_pairs]
+    return services.rollups_refresh(account_day_pairs=pairs)
+
+
+@shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
+def recompute_health(day: str | None = None) -> dict:
+    """Nightly (and after a profile is published): metrics and health snapshots of every account for a day."""
+    return services.health_recompute(day=dt.date.fromisoformat(day) if day else None)

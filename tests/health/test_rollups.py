@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from health.models import FeatureFirstUse, UsageDaily
+from health.rollups import rollups_rebuild, rollups_refresh
+from health.tasks import refresh_rollups
+from tests.factories import AccountFactory
+from tests.health.factories import events
+
+pytestmark = pytest.mark.django_db
+D = dt.date(2026, 3, 10)
+
+
+def test_rollup_counts_events_users_and_meaningful_days():
+    account = AccountFactory()
+    events(account, D, ["login", "campaign_sent", "report_viewed"], user="a")
+    events(account, D, ["login"], user="b")
+    events(account, D, ["payment_failed"], user="")
+    rollups_refresh(account_day_pairs=[(account.pk, D)])
+    row = UsageDaily.objects.get(account=account, day=D)
+    assert (row.events, row.key_events, row.active_users, row.meaningful, row.payment_failures) == (4, 2, 2, True, 1)
+    assert row.by_type == {"login": 2, "campaign_sent": 1, "report_viewed": 1, "payment_failed": 1}
+
+
+def test_a_bare_login_is_not_meaningful_activity():
+    account = AccountFactory()
+    events(account, D, ["login", "login", "campaign_sent"], user="a")
+    events(account, D, ["report_viewed"], user="b")  # two key events, but by different users
+    rollups_refresh(account_day_pairs=[(account.pk, D)])
+    assert UsageDaily.objects.get(account=account, day=D).meaningful is False
+
+
+def test_refresh_touches_only_the_given_pairs_and_is_idempotent():
+    a, b = AccountFactory(), AccountFactory()
+    events(a, D, ["login"])
+    events(b, D, ["login"])
+    rollups_refresh(account_day_pairs=[(a.pk, D)])
+    rollups_refresh(account_day_pairs=[(a.pk, D)])
+    assert list(UsageDaily.objects.values_list("account_id", "events")) == [(a.pk, 1)]
+    events(a, D, ["campaign_sent", "campaign_sent"])
+    refresh_rollups.delay([[a.pk, D.isoformat()], [b.pk, D.isoformat()]])
+    assert dict(UsageDaily.objects.values_list("account_id", "events")) == {a.pk: 3, b.pk: 1}
+    assert UsageDaily.objects.get(account=a).meaningful is True
+
+
+def test_refresh_of_a_day_without_events_removes_its_row():
+    account = AccountFactory()
+    created = events(account, D, ["login"])
+    rollups_refresh(account_day_pairs=[(account.pk, D)])
+    created[0].delete()
+    rollups_refresh(account_day_pairs=[(account.pk, D)])
+    assert not UsageDaily.objects.exists()
+
+
+def test_feature_first_use_keeps_the_earliest_day():
+    account = AccountFactory()
+    events(account, D, ["campaign_sent"])
+    rollups_refresh(account_day_pairs=[(account.pk, D)])
+    events(account, D - dt.timedelta(days=5), ["campaign_sent"])
+    events(account, D + dt.timedelta(days=5), ["campaign_sent"])
+    rollups_refresh(account_day_pairs=[(account.pk, D + dt.timedelta(days=5))])
+    assert FeatureFirstUse.objects.get().first_day == D
+    rollups_refresh(account_day_pairs=[(account.pk, D - dt.timedelta(days=5))])
+    assert FeatureFirstUse.objects.get().first_day == D - dt.timedelta(days=5)
+
+
+def test_rebuild_equals_incremental_refresh():
+    a, b = AccountFactory(), AccountFactory()
+    for offset in range(0, 70, 3):
+        events(a, D - dt.timedelta(days=offset), ["login", "campaign_sent", "report_viewed"][: 1 + offset % 3])
+        events(b, D - dt.timedelta(days=offset), ["login"], user=f"u{offset % 4}")
+    rollups_rebuild(chunk_days=10)
+    rebuilt = sorted(UsageDaily.objects.values_list("account_id", "day", "events", "active_users", "meaningful"))
+    UsageDaily.objects.all().delete()
+    rollups_refresh(account_day_pairs=[(acc, D - dt.timedelta(days=o)) for acc in (a.pk, b.pk) for o in range(70)])
+    assert (
+        sorted(UsageDaily.objects.values_list("account_id", "day", "events", "active_users", "meaningful")) == rebuilt
+    )
+    assert len(rebuilt) == 48
