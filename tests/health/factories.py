@@ -43,3 +43,19 @@ class CsmSentimentFactory(factory.django.DjangoModelFactory):
     rating = 2
     comment = "Champion left"
     expires_on = dt.date(2099, 1, 1)
+
+
+def declining_history(account, *, end: dt.date, days: int = 60):
+    """A busy account whose usage stops 20 days before `end`, with two new tickets; health backfilled."""
+    from health.rollups import rollups_rebuild
+    from health.services import health_backfill
+    from tests.factories import SubscriptionFactory, SupportTicketFactory
+
+    SubscriptionFactory(account=account, start_date=end - dt.timedelta(days=400), quantity=2)
+    for offset in range(20, days + 40):
+        events(account, end - dt.timedelta(days=offset), ["campaign_sent", "report_viewed", "template_edited"])
+        events(account, end - dt.timedelta(days=offset), ["login"], user="u2")
+    for offset in (3, 5):
+        SupportTicketFactory(account=account, opened_at=at(end - dt.timedelta(days=offset)))
+    rollups_rebuild()
+    health_backfill(days=days, end=end)

@@ -1,0 +1,161 @@
+"""Reads of the health app: what the Customer 360 partial, the profile editor and the priorities page show."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.models import Account
+from health import conf, scoring
+from health.models import (
+    ChurnModelVersion,
+    ChurnPrediction,
+    CsmSentiment,
+    HealthProfile,
+    HealthProfileVersion,
+    HealthSnapshot,
+    ModelStatus,
+    VersionStatus,
+)
+
+TREND_DAYS = 90
+
+
+def _breakdown(snapshot: HealthSnapshot) -> list[dict]:
+    """Factor rows, largest weight first: raw value, normalised 0–100, renormalised weight %, points."""
+    factors = {f["key"]: f for f in snapshot.version.factors}
+    present_weight = sum(float(f["weight"]) for k, f in factors.items() if k not in snapshot.missing)
+    rows = []
+    for key, factor in factors.items():
+        raw, normalised, contribution = (snapshot.factors.get(key) or [None, None, None])[:3]
+        missing = key in snapshot.missing
+        rows.append(
+            {
+                "key": key,
+                "label": scoring.factor_label(key),
+                "raw": raw,
+                "normalised": normalised,
+                "weight": float(factor["weight"]),
+                "share": 0 if missing or not present_weight else 100 * float(factor["weight"]) / present_weight,
+                "contribution": contribution,
+                "missing": missing,
+            }
+        )
+    rows.sort(key=lambda r: (r["missing"], -r["weight"]))
+    return rows
+
+
+def changelog(snapshots: list[HealthSnapshot], step: int = 7) -> list[dict]:
+    """Weekly comparisons from the newest snapshot back: an entry when the score moved by at least
+    HEALTH_CHANGELOG_MIN_POINTS or the band changed. Newest first."""
+    by_day = {s.day: s for s in snapshots}
+    if not by_day:
+        return []
+    minimum = conf.get("CHANGELOG_MIN_POINTS")
+    entries = []
+    day = max(by_day)
+    while day - dt.timedelta(days=step) >= min(by_day):
+        new, old = by_day.get(day), by_day.get(day - dt.timedelta(days=step))
+        if new and old:
+            moved = new.score is not None and old.score is not None and abs(new.score - old.score) >= minimum
+            if moved or new.band != old.band or (new.score is None) != (old.score is None):
+                entries.append(
+                    {
+                        "day": new.day,
+                        "since": old.day,
+                        "band_from": old.band,
+                        "band_to": new.band,
+                        "delta": (new.score - old.score) if new.score is not None and old.score is not None else None,
+                        "text": scoring.explain_change(old.factors, new.factors, old.score, new.score),
+                        "version_changed": new.version_id != old.version_id,
+                    }
+                )
+        day -= dt.timedelta(days=step)
+    return entries
+
+
+def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
+    """Chart.js config: the score over the days, with the band thresholds as dashed lines."""
+    labels = [s.day.strftime("%b %-d") for s in snapshots]
+    return {
+        "type": "line",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {"label": "Health score", "data": [s.score for s in snapshots], "borderColor": "#3457d5",
+                 "backgroundColor": "#3457d5", "pointRadius": 0, "tension": 0.2, "spanGaps": True},
+                {"label": f"Green ≥ {bands.green_min}", "data": [bands.green_min] * len(snapshots),
+                 "borderColor": "#1f8a4c", "borderDash": [4, 4], "pointRadius": 0, "borderWidth": 1},
+                {"label": f"Red < {bands.yellow_min}", "data": [bands.yellow_min] * len(snapshots),
+                 "borderColor": "#c0392b", "borderDash": [4, 4], "pointRadius": 0, "borderWidth": 1},
+            ],
+        },
+        "options": {
+            "maintainAspectRatio": False,
+            "animation": False,
+            "plugins": {"legend": {"position": "bottom"}},
+            "scales": {"y": {"min": 0, "max": 100}, "x": {"ticks": {"maxTicksLimit": 8}}},
+        },
+    }  # fmt: skip
+
+
+def account_health(*, account: Account, today: dt.date | None = None) -> dict:
+    """Everything the Customer 360 health section shows, in a fixed number of queries."""
+    today = today or timezone.localdate()
+    snapshots = list(
+        HealthSnapshot.objects.filter(account=account, day__gt=today - dt.timedelta(days=TREND_DAYS), day__lte=today)
+        .select_related("version__profile")
+        .order_by("day")
+    )
+    latest = snapshots[-1] if snapshots else None
+    bands = scoring.Bands(latest.version.green_min, latest.version.yellow_min) if latest else scoring.Bands()
+    prediction = ChurnPrediction.objects.filter(account=account).select_related("model").order_by("-day").first()
+    return {
+        "account": account,
+        "snapshot": latest,
+        "breakdown": _breakdown(latest) if latest else [],
+        "missing_labels": [scoring.factor_label(k) for k in latest.missing] if latest else [],
+        "trend_chart": trend_chart(snapshots, bands),
+        "trend_chart_id": f"health-trend-{account.pk}",
+        "changelog": changelog(snapshots),
+        "sentiment": CsmSentiment.objects.filter(account=account, expires_on__gt=today)
+        .select_related("author")
+        .first(),
+        "prediction": prediction,
+        "silent_churn": bool(latest and account.metrics.filter(day=latest.day, silent_churn=True).exists()),
+    }
+
+
+def profiles() -> QuerySet[HealthProfile]:
+    return HealthProfile.objects.prefetch_related("versions").order_by("segment")
+
+
+def profile_versions(*, profile: HealthProfile) -> QuerySet[HealthProfileVersion]:
+    return profile.versions.select_related("created_by").order_by("-number")
+
+
+def draft_of(*, profile: HealthProfile) -> HealthProfileVersion | None:
+    return profile.versions.filter(status=VersionStatus.DRAFT).first()
+
+
+def published_of(*, profile: HealthProfile) -> HealthProfileVersion | None:
+    return profile.versions.filter(status=VersionStatus.PUBLISHED).first()
+
+
+def current_model() -> ChurnModelVersion | None:
+    return ChurnModelVersion.objects.filter(status=ModelStatus.PROMOTED).first()
+
+
+def model_versions(limit: int = 20) -> list[ChurnModelVersion]:
+    return list(ChurnModelVersion.objects.defer("artifact").order_by("-created_at")[:limit])
+
+
+def priorities(*, owner=None, limit: int = 100) -> QuerySet[ChurnPrediction]:
+    """Today's (latest) predictions ranked by expected revenue saved; `owner` narrows to one CSM's book."""
+    latest = ChurnPrediction.objects.order_by("-day").values_list("day", flat=True).first()
+    qs = ChurnPrediction.objects.filter(day=latest).select_related("account__owner", "model")
+    if owner is not None:
+        qs = qs.filter(account__owner=owner)
+    return qs.order_by("-expected_saved")[:limit]
