@@ -1,0 +1,226 @@
+"""The KPIs by name: what each one means, which parameters it takes and how it is computed.
+
+The API (`/api/v1/kpis/<name>/`) and the dashboard both go through `kpi_value` and `kpi_series`, so a number on
+the page is the number the API answers for the same period and filters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dashboards import selectors
+from dashboards.kpis import formulas
+from dashboards.kpis.periods import split_periods
+from dashboards.params import (
+    ActivityChurnParamsSerializer,
+    ClvParamsSerializer,
+    KpiParamsSerializer,
+    KpiQuery,
+    SnapshotParamsSerializer,
+    SurveyParamsSerializer,
+)
+
+Period = tuple[dt.date, dt.date]
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    title: str
+    definition: str
+    params: type
+    compute: Callable[[KpiQuery, Sequence[Period], str], list[Row]]
+    kind: str = "period"  # period: over [start, end), with a series; cohort: a grid; snapshot: the accounts now
+    benchmark: str = ""
+
+    @property
+    def has_series(self) -> bool:
+        return self.kind == "period"
+
+
+def _subscription(formula: Callable[[dict], Row]):
+    def compute(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+        sums = selectors.subscription_sums(periods=periods, filters=query.filters, source=source)
+        return [formula(sums[p]) for p in periods]
+
+    return compute
+
+
+def _activity(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    sums = selectors.activity_sums(periods=periods, window=query.window, filters=query.filters, source=source)
+    return [{**formulas.activity_churn(sums[p]), "window": str(query.window)} for p in periods]
+
+
+def _survey(kind: str, formula: Callable[[list[int]], Row]):
+    def compute(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+        counts = selectors.survey_counts(
+            periods=periods, kind=kind, filters=query.filters, dedupe=query.dedupe, source=source
+        )
+        return [formula(counts[p]) for p in periods]
+
+    return compute
+
+
+def _clv(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    months = {p: split_periods(p[0], p[1], "month") for p in periods}
+    every_month = sorted({m for ms in months.values() for m in ms})
+    sums = selectors.subscription_sums(periods=every_month, filters=query.filters, source=source)
+    return [
+        formulas.clv(
+            [sums[m] for m in months[p]],
+            margin=query.margin,
+            cac=selectors.cac_for(start=p[0], end=p[1], segments=query.filters.segments),
+        )
+        for p in periods
+    ]
+
+
+def _cohorts(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    return [
+        formulas.cohort_retention(selectors.cohort_cells(start=s, end=e, filters=query.filters, source=source))
+        for s, e in periods
+    ]
+
+
+def _health(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    bands = selectors.health_band_counts(filters=query.filters)
+    reasons = (
+        {}
+        if any(b["band"] != "unscored" and b["n_accounts"] for b in bands)
+        else {"bands": "No account has a health score yet."}
+    )
+    return [{"bands": bands, "n_accounts": sum(b["n_accounts"] for b in bands), "reasons": reasons}]
+
+
+def _workload(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    return [{"owners": selectors.csm_workload(filters=query.filters), "reasons": {}}]
+
+
+KPIS: dict[str, Kpi] = {
+    kpi.name: kpi
+    for kpi in (
+        Kpi(
+            "churn-rate",
+            "Logo churn",
+            "Accounts active at the start date and not active at the end date ÷ accounts active at the start date. "
+            "Retention = 1 − churn. An account is active at D when one of its subscriptions has start ≤ D < end.",
+            KpiParamsSerializer,
+            _subscription(formulas.churn_rate),
+            benchmark="SMB < 5 % a month; enterprise < 1–2 % a month",
+        ),
+        Kpi(
+            "mrr-churn",
+            "MRR churn",
+            "(MRR at the start of the accounts not active at the end + downsell, the MRR lost by accounts active at "
+            "both dates whose MRR went down) ÷ total MRR at the start.",
+            KpiParamsSerializer,
+            _subscription(formulas.mrr_churn),
+        ),
+        Kpi(
+            "net-retention",
+            "Net and gross MRR retention",
+            "NRR = MRR at the end of the accounts active at the start (and still active) ÷ MRR at the start. Gross "
+            "retention caps each account's MRR at the end at its MRR at the start.",
+            KpiParamsSerializer,
+            _subscription(formulas.net_retention),
+            benchmark="B2B gross retention > 85 %",
+        ),
+        Kpi(
+            "activity-churn",
+            "Activity churn",
+            "Accounts with a usage event in (start − W, start] and none in (end − W, end] ÷ accounts with an event "
+            "in (start − W, start]; dates are instants at 00:00 UTC, W is the inactivity window.",
+            ActivityChurnParamsSerializer,
+            _activity,
+        ),
+        Kpi(
+            "mrr-movements",
+            "MRR movements",
+            "Each account's MRR at the start and at the end: new (first subscription in the period), expansion, "
+            "contraction, churned and reactivation (active again after an earlier subscription ended). "
+            "End MRR = start + new + expansion + reactivation − contraction − churned.",
+            KpiParamsSerializer,
+            _subscription(formulas.mrr_movements),
+        ),
+        Kpi(
+            "arpa",
+            "MRR and ARPA",
+            "MRR = sum of the MRR of the subscriptions active at the end date; ARPA = MRR ÷ accounts active then.",
+            KpiParamsSerializer,
+            _subscription(formulas.arpa),
+        ),
+        Kpi(
+            "nps",
+            "NPS",
+            "% promoters (9–10) − % detractors (0–6) over the NPS responses in [start, end); with dedupe, each "
+            "contact's latest response only.",
+            SurveyParamsSerializer,
+            _survey("nps", formulas.nps),
+        ),
+        Kpi(
+            "csat",
+            "CSAT",
+            "Satisfied responses (4–5 on 1–5) ÷ all CSAT responses in [start, end) × 100.",
+            SurveyParamsSerializer,
+            _survey("csat", formulas.csat),
+        ),
+        Kpi(
+            "clv",
+            "Customer lifetime value",
+            "ARPA × gross margin ÷ monthly churn rate, both pooled over the months of the period (consecutive month "
+            "starts): monthly churn = Σ churned ÷ Σ active at each month start, ARPA = Σ MRR ÷ Σ active at each "
+            "month start. CLV:CAC divides by the average CAC managers entered for those months.",
+            ClvParamsSerializer,
+            _clv,
+        ),
+        Kpi(
+            "cohort-retention",
+            "Cohort retention",
+            "Accounts grouped by the month of their first subscription; cell k = share of the cohort active k months "
+            "after its first subscription started. Cohorts whose month starts in [start, end); a cell is shown once "
+            "every member has reached it by the end date.",
+            KpiParamsSerializer,
+            _cohorts,
+            kind="cohort",
+        ),
+        Kpi(
+            "health-bands",
+            "Health bands",
+            "Accounts that have not churned, per current health band (green, yellow, red, not scored), with their MRR.",
+            SnapshotParamsSerializer,
+            _health,
+            kind="snapshot",
+        ),
+        Kpi(
+            "csm-workload",
+            "CSM workload",
+            "Per account owner: accounts that have not churned, their MRR, at-risk accounts (status at risk or red "
+            "health), open tasks and overdue open tasks.",
+            SnapshotParamsSerializer,
+            _workload,
+            kind="snapshot",
+        ),
+    )
+}
+
+
+def _with_period(row: Row, period: Period | None) -> Row:
+    if period is None:
+        return row
+    return {"start": period[0], "end": period[1], **row}
+
+
+def kpi_value(kpi: Kpi, query: KpiQuery, *, source: str = selectors.AUTO) -> Row:
+    """The KPI over [query.start, query.end) (or now, for snapshot KPIs)."""
+    period = (query.start, query.end) if query.start else None
+    return _with_period(kpi.compute(query, [period] if period else [], source)[0], period)
+
+
+def kpi_series(kpi: Kpi, query: KpiQuery, *, source: str = selectors.AUTO) -> list[Row]:
+    """One row per month (or quarter) of the period, empty periods included."""
+    periods = query.periods()
+    return [_with_period(row, p) for row, p in zip(kpi.compute(query, periods, source), periods, strict=True)]

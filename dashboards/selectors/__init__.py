@@ -1,0 +1,187 @@
+"""Reads of the dashboards app.
+
+KPI sums come from the precomputed facts (`facts`) when the latest fact run covers the request — every period
+between two month starts of its horizon, which is what the dashboard asks for — and are computed live from the
+accounts tables (`live`) otherwise. Both paths add up the same per-account metrics, so they give the same numbers
+for the same data; the facts are as fresh as their last run (`latest_run().finished_at`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, HealthBand, Task, TaskStatus
+from dashboards.kpis.metrics import activity_metrics, total
+from dashboards.kpis.periods import month_start, split_periods
+from dashboards.models import AcquisitionCost
+from dashboards.params import KpiFilters
+from dashboards.selectors import facts, live
+from dashboards.selectors.facts import FACT_WINDOWS, latest_run
+
+Period = tuple[dt.date, dt.date]
+AUTO, LIVE, FACTS = "auto", "live", "facts"
+
+__all__ = [
+    "activity_sums",
+    "cac_for",
+    "cohort_cells",
+    "csm_workload",
+    "health_band_counts",
+    "latest_run",
+    "monthly_subscription_sums",
+    "subscription_sums",
+    "survey_counts",
+]
+
+
+def _use_facts(source: str, covered: bool) -> bool:
+    if source == FACTS and not covered:
+        raise ValueError("The KPI facts do not cover this request; refresh them or ask for source='live'.")
+    return source != LIVE and covered
+
+
+def subscription_sums(
+    *, periods: Sequence[Period], filters: KpiFilters, source: str = AUTO
+) -> dict[Period, dict[str, int]]:
+    """Subscription sums (counts and cents) of each period [S, E]: see `dashboards.kpis.metrics`."""
+    if _use_facts(source, facts.covers_periods(latest_run(), periods)):
+        return facts.subscription_sums(periods, filters)
+    scope = live.account_scope(filters)
+    matrix, firsts = live.mrr_matrix(sorted({day for period in periods for day in period}), scope)
+    result = {}
+    for start, end in periods:
+        _, metrics = live.period_account_metrics(matrix, firsts, start, end)
+        result[(start, end)] = total(metrics)
+    return result
+
+
+def monthly_subscription_sums(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> list[dict]:
+    """Subscription sums of each month of [start, end] (consecutive month starts; partial ends as they are)."""
+    periods = split_periods(start, end, "month")
+    sums = subscription_sums(periods=periods, filters=filters, source=source)
+    return [sums[p] for p in periods]
+
+
+def activity_sums(
+    *, periods: Sequence[Period], window, filters: KpiFilters, source: str = AUTO
+) -> dict[Period, dict[str, int]]:
+    """Activity-churn sums of each period for the inactivity window."""
+    fact_window = str(window) in FACT_WINDOWS
+    if _use_facts(source, fact_window and facts.covers_periods(latest_run(), periods)):
+        return facts.activity_sums(periods, filters, window)
+    days = sorted({day for period in periods for day in period})
+    flags = live.event_window_flags({day: window.bounds(day) for day in days}, live.account_scope(filters))
+    result = {}
+    for start, end in periods:
+        if flags.empty:
+            result[(start, end)] = {"act_start": 0, "act_churn": 0}
+            continue
+        result[(start, end)] = total(activity_metrics(active_start=flags[start], active_end=flags[end]))
+    return result
+
+
+def survey_counts(
+    *, periods: Sequence[Period], kind: str, filters: KpiFilters, dedupe: bool = False, source: str = AUTO
+) -> dict[Period, list[int]]:
+    """Responses of `kind` (nps or csat) per score in each period [S, E)."""
+    if _use_facts(source, not dedupe and facts.covers_periods(latest_run(), periods)):
+        return facts.survey_counts(periods, filters, kind)
+    scope = live.account_scope(filters)
+    return {
+        (start, end): live.survey_score_counts(kind=kind, start=start, end=end, scope=scope, dedupe=dedupe)
+        for start, end in periods
+    }
+
+
+def cohort_cells(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> list[dict]:
+    """(cohort, k, n_active) cells of the monthly cohorts in [start, end), observed at `end`."""
+    if _use_facts(source, facts.covers_cohorts(latest_run(), start, end)):
+        return facts.cohort_cells(start, end, filters)
+    return live.cohort_cell_counts(start=start, end=end, scope=live.account_scope(filters))
+
+
+def _not_churned(filters: KpiFilters):
+    return Account.objects.filter(filters.q()).exclude(status=AccountStatus.CHURNED)
+
+
+def health_band_counts(*, filters: KpiFilters) -> list[dict]:
+    """Accounts that have not churned per health band (cached on Account by the health app), with their MRR."""
+    rows = {
+        row["health_band"]: row
+        for row in _not_churned(filters)
+        .values("health_band")
+        .annotate(n=Count("id"), mrr=Coalesce(Sum("mrr"), Value(Decimal("0")), output_field=DecimalField()))
+        .order_by()
+    }
+    bands = [(band.value, band.label) for band in HealthBand] + [("", "Not scored")]
+    return [
+        {"band": value or "unscored", "label": label, "n_accounts": rows.get(value, {}).get("n", 0),
+         "mrr": float(rows.get(value, {}).get("mrr", 0))}
+        for value, label in bands
+    ]  # fmt: skip
+
+
+def csm_workload(*, filters: KpiFilters, today: dt.date | None = None) -> list[dict]:
+    """Per account owner: accounts (not churned), their MRR, at-risk accounts, open and overdue tasks."""
+    today = today or timezone.localdate()
+    accounts = {
+        row["owner_id"]: row
+        for row in _not_churned(filters)
+        .values("owner_id")
+        .annotate(
+            n_accounts=Count("id"),
+            mrr=Coalesce(Sum("mrr"), Value(Decimal("0")), output_field=DecimalField()),
+            n_at_risk=Count("id", filter=Q(status=AccountStatus.AT_RISK) | Q(health_band=HealthBand.RED)),
+        )
+        .order_by()
+    }
+    task_scope = Task.objects.filter(status=TaskStatus.OPEN)
+    if not filters.is_empty:
+        task_scope = task_scope.filter(account__in=Account.objects.filter(filters.q()).values("pk"))
+    if filters.owner:
+        task_scope = task_scope.filter(assignee_id__in=[pk for pk in accounts if pk is not None])
+    tasks = {
+        row["assignee_id"]: row
+        for row in task_scope.values("assignee_id")
+        .annotate(open_tasks=Count("id"), overdue_tasks=Count("id", filter=Q(due_date__lt=today)))
+        .order_by()
+    }
+    owner_ids = [pk for pk in set(accounts) | set(tasks) if pk is not None]
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=owner_ids)}
+    rows = []
+    for pk in sorted(set(accounts) | set(tasks), key=lambda pk: (pk is None, pk or 0)):
+        user = users.get(pk)
+        a, t = accounts.get(pk, {}), tasks.get(pk, {})
+        rows.append(
+            {
+                "owner_id": pk,
+                "owner": (user.get_full_name() or user.get_username()) if user else "Unassigned",
+                "n_accounts": a.get("n_accounts", 0),
+                "mrr": float(a.get("mrr", 0)),
+                "n_at_risk": a.get("n_at_risk", 0),
+                "open_tasks": t.get("open_tasks", 0),
+                "overdue_tasks": t.get("overdue_tasks", 0),
+            }
+        )
+    rows.sort(key=lambda row: (-row["mrr"], row["owner"]))
+    return rows
+
+
+def cac_for(*, start: dt.date, end: dt.date, segments: Sequence[str] = ()) -> float | None:
+    """Average CAC entered for the months of [start, end); a segment's own entry wins when one segment is asked."""
+    entries = AcquisitionCost.objects.filter(month__gte=month_start(start), month__lt=end)
+    segment = segments[0] if len(segments) == 1 else ""
+    by_month: dict[dt.date, Decimal] = {}
+    for entry in entries.filter(segment__in={"", segment}).order_by("month", "segment"):
+        # Ordered by segment, so a segment's own entry ("smb") overrides the all-segments one ("").
+        by_month[entry.month] = entry.amount
+    if not by_month:
+        return None
+    return float(sum(by_month.values()) / len(by_month))

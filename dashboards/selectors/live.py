@@ -1,0 +1,136 @@
+"""Live reads from the accounts tables, set-based: a few aggregate queries per request, never one per account.
+
+Active-at-date semantics come from `accounts.selectors.active_on_q`; the per-account arrays built here feed
+`dashboards.kpis.metrics`, the same code the fact builder uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+
+from accounts.models import Account, Subscription, SurveyResponse, UsageEvent
+from accounts.selectors import active_on_q
+from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES, cohort_activity, subscription_metrics
+from dashboards.kpis.periods import instant
+from dashboards.params import KpiFilters
+
+Period = tuple[dt.date, dt.date]
+
+
+def account_scope(filters: KpiFilters) -> QuerySet | None:
+    """Primary keys of the accounts the filters keep, as a subquery; None when nothing is filtered."""
+    if filters.is_empty:
+        return None
+    return Account.objects.filter(filters.q()).values("pk")
+
+
+def mrr_matrix(dates: Sequence[dt.date], scope: QuerySet | None) -> tuple[pd.DataFrame, pd.Series]:
+    """MRR in cents per account (rows) at each date (columns), NaN where the account is not active at that date,
+    and each account's first subscription start. One grouped query over the subscriptions, whatever the dates.
+
+    "Active at D" is `accounts.selectors.active_on_q(D)`; the MRR at D sums the subscriptions active at D, as
+    `accounts.selectors.account_mrr_on` does for one date.
+    """
+    subs = Subscription.objects.filter(start_date__lte=max(dates))
+    if scope is not None:
+        subs = subs.filter(account__in=scope)
+    aggregates: dict[str, object] = {"first": Min("start_date")}
+    for i, day in enumerate(dates):
+        aggregates[f"mrr{i}"] = Sum("mrr", filter=active_on_q(day))
+        aggregates[f"n{i}"] = Count("id", filter=active_on_q(day))
+    rows = list(subs.values("account_id").annotate(**aggregates).order_by())
+    frame = pd.DataFrame(rows, columns=["account_id", *aggregates]).set_index("account_id")
+    matrix = pd.DataFrame(index=frame.index)
+    for i, day in enumerate(dates):
+        # MRR has two decimal places, so cents are exact integers.
+        cents = (frame[f"mrr{i}"].astype(float).fillna(0) * 100).round()
+        matrix[day] = cents.where(frame[f"n{i}"] > 0)
+    return matrix, frame["first"]
+
+
+def period_account_metrics(
+    matrix: pd.DataFrame, firsts: pd.Series, start: dt.date, end: dt.date
+) -> tuple[pd.Index, dict[str, np.ndarray]]:
+    """Per-account metrics of [start, end] from the MRR matrix (accounts active at start or end only)."""
+    at_start, at_end = matrix[start], matrix[end]
+    accounts = matrix.index[at_start.notna() | at_end.notna()]
+    s, e = at_start.reindex(accounts), at_end.reindex(accounts)
+    started_before = (pd.to_datetime(firsts.reindex(accounts)) < pd.Timestamp(start)).to_numpy()
+    metrics = subscription_metrics(
+        active_start=s.notna().to_numpy(),
+        mrr_start=s.fillna(0).to_numpy(dtype=np.int64),
+        active_end=e.notna().to_numpy(),
+        mrr_end=e.fillna(0).to_numpy(dtype=np.int64),
+        started_before=started_before,
+    )
+    return accounts, metrics
+
+
+def event_window_flags(windows: dict[str, tuple[dt.datetime, dt.datetime]], scope: QuerySet | None) -> pd.DataFrame:
+    """One aggregate over usage events: per account, whether it had an event in each window (low, high].
+
+    Returns a boolean frame indexed by account id with one column per window name (accounts with no event in any
+    window are absent). One pass over the events of the whole span, whatever the number of windows.
+    """
+    if not windows:
+        return pd.DataFrame()
+    low = min(lo for lo, _ in windows.values())
+    high = max(hi for _, hi in windows.values())
+    events = UsageEvent.objects.filter(occurred_at__gt=low, occurred_at__lte=high)
+    if scope is not None:
+        events = events.filter(account__in=scope)
+    names = {name: f"w{i}" for i, name in enumerate(windows)}
+    counts = {
+        names[name]: Count("id", filter=Q(occurred_at__gt=lo, occurred_at__lte=hi))
+        for name, (lo, hi) in windows.items()
+    }
+    rows = list(events.values("account_id").annotate(**counts).order_by().values_list("account_id", *names.values()))
+    frame = pd.DataFrame(rows, columns=["account_id", *windows.keys()]).set_index("account_id")
+    return frame > 0
+
+
+def survey_score_counts(
+    *, kind: str, start: dt.date, end: dt.date, scope: QuerySet | None, dedupe: bool = False
+) -> list[int]:
+    """Responses of `kind` with responded_at in [start, end) (00:00 UTC), counted per score.
+
+    With `dedupe`, only each contact's latest response in the period counts (responses without a contact
+    always count).
+    """
+    low, high = instant(start), instant(end)
+    responses = SurveyResponse.objects.filter(kind=kind, responded_at__gte=low, responded_at__lt=high)
+    if scope is not None:
+        responses = responses.filter(account__in=scope)
+    if dedupe:
+        later = SurveyResponse.objects.filter(
+            kind=kind, contact=OuterRef("contact"), responded_at__gte=low, responded_at__lt=high
+        ).filter(
+            Q(responded_at__gt=OuterRef("responded_at"))
+            | Q(responded_at=OuterRef("responded_at"), pk__gt=OuterRef("pk"))
+        )
+        responses = responses.filter(Q(contact__isnull=True) | ~Exists(later))
+    by_score = dict(responses.values("score").annotate(n=Count("id")).order_by().values_list("score", "n"))
+    scores: Sequence[int] = NPS_SCORES if kind == "nps" else CSAT_SCORES
+    return [by_score.get(score, 0) for score in scores]
+
+
+def subscription_frame(scope: QuerySet | None) -> pd.DataFrame:
+    """All subscriptions (account, start, end) of the accounts in scope, for cohort arithmetic."""
+    subs = Subscription.objects.all() if scope is None else Subscription.objects.filter(account__in=scope)
+    rows = list(subs.order_by().values_list("account_id", "start_date", "end_date"))
+    return pd.DataFrame(rows, columns=["account_id", "start_date", "end_date"])
+
+
+def cohort_cell_counts(*, start: dt.date, end: dt.date, scope: QuerySet | None) -> list[dict]:
+    """(cohort, k, n_active) for cohorts whose month starts in [month of start, end), observed at `end`."""
+    activity = cohort_activity(subscription_frame(scope), cutoff=end)
+    if activity.empty:
+        return []
+    activity = activity[(activity["cohort"] >= start.replace(day=1)) & (activity["cohort"] < end)]
+    cells = activity.groupby(["cohort", "k"], as_index=False)["active"].sum()
+    return [{"cohort": row.cohort, "k": int(row.k), "n_active": int(row.active)} for row in cells.itertuples()]
