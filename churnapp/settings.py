@@ -229,6 +229,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "SubscriptionStatusEnum": "accounts.models.SubscriptionStatus",
+        "TicketStatusEnum": "accounts.models.TicketStatus",
+        "TaskStatusEnum": "accounts.models.TaskStatus",
+        "ActivityKindEnum": "accounts.models.ActivityKind",
+        "SurveyKindEnum": "accounts.models.SurveyKind",
+    },
 }
 
 LOGGING = {

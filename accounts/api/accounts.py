@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from rest_framework import serializers, viewsets
+from rest_framework import serializers
 
+from accounts import serializers as s
+from accounts.api.base import UpsertViewSet
+from accounts.api.resources import documented
 from accounts.filters import AccountFilterSet
 from accounts.models import Account
 from accounts.selectors import account_list
@@ -35,16 +38,24 @@ class AccountSerializer(serializers.ModelSerializer):
             "health_score",
             "health_band",
             "churn_probability",
+            "billing_customer_id",
+            "payment_failed_at",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
 
 
-class AccountViewSet(viewsets.ReadOnlyModelViewSet):
-    """Accounts with their cached MRR, seats, health and churn risk. Filters match the accounts list page."""
+@documented(s.AccountInputSerializer, AccountSerializer)
+class AccountViewSet(UpsertViewSet):
+    """Accounts with their cached MRR, seats, health and churn risk. Filters match the accounts list page.
 
+    Writes upsert by `external_id`; `custom_attributes` merge into the existing ones; `tags` replace the tags.
+    """
+
+    kind = "accounts"
     serializer_class = AccountSerializer
+    input_serializer_class = s.AccountInputSerializer
     filterset_class = AccountFilterSet
 
     def get_queryset(self):

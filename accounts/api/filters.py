@@ -1,0 +1,110 @@
+"""FilterSets of the API lists other than accounts (which shares accounts.filters.AccountFilterSet with its page)."""
+
+from __future__ import annotations
+
+import django_filters
+
+from accounts.models import (
+    Activity,
+    ActivityKind,
+    Contact,
+    Subscription,
+    SubscriptionStatus,
+    SupportTicket,
+    SurveyKind,
+    SurveyResponse,
+    Tag,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    TicketPriority,
+    TicketStatus,
+    UsageEvent,
+)
+
+
+class _AccountScopedFilterSet(django_filters.FilterSet):
+    account = django_filters.CharFilter(field_name="account__external_id", label="Account external id")
+
+
+class ContactFilterSet(_AccountScopedFilterSet):
+    email = django_filters.CharFilter(lookup_expr="iexact")
+    user_id = django_filters.CharFilter()
+
+    class Meta:
+        model = Contact
+        fields: list[str] = []
+
+
+class SubscriptionFilterSet(_AccountScopedFilterSet):
+    product = django_filters.CharFilter(lookup_expr="iexact")
+    status = django_filters.MultipleChoiceFilter(choices=SubscriptionStatus.choices)
+    active_on = django_filters.DateFilter(method="filter_active_on", label="Active at date")
+
+    class Meta:
+        model = Subscription
+        fields: list[str] = []
+
+    def filter_active_on(self, queryset, name, value):
+        from accounts.selectors import active_on_q
+
+        return queryset.filter(active_on_q(value))
+
+
+class TicketFilterSet(_AccountScopedFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=TicketPriority.choices)
+    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+
+    class Meta:
+        model = SupportTicket
+        fields: list[str] = []
+
+
+class SurveyResponseFilterSet(_AccountScopedFilterSet):
+    kind = django_filters.ChoiceFilter(choices=SurveyKind.choices)
+    responded_after = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
+    responded_before = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="lt")
+
+    class Meta:
+        model = SurveyResponse
+        fields: list[str] = []
+
+
+class EventFilterSet(_AccountScopedFilterSet):
+    event_type = django_filters.CharFilter()
+    user_id = django_filters.CharFilter()
+    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+
+    class Meta:
+        model = UsageEvent
+        fields: list[str] = []
+
+
+class ActivityFilterSet(_AccountScopedFilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=ActivityKind.choices)
+
+    class Meta:
+        model = Activity
+        fields: list[str] = []
+
+
+class TaskFilterSet(_AccountScopedFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=TaskPriority.choices)
+    assignee = django_filters.CharFilter(field_name="assignee__email", lookup_expr="iexact", label="Assignee e-mail")
+    due_before = django_filters.DateFilter(field_name="due_date", lookup_expr="lte")
+
+    class Meta:
+        model = Task
+        fields: list[str] = []
+
+
+class TagFilterSet(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Tag
+        fields: list[str] = []

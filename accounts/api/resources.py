@@ -1,0 +1,163 @@
+"""The accounts domain's child resources over the REST API: contacts, subscriptions, tickets, survey responses,
+tags, tasks, activities (CRUD and bulk upsert) and usage events (read, plus bulk ingest)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from accounts import serializers as s
+from accounts.api import filters
+from accounts.api.base import BULK_RESPONSES, BoundedJSONParser, CrudViewSet, UpsertViewSet
+from accounts.imports import services
+from accounts.models import Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task, UsageEvent
+
+
+def documented(input_serializer, output_serializer, *, upsert: bool = True):
+    """Request and response bodies of the write operations (the output serializers are read-only)."""
+    writes = {
+        "create": extend_schema(
+            request=input_serializer,
+            responses={201: output_serializer, 200: output_serializer},
+            description="Creates the record, or updates it when its natural key (external id) already exists.",
+        ),
+        "update": extend_schema(request=input_serializer, responses=output_serializer),
+        "partial_update": extend_schema(request=input_serializer, responses=output_serializer),
+        "bulk": extend_schema(
+            request=input_serializer(many=True),
+            responses=BULK_RESPONSES,
+            description="Up to 1000 rows, all or nothing: one invalid row and nothing is written.",
+        ),
+    }
+    if upsert:
+        writes["by_external_id"] = extend_schema(
+            request=input_serializer, responses={201: output_serializer, 200: output_serializer}
+        )
+    return extend_schema_view(**writes)
+
+
+@documented(s.ContactInputSerializer, s.ContactSerializer)
+class ContactViewSet(UpsertViewSet):
+    """People at customer accounts. Upsert key: external_id, else (account, email)."""
+
+    kind = "contacts"
+    queryset = Contact.objects.select_related("account").order_by("id")
+    serializer_class = s.ContactSerializer
+    input_serializer_class = s.ContactInputSerializer
+    filterset_class = filters.ContactFilterSet
+    ordering_fields = ["id", "name", "email", "created_at"]
+
+
+@documented(s.SubscriptionInputSerializer, s.SubscriptionSerializer)
+class SubscriptionViewSet(UpsertViewSet):
+    """Subscribed products per term [start_date, end_date). Upsert key: external_id, else (account, product,
+    start_date)."""
+
+    kind = "subscriptions"
+    queryset = Subscription.objects.select_related("account").order_by("id")
+    serializer_class = s.SubscriptionSerializer
+    input_serializer_class = s.SubscriptionInputSerializer
+    filterset_class = filters.SubscriptionFilterSet
+    ordering_fields = ["id", "start_date", "end_date", "mrr"]
+
+
+@documented(s.TicketInputSerializer, s.TicketSerializer)
+class TicketViewSet(UpsertViewSet):
+    """Helpdesk tickets. Upsert key: external_id (the helpdesk's ticket id)."""
+
+    kind = "tickets"
+    queryset = SupportTicket.objects.select_related("account").order_by("id")
+    serializer_class = s.TicketSerializer
+    input_serializer_class = s.TicketInputSerializer
+    filterset_class = filters.TicketFilterSet
+    ordering_fields = ["id", "opened_at", "resolved_at", "priority"]
+
+
+@documented(s.SurveyResponseInputSerializer, s.SurveyResponseSerializer)
+class SurveyResponseViewSet(UpsertViewSet):
+    """NPS (0–10) and CSAT (1–5) answers. Upsert key: external_id, else (account, kind, responded_at)."""
+
+    kind = "surveys"
+    queryset = SurveyResponse.objects.select_related("account", "contact").order_by("id")
+    serializer_class = s.SurveyResponseSerializer
+    input_serializer_class = s.SurveyResponseInputSerializer
+    filterset_class = filters.SurveyResponseFilterSet
+    ordering_fields = ["id", "responded_at", "score"]
+
+
+@documented(s.TagInputSerializer, s.TagSerializer, upsert=False)
+class TagViewSet(CrudViewSet):
+    """Account labels. Upsert key: name."""
+
+    kind = "tags"
+    queryset = Tag.objects.order_by("name")
+    serializer_class = s.TagSerializer
+    input_serializer_class = s.TagInputSerializer
+    filterset_class = filters.TagFilterSet
+    ordering_fields = ["name", "id"]
+
+
+@documented(s.TaskInputSerializer, s.TaskSerializer, upsert=False)
+class TaskViewSet(CrudViewSet):
+    """CSM tasks on accounts; unassigned new tasks go to the account owner."""
+
+    kind = "tasks"
+    queryset = Task.objects.select_related("account", "assignee").order_by("id")
+    serializer_class = s.TaskSerializer
+    input_serializer_class = s.TaskInputSerializer
+    filterset_class = filters.TaskFilterSet
+    ordering_fields = ["id", "due_date", "created_at"]
+
+
+@documented(s.ActivityInputSerializer, s.ActivitySerializer, upsert=False)
+class ActivityViewSet(CrudViewSet):
+    """Timeline entries: notes, calls, e-mails, meetings and audited changes."""
+
+    kind = "activities"
+    queryset = Activity.objects.select_related("account", "author").order_by("-occurred_at", "-id")
+    serializer_class = s.ActivitySerializer
+    input_serializer_class = s.ActivityInputSerializer
+    filterset_class = filters.ActivityFilterSet
+    ordering_fields = ["id", "occurred_at"]
+
+
+class EventPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 100
+
+
+class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Usage events (append-only): read, and `POST bulk/` to ingest up to 1000 (de-duplicated by message_id)."""
+
+    queryset = UsageEvent.objects.select_related("account")
+    serializer_class = s.EventSerializer
+    filterset_class = filters.EventFilterSet
+    pagination_class = EventPagination
+    parser_classes = [BoundedJSONParser]
+    ordering = ["-id"]
+    api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (bulk accepts ingest keys)
+    ordering_fields: list[str] = []
+
+    @extend_schema(
+        summary="Ingest events (≤ 1000, all or nothing)",
+        request=s.EventInputSerializer(many=True),
+        responses={
+            200: OpenApiResponse(s.BulkResultSerializer, description="created = new, unchanged = duplicates."),
+            400: OpenApiResponse(s.BulkErrorSerializer, description="Invalid rows with their index."),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="bulk", api_key_scopes=("ingest", "write"))
+    def bulk(self, request):
+        if getattr(request.user, "api_key", None) is None and not request.user.has_perm("accounts.add_usageevent"):
+            raise exceptions.PermissionDenied("Your role cannot add usage events.")
+        rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
+        if not isinstance(rows, list):
+            raise exceptions.ValidationError({"rows": ["Send a JSON array of events."]})
+        try:
+            result = services.bulk_upsert(kind="events", rows=rows)
+        except services.RowErrors as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result.as_dict())

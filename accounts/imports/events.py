@@ -1,0 +1,115 @@
+"""The fast path for usage events: multi-row INSERT … ON CONFLICT DO NOTHING, no ORM object per event.
+
+Used by the tracking API, the events bulk endpoint and the events import. After the insert, the accounts'
+`last_seen_at` moves forward (one UPDATE) and, once the transaction commits, the health app's incremental rollup
+refresh is queued for the touched (account, day) pairs when that task is registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+
+import orjson
+from celery import current_app
+from django.db import connection, transaction
+from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from accounts.models import Account, UsageEvent
+
+ROLLUP_TASK = "health.tasks.refresh_rollups"
+_COLUMNS = ("account_id", "user_id", "event_type", "occurred_at", "properties", "message_id", "received_at")
+
+
+def derived_message_id(*, account: str | int, occurred_at: dt.datetime, event_type: str, user_id: str,
+                       properties: dict) -> str:  # fmt: skip
+    """A content hash for events sent without a message id: re-sending the same event adds nothing."""
+    text = "|".join(
+        [str(account), occurred_at.astimezone(dt.UTC).isoformat(), event_type, user_id or ""]
+    ).encode() + orjson.dumps(properties or {}, option=orjson.OPT_SORT_KEYS)
+    return "h-" + hashlib.sha1(text, usedforsecurity=False).hexdigest()
+
+
+def _complete(row: dict, now: dt.datetime) -> tuple:
+    properties = row.get("properties") or {}
+    message_id = row.get("message_id") or derived_message_id(
+        account=row["account_id"],
+        occurred_at=row["occurred_at"],
+        event_type=row["event_type"],
+        user_id=row.get("user_id", ""),
+        properties=properties,
+    )
+    return (
+        row["account_id"],
+        row.get("user_id") or "",
+        row["event_type"],
+        row["occurred_at"],
+        properties,
+        message_id,
+        row.get("received_at") or now,
+    )
+
+
+def events_insert(*, rows: Iterable[dict]) -> int:
+    """Insert events (account_id, event_type, occurred_at[, user_id, message_id, properties, received_at]).
+
+    Duplicates by message_id are skipped. Returns how many were new. Call inside the caller's transaction.
+    """
+    now = timezone.now()
+    values = [_complete(row, now) for row in rows]
+    if not values:
+        return 0
+    if connection.vendor == "postgresql":
+        from psycopg2.extras import execute_values
+
+        sql = (
+            f"INSERT INTO {UsageEvent._meta.db_table} ({', '.join(_COLUMNS)}) VALUES %s "
+            "ON CONFLICT (message_id) DO NOTHING RETURNING account_id, occurred_at"
+        )
+        dumped = [(*v[:4], orjson.dumps(v[4]).decode(), *v[5:]) for v in values]
+        with connection.cursor() as cursor:
+            inserted = execute_values(
+                cursor.cursor if hasattr(cursor, "cursor") else cursor,
+                sql,
+                dumped,
+                template="(%s, %s, %s, %s, %s::jsonb, %s, %s)",
+                page_size=1000,
+                fetch=True,
+            )
+    else:
+        ids = [v[5] for v in values]
+        known = set(UsageEvent.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
+        fresh, seen = [], set()
+        for v in values:
+            if v[5] not in known and v[5] not in seen:
+                seen.add(v[5])
+                fresh.append(v)
+        UsageEvent.objects.bulk_create(
+            [UsageEvent(**dict(zip(_COLUMNS, v, strict=True))) for v in fresh], batch_size=1000, ignore_conflicts=True
+        )
+        inserted = [(v[0], v[3]) for v in fresh]
+    events_after_insert(inserted)
+    return len(inserted)
+
+
+def events_after_insert(inserted: list[tuple[int, dt.datetime]]) -> None:
+    """Move last_seen_at forward (one UPDATE) and queue the rollup refresh of the touched days after commit."""
+    if not inserted:
+        return
+    now = timezone.now()
+    latest: dict[int, dt.datetime] = {}
+    pairs: set[tuple[int, str]] = set()
+    for account_id, occurred_at in inserted:
+        pairs.add((account_id, occurred_at.astimezone(dt.UTC).date().isoformat()))
+        if occurred_at <= now and (account_id not in latest or occurred_at > latest[account_id]):
+            latest[account_id] = occurred_at
+    if latest:
+        seen = Case(*[When(pk=pk, then=Value(at)) for pk, at in latest.items()], output_field=DateTimeField())
+        Account.objects.filter(pk__in=latest).update(last_seen_at=Greatest(Coalesce(F("last_seen_at"), seen), seen))
+    task = current_app.tasks.get(ROLLUP_TASK)
+    if task is not None:
+        payload = sorted([list(p) for p in pairs])
+        transaction.on_commit(lambda: task.delay(payload))

@@ -1,0 +1,376 @@
+"""Set-based upserts by natural key, shared by the REST API (single and bulk) and the file imports.
+
+Flow for a batch of raw rows: `rows_validate` (serializer shapes and types, no queries) → `rows_resolve` (account
+external ids, user e-mails and contacts in one query each) → `rows_upsert` (one SELECT for existing rows, one
+bulk UPDATE, one bulk INSERT). The REST API is all-or-nothing (`bulk_upsert` raises RowErrors and writes nothing);
+imports write the valid rows and report the others (`chunk_upsert`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, models, transaction
+
+from accounts import serializers as s
+from accounts.imports.events import events_insert
+from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type[models.Model] | None
+    serializer: type
+    # Alternative natural keys, tried in order; the first whose fields are all set in a row identifies it.
+    keys: tuple[tuple[str, ...], ...] = ()
+
+
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("accounts", Account, s.AccountInputSerializer, (("external_id",),)),
+        Kind("contacts", Contact, s.ContactInputSerializer, (("external_id",), ("account_id", "email"))),
+        Kind(
+            "subscriptions",
+            Subscription,
+            s.SubscriptionInputSerializer,
+            (("external_id",), ("account_id", "product", "start_date")),
+        ),
+        Kind("tickets", SupportTicket, s.TicketInputSerializer, (("external_id",),)),
+        Kind(
+            "surveys",
+            SurveyResponse,
+            s.SurveyResponseInputSerializer,
+            (("external_id",), ("account_id", "kind", "responded_at")),
+        ),
+        Kind("tags", Tag, s.TagInputSerializer, (("name",),)),
+        Kind("tasks", Task, s.TaskInputSerializer),
+        Kind("activities", Activity, s.ActivityInputSerializer),
+        Kind("events", None, s.EventInputSerializer),
+    )
+}
+
+
+class RowErrors(Exception):
+    """Some rows are invalid; `errors` is a list of {"index": …, "errors": {field: [messages]}}."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__(f"{len(errors)} invalid rows")
+        self.errors = errors
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    results: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "results": self.results}
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {key: [str(m) for m in (msgs if isinstance(msgs, list) else [msgs])] for key, msgs in detail.items()}
+    return {"non_field_errors": [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+
+
+def rows_validate(*, kind: str, rows: Iterable[tuple[int, Any]]) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Shapes and types of each (index, raw row); returns (valid rows, errors)."""
+    serializer_class = KINDS[kind].serializer
+    valid, errors = [], []
+    for index, raw in rows:
+        if not isinstance(raw, dict):
+            errors.append({"index": index, "errors": {"non_field_errors": ["Each row must be a JSON object."]}})
+            continue
+        serializer = serializer_class(data=raw)
+        if serializer.is_valid():
+            valid.append((index, dict(serializer.validated_data)))
+        else:
+            errors.append({"index": index, "errors": _flatten(serializer.errors)})
+    return valid, errors
+
+
+def rows_resolve(*, kind: str, rows: list[tuple[int, dict]]) -> tuple[list[tuple[int, dict]], list[dict]]:
+    """Turn references into ids (set-based) and map input names to model fields; returns (rows, errors)."""
+    errors: list[dict] = []
+    account_refs = {row["account"] for _, row in rows if "account" in row}
+    accounts = dict(Account.objects.filter(external_id__in=account_refs).values_list("external_id", "pk"))
+    emails = {row[f] for _, row in rows for f in ("owner_email", "assignee_email") if row.get(f)}
+    User = get_user_model()
+    users = {e.lower(): pk for e, pk in User.objects.filter(email__in=emails).values_list("email", "pk")}
+    contacts: dict[tuple[int, str], int] = {}
+    if kind == "surveys":
+        wanted = {row["contact_email"].lower() for _, row in rows if row.get("contact_email")}
+        for pk, account_id, email in Contact.objects.filter(
+            account_id__in=accounts.values(), email__in=wanted
+        ).values_list("pk", "account_id", "email"):
+            contacts[(account_id, email.lower())] = pk
+    resolved = []
+    for index, row in rows:
+        row = dict(row)
+        problems: dict[str, list[str]] = {}
+        if "account" in row:
+            ref = row.pop("account")
+            if ref in accounts:
+                row["account_id"] = accounts[ref]
+            else:
+                problems["account"] = [f"Unknown account {ref!r}."]
+        for name, target in (("owner_email", "owner_id"), ("assignee_email", "assignee_id")):
+            if name in row:
+                email = row.pop(name)
+                if not email:
+                    row[target] = None
+                elif email.lower() in users:
+                    row[target] = users[email.lower()]
+                else:
+                    problems[name] = [f"No user with e-mail {email!r}."]
+        if kind == "surveys":
+            email = (row.pop("contact_email", "") or "").lower()
+            row["contact_id"] = contacts.get((row.get("account_id"), email)) if email else None
+        if problems:
+            errors.append({"index": index, "errors": problems})
+        else:
+            resolved.append((index, row))
+    return resolved, errors
+
+
+def _key_of(kind: Kind, row: dict) -> tuple | None:
+    for key in kind.keys:
+        if all(row.get(f) not in (None, "") for f in key):
+            return (key, *(row[f] for f in key))
+    return None
+
+
+def _duplicates(kind: Kind, rows: list[tuple[int, dict]]) -> list[dict]:
+    seen: dict[tuple, int] = {}
+    errors = []
+    for index, row in rows:
+        key = _key_of(kind, row)
+        if key is None:
+            continue
+        if key in seen:
+            errors.append(
+                {"index": index, "errors": {key[0][0]: [f"Duplicate of row {seen[key]} in the same request."]}}
+            )
+        else:
+            seen[key] = index
+    return errors
+
+
+def _ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int]) -> None:
+    """Managers, admins, API keys and the system write everywhere; a CSM only on the accounts they own."""
+    if actor is None or getattr(actor, "api_key", None) is not None or actor.has_perm("accounts.assign_owner"):
+        return
+    owned = set(Account.objects.filter(pk__in=account_ids, owner=actor).values_list("pk", flat=True))
+    if account_ids - owned:
+        raise PermissionDenied("You can only edit the accounts you own.")
+
+
+def rows_upsert(*, kind: str, rows: list[tuple[int, dict]], actor: AbstractBaseUser | None = None) -> UpsertResult:
+    """Create or update resolved rows by natural key in one SELECT, one bulk UPDATE and one bulk INSERT."""
+    spec = KINDS[kind]
+    result = UpsertResult()
+    if kind == "events":
+        inserted = events_insert(rows=[row for _, row in rows])
+        result.created = inserted
+        result.unchanged = len(rows) - inserted
+        return result
+    model = spec.model
+    tags_by_index = {index: row.pop("tags") for index, row in rows if "tags" in row}
+    existing: dict[tuple, models.Model] = {}
+    for key in spec.keys:
+        keyed = [row for _, row in rows if _key_of(spec, row) and _key_of(spec, row)[0] == key]
+        if not keyed:
+            continue
+        lookup = {f"{f}__in": {row[f] for row in keyed} for f in key}
+        for obj in model.objects.filter(**lookup):
+            existing[(key, *(getattr(obj, f) for f in key))] = obj
+    if model is not Account:
+        _ensure_actor_may_write(actor, {row["account_id"] for _, row in rows})
+    else:
+        _ensure_actor_may_write(actor, {obj.pk for obj in existing.values()})
+    to_create: list[tuple[int, models.Model]] = []
+    to_update: dict[int, models.Model] = {}
+    update_fields: set[str] = set()
+    actions: dict[int, tuple[models.Model, str]] = {}
+    for index, row in rows:
+        key = _key_of(spec, row)
+        obj = existing.get(key) if key else None
+        if obj is None:
+            if model is Account and "name" not in row:
+                row["name"] = row["external_id"]
+            obj = model(**row)
+            to_create.append((index, obj))
+            actions[index] = (obj, "created")
+            continue
+        changed = False
+        for name, value in row.items():
+            if name == "custom_attributes":
+                value = {**obj.custom_attributes, **value}
+            if getattr(obj, name) != value:
+                setattr(obj, name, value)
+                update_fields.add(name)
+                changed = True
+        if changed:
+            to_update[obj.pk] = obj
+        actions[index] = (obj, "updated" if changed else "unchanged")
+    if to_update:
+        if model is Account:
+            update_fields.add("updated_at")
+        model.objects.bulk_update(list(to_update.values()), sorted(update_fields), batch_size=500)
+    if to_create:
+        _creation_defaults(kind, [obj for _, obj in to_create], actor)
+        model.objects.bulk_create([obj for _, obj in to_create], batch_size=500)
+    if tags_by_index:
+        _account_tags_set({actions[i][0].pk: names for i, names in tags_by_index.items()})
+    for index, _ in rows:
+        obj, action = actions[index]
+        setattr(result, action, getattr(result, action) + 1)
+        result.results.append({"index": index, "id": obj.pk, "action": action})
+    return result
+
+
+def _creation_defaults(kind: str, objs: list[models.Model], actor: AbstractBaseUser | None) -> None:
+    """New tasks go to the account owner unless assigned; new activities are authored by the signed-in user."""
+    if kind == "tasks":
+        owners = dict(Account.objects.filter(pk__in={o.account_id for o in objs}).values_list("pk", "owner_id"))
+        for obj in objs:
+            obj.assignee_id = obj.assignee_id or owners.get(obj.account_id)
+            if actor is not None and getattr(actor, "api_key", None) is None:
+                obj.created_by = actor
+    elif kind == "activities" and actor is not None and getattr(actor, "api_key", None) is None:
+        for obj in objs:
+            obj.author = actor
+
+
+def _account_tags_set(tags: dict[int, list[str]]) -> None:
+    names = {name for names in tags.values() for name in names}
+    Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
+    by_name = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))
+    through = Account.tags.through
+    through.objects.filter(account_id__in=tags).delete()
+    through.objects.bulk_create(
+        [through(account_id=a, tag_id=by_name[n]) for a, names in tags.items() for n in set(names)]
+    )
+
+
+@transaction.atomic
+def bulk_upsert(*, kind: str, rows: list[Any], actor: AbstractBaseUser | None = None) -> UpsertResult:
+    """All-or-nothing upsert of up to MAX_BULK_ROWS rows: any invalid row raises RowErrors and nothing is written."""
+    if len(rows) > s.MAX_BULK_ROWS:
+        raise RowErrors([{"index": s.MAX_BULK_ROWS, "errors": {"non_field_errors": ["At most 1000 rows."]}}])
+    valid, errors = rows_validate(kind=kind, rows=enumerate(rows))
+    resolved, more = rows_resolve(kind=kind, rows=valid)
+    errors += more + _duplicates(KINDS[kind], resolved)
+    if errors:
+        raise RowErrors(sorted(errors, key=lambda e: e["index"]))
+    try:
+        with transaction.atomic():
+            return rows_upsert(kind=kind, rows=resolved, actor=actor)
+    except IntegrityError as exc:
+        raise RowErrors([{"index": 0, "errors": {"non_field_errors": [_integrity_message(exc)]}}]) from exc
+
+
+def chunk_upsert(*, kind: str, rows: list[tuple[int, Any]]) -> tuple[UpsertResult, list[dict]]:
+    """Imports: write the valid rows of a chunk, return the errors of the others (per-row semantics)."""
+    valid, errors = rows_validate(kind=kind, rows=rows)
+    resolved, more = rows_resolve(kind=kind, rows=valid)
+    dupes = _duplicates(KINDS[kind], resolved)
+    bad = {e["index"] for e in dupes}
+    resolved = [(i, row) for i, row in resolved if i not in bad]
+    errors += more + dupes
+    try:
+        with transaction.atomic():
+            return rows_upsert(kind=kind, rows=resolved), errors
+    except IntegrityError:
+        pass
+    # A constraint failed somewhere in the chunk: retry row by row to report exactly the offending rows.
+    result = UpsertResult()
+    for index, row in resolved:
+        try:
+            with transaction.atomic():
+                one = rows_upsert(kind=kind, rows=[(index, row)])
+        except IntegrityError as exc:
+            errors.append({"index": index, "errors": {"non_field_errors": [_integrity_message(exc)]}})
+            continue
+        result.created += one.created
+        result.updated += one.updated
+        result.unchanged += one.unchanged
+    return result, errors
+
+
+def _integrity_message(exc: IntegrityError) -> str:
+    text = str(exc).lower()
+    if "unique" in text or "duplicate" in text:
+        return "Conflicts with an existing record (a unique value such as an e-mail or id is already used)."
+    return "Violates a data rule (for example end_date after start_date, score range)."
+
+
+def upsert_one(*, kind: str, row: dict, actor: AbstractBaseUser | None = None) -> tuple[models.Model, str]:
+    """Upsert a single row (PUT …/by-external-id/{id}/); returns the object and created/updated/unchanged."""
+    result = bulk_upsert(kind=kind, rows=[row], actor=actor)
+    entry = result.results[0]
+    return KINDS[kind].model.objects.get(pk=entry["id"]), entry["action"]
+
+
+def _current_input(kind: str, obj: models.Model) -> dict:
+    """The object's values under the input serializer's field names (for partial updates)."""
+    current = {}
+    for name in KINDS[kind].serializer().fields:
+        if name == "account":
+            current[name] = obj.account.external_id
+        elif name in ("owner_email", "assignee_email"):
+            user = getattr(obj, name.removesuffix("_email"))
+            current[name] = user.email if user else ""
+        elif name == "contact_email":
+            current[name] = obj.contact.email if obj.contact_id else ""
+        elif name != "tags" and hasattr(obj, name):
+            current[name] = getattr(obj, name)
+    return {k: v for k, v in current.items() if v is not None}
+
+
+@transaction.atomic
+def update_one(*, kind: str, obj: models.Model, changes: dict, actor: AbstractBaseUser | None = None) -> models.Model:
+    """Update one object by primary key with the given fields (others keep their values)."""
+    row = {**_current_input(kind, obj), **changes}
+    valid, errors = rows_validate(kind=kind, rows=[(0, row)])
+    resolved, more = rows_resolve(kind=kind, rows=valid)
+    if errors or more:
+        raise RowErrors(errors + more)
+    fields = resolved[0][1]
+    tags = fields.pop("tags", None)
+    if isinstance(obj, Account):
+        account_ids = {obj.pk}
+    elif hasattr(obj, "account_id"):
+        account_ids = {obj.account_id, fields.get("account_id", obj.account_id)}
+    else:
+        account_ids = set()
+    _ensure_actor_may_write(actor, account_ids)
+    for name, value in fields.items():
+        if name == "custom_attributes":
+            value = {**obj.custom_attributes, **value}
+        setattr(obj, name, value)
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:
+        raise RowErrors([{"index": 0, "errors": {"non_field_errors": [_integrity_message(exc)]}}]) from exc
+    if tags is not None:
+        _account_tags_set({obj.pk: tags})
+    return obj
+
+
+def event_day_pairs(rows: Iterable[dict]) -> set[tuple[int, dt.date]]:
+    """The (account_id, UTC day) pairs touched by event rows, for incremental rollups."""
+    return {(row["account_id"], row["occurred_at"].astimezone(dt.UTC).date()) for row in rows}
