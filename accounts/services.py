@@ -222,3 +222,10 @@ def account_set_health_bulk(*, rows: list[dict]) -> int:
         for obj in objs:
             obj.health_band = obj.health_band or ""
     return Account.objects.bulk_update(objs, fields, batch_size=1000)
+
+
+def contact_unsubscribe(*, email: str) -> int:
+    """Mark every contact with this address unsubscribed from automated email (the automations unsubscribe page)."""
+    from accounts.models import Contact
+
+    return Contact.objects.filter(email__iexact=email.strip(), unsubscribed=False).update(unsubscribed=True)

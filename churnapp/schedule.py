@@ -24,4 +24,10 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"queue": Queue.SCORING.value, "expires": 24 * 60 * 60 * 1.5},
     },
+    # Recovery sweep of the email outbox: re-send messages whose send task was lost (broker outage, killed worker).
+    "automations-requeue-stale-emails": {
+        "task": "automations.tasks.requeue_stale_emails",
+        "schedule": timedelta(minutes=5),
+        "options": {"queue": Queue.EMAIL.value, "expires": 5 * 60 * 1.5},
+    },
 }

@@ -255,3 +255,9 @@ WEBHOOKS_ALLOWED_HOSTS = env.list("WEBHOOKS_ALLOWED_HOSTS", default=[])
 # Inbound webhooks: Stripe's endpoint signing secret (whsec_…) and the shared secret of the helpdesk webhook.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 HELPDESK_WEBHOOK_SECRET = env.str("HELPDESK_WEBHOOK_SECRET", default="")
+
+# --- Automations (issue 5): email frequency cap, Slack notifications, rule evaluation interval --------------------
+AUTOMATIONS_EMAIL_CAP_COUNT = env.int("AUTOMATIONS_EMAIL_CAP_COUNT", default=1)
+AUTOMATIONS_EMAIL_CAP_DAYS = env.int("AUTOMATIONS_EMAIL_CAP_DAYS", default=3)
+AUTOMATIONS_SLACK_WEBHOOK_URL = env.str("AUTOMATIONS_SLACK_WEBHOOK_URL", default="")
+AUTOMATIONS_RULES_INTERVAL = env.int("AUTOMATIONS_RULES_INTERVAL", default=300)  # seconds between rule cycles

@@ -1,0 +1,92 @@
+"""In-app notifications (the bell in the header), optionally by email and to a Slack-compatible incoming webhook."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import orjson
+import urllib3
+from django.db import transaction
+from django.utils import timezone
+
+from automations import conf
+from automations.models import EmailSource, Notification
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from accounts.models import Account
+
+logger = logging.getLogger(__name__)
+
+
+def notify(
+    *,
+    users: Iterable[AbstractBaseUser],
+    title: str,
+    body: str = "",
+    url: str = "",
+    account: Account | None = None,
+    email: bool = False,
+    slack: bool = True,
+    dedupe_key: str = "",
+) -> list[Notification]:
+    """Notify users in the app; with `email`, also by email; and post to the team's Slack webhook when configured.
+
+    `dedupe_key` (optional) makes the email and Slack side effects idempotent when a caller retries.
+    """
+    users = [u for u in users if u is not None]
+    notes = Notification.objects.bulk_create(
+        [Notification(user=u, title=title[:255], body=body, url=url, account=account) for u in users]
+    )
+    if email:
+        from automations.emails import email_queue
+
+        for user in users:
+            if user.email:
+                email_queue(
+                    to_email=user.email,
+                    subject=title,
+                    body_text=f"{body}\n\n{url}".strip(),
+                    account=account,
+                    source=EmailSource.NOTIFICATION,
+                    dedupe_key=f"{dedupe_key}:u{user.pk}" if dedupe_key else "",
+                    respect_frequency_cap=False,
+                )
+    webhook = conf.get("SLACK_WEBHOOK_URL")
+    if slack and webhook:
+        from automations.tasks import post_to_slack
+
+        text = f"*{title}*" + (f"\n{body}" if body else "") + (f"\n{url}" if url else "")
+        transaction.on_commit(lambda: post_to_slack.delay(text))
+    return notes
+
+
+def slack_post(*, text: str, url: str | None = None) -> int:
+    """POST `{"text": …}` to a Slack-compatible incoming webhook (URL checked against SSRF). Returns the status."""
+    from churnapp.webhooks_out import check_url
+
+    url = url or conf.get("SLACK_WEBHOOK_URL")
+    check_url(url)
+    response = urllib3.request(
+        "POST",
+        url,
+        body=orjson.dumps({"text": text}),
+        headers={"Content-Type": "application/json"},
+        timeout=urllib3.Timeout(connect=5, read=10),
+        redirect=False,
+        retries=False,
+    )
+    if response.status >= 400:
+        raise RuntimeError(f"Slack webhook answered {response.status}.")
+    return response.status
+
+
+def notification_mark_read(*, user: AbstractBaseUser, notification_id: int | None = None) -> int:
+    """Mark one notification (or all of the user's) read. Returns how many changed."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now())
