@@ -91,6 +91,15 @@ class _MultiValueField(serializers.ListField):
             return values or serializers.empty
         return super().get_value(dictionary)
 
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # One flat list of messages per field ("galactic" is not a valid choice), not one per list index.
+            detail = exc.detail
+            messages = [m for ms in detail.values() for m in ms] if isinstance(detail, dict) else detail
+            raise serializers.ValidationError(messages) from exc
+
 
 class KpiFiltersSerializer(serializers.Serializer):
     segment = _MultiValueField(
