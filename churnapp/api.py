@@ -13,6 +13,12 @@ from accounts.api import (
     TaskViewSet,
     TicketViewSet,
 )
+from health.api import (
+    ChurnModelViewSet,
+    ChurnPredictionViewSet,
+    HealthProfileVersionViewSet,
+    HealthSnapshotViewSet,
+)
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
@@ -24,5 +30,9 @@ router.register("survey-responses", SurveyResponseViewSet, basename="survey-resp
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("tags", TagViewSet, basename="tag")
+router.register("health-snapshots", HealthSnapshotViewSet, basename="health-snapshot")
+router.register("health-profile-versions", HealthProfileVersionViewSet, basename="health-profile-version")
+router.register("churn-models", ChurnModelViewSet, basename="churn-model")
+router.register("churn-predictions", ChurnPredictionViewSet, basename="churn-prediction")
 
 api_urlpatterns = router.urls

@@ -30,4 +30,18 @@ BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
         "options": {"queue": Queue.EMAIL.value, "expires": 5 * 60 * 1.5},
     },
+    # Daily churn predictions with the promoted model (probability, drivers, expected revenue saved), after the
+    # nightly health recompute; caches churn probability on Account.
+    "health-churn-predict-daily": {
+        "task": "health.tasks.predict_churn",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"queue": Queue.SCORING.value, "expires": 24 * 60 * 60 * 1.5},
+    },
+    # Weekly retrain of the churn model on fresh monthly observations; promoted only if it beats the current
+    # model on the time-based holdout.
+    "health-churn-retrain-weekly": {
+        "task": "health.tasks.train_churn_model",
+        "schedule": crontab(hour=1, minute=30, day_of_week="sunday"),
+        "options": {"queue": Queue.SCORING.value, "expires": 7 * 24 * 60 * 60 * 1.5},
+    },
 }

@@ -29,3 +29,16 @@ def refresh_rollups(account_day_pairs: list[list]) -> dict[str, int]:
 def recompute_health(day: str | None = None) -> dict:
     """Nightly (and after a profile is published): metrics and health snapshots of every account for a day."""
     return services.health_recompute(day=dt.date.fromisoformat(day) if day else None)
+
+
+@shared_task(**RETRY, soft_time_limit=3600, time_limit=3700)
+def train_churn_model() -> dict:
+    """Weekly: rebuild observations, train, promote only if better on the holdout."""
+    version = services.churn_model_train()
+    return {"model": version.pk, "status": version.status, "message": version.message}
+
+
+@shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
+def predict_churn(day: str | None = None) -> dict:
+    """Daily: churn probability, drivers and expected revenue saved for every active account."""
+    return services.churn_predict(day=dt.date.fromisoformat(day) if day else None)

@@ -59,3 +59,32 @@ def declining_history(account, *, end: dt.date, days: int = 60):
         SupportTicketFactory(account=account, opened_at=at(end - dt.timedelta(days=offset)))
     rollups_rebuild()
     health_backfill(days=days, end=end)
+
+
+def churn_world(*, end: dt.date, n: int = 40, seed: int = 5):
+    """Accounts over ~10 months: half stay engaged, half go quiet 60 days before their subscription ends."""
+    import random
+
+    from accounts.models import UsageEvent
+    from tests.factories import SubscriptionFactory
+
+    rng = random.Random(seed)
+    start = end - dt.timedelta(days=300)
+    rows, accounts = [], []
+    for i in range(n):
+        account = AccountFactory(segment=rng.choice(["smb", "mid_market"]))
+        churn_day = end - dt.timedelta(days=rng.randint(20, 250)) if i % 2 else None
+        SubscriptionFactory(account=account, start_date=start, end_date=churn_day, quantity=3)
+        quiet_from = (churn_day - dt.timedelta(days=rng.randint(45, 75))) if churn_day else end
+        day = start
+        while day < min(quiet_from, end):
+            if rng.random() < 0.6:
+                for k, kind in enumerate(("campaign_sent", "report_viewed", "login")):
+                    rows.append(
+                        UsageEvent(account=account, user_id=f"u{rng.randint(1, 3)}", event_type=kind,
+                                   occurred_at=at(day) + dt.timedelta(minutes=k), message_id=f"cw-{next(_ids)}")
+                    )  # fmt: skip
+            day += dt.timedelta(days=1)
+        accounts.append(account)
+    UsageEvent.objects.bulk_create(rows, batch_size=2000)
+    return accounts
