@@ -21,4 +21,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("settings/integrations/", include("churnapp.integration_urls")),
+    path("v1/", include("accounts.api.tracking")),
 ]

@@ -177,8 +177,13 @@ def _ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int
         raise PermissionDenied("You can only edit the accounts you own.")
 
 
-def rows_upsert(*, kind: str, rows: list[tuple[int, dict]], actor: AbstractBaseUser | None = None) -> UpsertResult:
-    """Create or update resolved rows by natural key in one SELECT, one bulk UPDATE and one bulk INSERT."""
+def rows_upsert(
+    *, kind: str, rows: list[tuple[int, dict]], actor: AbstractBaseUser | None = None, replay: bool = True
+) -> UpsertResult:
+    """Create or update resolved rows by natural key in one SELECT, one bulk UPDATE and one bulk INSERT.
+
+    New accounts and contacts with a product user id release the tracking messages waiting for them (`replay`).
+    """
     spec = KINDS[kind]
     result = UpsertResult()
     if kind == "events":
@@ -238,6 +243,13 @@ def rows_upsert(*, kind: str, rows: list[tuple[int, dict]], actor: AbstractBaseU
         obj, action = actions[index]
         setattr(result, action, getattr(result, action) + 1)
         result.results.append({"index": index, "id": obj.pk, "action": action})
+    if replay and kind in ("accounts", "contacts"):
+        from accounts.tracking import pending_messages_replay
+
+        if kind == "accounts":
+            pending_messages_replay(group_ids=[obj.external_id for _, obj in to_create])
+        else:
+            pending_messages_replay(user_ids=[obj.user_id for obj, _ in actions.values() if obj.user_id])
     return result
 
 

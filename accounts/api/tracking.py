@@ -1,0 +1,179 @@
+"""Segment's HTTP Tracking API: POST /v1/identify, /v1/track, /v1/page, /v1/screen, /v1/group and /v1/batch.
+
+Authentication is an API key with the `ingest` scope, sent as Segment sends its write key (the Basic-auth
+username) or as a Bearer token. Bodies may be gzip-compressed (`Content-Encoding: gzip`); limits: 5 MB on the wire,
+20 MB decompressed (413 above). The answer is 200 only once the events are committed to the database.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import orjson
+from django.urls import path
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.base import MAX_BODY_BYTES, PayloadTooLarge
+from accounts.tracking import InvalidMessage, tracking_ingest
+from churnapp.authentication import HasApiKeyScope
+from churnapp.models import ApiKey
+
+MAX_DECOMPRESSED_BYTES = 20 * 1024 * 1024
+MAX_BATCH_MESSAGES = 5000
+
+
+class UnsupportedEncoding(exceptions.APIException):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_detail = "Unsupported Content-Encoding (use gzip or none)."
+
+
+class SegmentJSONParser(BaseParser):
+    """JSON, optionally gzip-compressed, bounded before and after decompression."""
+
+    media_type = "application/json"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = parser_context["request"]
+        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
+        if len(body) > MAX_BODY_BYTES:
+            raise PayloadTooLarge()
+        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
+        if encoding == "gzip":
+            try:
+                decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                body = decompressor.decompress(body, MAX_DECOMPRESSED_BYTES + 1)
+            except zlib.error as exc:
+                raise exceptions.ParseError(f"Malformed gzip body: {exc}") from exc
+            if len(body) > MAX_DECOMPRESSED_BYTES:
+                raise PayloadTooLarge(f"Decompressed body over {MAX_DECOMPRESSED_BYTES // (1024 * 1024)} MB.")
+        elif encoding not in ("", "identity"):
+            raise UnsupportedEncoding()
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise exceptions.ParseError(f"Malformed JSON: {exc}") from exc
+
+
+class IsApiKey(BasePermission):
+    message = "The tracking API takes an API key with the ingest scope (the write key)."
+
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.auth, ApiKey)
+
+
+TRACKING_RESULT = inline_serializer(
+    "TrackingResult",
+    {
+        "success": serializers.BooleanField(),
+        "stored": serializers.IntegerField(help_text="New events stored."),
+        "duplicates": serializers.IntegerField(help_text="Messages already received (same messageId)."),
+        "pending": serializers.IntegerField(help_text="Kept until their account is known."),
+        "errors": serializers.ListField(
+            child=serializers.DictField(), help_text="Invalid messages: {index, reason}; the others were stored."
+        ),
+    },
+)
+MESSAGE = inline_serializer(
+    "SegmentMessage",
+    {
+        "type": serializers.CharField(required=False),
+        "userId": serializers.CharField(required=False),
+        "anonymousId": serializers.CharField(required=False),
+        "event": serializers.CharField(required=False),
+        "groupId": serializers.CharField(required=False),
+        "messageId": serializers.CharField(required=False),
+        "timestamp": serializers.DateTimeField(required=False),
+        "sentAt": serializers.DateTimeField(required=False),
+        "properties": serializers.DictField(required=False),
+        "traits": serializers.DictField(required=False),
+        "context": serializers.DictField(required=False),
+    },
+)
+BATCH = inline_serializer(
+    "SegmentBatch",
+    {
+        "batch": serializers.ListField(child=MESSAGE),
+        "sentAt": serializers.DateTimeField(required=False),
+        "writeKey": serializers.CharField(required=False),
+    },
+)
+RESPONSES = {
+    200: TRACKING_RESULT,
+    400: OpenApiResponse(TRACKING_RESULT, description="Malformed body, or no valid message (reasons by index)."),
+}
+
+
+class _TrackingView(APIView):
+    parser_classes = [SegmentJSONParser]
+    permission_classes = [IsAuthenticated, IsApiKey, HasApiKeyScope]
+    api_key_scopes = ("ingest",)
+    message_type = ""
+
+    def _messages(self, data) -> tuple[list, object]:
+        if not isinstance(data, dict):
+            raise exceptions.ParseError("The body must be a JSON object.")
+        return [data], data.get("sentAt")
+
+    def post(self, request):
+        messages, sent_at = self._messages(request.data)
+        try:
+            result = tracking_ingest(
+                messages=messages, received_at=timezone.now(), sent_at=sent_at, default_type=self.message_type
+            )
+        except InvalidMessage as exc:
+            return Response({"success": False, "errors": [{"index": None, "reason": str(exc)}]}, status=400)
+        body = {
+            "success": not result.errors,
+            "stored": result.stored,
+            "duplicates": result.duplicates,
+            "pending": result.pending,
+            "errors": result.errors,
+        }
+        return Response(body, status=200 if result.valid or not result.errors else 400)
+
+
+def _single(message_type: str, summary: str):
+    view = type(
+        f"{message_type.capitalize()}View",
+        (_TrackingView,),
+        {"message_type": message_type, "__doc__": summary},
+    )
+    view.post = extend_schema(summary=summary, request=MESSAGE, responses=RESPONSES, tags=["tracking"])(view.post)
+    return view
+
+
+class BatchView(_TrackingView):
+    """Several messages at once (what Segment's libraries send): invalid ones are reported by index."""
+
+    def _messages(self, data) -> tuple[list, object]:
+        if not isinstance(data, dict) or not isinstance(data.get("batch"), list):
+            raise exceptions.ParseError('The body must be {"batch": [messages…]}.')
+        if len(data["batch"]) > MAX_BATCH_MESSAGES:
+            raise PayloadTooLarge(f"At most {MAX_BATCH_MESSAGES} messages per batch.")
+        return data["batch"], data.get("sentAt")
+
+    @extend_schema(summary="Batch of messages", request=BATCH, responses=RESPONSES, tags=["tracking"])
+    def post(self, request):
+        return super().post(request)
+
+
+IdentifyView = _single("identify", "Identify a user: traits update the contact.")
+TrackView = _single("track", "Track an event of a user (account from context.groupId or the user's contact).")
+PageView = _single("page", "A page view (stored as event type page:<name>).")
+ScreenView = _single("screen", "A screen view (stored as event type screen:<name>).")
+GroupView = _single("group", "Link a user to an account (groupId = account external id); traits update it.")
+
+urlpatterns = [
+    path("identify", IdentifyView.as_view(), name="tracking-identify"),
+    path("track", TrackView.as_view(), name="tracking-track"),
+    path("page", PageView.as_view(), name="tracking-page"),
+    path("screen", ScreenView.as_view(), name="tracking-screen"),
+    path("group", GroupView.as_view(), name="tracking-group"),
+    path("batch", BatchView.as_view(), name="tracking-batch"),
+]

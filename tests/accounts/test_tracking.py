@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import gzip
+
+import orjson
+import pytest
+import time_machine
+from django.core.cache import cache
+
+from accounts.models import Account, Contact, PendingMessage, UsageEvent
+from churnapp.apikeys import api_key_create
+from tests.factories import AccountFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_cache():
+    cache.clear()
+
+
+@pytest.fixture
+def write_key():
+    _, secret = api_key_create(name="Segment", scopes=["ingest"])
+    return secret
+
+
+def send(client, path, body, key, *, gzipped=False, **extra):
+    raw = orjson.dumps(body)
+    headers = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{key}:".encode()).decode(), **extra}
+    if gzipped:
+        raw = gzip.compress(raw)
+        headers["HTTP_CONTENT_ENCODING"] = "gzip"
+    return client.post(path, raw, content_type="application/json", **headers)
+
+
+def test_track_with_group_context_is_stored_and_moves_last_seen(client, write_key):
+    account = AccountFactory(external_id="acc-1")
+    body = {"userId": "u1", "event": "Report Exported", "properties": {"rows": 10}, "context": {"groupId": "acc-1"},
+            "timestamp": "2024-05-31T10:00:00Z", "messageId": "m-1"}  # fmt: skip
+    response = send(client, "/v1/track", body, write_key)
+    assert response.status_code == 200, response.json()
+    assert response.json()["stored"] == 1
+    event = UsageEvent.objects.get()
+    assert (event.account, event.event_type, event.user_id, event.properties) == (
+        account, "Report Exported", "u1", {"rows": 10}
+    )  # fmt: skip
+    account.refresh_from_db()
+    assert account.last_seen_at == dt.datetime(2024, 5, 31, 10, tzinfo=dt.UTC)
+
+
+def test_message_id_deduplicates_retries(client, write_key):
+    AccountFactory(external_id="acc-1")
+    body = {"userId": "u1", "event": "Login", "context": {"groupId": "acc-1"}, "messageId": "m-1"}
+    send(client, "/v1/track", body, write_key)
+    again = send(client, "/v1/track", body, write_key).json()
+    assert (again["stored"], again["duplicates"]) == (0, 1)
+    assert UsageEvent.objects.count() == 1
+
+
+def test_clock_skew_is_corrected_with_sent_at(client, write_key):
+    AccountFactory(external_id="acc-1")
+    # The device clock runs one hour ahead: it stamped the event 10 s before sending, in its own time.
+    body = {"batch": [{"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"},
+                       "timestamp": "2024-06-01T12:59:50Z"}], "sentAt": "2024-06-01T13:00:00Z"}  # fmt: skip
+    with time_machine.travel(NOW, tick=False):
+        assert send(client, "/v1/batch", body, write_key).status_code == 200
+    assert UsageEvent.objects.get().occurred_at == NOW - dt.timedelta(seconds=10)
+
+
+def test_group_creates_the_account_links_the_user_and_keeps_traits(client, write_key):
+    body = {"userId": "u7", "groupId": "acc-new", "traits": {"name": "Newco", "plan": "pro", "industry": "retail"}}
+    assert send(client, "/v1/group", body, write_key).status_code == 200
+    account = Account.objects.get(external_id="acc-new")
+    assert (account.name, account.plan, account.custom_attributes) == ("Newco", "pro", {"industry": "retail"})
+    assert Contact.objects.filter(account=account, user_id="u7").exists()
+    send(client, "/v1/group", {"userId": "u7", "groupId": "acc-new", "traits": {"plan": "enterprise"}}, write_key)
+    account.refresh_from_db()
+    assert (account.plan, account.custom_attributes) == ("enterprise", {"industry": "retail"})
+    assert Contact.objects.filter(account=account).count() == 1
+
+
+def test_events_for_an_unknown_account_wait_and_attach_when_it_appears(client, write_key):
+    body = {"userId": "u1", "event": "Login", "context": {"groupId": "later"}, "messageId": "m-9"}
+    result = send(client, "/v1/track", body, write_key).json()
+    assert result["pending"] == 1 and not UsageEvent.objects.exists()
+    no_group = {"userId": "u2", "event": "Login", "messageId": "m-10"}
+    assert send(client, "/v1/track", no_group, write_key).json()["pending"] == 1
+    send(client, "/v1/group", {"userId": "u2", "groupId": "later", "traits": {"name": "Later Inc"}}, write_key)
+    assert set(UsageEvent.objects.values_list("message_id", flat=True)) == {"m-9", "m-10"}
+    assert not PendingMessage.objects.exists()
+
+
+def test_events_wait_for_an_account_created_over_the_rest_api(client, write_key):
+    send(client, "/v1/track", {"userId": "u1", "event": "Login", "context": {"groupId": "crm-1"}}, write_key)
+    _, rest_key = api_key_create(name="CRM", scopes=["write"])
+    client.put("/api/v1/accounts/by-external-id/crm-1/", orjson.dumps({"name": "CRM One"}),
+               content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {rest_key}")  # fmt: skip
+    assert UsageEvent.objects.filter(account__external_id="crm-1").count() == 1
+
+
+def test_identify_updates_the_contact(client, write_key):
+    contact = ContactFactory(user_id="u5", email="old@example.com", name="Old")
+    body = {
+        "userId": "u5",
+        "traits": {"email": "new@example.com", "firstName": "Ana", "lastName": "Lee", "role": "admin"},
+    }
+    assert send(client, "/v1/identify", body, write_key).status_code == 200
+    contact.refresh_from_db()
+    assert (contact.email, contact.name, contact.traits) == ("new@example.com", "Ana Lee", {"role": "admin"})
+
+
+def test_identify_of_an_unknown_user_applies_once_the_user_joins_an_account(client, write_key):
+    send(client, "/v1/identify", {"userId": "u8", "traits": {"email": "u8@example.com"}}, write_key)
+    assert PendingMessage.objects.count() == 1
+    send(client, "/v1/group", {"userId": "u8", "groupId": "acc-8"}, write_key)
+    assert Contact.objects.get(user_id="u8").email == "u8@example.com"
+
+
+def test_batch_reports_invalid_messages_by_index_and_stores_the_rest(client, write_key):
+    AccountFactory(external_id="acc-1")
+    body = {"batch": [
+        {"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"}},
+        {"type": "track", "event": "No user"},
+        {"type": "alias", "userId": "u1", "previousId": "x"},
+        {"type": "track", "userId": "u1", "event": "Bad time", "timestamp": "yesterday"},
+        "nope",
+        {"type": "track", "userId": "u1", "event": "Export", "context": {"groupId": "acc-1"}},
+    ]}  # fmt: skip
+    response = send(client, "/v1/batch", body, write_key)
+    assert response.status_code == 200
+    result = response.json()
+    assert result["stored"] == 2
+    assert [e["index"] for e in result["errors"]] == [1, 2, 3, 4]
+    assert "userId" in result["errors"][0]["reason"]
+    assert UsageEvent.objects.count() == 2
+
+
+def test_batch_with_only_invalid_messages_is_400(client, write_key):
+    response = send(client, "/v1/batch", {"batch": [{"type": "track"}]}, write_key)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["index"] == 0
+
+
+def test_gzip_bodies_are_accepted(client, write_key):
+    AccountFactory(external_id="acc-1")
+    body = {"batch": [{"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"}}]}
+    assert send(client, "/v1/batch", body, write_key, gzipped=True).status_code == 200
+    assert UsageEvent.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoding", "code"),
+    [
+        (b"{nope", "", 400),
+        (b"not gzip at all", "gzip", 400),
+        (b"{}", "br", 415),
+        (b'{"batch": "x"}', "", 400),
+        (b"[]", "", 400),
+    ],
+)
+def test_bad_bodies_get_clear_4xx(client, write_key, raw, encoding, code):
+    extra = {"HTTP_CONTENT_ENCODING": encoding} if encoding else {}
+    auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+    response = client.post("/v1/batch", raw, content_type="application/json", HTTP_AUTHORIZATION=auth, **extra)
+    assert response.status_code == code
+
+
+def test_oversized_and_zip_bomb_bodies_are_413(client, write_key):
+    auth = "Basic " + base64.b64encode(f"{write_key}:".encode()).decode()
+    bomb = gzip.compress(b'{"batch": [], "pad": "' + b"a" * (21 * 1024 * 1024) + b'"}')
+    response = client.post("/v1/batch", bomb, content_type="application/json", HTTP_AUTHORIZATION=auth,
+                           HTTP_CONTENT_ENCODING="gzip")  # fmt: skip
+    assert response.status_code == 413
+
+
+def test_tracking_needs_an_ingest_key(client, viewer):
+    _, read_key = api_key_create(name="BI", scopes=["read"])
+    body = {"userId": "u1", "event": "Login"}
+    assert send(client, "/v1/track", body, read_key).status_code == 403
+    assert client.post("/v1/track", orjson.dumps(body), content_type="application/json").status_code == 401
+    client.force_login(viewer)
+    assert client.post("/v1/track", orjson.dumps(body), content_type="application/json").status_code == 403

@@ -1,0 +1,43 @@
+"""The real Segment client (segment-analytics-python) talks to our tracking API: batching, gzip, Basic auth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from segment.analytics import Client
+
+from accounts.models import Account, Contact, UsageEvent
+from churnapp.apikeys import api_key_create
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_segment_python_client_events_are_stored(live_server):
+    _, write_key = api_key_create(name="Segment", scopes=["ingest"])
+    errors = []
+    client = Client(
+        write_key=write_key,
+        host=live_server.url,
+        gzip=True,
+        max_retries=2,
+        upload_size=50,
+        on_error=lambda error, batch: errors.append(error),
+    )
+    client.group("user-1", "acc-seg", traits={"name": "Segmented Inc", "plan": "pro", "employees": 40})
+    client.identify("user-1", traits={"email": "ana@segmented.example", "name": "Ana"})
+    when = dt.datetime(2024, 6, 1, 9, 30, tzinfo=dt.UTC)
+    for i in range(120):
+        client.track("user-1", "Campaign Sent", properties={"n": i}, context={"groupId": "acc-seg"}, timestamp=when)
+    client.track("user-1", "Logged In")  # no groupId: attributed through the user's contact
+    client.flush()
+    client.shutdown()
+
+    assert errors == []
+    account = Account.objects.get(external_id="acc-seg")
+    assert (account.name, account.plan, account.custom_attributes) == ("Segmented Inc", "pro", {"employees": 40})
+    assert Contact.objects.get(account=account, user_id="user-1").email == "ana@segmented.example"
+    assert UsageEvent.objects.filter(account=account, event_type="Campaign Sent").count() == 120
+    assert UsageEvent.objects.filter(account=account, event_type="Logged In").count() == 1
+    account.refresh_from_db()
+    assert account.last_seen_at is not None
