@@ -10,3 +10,76 @@ class SentimentForm(forms.Form):
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def points_text(points: list) -> str:
+    return ", ".join(f"{_num(x)}:{_num(y)}" for x, y in points)
+
+
+def _num(value) -> str:
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def editor_rows(factors: list[dict]) -> list[dict]:
+    """One editor row per known factor: the profile's settings, or weight 0 (off) with a sensible default."""
+    from health.scoring import DEFAULT_FACTORS, FACTORS
+
+    chosen = {f["key"]: f for f in factors}
+    defaults = {f["key"]: f for f in DEFAULT_FACTORS}
+    rows = []
+    for key, (label, _unit, higher) in FACTORS.items():
+        factor = chosen.get(key) or {**defaults.get(key, {}), "weight": 0}
+        method = factor.get("method", "percentile")
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "weight": _num(factor.get("weight", 0)),
+                "method": method,
+                "points": points_text(factor["points"]) if factor.get("points") else "",
+                "higher_is_better": factor.get("higher_is_better", higher),
+            }
+        )
+    rows.sort(key=lambda r: -float(r["weight"]))
+    return rows
+
+
+def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[str]]:
+    """Editor form data → (factors with weight > 0, green_min, yellow_min, note, parse errors)."""
+    from health.scoring import FACTORS, factor_label
+
+    errors: list[str] = []
+    factors: list[dict] = []
+    for key in FACTORS:
+        raw_weight = (data.get(f"weight_{key}") or "0").strip()
+        try:
+            weight = float(raw_weight)
+        except ValueError:
+            errors.append(f"The weight of {factor_label(key)} is not a number.")
+            continue
+        if weight == 0:
+            continue
+        method = data.get(f"method_{key}", "thresholds")
+        factor: dict = {"key": key, "weight": int(weight) if weight.is_integer() else weight, "method": method}
+        if method == "thresholds":
+            try:
+                factor["points"] = [
+                    [float(x) for x in pair.split(":")]
+                    for pair in data.get(f"points_{key}", "").split(",")
+                    if pair.strip()
+                ]
+                if any(len(p) != 2 for p in factor["points"]):
+                    raise ValueError
+            except ValueError:
+                errors.append(f"{factor_label(key)}: write thresholds as value:score pairs, e.g. 0:0, 20:100.")
+                continue
+        else:
+            factor["higher_is_better"] = data.get(f"hib_{key}") == "on"
+        factors.append(factor)
+    try:
+        green, yellow = int(data.get("green_min", "")), int(data.get("yellow_min", ""))
+    except ValueError:
+        errors.append("Band thresholds must be whole numbers.")
+        green = yellow = None
+    return factors, green, yellow, data.get("note", "")[:255], errors

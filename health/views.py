@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Account
-from churnapp.roles import can_edit_account
-from health import selectors, services
+from churnapp.roles import can_configure, can_edit_account
+from health import conf, forms, scoring, selectors, services
 from health.forms import SentimentForm
+from health.models import HealthProfile
 
 
 def _account(pk: int) -> Account:
@@ -49,3 +51,190 @@ def sentiment_create(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Give a rating from 1 to 5, a comment and a future expiry date.")
     url = f"/accounts/{account.pk}/"
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+# Profiles: list, detail with the draft editor, live preview, backtest, save, publish --------------------------
+
+
+def _require_configure(request: HttpRequest) -> None:
+    if not can_configure(request.user):
+        raise PermissionDenied("Only managers and admins configure health profiles.")
+
+
+@require_GET
+def profile_list(request: HttpRequest) -> HttpResponse:
+    profiles = [
+        {"profile": p, "published": selectors.published_of(profile=p), "draft": selectors.draft_of(profile=p)}
+        for p in selectors.profiles()
+    ]
+    return render(request, "health/profiles.html", {"profiles": profiles, "can_configure": can_configure(request.user)})
+
+
+def _editor_context(request: HttpRequest, profile: HealthProfile, **extra) -> dict:
+    draft = selectors.draft_of(profile=profile)
+    published = selectors.published_of(profile=profile)
+    shown = draft or published
+    return {
+        "profile": profile,
+        "draft": draft,
+        "published": published,
+        "versions": selectors.profile_versions(profile=profile),
+        "rows": forms.editor_rows(shown.factors if shown else []),
+        "green_min": shown.green_min if shown else 70,
+        "yellow_min": shown.yellow_min if shown else 40,
+        "note": draft.note if draft else "",
+        "can_configure": can_configure(request.user),
+        "editable": bool(draft) and can_configure(request.user),
+        **extra,
+    }
+
+
+@require_GET
+def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = get_object_or_404(HealthProfile, pk=pk)
+    return render(request, "health/profile_detail.html", _editor_context(request, profile))
+
+
+@require_POST
+def profile_draft_create(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    profile = get_object_or_404(HealthProfile, pk=pk)
+    services.profile_draft_get_or_create(profile=profile, actor=request.user)
+    return redirect("health:profile-detail", pk=pk)
+
+
+def _parsed(request: HttpRequest) -> tuple[list[dict], scoring.Bands | None, str, list[str]]:
+    factors, green, yellow, note, errors = forms.parse_profile(request.POST)
+    if not errors:
+        errors = scoring.validate_profile(factors, green, yellow)
+    bands = scoring.Bands(green, yellow) if not errors else None
+    return factors, bands, note, errors
+
+
+@require_POST
+def profile_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Live preview of the editor's current values (nothing saved): band distribution if applied now."""
+    _require_configure(request)
+    profile = get_object_or_404(HealthProfile, pk=pk)
+    factors, bands, _note, errors = _parsed(request)
+    preview = None if errors else selectors.profile_preview(profile=profile, factors=factors, bands=bands)
+    return render(request, "health/profile_detail.html#profile-preview", {"errors": errors, "preview": preview})
+
+
+@require_POST
+def profile_backtest(request: HttpRequest, pk: int) -> HttpResponse:
+    """Replay the editor's current values over the last N months of observations."""
+    _require_configure(request)
+    get_object_or_404(HealthProfile, pk=pk)
+    factors, bands, _note, errors = _parsed(request)
+    months = int(request.POST.get("months") or 12)
+    result = None if errors else selectors.profile_backtest(factors=factors, bands=bands, months=months)
+    return render(request, "health/profile_detail.html#profile-backtest", {"errors": errors, "backtest": result})
+
+
+@require_POST
+def profile_save(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    profile = get_object_or_404(HealthProfile, pk=pk)
+    draft = services.profile_draft_get_or_create(profile=profile, actor=request.user)
+    factors, green, yellow, note, errors = forms.parse_profile(request.POST)
+    if not errors:
+        try:
+            services.profile_draft_update(
+                draft=draft, factors=factors, green_min=green, yellow_min=yellow, note=note, actor=request.user
+            )
+        except ValidationError as exc:
+            errors = exc.messages
+    if errors:
+        for error in errors:
+            messages.error(request, error)
+    else:
+        messages.success(request, f"Draft v{draft.number} saved.")
+        if request.POST.get("publish"):
+            try:
+                services.profile_publish(draft=draft, actor=request.user)
+                messages.success(request, f"Published v{draft.number}; scores are being recomputed.")
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+    return redirect("health:profile-detail", pk=pk)
+
+
+# Churn model and priorities -------------------------------------------------------------------------------------
+
+
+def _line_chart(labels: list, series: list[tuple[str, list, str]], *, y_title: str = "", **scales) -> dict:
+    return {
+        "type": "line",
+        "data": {
+            "labels": labels,
+            "datasets": [
+                {"label": name, "data": data, "borderColor": color, "backgroundColor": color, "pointRadius": 2,
+                 "tension": 0.2} for name, data, color in series
+            ],
+        },
+        "options": {
+            "maintainAspectRatio": False, "animation": False, "plugins": {"legend": {"position": "bottom"}},
+            "scales": {"y": {"title": {"display": bool(y_title), "text": y_title}, **scales}},
+        },
+    }  # fmt: skip
+
+
+@require_GET
+def model_page(request: HttpRequest) -> HttpResponse:
+    current = selectors.current_model()
+    versions = selectors.model_versions()
+    latest = versions[0] if versions else None
+    context = {
+        "current": current,
+        "latest": latest,
+        "versions": versions,
+        "can_configure": can_configure(request.user),
+    }
+    if current and current.metrics:
+        rel = current.metrics["reliability"]
+        context["reliability_chart"] = _line_chart(
+            [r["bin"] for r in rel],
+            [
+                ("Predicted", [r["predicted"] for r in rel], "#9db4f0"),
+                ("Observed", [r["observed"] for r in rel], "#c0392b"),
+            ],
+            y_title="churn rate",
+            min=0,
+            max=1,
+        )
+        profit = current.metrics["profit"]
+        context["profit_chart"] = _line_chart(
+            profit["k"],
+            [
+                ("Realised on holdout", profit["realised"], "#1f8a4c"),
+                ("Expected by the model", profit["expected"], "#3457d5"),
+            ],
+            y_title="$ value − action cost",
+        )
+    return render(request, "health/model.html", context)
+
+
+@require_POST
+def model_train(request: HttpRequest) -> HttpResponse:
+    _require_configure(request)
+    from health.tasks import train_churn_model
+
+    transaction.on_commit(lambda: train_churn_model.delay())
+    messages.success(request, "Training queued: the new model is promoted only if it beats the current one.")
+    return redirect("health:model")
+
+
+@require_GET
+def priorities(request: HttpRequest) -> HttpResponse:
+    """Accounts ranked by expected revenue saved. A CSM starts with their book; anyone can switch to all."""
+    scope = request.GET.get("scope") or ("all" if can_configure(request.user) else "mine")
+    rows = selectors.priorities(owner=request.user if scope == "mine" else None)
+    context = {
+        "rows": rows,
+        "scope": scope,
+        "current": selectors.current_model(),
+        "action_cost": conf.get("ACTION_COST"),
+        "save_rate": conf.get("SAVE_RATE"),
+        "value_months": conf.get("VALUE_MONTHS"),
+    }
+    return render(request, "health/priorities.html", context)
