@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from accounts import services
+from accounts.imports.tasks import run_import  # noqa: F401  (registers the import task with Celery)
 
 
 @shared_task(

@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("settings/integrations/", include("churnapp.integration_urls")),
     path("v1/", include("accounts.api.tracking")),
+    path("imports/", include("accounts.imports.urls")),
 ]

@@ -1,0 +1,19 @@
+"""Celery task of the imports: thin, idempotent (a job runs once; a redelivered message finds it claimed)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from accounts.models import ImportJob
+from churnapp.celery import Queue
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60,
+             queue=Queue.INGEST.value)  # fmt: skip
+def run_import(job_id: int) -> str:
+    from accounts.imports.runner import import_run
+
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return "missing"
+    return import_run(job=job).status

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.imports.runner import import_run
+from accounts.models import ImportJob, ImportKind, ImportStatus
+
+
+class Command(BaseCommand):
+    help = "Import a CSV / JSON / JSON Lines file: manage.py import_data --kind events events.csv (progress on stderr)"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--kind", required=True, choices=ImportKind.values)
+        parser.add_argument("file")
+        parser.add_argument("--errors", help="Write the per-row error report to this CSV file.")
+
+    def handle(self, *args, kind: str, file: str, errors: str | None, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"No such file: {path}")
+        job = ImportJob.objects.create(kind=kind, original_name=path.name)
+        started = time.monotonic()
+        with path.open("rb") as source:
+            job = import_run(job=job, source=source, progress=lambda j: self._bar(j, started))
+        sys.stderr.write("\n")
+        if job.status == ImportStatus.FAILED:
+            raise CommandError(job.error)
+        seconds = time.monotonic() - started
+        self.stdout.write(
+            f"{job.processed_rows} rows in {seconds:.1f} s ({job.processed_rows / max(seconds, 1e-9):,.0f} rows/s): "
+            f"{job.created_count} created, {job.updated_count} updated, {job.skipped_count} unchanged, "
+            f"{job.failed_count} failed (import #{job.pk})."
+        )
+        if errors and job.failed_count:
+            import csv
+
+            with open(errors, "w", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow(["row", "error", "data"])
+                writer.writerows(job.row_errors.values_list("row_number", "message", "raw").iterator())
+            self.stdout.write(f"Error report: {errors}")
+
+    def _bar(self, job: ImportJob, started: float) -> None:
+        done = job.processed_rows
+        rate = done / max(time.monotonic() - started, 1e-9)
+        if job.total_rows:
+            width = 30
+            filled = int(width * min(done, job.total_rows) / job.total_rows)
+            bar = "#" * filled + "-" * (width - filled)
+            line = f"\r[{bar}] {done:,}/{job.total_rows:,} rows  {rate:,.0f} rows/s  {job.failed_count:,} failed"
+        else:
+            line = f"\r{done:,} rows  {rate:,.0f} rows/s  {job.failed_count:,} failed"
+        sys.stderr.write(line)
+        sys.stderr.flush()
