@@ -229,3 +229,85 @@ def contact_unsubscribe(*, email: str) -> int:
     from accounts.models import Contact
 
     return Contact.objects.filter(email__iexact=email.strip(), unsubscribed=False).update(unsubscribed=True)
+
+
+# --- Surveys, tags and cancellations (used by the win-back app, issue 7) --------------------------------------------
+
+
+def survey_response_create(
+    *,
+    account: Account,
+    kind: str,
+    score: int,
+    responded_at: dt.datetime | None = None,
+    contact=None,
+    comment: str = "",
+    external_id: str = "",
+):
+    """Record an NPS (0–10) or CSAT (1–5) answer; an out-of-range score raises ValueError and records nothing."""
+    from accounts.models import SurveyKind, SurveyResponse
+
+    ranges = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5)}
+    if kind not in ranges:
+        raise ValueError(f"Unknown survey kind {kind!r}.")
+    low, high = ranges[kind]
+    if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
+        raise ValueError(f"The score must be a whole number from {low} to {high}.")
+    return SurveyResponse.objects.create(
+        account=account,
+        contact=contact,
+        kind=kind,
+        score=score,
+        comment=comment.strip(),
+        responded_at=responded_at or timezone.now(),
+        external_id=external_id,
+    )
+
+
+def account_add_tag(*, account: Account, name: str) -> None:
+    """Put a tag (created when new) on an account; adding it twice changes nothing."""
+    from accounts.models import Tag
+
+    tag, _ = Tag.objects.get_or_create(name=name)
+    account.tags.add(tag)
+
+
+@transaction.atomic
+def subscriptions_cancel(*, account: Account, end_date: dt.date, reason: str, actor: AbstractBaseUser | None) -> int:
+    """End the account's subscriptions still open at `end_date` on that date (a cancellation), with the reason.
+
+    Returns how many subscriptions were ended. Paused subscriptions end too: a cancellation is not a pause.
+    """
+    from django.db.models import Q
+
+    from accounts.models import SubscriptionStatus
+
+    _ensure_can_edit(actor, account)
+    still_open = Subscription.objects.filter(account=account, start_date__lt=end_date).filter(
+        Q(end_date__isnull=True) | Q(end_date__gt=end_date)
+    )
+    return still_open.update(end_date=end_date, status=SubscriptionStatus.CANCELED, cancellation_reason=reason[:64])
+
+
+def account_remove_tag(*, account: Account, name: str) -> None:
+    """Take a tag off an account (used by automation rules); a tag it does not carry changes nothing."""
+    from accounts.models import Tag
+
+    account.tags.remove(*Tag.objects.filter(name=name))
+
+
+@transaction.atomic
+def account_set_lifecycle_stage(*, account: Account, stage: str, actor: AbstractBaseUser | None) -> Account:
+    """Move an account to another lifecycle stage (journeys and rules), with an audit entry on its timeline."""
+    from accounts.models import LifecycleStage
+
+    _ensure_can_edit(actor, account)
+    if stage not in LifecycleStage.values:
+        raise ValueError(f"Unknown lifecycle stage {stage!r}.")
+    if account.lifecycle_stage != stage:
+        old = account.get_lifecycle_stage_display()
+        account.lifecycle_stage = stage
+        account.save(update_fields=["lifecycle_stage", "updated_at"])
+        new = account.get_lifecycle_stage_display()
+        _change_entry(account=account, actor=actor, field="lifecycle_stage", old=old, new=new).save()
+    return account

@@ -19,6 +19,8 @@ from health.api import (
     HealthProfileVersionViewSet,
     HealthSnapshotViewSet,
 )
+from winback.api import CampaignViewSet as WinbackCampaignViewSet
+from winback.api import ChurnReasonViewSet, ChurnRecordViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
@@ -34,5 +36,8 @@ router.register("health-snapshots", HealthSnapshotViewSet, basename="health-snap
 router.register("health-profile-versions", HealthProfileVersionViewSet, basename="health-profile-version")
 router.register("churn-models", ChurnModelViewSet, basename="churn-model")
 router.register("churn-predictions", ChurnPredictionViewSet, basename="churn-prediction")
+router.register("winback/reasons", ChurnReasonViewSet, basename="churn-reason")
+router.register("winback/churn-records", ChurnRecordViewSet, basename="churn-record")
+router.register("winback/campaigns", WinbackCampaignViewSet, basename="winback-campaign")
 
 api_urlpatterns = router.urls

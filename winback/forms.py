@@ -1,0 +1,111 @@
+"""Forms of the win-back pages; each validates input, the services do the work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+
+from winback import selectors
+from winback.models import ChurnType, Offer
+
+
+class CancelForm(forms.Form):
+    reason = forms.ChoiceField(label="Why are they leaving?")
+    churn_type = forms.ChoiceField(label="Type", choices=ChurnType.choices, initial=ChurnType.VOLUNTARY)
+    competitor = forms.CharField(label="Competitor (if any)", max_length=128, required=False)
+    comment = forms.CharField(label="In their words", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    effective_on = forms.DateField(
+        label="Effective date", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", "Choose a reason…"), *selectors.reason_choices()]
+
+
+class SurveyAnswerForm(forms.Form):
+    """The public answer form; the score range depends on the survey kind."""
+
+    score = forms.IntegerField(
+        error_messages={"required": "Choose a score.", "invalid": "The score must be a whole number."}
+    )
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000)
+
+    def __init__(self, *args, kind: str = "nps", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.low, self.high = (0, 10) if kind == "nps" else (1, 5)
+        self.fields["comment"].label = (
+            "What is the main reason for your score? (optional)" if kind == "nps" else "Anything to add? (optional)"
+        )
+
+    def clean_score(self) -> int:
+        score = self.cleaned_data["score"]
+        if not self.low <= score <= self.high:
+            raise forms.ValidationError(f"Choose a score from {self.low} to {self.high}.")
+        return score
+
+
+class FollowUpForm(forms.Form):
+    note = forms.CharField(label="What did you do?", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+
+
+class ClusterNameForm(forms.Form):
+    name = forms.CharField(label="Theme name", max_length=64)
+
+
+class LoopMessageForm(forms.Form):
+    subject = forms.CharField(max_length=200, initial="You told us, we changed it")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        initial=(
+            "Hi {{ contact.first_name }},\n\nYou told us about {{ theme.name }}. We listened; here is what changed: "
+            "…\n\nThank you for telling us.\n{{ owner.name }}"
+        ),
+    )
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(max_length=128)
+    offer = forms.ChoiceField(choices=Offer.choices)
+    reasons = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
+    value_bands = forms.MultipleChoiceField(
+        choices=[("low", "Low value"), ("mid", "Mid value"), ("high", "High value")],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="None checked = every band.",
+    )
+    discount_code = forms.CharField(max_length=64, required=False)
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    attribution_window_days = forms.IntegerField(min_value=1, max_value=365, initial=60)
+
+    def __init__(self, *args, **kwargs):
+        from winback import texts
+
+        super().__init__(*args, **kwargs)
+        self.fields["reasons"].choices = [(r.code, str(r)) for r in selectors.reason_objects()]
+        self.fields["subject"].initial = texts.CAMPAIGN_SUBJECT
+        self.fields["body"].initial = texts.CAMPAIGN_BODY
+
+    def clean(self):
+        data = super().clean()
+        if data.get("offer") == Offer.DISCOUNT and not data.get("discount_code"):
+            self.add_error("discount_code", "A discount campaign needs a discount code.")
+        return data
+
+
+class ReleaseNoteForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="What shipped, e.g. “Shopify integration”.")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    url = forms.URLField(required=False, assume_scheme="https")
+    reasons = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple, help_text="The churn reasons this fixes: past churners get told."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reasons"].choices = [(r.code, str(r)) for r in selectors.reason_objects()]
+
+
+class SuppressForm(forms.Form):
+    reason = forms.CharField(max_length=255, required=False)

@@ -1,1 +1,0 @@
-"""Churn records and win-back campaigns (see the win-back issue)."""

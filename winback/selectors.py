@@ -1,0 +1,419 @@
+"""Reads of the win-back domain: churn grid, survey and NPS data, themes, follow-up SLA, campaign KPIs, payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.models import Account, BillingEvent, BillingEventKind, SurveyResponse, UsageEvent
+from winback import conf
+from winback.models import (
+    Campaign,
+    ChurnReason,
+    ChurnRecord,
+    ChurnType,
+    ClusterRun,
+    DunningCase,
+    DunningStatus,
+    Reactivation,
+    ResponseFollowUp,
+    ResponseTheme,
+    SurveyInvitation,
+    Theme,
+    Touchpoint,
+    TouchpointStatus,
+    WinbackSuppression,
+)
+
+ZERO = Decimal("0")
+BANDS = ("low", "mid", "high")
+
+
+def reason_tree() -> list[dict]:
+    """The taxonomy as [{"reason": top, "children": [...]}, …] in display order."""
+    reasons = list(ChurnReason.objects.filter(is_active=True).select_related("parent"))
+    tops = [r for r in reasons if r.parent_id is None]
+    return [{"reason": t, "children": [r for r in reasons if r.parent_id == t.pk]} for t in tops]
+
+
+def reason_choices() -> list[tuple[str, str]]:
+    """Leaf-first choices for forms: top-level reasons without children, and every child as "Top › Child"."""
+    choices = []
+    for node in reason_tree():
+        if node["children"]:
+            choices += [(c.code, f"{node['reason'].label} › {c.label}") for c in node["children"]]
+        else:
+            choices.append((node["reason"].code, node["reason"].label))
+    return choices
+
+
+def reason_objects() -> list[ChurnReason]:
+    return list(ChurnReason.objects.filter(is_active=True).select_related("parent"))
+
+
+def churn_records(*, account: Account | None = None) -> QuerySet[ChurnRecord]:
+    qs = ChurnRecord.objects.select_related("account", "reason", "reason__parent", "reactivation")
+    return qs.filter(account=account) if account is not None else qs
+
+
+def winback_grid() -> dict:
+    """Churned accounts not won back (latest departure each), by top-level reason × value band: count and MRR."""
+    records = (
+        ChurnRecord.objects.filter(won_back_on__isnull=True)
+        .exclude(churn_type=ChurnType.DOWNGRADE)
+        .values_list("account_id", "churned_on", "mrr_lost", "reason__code", "reason__parent__code")
+        .order_by("account_id", "churned_on")
+    )
+    latest = {}
+    for account_id, _day, mrr, code, parent in records:
+        latest[account_id] = (mrr, parent or code or "unknown")
+    cells: dict[tuple[str, str], dict] = defaultdict(lambda: {"count": 0, "mrr": ZERO})
+    for mrr, top in latest.values():
+        cell = cells[(top, conf.value_band(mrr))]
+        cell["count"] += 1
+        cell["mrr"] += mrr
+    labels = {r.code: r.label for r in ChurnReason.objects.filter(parent__isnull=True)}
+    labels["unknown"] = "Not given"
+    rows = []
+    for code, label in labels.items():
+        row_cells = [{"band": b, **cells.get((code, b), {"count": 0, "mrr": ZERO})} for b in BANDS]
+        total = sum(c["count"] for c in row_cells)
+        if total or code != "unknown":
+            rows.append({"code": code, "label": label, "cells": row_cells, "total": total})
+    return {"bands": [(b, conf.VALUE_BAND_LABELS[b]) for b in BANDS], "rows": rows, "accounts": len(latest)}
+
+
+def churn_summary(*, start: dt.date | None = None, end: dt.date | None = None) -> dict:
+    """Departures in [start, end): counts and MRR by type (involuntary shown separately) and reactivations."""
+    records = ChurnRecord.objects.all()
+    reactivations = Reactivation.objects.all()
+    if start:
+        records = records.filter(churned_on__gte=start)
+        reactivations = reactivations.filter(reactivated_on__gte=start)
+    if end:
+        records = records.filter(churned_on__lt=end)
+        reactivations = reactivations.filter(reactivated_on__lt=end)
+    by_type = {
+        row["churn_type"]: row
+        for row in records.values("churn_type").annotate(n=Count("id"), mrr=Coalesce(Sum("mrr_lost"), ZERO))
+    }
+    back = reactivations.aggregate(n=Count("id"), mrr=Coalesce(Sum("mrr_won_back"), ZERO))
+    attributed = reactivations.filter(touchpoint__isnull=False).count()
+    return {
+        "types": [
+            {
+                "type": t,
+                "label": label,
+                "count": by_type.get(t, {}).get("n", 0),
+                "mrr": by_type.get(t, {}).get("mrr", ZERO),
+            }
+            for t, label in ChurnType.choices
+        ],
+        "reactivated": back["n"],
+        "reactivated_attributed": attributed,
+        "mrr_won_back": back["mrr"],
+    }
+
+
+# --- Surveys -----------------------------------------------------------------------------------------------------
+
+
+def nps_summary(*, start: dt.datetime | None = None, end: dt.datetime | None = None) -> dict:
+    """NPS over [start, end) per DESIGN.md: % promoters − % detractors, with the counts."""
+    qs = SurveyResponse.objects.filter(kind="nps")
+    if start:
+        qs = qs.filter(responded_at__gte=start)
+    if end:
+        qs = qs.filter(responded_at__lt=end)
+    agg = qs.aggregate(
+        n=Count("id"), promoters=Count("id", filter=Q(score__gte=9)), detractors=Count("id", filter=Q(score__lte=6))
+    )
+    n = agg["n"]
+    nps = round(100 * (agg["promoters"] - agg["detractors"]) / n, 1) if n else None
+    return {**agg, "passives": n - agg["promoters"] - agg["detractors"], "nps": nps}
+
+
+def recent_responses(*, limit: int = 50, category: str = "") -> list[SurveyResponse]:
+    qs = SurveyResponse.objects.select_related("account", "account__owner", "contact", "follow_up", "follow_up__task")
+    if category == "detractor":
+        qs = qs.filter(kind="nps", score__lte=6)
+    elif category == "passive":
+        qs = qs.filter(kind="nps", score__in=[7, 8])
+    elif category == "promoter":
+        qs = qs.filter(kind="nps", score__gte=9)
+    elif category == "open":
+        qs = qs.filter(follow_up__task__isnull=False, follow_up__followed_up_at__isnull=True)
+    return list(qs.prefetch_related("theme_links__theme").order_by("-responded_at", "-id")[:limit])
+
+
+def detractor_sla(*, start: dt.date | None = None, today: dt.date | None = None) -> dict:
+    """How many routed detractors (and CSAT 1–2) were followed up by their SLA date."""
+    today = today or timezone.localdate()
+    qs = ResponseFollowUp.objects.filter(sla_due_on__isnull=False)
+    if start:
+        qs = qs.filter(created_at__date__gte=start)
+    total = qs.count()
+    within = qs.filter(followed_up_at__isnull=False, followed_up_at__date__lte=F("sla_due_on")).count()
+    late = qs.filter(followed_up_at__isnull=False).count() - within
+    overdue = qs.filter(followed_up_at__isnull=True, sla_due_on__lt=today).count()
+    pending = total - within - late - overdue
+    return {
+        "total": total,
+        "within_sla": within,
+        "late": late,
+        "overdue": overdue,
+        "pending": pending,
+        "rate": round(100 * within / total, 1) if total else None,
+    }
+
+
+def survey_funnel(*, since: dt.datetime | None = None) -> dict:
+    qs = SurveyInvitation.objects.all()
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    agg = qs.aggregate(
+        invited=Count("id"),
+        sent=Count("id", filter=Q(sent_at__isnull=False)),
+        reminded=Count("id", filter=Q(reminded_at__isnull=False)),
+        answered=Count("id", filter=Q(responded_at__isnull=False)),
+    )
+    agg["response_rate"] = round(100 * agg["answered"] / agg["sent"], 1) if agg["sent"] else None
+    return agg
+
+
+def latest_nps_by_account(*, account_ids: list[int] | None = None) -> dict[int, int]:
+    """The most recent NPS score per account (for rules with NPS conditions)."""
+    qs = SurveyResponse.objects.filter(kind="nps")
+    if account_ids is not None:
+        qs = qs.filter(account_id__in=account_ids)
+    out: dict[int, int] = {}
+    for account_id, score in qs.order_by("account_id", "responded_at", "id").values_list("account_id", "score"):
+        out[account_id] = score
+    return out
+
+
+# --- Themes ------------------------------------------------------------------------------------------------------
+
+
+def theme_stats() -> list[dict]:
+    """Each theme's comment count and NPS over its NPS answers."""
+    rows = (
+        Theme.objects.annotate(
+            n=Count("response_links", distinct=True),
+            nps_n=Count("response_links", filter=Q(response_links__response__kind="nps")),
+            promoters=Count(
+                "response_links",
+                filter=Q(response_links__response__kind="nps", response_links__response__score__gte=9),
+            ),
+            detractors=Count(
+                "response_links",
+                filter=Q(response_links__response__kind="nps", response_links__response__score__lte=6),
+            ),
+        )
+        .order_by("-n", "name")
+        .values("pk", "name", "source", "n", "nps_n", "promoters", "detractors")
+    )
+    return [
+        {**r, "nps": round(100 * (r["promoters"] - r["detractors"]) / r["nps_n"], 1) if r["nps_n"] else None}
+        for r in rows
+    ]
+
+
+def theme_monthly(*, months: int = 12, today: dt.date | None = None) -> dict:
+    """Theme counts and NPS by month over the last `months` months: {"months": [...], "series": {theme: [...]}}."""
+    today = today or timezone.localdate()
+    first = (today.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
+    rows = (
+        ResponseTheme.objects.filter(response__responded_at__date__gte=first)
+        .annotate(month=TruncMonth("response__responded_at"))
+        .values("theme__name", "month")
+        .annotate(
+            n=Count("id"),
+            nps_n=Count("id", filter=Q(response__kind="nps")),
+            promoters=Count("id", filter=Q(response__kind="nps", response__score__gte=9)),
+            detractors=Count("id", filter=Q(response__kind="nps", response__score__lte=6)),
+        )
+        .order_by("month")
+    )
+    month_keys = []
+    day = first
+    while day <= today:
+        month_keys.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    series: dict[str, dict] = defaultdict(lambda: {"count": [0] * len(month_keys), "nps": [None] * len(month_keys)})
+    index = {m: i for i, m in enumerate(month_keys)}
+    for r in rows:
+        month = r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]
+        i = index.get(month)
+        if i is None:
+            continue
+        entry = series[r["theme__name"]]
+        entry["count"][i] = r["n"]
+        if r["nps_n"]:
+            entry["nps"][i] = round(100 * (r["promoters"] - r["detractors"]) / r["nps_n"], 1)
+    return {"months": [m.strftime("%Y-%m") for m in month_keys], "series": dict(series)}
+
+
+def latest_cluster_run() -> ClusterRun | None:
+    return ClusterRun.objects.prefetch_related("clusters__theme").first()
+
+
+def cluster_examples(run: ClusterRun, per_cluster: int = 3) -> list[dict]:
+    """The clusters of a run, each with a few example comments."""
+    return [
+        {
+            "cluster": cluster,
+            "examples": list(
+                cluster.responses.order_by("-responded_at").values_list("comment", flat=True)[:per_cluster]
+            ),
+        }
+        for cluster in run.clusters.all()
+    ]
+
+
+# --- Campaigns ---------------------------------------------------------------------------------------------------
+
+
+def campaign_kpis(*, campaigns: QuerySet[Campaign] | None = None) -> list[dict]:
+    """Per campaign: enrolled, contacted, suppressed, reactivated count and rate, MRR won back."""
+    qs = (campaigns if campaigns is not None else Campaign.objects.all()).annotate(
+        enrolled=Count("enrollments", distinct=True),
+        contacted=Count("enrollments", filter=Q(enrollments__status__in=["contacted", "converted"]), distinct=True),
+        suppressed=Count("enrollments", filter=Q(enrollments__status="suppressed"), distinct=True),
+    )
+    back = {
+        row["campaign_id"]: row
+        for row in Reactivation.objects.filter(campaign__isnull=False)
+        .values("campaign_id")
+        .annotate(n=Count("id"), mrr=Coalesce(Sum("mrr_won_back"), ZERO))
+    }
+    out = []
+    for c in qs.prefetch_related("reasons"):
+        row = back.get(c.pk, {"n": 0, "mrr": ZERO})
+        out.append(
+            {
+                "campaign": c,
+                "enrolled": c.enrolled,
+                "contacted": c.contacted,
+                "suppressed": c.suppressed,
+                "reactivated": row["n"],
+                "rate": round(100 * row["n"] / c.contacted, 1) if c.contacted else None,
+                "mrr_won_back": row["mrr"],
+            }
+        )
+    return out
+
+
+def conversion_by_offer() -> list[dict]:
+    """Contacted accounts and reactivations per offer type."""
+    contacted = dict(
+        Campaign.objects.values_list("offer").annotate(
+            n=Count("enrollments", filter=Q(enrollments__status__in=["contacted", "converted"]))
+        )
+    )
+    back = {
+        r["campaign__offer"]: r
+        for r in Reactivation.objects.filter(campaign__isnull=False)
+        .values("campaign__offer")
+        .annotate(n=Count("id"), mrr=Coalesce(Sum("mrr_won_back"), ZERO))
+    }
+    rows = []
+    for offer, label in Campaign._meta.get_field("offer").choices:
+        n = contacted.get(offer, 0)
+        b = back.get(offer, {"n": 0, "mrr": ZERO})
+        rows.append(
+            {"offer": offer, "label": label, "contacted": n, "reactivated": b["n"], "mrr": b["mrr"],
+             "rate": round(100 * b["n"] / n, 1) if n else None}
+        )  # fmt: skip
+    return rows
+
+
+def response_by_touchpoint() -> list[dict]:
+    """Touchpoints by label: how many went out, how many got a response (reactivation or reply)."""
+    rows = (
+        Touchpoint.objects.exclude(status=TouchpointStatus.SUPPRESSED)
+        .values("channel", "label")
+        .annotate(n=Count("id"), responded=Count("id", filter=Q(responded_at__isnull=False)))
+        .order_by("-n")[:30]
+    )
+    return [{**r, "rate": round(100 * r["responded"] / r["n"], 1) if r["n"] else None} for r in rows]
+
+
+def account_winback_state(*, account: Account) -> dict:
+    """What the Customer 360 shows: departures, reactivation, dunning, suppression, last answers."""
+    return {
+        "records": list(churn_records(account=account).order_by("-churned_on")[:5]),
+        "dunning": DunningCase.objects.filter(account=account).first(),
+        "suppressed": WinbackSuppression.objects.filter(account=account).exists(),
+        "touchpoints": list(Touchpoint.objects.filter(account=account).select_related("campaign")[:5]),
+        "responses": list(
+            SurveyResponse.objects.filter(account=account)
+            .select_related("contact", "follow_up")
+            .order_by("-responded_at")[:3]
+        ),
+    }
+
+
+# --- Payments (dunning) -------------------------------------------------------------------------------------------
+
+
+def _payment_events(*, billing_kind: str, usage_types: tuple, since: dt.datetime, until: dt.datetime) -> list:
+    sources = conf.get("PAYMENT_SOURCES")
+    rows: list[tuple[int, dt.datetime]] = []
+    if "billing" in sources:
+        rows += list(
+            BillingEvent.objects.filter(kind=billing_kind, occurred_at__gte=since, occurred_at__lte=until).values_list(
+                "account_id", "occurred_at"
+            )
+        )
+    if "usage" in sources and usage_types:
+        rows += list(
+            UsageEvent.objects.filter(
+                event_type__in=usage_types, occurred_at__gte=since, occurred_at__lte=until
+            ).values_list("account_id", "occurred_at")
+        )
+    return rows
+
+
+def payment_failures(*, since: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.datetime]]:
+    """(account id, time) of failed payments: Stripe facts (BillingEvent) and/or usage events, per settings."""
+    return _payment_events(
+        billing_kind=BillingEventKind.PAYMENT_FAILED,
+        usage_types=tuple(conf.get("PAYMENT_FAILED_EVENTS")),
+        since=since,
+        until=until,
+    )
+
+
+def payment_recoveries(*, since: dt.datetime, until: dt.datetime) -> list[tuple[int, dt.datetime]]:
+    return _payment_events(
+        billing_kind=BillingEventKind.PAYMENT_SUCCEEDED,
+        usage_types=tuple(conf.get("PAYMENT_SUCCEEDED_EVENTS")),
+        since=since,
+        until=until,
+    )
+
+
+def cards_expiring(*, since: dt.datetime) -> list[tuple[str, int, str]]:
+    """(fact key, account id, expiry) of card-expiring billing facts received since `since`."""
+    rows = BillingEvent.objects.filter(kind=BillingEventKind.CARD_EXPIRING, occurred_at__gte=since)
+    return [
+        (f"billing:{pk}", account_id, str((details or {}).get("expires_on", "")))
+        for pk, account_id, details in rows.values_list("pk", "account_id", "details")
+    ]
+
+
+def dunning_summary() -> dict:
+    agg = DunningCase.objects.aggregate(
+        open=Count("id", filter=Q(status=DunningStatus.OPEN)),
+        recovered=Count("id", filter=Q(status=DunningStatus.RECOVERED)),
+        exhausted=Count("id", filter=Q(status=DunningStatus.EXHAUSTED)),
+    )
+    closed = agg["recovered"] + agg["exhausted"]
+    agg["recovery_rate"] = round(100 * agg["recovered"] / closed, 1) if closed else None
+    return agg

@@ -1,0 +1,63 @@
+"""Celery tasks of the win-back app: thin, idempotent wrappers around services (scheduled in churnapp/schedule.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from winback import services
+
+RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 3,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@shared_task(**RETRY, soft_time_limit=600, time_limit=660)
+def capture_churn() -> dict:
+    """Churn records and reactivations from the last week of subscription changes and Stripe deliveries."""
+    since = timezone.localdate() - dt.timedelta(days=7)
+    result = services.churn_capture_from_subscriptions(since=since)
+    result["stripe"] = services.churn_capture_from_webhooks()
+    return result
+
+
+@shared_task(**RETRY, soft_time_limit=600, time_limit=660)
+def run_surveys() -> dict:
+    """Invitations at lifecycle moments, reminders to non-responders, routing of answers from other sources."""
+    result = services.survey_schedules_run()
+    result["reminders"] = services.survey_reminders_send()
+    result["routed"] = services.responses_route_new()
+    return result
+
+
+@shared_task(**RETRY, soft_time_limit=600, time_limit=660)
+def daily_winback() -> dict:
+    """CSM reminder tasks that fell due and keyword tagging of new comments."""
+    return {"reminders": services.csm_reminders_create(), "tagged": services.themes_tag_responses()}
+
+
+@shared_task(**RETRY, soft_time_limit=300, time_limit=360)
+def run_dunning() -> dict:
+    return services.dunning_run()
+
+
+@shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
+def cluster_comments(n_clusters: int = 6, method: str = "nmf") -> int:
+    """Weekly clustering of the comments no theme caught; returns the run id."""
+    return services.themes_cluster(n_clusters=n_clusters, method=method).pk
+
+
+@shared_task(**RETRY, soft_time_limit=600, time_limit=660)
+def send_campaign(campaign_id: int) -> dict:
+    from winback.models import Campaign
+
+    campaign = Campaign.objects.get(pk=campaign_id)
+    services.campaign_enroll(campaign=campaign)
+    return services.campaign_send(campaign=campaign)

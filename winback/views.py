@@ -1,0 +1,259 @@
+"""Win-back pages: overview (grid, KPIs, campaigns), feedback (NPS, follow-up, themes), the cancel form, the
+Customer 360 card, and the public survey pages. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Account, SurveyResponse
+from churnapp.roles import can_configure, can_edit_account
+from winback import forms, selectors, services
+from winback.models import Campaign, ReleaseNote, SurveyInvitation, Theme, ThemeCluster
+from winback.services.surveys import SurveyTokenError
+
+CLOSED_STATUS = {"unknown": 404, "used": 410, "expired": 410}
+
+
+def _require_configure(request: HttpRequest) -> None:
+    if not can_configure(request.user):
+        raise PermissionDenied("Only managers and admins do this.")
+
+
+def _account(pk: int) -> Account:
+    return get_object_or_404(Account.objects.select_related("owner"), pk=pk)
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    context = {
+        "grid": selectors.winback_grid(),
+        "summary": selectors.churn_summary(),
+        "campaigns": selectors.campaign_kpis(),
+        "by_offer": selectors.conversion_by_offer(),
+        "by_touchpoint": selectors.response_by_touchpoint(),
+        "dunning": selectors.dunning_summary(),
+        "records": selectors.churn_records().order_by("-churned_on", "-id")[:25],
+        "can_configure": can_configure(request.user),
+        "campaign_form": forms.CampaignForm(),
+        "release_form": forms.ReleaseNoteForm(),
+    }
+    return render(request, "winback/overview.html", context)
+
+
+@require_GET
+def feedback(request: HttpRequest) -> HttpResponse:
+    category = request.GET.get("category", "")
+    run = selectors.latest_cluster_run()
+    context = {
+        "nps": selectors.nps_summary(),
+        "sla": selectors.detractor_sla(),
+        "funnel": selectors.survey_funnel(),
+        "responses": selectors.recent_responses(category=category),
+        "category": category,
+        "themes": selectors.theme_stats(),
+        "theme_monthly": selectors.theme_monthly(),
+        "run": run,
+        "clusters": selectors.cluster_examples(run) if run else [],
+        "can_configure": can_configure(request.user),
+        "follow_up_form": forms.FollowUpForm(),
+        "loop_form": forms.LoopMessageForm(),
+    }
+    return render(request, "winback/feedback.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def account_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(pk)
+    if not can_edit_account(request.user, account):
+        raise PermissionDenied("You can only cancel the accounts you own.")
+    form = forms.CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.account_cancel(
+            account=account,
+            reason_code=data["reason"],
+            churn_type=data["churn_type"],
+            competitor=data["competitor"],
+            comment=data["comment"],
+            effective_on=data["effective_on"],
+            actor=request.user,
+        )
+        messages.success(request, f"{account.name} is cancelled; the reason is recorded.")
+        return redirect("account-detail", pk=account.pk)
+    return render(request, "winback/cancel.html", {"account": account, "form": form})
+
+
+@require_GET
+def account_card(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Customer 360 section: departures, reactivation, dunning, suppression, recent answers."""
+    account = _account(pk)
+    context = {"account": account, "can_edit": can_edit_account(request.user, account)}
+    context.update(selectors.account_winback_state(account=account))
+    return render(request, "winback/account_card.html", context)
+
+
+@require_POST
+def account_suppress(request: HttpRequest, pk: int) -> HttpResponse:
+    account = _account(pk)
+    form = forms.SuppressForm(request.POST)
+    form.is_valid()
+    services.suppression_add(account=account, reason=form.cleaned_data.get("reason", ""), actor=request.user)
+    messages.success(request, f"{account.name} will not be contacted by win-back campaigns.")
+    return redirect("account-detail", pk=account.pk)
+
+
+@require_POST
+def response_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
+    response = get_object_or_404(SurveyResponse.objects.select_related("account"), pk=pk)
+    form = forms.FollowUpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write what you did to follow up.")
+    else:
+        services.response_follow_up(response=response, actor=request.user, note=form.cleaned_data["note"])
+        messages.success(request, "Marked as followed up.")
+    return redirect(request.POST.get("next") or "winback:feedback")
+
+
+@require_POST
+def cluster_name(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    cluster = get_object_or_404(ThemeCluster, pk=pk)
+    form = forms.ClusterNameForm(request.POST)
+    if form.is_valid():
+        theme = services.cluster_name(cluster=cluster, name=form.cleaned_data["name"], actor=request.user)
+        messages.success(request, f"Cluster named “{theme.name}”; its comments are tagged.")
+    else:
+        messages.error(request, "Give the theme a name.")
+    return redirect("winback:feedback")
+
+
+@require_POST
+def themes_recluster(request: HttpRequest) -> HttpResponse:
+    _require_configure(request)
+    from winback.tasks import cluster_comments
+
+    transaction.on_commit(lambda: cluster_comments.delay())
+    messages.success(request, "Clustering the untagged comments; refresh in a moment.")
+    return redirect("winback:feedback")
+
+
+@require_POST
+def theme_loop(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    theme = get_object_or_404(Theme, pk=pk)
+    form = forms.LoopMessageForm(request.POST)
+    if form.is_valid():
+        message = services.loop_message_send(theme=theme, actor=request.user, **form.cleaned_data)
+        messages.success(
+            request, f"Sent to {message.recipients} respondent(s) of “{theme.name}” ({message.suppressed} suppressed)."
+        )
+    else:
+        messages.error(request, "The message needs a subject and a body.")
+    return redirect("winback:feedback")
+
+
+@require_POST
+def campaign_create(request: HttpRequest) -> HttpResponse:
+    _require_configure(request)
+    form = forms.CampaignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect("winback:overview")
+    data = form.cleaned_data
+    campaign = services.campaign_create(
+        name=data["name"],
+        offer=data["offer"],
+        reason_codes=data["reasons"],
+        value_bands=data["value_bands"],
+        discount_code=data["discount_code"],
+        subject=data["subject"],
+        body=data["body"],
+        attribution_window_days=data["attribution_window_days"],
+    )
+    enrolled = services.campaign_enroll(campaign=campaign)
+    messages.success(request, f"Campaign “{campaign.name}” created with {enrolled} churned account(s) enrolled.")
+    return redirect("winback:campaign-detail", pk=campaign.pk)
+
+
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.prefetch_related("reasons"), pk=pk)
+    [kpis] = selectors.campaign_kpis(campaigns=Campaign.objects.filter(pk=pk))
+    context = {
+        "campaign": campaign,
+        "kpis": kpis,
+        "enrollments": campaign.enrollments.select_related("account", "churn_record__reason").order_by("status")[:200],
+        "can_configure": can_configure(request.user),
+    }
+    return render(request, "winback/campaign_detail.html", context)
+
+
+@require_POST
+def campaign_send(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    campaign = get_object_or_404(Campaign, pk=pk)
+    counts = services.campaign_send(campaign=campaign)
+    messages.success(
+        request, f"Sent {counts['sent']}, suppressed {counts['suppressed']}, no contact {counts['no_contact']}."
+    )
+    return redirect("winback:campaign-detail", pk=pk)
+
+
+@require_POST
+def release_note_create(request: HttpRequest) -> HttpResponse:
+    _require_configure(request)
+    form = forms.ReleaseNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return redirect("winback:overview")
+    data = form.cleaned_data
+    note = ReleaseNote.objects.create(title=data["title"], body=data["body"], url=data["url"])
+    campaign = services.release_note_publish(note=note, reason_codes=data["reasons"])
+    messages.success(request, f"Published; {campaign.enrollments.count()} past churner(s) enrolled and told.")
+    return redirect("winback:campaign-detail", pk=campaign.pk)
+
+
+# --- Public survey pages (no login) -------------------------------------------------------------------------------
+
+
+def _closed(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "winback/survey_closed.html", {"reason": reason}, status=CLOSED_STATUS[reason])
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = services.invitation_for_token(token=token)
+    except SurveyTokenError as exc:
+        return _closed(request, exc.reason)
+    initial = {"score": request.GET.get("score")} if request.GET.get("score", "").isdigit() else {}
+    form = forms.SurveyAnswerForm(request.POST or None, kind=invitation.kind, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_answer(token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+        except SurveyTokenError as exc:
+            return _closed(request, exc.reason)
+        except ValueError as exc:
+            form.add_error("score", str(exc))
+        else:
+            return redirect("winback:survey-thanks", token=token)
+    scores = range(form.low, form.high + 1)
+    status = 400 if request.method == "POST" else 200
+    context = {"invitation": invitation, "form": form, "scores": scores, "selected": str(form["score"].value() or "")}
+    return render(request, "winback/survey_answer.html", context, status=status)
+
+
+@login_not_required
+@require_GET
+def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = SurveyInvitation.objects.select_related("response", "account").filter(token=token).first()
+    if invitation is None or invitation.response is None:
+        raise Http404("No answer for this link.")
+    return render(request, "winback/survey_thanks.html", {"invitation": invitation})
