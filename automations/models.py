@@ -139,3 +139,271 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- Trigger rules ---------------------------------------------------------------------------------------------------
+
+
+class Rule(models.Model):
+    """A trigger rule as data: "when <conditions> then <actions>", evaluated by workers over all accounts.
+
+    `conditions` is a tree: {"all": [...]} / {"any": [...]} groups of conditions ({"type": "health_below",
+    "value": 70}) — see `automations.conditions.CONDITIONS`. `actions` is a list ({"type": "create_task", …}) —
+    see `automations.actions.ACTIONS`. An account fires a rule at most once per `cooldown_days`, and not again
+    while the task the rule created for it is still open.
+    """
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    enabled = models.BooleanField(default=False)
+    conditions = models.JSONField(default=dict)
+    actions = models.JSONField(default=list)
+    cooldown_days = models.PositiveIntegerField(default=7)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_evaluated_at = models.DateTimeField(null=True, blank=True)
+    last_matched = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExecutionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Some actions failed"
+    FAILED = "failed", "Failed"
+
+
+class RuleExecution(models.Model):
+    """One firing of a rule for one account, with the values that matched ("why did this fire?").
+
+    Created set-based in the cycle's first transaction (status pending), then its actions run in one
+    transaction per execution. `window` (the cooldown period number) is part of a unique key so that two
+    workers evaluating at once can never fire the same rule twice for an account.
+    """
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="executions")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="rule_executions")
+    window = models.BigIntegerField()
+    matched = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING)
+    task = models.ForeignKey("accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "account", "window"], name="rule_execution_unique_window"),
+        ]
+        indexes = [
+            models.Index(fields=["rule", "account", "created_at"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} → account {self.account_id}"
+
+
+class ActionRun(models.Model):
+    """The outcome of one action of an execution; failures keep their error (no silent failures)."""
+
+    execution = models.ForeignKey(RuleExecution, on_delete=models.CASCADE, related_name="action_runs")
+    index = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=32)
+    ok = models.BooleanField(default=True)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["execution", "index"]
+        constraints = [models.UniqueConstraint(fields=["execution", "index"], name="action_run_unique_index")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'ok' if self.ok else 'failed'}"
+
+
+# --- Playbooks -------------------------------------------------------------------------------------------------------
+
+
+class Playbook(models.Model):
+    """An ordered plan of steps (task, email, wait, branch) run per enrolled account.
+
+    `holdout_percent` withholds a random share of eligible accounts (recorded as held-out enrolments) so the
+    report can compare enrolled with held-out accounts: the impact the playbook caused.
+    """
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    trigger = models.CharField(max_length=255, blank=True, help_text="When to use it (documentation).")
+    owner_role = models.CharField(max_length=64, blank=True)
+    metric = models.CharField(max_length=255, blank=True, help_text="The metric to track.")
+    enabled = models.BooleanField(default=True)
+    holdout_percent = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StepKind(models.TextChoices):
+    TASK = "task", "Task"
+    EMAIL = "email", "Email"
+    WAIT = "wait", "Wait"
+    BRANCH = "branch", "Branch / stop"
+
+
+class PlaybookStep(models.Model):
+    """One step: task {title, assignee, priority, due_in_days}, email {template, to}, wait {days},
+    branch {condition, action: "stop"} (stops the enrolment when the condition holds, e.g. health recovered)."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    config = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["playbook", "order"]
+        constraints = [models.UniqueConstraint(fields=["playbook", "order"], name="playbook_step_unique_order")]
+
+    def __str__(self) -> str:
+        return f"{self.playbook} #{self.order} {self.kind}"
+
+
+class EnrolmentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    STOPPED = "stopped", "Stopped"
+    HELD_OUT = "held_out", "Held out"
+
+
+class Enrolment(models.Model):
+    """An account going through a playbook (or held out of it, for the impact report)."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="enrolments")
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="playbook_enrolments")
+    status = models.CharField(max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE)
+    holdout = models.BooleanField(default=False)
+    step = models.PositiveSmallIntegerField(default=0, help_text="Order of the next step to run.")
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=64, blank=True)
+    stop_reason = models.CharField(max_length=255, blank=True)
+    baseline_health = models.PositiveSmallIntegerField(null=True, blank=True)
+    baseline_mrr = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-enrolled_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["playbook", "account"],
+                condition=Q(status__in=["active", "held_out"]),
+                name="enrolment_unique_open_per_account",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_run_at"]), models.Index(fields=["account", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} in {self.playbook}"
+
+
+class EnrolmentStepRun(models.Model):
+    """A step an enrolment ran (unique per enrolment and step, so a retried worker never repeats one)."""
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="step_runs")
+    order = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16)
+    ok = models.BooleanField(default=True)
+    detail = models.TextField(blank=True)
+    ran_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["enrolment", "order"]
+        constraints = [models.UniqueConstraint(fields=["enrolment", "order"], name="enrolment_step_run_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment} step {self.order}"
+
+
+# --- Journeys and onboarding -----------------------------------------------------------------------------------------
+
+
+class Journey(models.Model):
+    """Lifecycle stages and milestones (a customer journey, or an onboarding template when `onboarding`).
+
+    An onboarding template applies to new accounts of `segment` (blank: every segment); its milestones have an
+    owner role and a due offset from the account's start.
+    """
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    onboarding = models.BooleanField(default=False)
+    segment = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Milestone(models.Model):
+    """A milestone reached by a condition — {"type": "event", "event_type": …, "count": n},
+    {"type": "attribute", "name": …, "at_least": x}, {"type": "active_users", "at_least": n},
+    {"type": "paid"} — or manually ({"type": "manual"}). Reaching it may move the lifecycle stage."""
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="milestones")
+    key = models.SlugField(max_length=100)
+    name = models.CharField(max_length=200)
+    order = models.PositiveSmallIntegerField(default=0)
+    condition = models.JSONField(default=dict)
+    stage = models.CharField(max_length=32, blank=True, help_text="Lifecycle stage set when reached.")
+    owner_role = models.CharField(max_length=64, blank=True)
+    due_days = models.PositiveIntegerField(null=True, blank=True, help_text="Due this many days after the start.")
+    first_value = models.BooleanField(default=False, help_text="Reaching it is the account's first value.")
+
+    class Meta:
+        ordering = ["journey", "order"]
+        constraints = [models.UniqueConstraint(fields=["journey", "key"], name="milestone_unique_key")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MilestoneProgress(models.Model):
+    """An account's progress on one milestone: started, due, reached or missed."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="milestone_progress")
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="progress")
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    reached_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+    reached_manually_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["milestone__order"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "milestone"], name="milestone_progress_unique"),
+        ]
+        indexes = [models.Index(fields=["milestone", "reached_at"]), models.Index(fields=["missed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} · {self.milestone}"

@@ -90,3 +90,45 @@ def notification_mark_read(*, user: AbstractBaseUser, notification_id: int | Non
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
     return qs.update(read_at=timezone.now())
+
+
+def task_digest_send(*, today=None) -> int:
+    """Daily digest: each user with open tasks due today or overdue gets one email (idempotent per day)."""
+    from collections import defaultdict
+
+    from accounts.models import Task, TaskStatus
+    from automations.emails import email_queue
+
+    today = today or timezone.localdate()
+    tasks = (
+        Task.objects.filter(status=TaskStatus.OPEN, due_date__lte=today, assignee__isnull=False)
+        .exclude(assignee__email="")
+        .select_related("assignee", "account")
+        .order_by("assignee_id", "due_date", "pk")
+    )
+    by_user: dict = defaultdict(list)
+    for task in tasks:
+        by_user[task.assignee].append(task)
+    for user, items in by_user.items():
+        overdue = [t for t in items if t.due_date < today]
+        lines = [
+            f"- {'OVERDUE ' if t.due_date < today else ''}{t.title} · {t.account.name} (due {t.due_date:%b %d})"
+            for t in items
+        ]
+        email_queue(
+            to_email=user.email,
+            subject=f"Your tasks today: {len(items)} due, {len(overdue)} overdue",
+            body_text="\n".join(lines),
+            source=EmailSource.DIGEST,
+            dedupe_key=f"digest:{user.pk}:{today:%Y-%m-%d}",
+            respect_frequency_cap=False,
+        )
+        if overdue:
+            notify(
+                users=[user],
+                title=f"{len(overdue)} overdue task(s)",
+                body="\n".join(lines[:10]),
+                url="/",
+                slack=False,
+            )
+    return len(by_user)

@@ -69,3 +69,128 @@ def notifications_for(*, user: AbstractBaseUser, limit: int = 20) -> list[Notifi
 
 def unread_notification_count(*, user: AbstractBaseUser) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+# --- Rules, playbooks, journeys --------------------------------------------------------------------------------------
+
+
+def rule_list() -> QuerySet:
+    from automations.models import Rule
+
+    return Rule.objects.annotate(
+        n_executions=Count("executions"),
+        n_failed=Count("executions", filter=Q(executions__status__in=["failed", "partial"])),
+    ).order_by("name")
+
+
+def rule_executions(*, rule, limit: int = 100) -> list:
+    from automations.models import RuleExecution
+
+    return list(
+        RuleExecution.objects.filter(rule=rule)
+        .select_related("account", "task")
+        .prefetch_related("action_runs")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def account_enrolments(*, account_id: int) -> list:
+    from automations.models import Enrolment
+
+    return list(
+        Enrolment.objects.filter(account_id=account_id)
+        .select_related("playbook")
+        .prefetch_related("playbook__steps", "step_runs")
+        .order_by("-enrolled_at", "-id")[:20]
+    )
+
+
+def active_enrolments(*, limit: int = 500) -> list:
+    from automations.models import Enrolment, EnrolmentStatus
+
+    return list(
+        Enrolment.objects.filter(status=EnrolmentStatus.ACTIVE)
+        .select_related("playbook", "account", "account__owner")
+        .order_by("next_run_at", "pk")[:limit]
+    )
+
+
+def playbook_list() -> QuerySet:
+    from automations.models import Playbook
+
+    return Playbook.objects.annotate(
+        n_steps=Count("steps", distinct=True),
+        n_active=Count("enrolments", filter=Q(enrolments__status="active"), distinct=True),
+        n_holdout=Count("enrolments", filter=Q(enrolments__holdout=True), distinct=True),
+        n_total=Count("enrolments", distinct=True),
+    ).order_by("name")
+
+
+def account_milestones(*, account_id: int) -> list:
+    from automations.models import MilestoneProgress
+
+    return list(
+        MilestoneProgress.objects.filter(account_id=account_id)
+        .select_related("milestone", "milestone__journey")
+        .order_by("milestone__journey__name", "milestone__order")
+    )
+
+
+def journey_cohorts(*, journey) -> list[str]:
+    from django.db.models.functions import TruncMonth
+
+    from automations.models import MilestoneProgress
+
+    months = (
+        MilestoneProgress.objects.filter(milestone__journey=journey)
+        .annotate(month=TruncMonth("account__created_at"))
+        .values_list("month", flat=True)
+        .distinct()
+        .order_by("month")
+    )
+    return [f"{m:%Y-%m}" for m in months if m]
+
+
+def journey_funnel(*, journey, segment: str = "", cohort: str = "") -> dict:
+    """Share of accounts reaching each milestone, median days to reach it, missed counts, where they stall and
+    the median time to first value — per signup cohort (YYYY-MM) and segment."""
+    import statistics
+
+    from automations.models import MilestoneProgress
+
+    milestones = list(journey.milestones.order_by("order"))
+    qs = MilestoneProgress.objects.filter(milestone__journey=journey)
+    if segment:
+        qs = qs.filter(account__segment=segment)
+    if cohort:
+        year, month = (int(x) for x in cohort.split("-"))
+        qs = qs.filter(account__created_at__year=year, account__created_at__month=month)
+    per: dict[int, dict] = {m.pk: {"reached": 0, "missed": 0, "days": []} for m in milestones}
+    accounts: set[int] = set()
+    for mid, account_id, started, reached, missed in qs.values_list(
+        "milestone_id", "account_id", "started_at", "reached_at", "missed_at"
+    ).iterator(chunk_size=10000):
+        accounts.add(account_id)
+        bucket = per[mid]
+        if reached:
+            bucket["reached"] += 1
+            bucket["days"].append(max((reached - started).total_seconds() / 86400, 0))
+        elif missed:
+            bucket["missed"] += 1
+    n = len(accounts)
+    steps, previous, stall, ttfv = [], 1.0, None, None
+    for m in milestones:
+        bucket = per[m.pk]
+        share = bucket["reached"] / n if n else 0.0
+        median = statistics.median(bucket["days"]) if bucket["days"] else None
+        drop = previous - share
+        steps.append(
+            {"milestone": m, "reached": bucket["reached"], "missed": bucket["missed"], "share": share,
+             "median_days": median, "drop": drop}
+        )  # fmt: skip
+        if n and (stall is None or drop > stall["drop"]):
+            stall = steps[-1]
+        previous = share
+        if m.first_value and ttfv is None:
+            ttfv = median
+    return {"accounts": n, "steps": steps, "stall": stall, "time_to_first_value": ttfv}

@@ -28,3 +28,76 @@ def requeue_stale_emails() -> int:
 )
 def post_to_slack(text: str) -> int:
     return notifications.slack_post(text=text)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def evaluate_rules() -> dict[str, int]:
+    """Periodic: one evaluation cycle of every enabled rule, then their actions (idempotent, safe to re-run)."""
+    from automations import rules
+
+    return rules.rules_cycle()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+def evaluate_rules_recent(minutes: int = 3) -> dict[str, int]:
+    """Every minute: evaluate the rules for accounts with new facts (ticket, survey answer, payment, activity)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from automations import rules
+
+    ids = rules.accounts_with_new_facts(since=timezone.now() - dt.timedelta(minutes=minutes))
+    if not ids:
+        return {"accounts": 0}
+    return {"accounts": len(ids), **rules.rules_cycle(account_ids=ids)}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+def evaluate_rules_for_accounts(account_ids: list[int]) -> dict[str, int]:
+    """For other apps, right after new data: `transaction.on_commit(lambda: evaluate_rules_for_accounts.delay(ids))`."""
+    from automations import rules
+
+    return rules.rules_cycle(account_ids=account_ids)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True, reject_on_worker_lost=True
+)
+def advance_playbooks() -> int:
+    """Periodic: run the due steps of active playbook enrolments."""
+    from automations import playbooks
+
+    return playbooks.enrolments_advance_due()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+def advance_enrolment(enrolment_id: int) -> str:
+    """Right after enrolment: run its first steps (the periodic sweep catches anything this misses)."""
+    from automations import playbooks
+
+    return playbooks.advance_one(enrolment_id=enrolment_id)
+
+
+@shared_task(
+    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True, reject_on_worker_lost=True
+)
+def refresh_journeys() -> dict[str, int]:
+    """Periodic: apply journeys to new accounts, mark reached and missed milestones, move stages."""
+    from automations import journeys
+
+    return journeys.journeys_refresh()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=300, time_limit=360)
+def send_task_digests() -> int:
+    """Daily: each user's due and overdue tasks by email, with an in-app reminder for overdue ones."""
+    return notifications.task_digest_send()

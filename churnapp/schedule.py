@@ -30,6 +30,36 @@ BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
         "options": {"queue": Queue.EMAIL.value, "expires": 5 * 60 * 1.5},
     },
+    # Trigger rules: one evaluation cycle of every enabled rule (set-based), then the actions of what fired.
+    "automations-evaluate-rules": {
+        "task": "automations.tasks.evaluate_rules",
+        "schedule": timedelta(seconds=settings.AUTOMATIONS_RULES_INTERVAL),
+        "options": {"queue": Queue.DEFAULT.value, "expires": settings.AUTOMATIONS_RULES_INTERVAL * 1.5},
+    },
+    # Rules again for the accounts with new facts in the last minutes, so a rule fires within a minute of a fact.
+    "automations-evaluate-rules-recent": {
+        "task": "automations.tasks.evaluate_rules_recent",
+        "schedule": timedelta(seconds=60),
+        "options": {"queue": Queue.DEFAULT.value, "expires": 90},
+    },
+    # Playbook enrolments whose wait is over run their next steps.
+    "automations-advance-playbooks": {
+        "task": "automations.tasks.advance_playbooks",
+        "schedule": timedelta(minutes=5),
+        "options": {"queue": Queue.DEFAULT.value, "expires": 5 * 60 * 1.5},
+    },
+    # Journeys: apply to new accounts, mark reached and missed milestones (missed ones feed the rules).
+    "automations-refresh-journeys": {
+        "task": "automations.tasks.refresh_journeys",
+        "schedule": timedelta(minutes=15),
+        "options": {"queue": Queue.SCORING.value, "expires": 15 * 60 * 1.5},
+    },
+    # Daily task digest with overdue reminders, before the working day.
+    "automations-task-digest": {
+        "task": "automations.tasks.send_task_digests",
+        "schedule": crontab(hour=6, minute=30),
+        "options": {"queue": Queue.EMAIL.value, "expires": 24 * 60 * 60 * 1.5},
+    },
     # Daily churn predictions with the promoted model (probability, drivers, expected revenue saved), after the
     # nightly health recompute; caches churn probability on Account.
     "health-churn-predict-daily": {

@@ -1,0 +1,227 @@
+"""Rule and playbook actions: create task, set status / stage, add / remove tag, send email, notify, enrol in a
+playbook, fire an outgoing webhook. Each runs inside the caller's transaction and is keyed for idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, LifecycleStage, TaskPriority
+
+
+class ActionError(ValueError):
+    """An action is misconfigured or cannot run for this account (shown on the execution log)."""
+
+
+@dataclass
+class ActionContext:
+    account: Account
+    source: str  # "rule" / "playbook"
+    key: str  # idempotency prefix: "rule-exec:<id>:<index>" or "enrolment:<id>:<order>"
+    label: str  # the rule or playbook name, for messages
+    matched: dict[str, Any] = field(default_factory=dict)
+    created_task: Any = None
+
+
+def _users(spec: str | None, account: Account) -> list:
+    """'owner', 'role:<Role>' (every active member) or 'user:<username>'."""
+    User = get_user_model()
+    spec = spec or "owner"
+    if spec == "owner":
+        return [account.owner] if account.owner_id else []
+    if spec.startswith("role:"):
+        return list(User.objects.filter(is_active=True, groups__name=spec[5:]).order_by("pk"))
+    if spec.startswith("user:"):
+        return list(User.objects.filter(is_active=True, username=spec[5:]))
+    raise ActionError(f"Unknown recipient {spec!r}: use owner, role:<Role> or user:<username>.")
+
+
+def _text(template: str, ctx: ActionContext) -> str:
+    from automations.emails import email_context, render_string
+
+    context = email_context(
+        account=ctx.account, extra={"match": {k.replace(" ", "_"): v for k, v in ctx.matched.items()}}
+    )
+    return render_string(template, context)
+
+
+def _why(ctx: ActionContext) -> str:
+    lines = [f"Created by {ctx.source} “{ctx.label}”."]
+    lines += [f"- {label}: {value}" for label, value in ctx.matched.items()]
+    return "\n".join(lines)
+
+
+def create_task(spec: dict, ctx: ActionContext) -> str:
+    from accounts.services import task_create
+
+    assignees = _users(spec.get("assignee"), ctx.account)
+    if spec.get("assignee", "owner") != "owner" and not assignees:
+        raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
+    priority = spec.get("priority", TaskPriority.NORMAL)
+    if priority not in TaskPriority.values:
+        raise ActionError(f"Unknown priority {priority!r}.")
+    due_in = spec.get("due_in_days")
+    task = task_create(
+        account=ctx.account,
+        title=_text(spec.get("title") or ctx.label, ctx)[:255],
+        created_by=None,
+        assignee=assignees[0] if assignees else None,
+        due_date=timezone.localdate() + dt.timedelta(days=int(due_in)) if due_in is not None else None,
+        priority=priority,
+        description=(_text(spec.get("description", ""), ctx) + "\n\n" + _why(ctx)).strip(),
+        source=ctx.source,
+    )
+    ctx.created_task = task
+    return f"Task #{task.pk} “{task.title}” for {task.assignee or 'nobody (no owner)'}"
+
+
+def set_status(spec: dict, ctx: ActionContext) -> str:
+    from accounts.services import account_set_status
+
+    status = spec.get("status")
+    if status not in AccountStatus.values:
+        raise ActionError(f"Unknown status {status!r}.")
+    account_set_status(account=ctx.account, status=status, actor=None)
+    return f"Status set to {status}"
+
+
+def set_stage(spec: dict, ctx: ActionContext) -> str:
+    from accounts.services import account_set_lifecycle_stage
+
+    stage = spec.get("stage")
+    if stage not in LifecycleStage.values:
+        raise ActionError(f"Unknown lifecycle stage {stage!r}.")
+    account_set_lifecycle_stage(account=ctx.account, stage=stage, actor=None)
+    return f"Stage set to {stage}"
+
+
+def add_tag(spec: dict, ctx: ActionContext) -> str:
+    from accounts.services import account_add_tag
+
+    if not spec.get("tag"):
+        raise ActionError("add_tag needs a tag.")
+    account_add_tag(account=ctx.account, name=spec["tag"])
+    return f"Tag {spec['tag']} added"
+
+
+def remove_tag(spec: dict, ctx: ActionContext) -> str:
+    from accounts.services import account_remove_tag
+
+    if not spec.get("tag"):
+        raise ActionError("remove_tag needs a tag.")
+    account_remove_tag(account=ctx.account, name=spec["tag"])
+    return f"Tag {spec['tag']} removed"
+
+
+def send_email(spec: dict, ctx: ActionContext) -> str:
+    from automations.emails import email_queue_template
+    from automations.models import EmailTemplate
+
+    key = spec.get("template")
+    if not EmailTemplate.objects.filter(key=key).exists():
+        raise ActionError(f"No email template {key!r}.")
+    to = spec.get("to", "contact")
+    contact = None
+    if to == "contact":
+        contact = ctx.account.contacts.exclude(email="").order_by("-is_primary", "pk").first()
+        if contact is None:
+            raise ActionError("The account has no contact with an email address.")
+        address = contact.email
+    elif to == "owner":
+        if not ctx.account.owner_id or not ctx.account.owner.email:
+            raise ActionError("The account has no owner with an email address.")
+        address = ctx.account.owner.email
+    else:
+        raise ActionError(f"Unknown recipient {to!r}: use contact or owner.")
+    message = email_queue_template(
+        template_key=key,
+        to_email=address,
+        account=ctx.account,
+        contact=contact,
+        source=ctx.source,
+        dedupe_key=ctx.key,
+    )
+    reason = f" — {message.status_reason}" if message.status_reason else ""
+    return f"Email “{message.subject}” to {address}: {message.status}{reason}"
+
+
+def notify_users(spec: dict, ctx: ActionContext) -> str:
+    from automations.notifications import notify
+
+    users = _users(spec.get("to"), ctx.account)
+    if not users:
+        raise ActionError(f"Nobody to notify for {spec.get('to', 'owner')!r}.")
+    notify(
+        users=users,
+        title=_text(spec.get("title") or ctx.label, ctx),
+        body=_text(spec.get("body", ""), ctx) or _why(ctx),
+        url=reverse("account-detail", args=[ctx.account.pk]),
+        account=ctx.account,
+        email=bool(spec.get("email")),
+        slack=spec.get("slack", True),
+        dedupe_key=ctx.key,
+    )
+    return f"Notified {', '.join(u.get_username() for u in users)}"
+
+
+def enrol_playbook(spec: dict, ctx: ActionContext) -> str:
+    from automations.models import Playbook
+    from automations.playbooks import playbook_enrol
+
+    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
+    if playbook is None:
+        raise ActionError(f"No playbook {spec.get('playbook')!r}.")
+    enrolment, created = playbook_enrol(playbook=playbook, account=ctx.account, source=ctx.key)
+    if not created:
+        return f"Already in “{playbook.name}”"
+    return f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”"
+
+
+def fire_webhook(spec: dict, ctx: ActionContext) -> str:
+    from churnapp.webhooks_out import webhook_emit
+
+    event = spec.get("event", "rule.fired")
+    deliveries = webhook_emit(
+        event=event,
+        payload={
+            "account": {"id": ctx.account.pk, "external_id": ctx.account.external_id, "name": ctx.account.name},
+            "source": ctx.source,
+            "name": ctx.label,
+            "matched": ctx.matched,
+            "key": ctx.key,
+        },
+    )
+    return f"Webhook {event} queued to {len(deliveries)} endpoint(s)"
+
+
+ACTIONS: dict[str, tuple[str, Any]] = {
+    "create_task": ("Create task (title, assignee: owner | role:X | user:x, priority, due_in_days)", create_task),
+    "set_status": ("Set status (status)", set_status),
+    "set_stage": ("Set lifecycle stage (stage)", set_stage),
+    "add_tag": ("Add tag (tag)", add_tag),
+    "remove_tag": ("Remove tag (tag)", remove_tag),
+    "send_email": ("Send email template (template, to: contact | owner)", send_email),
+    "notify": ("Notify (to: owner | role:X | user:x, title, body, email, slack)", notify_users),
+    "enrol_playbook": ("Enrol in playbook (playbook)", enrol_playbook),
+    "webhook": ("Fire outgoing webhook (event)", fire_webhook),
+}
+
+
+def validate(actions: list) -> None:
+    if not isinstance(actions, list) or not actions:
+        raise ActionError("A rule needs at least one action.")
+    for action in actions:
+        if not isinstance(action, dict) or action.get("type") not in ACTIONS:
+            raise ActionError(f"Unknown action {action!r}.")
+
+
+def run(spec: dict, ctx: ActionContext) -> str:
+    kind = spec.get("type")
+    if kind not in ACTIONS:
+        raise ActionError(f"Unknown action type {kind!r}.")
+    return ACTIONS[kind][1](spec, ctx)

@@ -1,0 +1,231 @@
+"""Playbooks: enrol accounts (with a random holdout share), advance their steps, report the impact.
+
+Steps run in order. `task` and `email` run at once and move on; `wait` pauses the enrolment for N days;
+`branch` stops the enrolment when its condition holds for the account (e.g. health recovered). Each step an
+enrolment runs is recorded once (unique per enrolment and step) inside the same transaction as its effect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus
+from automations import actions, conditions, impact
+from automations.models import (
+    Enrolment,
+    EnrolmentStatus,
+    EnrolmentStepRun,
+    Playbook,
+    PlaybookStep,
+    StepKind,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+
+def in_holdout(*, playbook: Playbook, account_id: int) -> bool:
+    """A stable random draw per (playbook, account): the same account is always in the same group."""
+    if playbook.holdout_percent <= 0:
+        return False
+    digest = hashlib.sha256(f"holdout:{playbook.pk}:{account_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 10_000 < playbook.holdout_percent * 100
+
+
+def playbook_enrol(
+    *, playbook: Playbook, account: Account, source: str = "manual", now: dt.datetime | None = None
+) -> tuple[Enrolment, bool]:
+    """Enrol an account (or hold it out). Idempotent: an open enrolment is returned as is (created=False)."""
+    now = now or timezone.now()
+    existing = Enrolment.objects.filter(
+        playbook=playbook, account=account, status__in=[EnrolmentStatus.ACTIVE, EnrolmentStatus.HELD_OUT]
+    ).first()
+    if existing is not None:
+        return existing, False
+    holdout = in_holdout(playbook=playbook, account_id=account.pk)
+    first = playbook.steps.order_by("order").values_list("order", flat=True).first()
+    enrolment = Enrolment(
+        playbook=playbook,
+        account=account,
+        holdout=holdout,
+        status=EnrolmentStatus.HELD_OUT if holdout else EnrolmentStatus.ACTIVE,
+        step=first or 0,
+        next_run_at=None if holdout else now,
+        source=source[:64],
+        baseline_health=account.health_score,
+        baseline_mrr=account.mrr,
+        enrolled_at=now,
+    )
+    try:
+        with transaction.atomic():
+            enrolment.save()
+    except IntegrityError:
+        return Enrolment.objects.get(
+            playbook=playbook, account=account, status__in=[EnrolmentStatus.ACTIVE, EnrolmentStatus.HELD_OUT]
+        ), False
+    if not holdout and first is not None:
+        transaction.on_commit(lambda: _enqueue_advance(enrolment.pk))
+    return enrolment, True
+
+
+def _enqueue_advance(enrolment_id: int) -> None:
+    from automations.tasks import advance_enrolment
+
+    advance_enrolment.delay(enrolment_id)
+
+
+def enrolment_stop(*, enrolment: Enrolment, reason: str, actor: AbstractBaseUser | None = None) -> Enrolment:
+    if enrolment.status == EnrolmentStatus.ACTIVE:
+        enrolment.status = EnrolmentStatus.STOPPED
+        enrolment.stop_reason = reason[:255]
+        enrolment.finished_at = timezone.now()
+        enrolment.next_run_at = None
+        enrolment.save(update_fields=["status", "stop_reason", "finished_at", "next_run_at"])
+    return enrolment
+
+
+def _step_action(step: PlaybookStep) -> dict:
+    if step.kind == StepKind.TASK:
+        return {"type": "create_task", **step.config}
+    return {"type": "send_email", **step.config}
+
+
+def enrolment_advance(*, enrolment: Enrolment, now: dt.datetime | None = None) -> str:
+    """Run the enrolment's due steps up to the next wait (inside the caller's transaction). Returns its status."""
+    now = now or timezone.now()
+    if enrolment.status != EnrolmentStatus.ACTIVE or (enrolment.next_run_at and enrolment.next_run_at > now):
+        return enrolment.status
+    playbook = enrolment.playbook
+    account = Account.objects.select_related("owner").get(pk=enrolment.account_id)
+    done = set(enrolment.step_runs.values_list("order", flat=True))
+    for step in playbook.steps.filter(order__gte=enrolment.step).order_by("order"):
+        if step.order in done:
+            continue
+        ok, detail = True, ""
+        if step.kind == StepKind.WAIT:
+            days = float(step.config.get("days", 1))
+            enrolment.next_run_at = now + dt.timedelta(days=days)
+            detail = f"Wait {days:g} days, until {enrolment.next_run_at:%Y-%m-%d %H:%M}"
+        elif step.kind == StepKind.BRANCH:
+            tree = step.config.get("condition") or {}
+            rows, _ = conditions.matching(tree, now=now, queryset=Account.objects.filter(pk=account.pk))
+            if rows.exists():
+                EnrolmentStepRun.objects.create(
+                    enrolment=enrolment, order=step.order, kind=step.kind, detail="Condition held: stopped", ran_at=now
+                )
+                enrolment.status = EnrolmentStatus.STOPPED
+                enrolment.stop_reason = step.config.get("reason", "Condition held")[:255]
+                enrolment.finished_at, enrolment.next_run_at = now, None
+                enrolment.step = step.order + 1
+                enrolment.save()
+                return enrolment.status
+            detail = "Condition did not hold: continue"
+        else:
+            ctx = actions.ActionContext(
+                account=account, source="playbook", key=f"enrolment:{enrolment.pk}:{step.order}", label=playbook.name
+            )
+            try:
+                with transaction.atomic():
+                    detail = actions.run(_step_action(step), ctx)
+            except Exception as exc:  # recorded on the enrolment: never silent
+                ok, detail = False, str(exc)[:2000]
+                logger.warning(
+                    "Playbook %s step %s failed for account %s: %s", playbook.pk, step.order, account.pk, exc
+                )
+        EnrolmentStepRun.objects.create(
+            enrolment=enrolment, order=step.order, kind=step.kind, ok=ok, detail=detail, ran_at=now
+        )
+        enrolment.step = step.order + 1
+        if step.kind == StepKind.WAIT:
+            enrolment.save(update_fields=["step", "next_run_at"])
+            return enrolment.status
+    enrolment.status = EnrolmentStatus.COMPLETED
+    enrolment.finished_at, enrolment.next_run_at = now, None
+    enrolment.save(update_fields=["status", "finished_at", "next_run_at", "step"])
+    return enrolment.status
+
+
+def enrolments_advance_due(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
+    """Advance every active enrolment that is due, one transaction each (skip rows another worker holds)."""
+    now = now or timezone.now()
+    count = 0
+    while limit is None or count < limit:
+        with transaction.atomic():
+            enrolment = (
+                Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(status=EnrolmentStatus.ACTIVE, next_run_at__lte=now)
+                .select_related("playbook")
+                .order_by("next_run_at", "pk")
+                .first()
+            )
+            if enrolment is None:
+                break
+            enrolment_advance(enrolment=enrolment, now=now)
+        count += 1
+    return count
+
+
+def advance_one(*, enrolment_id: int) -> str:
+    with transaction.atomic():
+        enrolment = (
+            Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("playbook")
+            .filter(pk=enrolment_id)
+            .first()
+        )
+        return enrolment_advance(enrolment=enrolment) if enrolment else "busy"
+
+
+# --- Impact report ---------------------------------------------------------------------------------------------------
+
+
+def playbook_impact(*, playbook: Playbook) -> dict:
+    """Enrolled vs held-out accounts (intention to treat): retention, health change and NRR, with 95% intervals.
+
+    Retained = not churned now; health change = score now − score at enrolment; NRR = Σ MRR now ÷ Σ MRR at
+    enrolment over accounts that had MRR then.
+    """
+    rows = list(
+        Enrolment.objects.filter(playbook=playbook).values(
+            "holdout", "baseline_health", "baseline_mrr", "account__status", "account__health_score", "account__mrr"
+        )
+    )
+    groups = {False: [r for r in rows if not r["holdout"]], True: [r for r in rows if r["holdout"]]}
+
+    def retained(rs):
+        return sum(r["account__status"] != AccountStatus.CHURNED for r in rs)
+
+    def health(rs):
+        return [
+            r["account__health_score"] - r["baseline_health"]
+            for r in rs
+            if r["account__health_score"] is not None and r["baseline_health"] is not None
+        ]
+
+    def mrr(rs):
+        rs = [r for r in rs if r["baseline_mrr"]]
+        return [float(r["account__mrr"]) for r in rs], [float(r["baseline_mrr"]) for r in rs]
+
+    enrolled, held = groups[False], groups[True]
+    retention = impact.proportion_diff(retained(enrolled), len(enrolled), retained(held), len(held))
+    health_change = impact.mean_diff(health(enrolled), health(held))
+    nrr = impact.ratio_diff(*mrr(enrolled), *mrr(held))
+    return {
+        "n_enrolled": len(enrolled),
+        "n_holdout": len(held),
+        "retention": retention,
+        "health_change": health_change,
+        "nrr": nrr,
+        "significant": {
+            k: impact.significant(v)
+            for k, v in (("retention", retention), ("health_change", health_change), ("nrr", nrr))
+        },
+    }
