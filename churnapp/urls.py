@@ -24,4 +24,5 @@ urlpatterns = [
     path("settings/integrations/", include("churnapp.integration_urls")),
     path("v1/", include("accounts.api.tracking")),
     path("imports/", include("accounts.imports.urls")),
+    path("webhooks/", include("accounts.webhooks")),
 ]

@@ -248,6 +248,11 @@ def rows_upsert(
 
         if kind == "accounts":
             pending_messages_replay(group_ids=[obj.external_id for _, obj in to_create])
+            customers = [row["billing_customer_id"] for _, row in rows if row.get("billing_customer_id")]
+            if customers:
+                from accounts.webhooks_stripe import stripe_unmatched_replay
+
+                stripe_unmatched_replay(customer_ids=customers)
         else:
             pending_messages_replay(user_ids=[obj.user_id for obj, _ in actions.values() if obj.user_id])
     return result
