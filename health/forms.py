@@ -23,12 +23,13 @@ def _num(value) -> str:
 
 def editor_rows(factors: list[dict]) -> list[dict]:
     """One editor row per known factor: the profile's settings, or weight 0 (off) with a sensible default."""
-    from health.scoring import DEFAULT_FACTORS, FACTORS
+    from health.scoring import DEFAULT_FACTORS, FACTORS, PROFILE_FACTORS
 
     chosen = {f["key"]: f for f in factors}
     defaults = {f["key"]: f for f in DEFAULT_FACTORS}
     rows = []
-    for key, (label, _unit, higher) in FACTORS.items():
+    for key in PROFILE_FACTORS:
+        label, _unit, higher = FACTORS[key]
         factor = chosen.get(key) or {**defaults.get(key, {}), "weight": 0}
         method = factor.get("method", "percentile")
         rows.append(
@@ -47,11 +48,11 @@ def editor_rows(factors: list[dict]) -> list[dict]:
 
 def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[str]]:
     """Editor form data → (factors with weight > 0, green_min, yellow_min, note, parse errors)."""
-    from health.scoring import FACTORS, factor_label
+    from health.scoring import PROFILE_FACTORS, factor_label
 
     errors: list[str] = []
     factors: list[dict] = []
-    for key in FACTORS:
+    for key in PROFILE_FACTORS:
         raw_weight = (data.get(f"weight_{key}") or "0").strip()
         try:
             weight = float(raw_weight)

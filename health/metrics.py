@@ -35,7 +35,10 @@ METRIC_KEYS = [
     "payment_failures_60d",
     "tenure_days",
     "mrr",
+    "mrr_change_90d",
     "seats",
+    "billing_period",
+    "days_to_renewal",
     "value_per_dollar",
     "csm_sentiment",
     "silent_churn",
@@ -60,28 +63,36 @@ def _frame(rows, columns: list[str]) -> pd.DataFrame:
 
 
 def _subscription_facts(as_of: dt.date, ids: list[int] | None) -> pd.DataFrame:
-    subs = _frame(
-        _restrict(Subscription.objects.filter(start_date__lte=as_of), ids).values_list(
-            "account_id", "start_date", "end_date", "mrr", "quantity", "units"
-        ),
-        ["account_id", "start_date", "end_date", "mrr", "quantity", "units"],
-    )
+    """Per account: MRR and seats at as_of, MRR 90 and 182 days earlier, first start, longest billing period.
+    Only whether a subscription was active on those days is read, never a future end date."""
+    columns = ["account_id", "start_date", "end_date", "mrr", "quantity", "units", "billing_period"]
+    subs = _frame(_restrict(Subscription.objects.filter(start_date__lte=as_of), ids).values_list(*columns), columns)
     if subs.empty:
-        return pd.DataFrame(columns=["mrr", "seats", "first_start", "mrr_before", "active"]).rename_axis("account_id")
+        return pd.DataFrame(
+            columns=["mrr", "seats", "first_start", "mrr_before", "mrr_90", "billing_period", "active"]
+        ).rename_axis("account_id")
     subs["mrr"] = subs["mrr"].astype(float)
+    start = pd.to_datetime(subs["start_date"])
     end = pd.to_datetime(subs["end_date"])
-    active = subs["end_date"].isna() | (end > pd.Timestamp(as_of))
-    before = pd.Timestamp(as_of - dt.timedelta(days=SILENT_DAYS))
-    active_before = (pd.to_datetime(subs["start_date"]) <= before) & (subs["end_date"].isna() | (end > before))
+
+    def active_on(day: dt.date) -> pd.Series:
+        stamp = pd.Timestamp(day)
+        return (start <= stamp) & (subs["end_date"].isna() | (end > stamp))
+
+    active = active_on(as_of)
     subs["mrr_now"] = subs["mrr"].where(active, 0.0)
     subs["seats_now"] = subs["quantity"].where(active & subs["units"].isin(["seats", ""]), 0)
-    subs["mrr_before"] = subs["mrr"].where(active_before, 0.0)
+    subs["mrr_before"] = subs["mrr"].where(active_on(as_of - dt.timedelta(days=SILENT_DAYS)), 0.0)
+    subs["mrr_90"] = subs["mrr"].where(active_on(as_of - dt.timedelta(days=90)), 0.0)
+    subs["period_now"] = subs["billing_period"].where(active, 0)
     subs["active"] = active
     return subs.groupby("account_id").agg(
         mrr=("mrr_now", "sum"),
         seats=("seats_now", "sum"),
         first_start=("start_date", "min"),
         mrr_before=("mrr_before", "sum"),
+        mrr_90=("mrr_90", "sum"),
+        billing_period=("period_now", "max"),
         active=("active", "any"),
     )
 
@@ -194,7 +205,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
     out = out.join(tickets)
 
     subs = _subscription_facts(as_of, ids)
-    out = out.join(subs[["mrr", "seats", "first_start", "mrr_before"]])
+    out = out.join(subs[["mrr", "seats", "first_start", "mrr_before", "mrr_90", "billing_period"]])
 
     adoption = _frame(
         _restrict(FeatureFirstUse.objects.filter(first_day__lte=as_of), ids)
@@ -214,7 +225,7 @@ def _finish(out: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     counts += ("active_users_30", "feature_breadth", "tickets_30d", "open_tickets", "seats", "new_features")
     for column in counts:
         out[column] = pd.to_numeric(out[column]).fillna(0).astype(int) if column in out else 0
-    for column in ("mrr", "mrr_before"):
+    for column in ("mrr", "mrr_before", "mrr_90"):
         out[column] = pd.to_numeric(out[column]).fillna(0.0).astype(float) if column in out else 0.0
     today = pd.Timestamp(as_of)
     created = pd.to_datetime(out["created_at"], utc=True).dt.tz_localize(None).dt.normalize()
@@ -228,6 +239,14 @@ def _finish(out: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     out["oldest_open_ticket_days"] = (
         ((today + pd.Timedelta(days=1) - oldest).dt.days.fillna(0).astype(int)) if oldest is not None else 0
     )
+    # Contract terms renew on anniversaries of the first start: days until the current term ends.
+    period = pd.to_numeric(out["billing_period"], errors="coerce") if "billing_period" in out else None
+    if period is None:
+        period = pd.Series(np.nan, index=out.index)
+    out["billing_period"] = period.where(period > 0)
+    term_days = (out["billing_period"] * 365.25 / 12).round()
+    out["days_to_renewal"] = term_days - (out["tenure_days"].astype(float) % term_days)
+    out["mrr_change_90d"] = ((out["mrr"] - out["mrr_90"]) / out["mrr_90"].where(out["mrr_90"] > 0)).clip(-1, 3)
     users = out["active_users_30"].replace(0, np.nan)
     out["events_per_active_user"] = out["events_30"] / users
     seats = out["seats"].replace(0, np.nan)

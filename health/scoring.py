@@ -37,8 +37,21 @@ FACTORS: dict[str, tuple[str, str, bool]] = {
     "payment_failures_60d": ("payment failures in 60 days", "", False),
     "tenure_days": ("tenure (days)", "", True),
     "value_per_dollar": ("value per $100 MRR", "", True),
+    "mrr_change_90d": ("MRR change in 90 days", "", True),
+    "billing_period": ("billing period (months)", "", True),
+    "days_to_renewal": ("days to renewal", "", True),
+    "mrr": ("MRR", "", True),
+    "seats": ("seats", "", True),
+    "events_30": ("events in 30 days", "", True),
+    "active_users_30": ("active users", "", True),
     "csm_sentiment": ("CSM sentiment", "", True),
 }
+# The factors a health profile offers (the rest of FACTORS label churn-model drivers).
+PROFILE_FACTORS = (
+    "active_days_30", "active_days_7", "days_since_meaningful", "feature_breadth", "seat_depth",
+    "events_per_active_user", "usage_trend", "tickets_30d", "open_tickets", "oldest_open_ticket_days", "nps",
+    "csat", "payment_failures_60d", "tenure_days", "value_per_dollar", "csm_sentiment", "mrr_change_90d",
+)  # fmt: skip
 METHODS = ("thresholds", "percentile")
 
 
@@ -61,7 +74,7 @@ def validate_profile(factors: list[dict], green_min: int, yellow_min: int) -> li
     total = 0.0
     for factor in factors:
         key = factor.get("key")
-        if key not in FACTORS:
+        if key not in PROFILE_FACTORS:
             errors.append(f"Unknown factor {key!r}.")
             continue
         if key in seen:

@@ -151,3 +151,24 @@ def test_sentiment_counts_until_it_expires():
     CsmSentimentFactory(account=account, rating=4, expires_on=AS_OF + dt.timedelta(days=1), created_at=at(AS_OF))
     assert compute_metrics(as_of=AS_OF).loc[account.pk, "csm_sentiment"] == 4
     assert math.isnan(compute_metrics(as_of=AS_OF + dt.timedelta(days=1)).loc[account.pk, "csm_sentiment"])
+
+
+def test_contract_terms_renewal_days_and_mrr_change_without_future_end_dates():
+    annual, monthly = AccountFactory(), AccountFactory()
+    SubscriptionFactory(account=annual, start_date=AS_OF - dt.timedelta(days=300), billing_period=12, mrr=Decimal(80))
+    SubscriptionFactory(
+        account=monthly, start_date=AS_OF - dt.timedelta(days=200), end_date=AS_OF - dt.timedelta(days=50)
+    )
+    # The next row ends in the future (it will churn): that end date must not change anything as of today.
+    SubscriptionFactory(
+        account=monthly,
+        start_date=AS_OF - dt.timedelta(days=50),
+        end_date=AS_OF + dt.timedelta(days=3),
+        mrr=Decimal(50),
+    )
+    frame = compute_metrics(as_of=AS_OF)
+    assert frame.loc[annual.pk, "billing_period"] == 12
+    assert frame.loc[annual.pk, "days_to_renewal"] == 365 - 300
+    assert frame.loc[monthly.pk, "days_to_renewal"] == 30 - 200 % 30
+    assert frame.loc[monthly.pk, "mrr_change_90d"] == pytest.approx(-0.5)
+    assert frame.loc[annual.pk, "mrr_change_90d"] == 0
