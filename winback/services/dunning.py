@@ -160,7 +160,7 @@ def card_expiry_reminders_send(*, now: dt.datetime | None = None) -> int:
 def dunning_run(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The periodic dunning pass: open cases for new failures, stop recovered ones, send what is due."""
     now = now or timezone.now()
-    since = now - dt.timedelta(days=max(conf.get("DUNNING_STEP_DAYS")) + 7)
+    since = now - dt.timedelta(days=max(conf.get("DUNNING_STEP_DAYS")) + 14)
     return {
         "opened": dunning_open_cases(since=since, now=now),
         "recovered": dunning_recover(now=now),

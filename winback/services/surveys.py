@@ -49,7 +49,10 @@ def fatigued_contact_ids(*, contact_ids: list[int], now: dt.datetime | None = No
     """Contacts surveyed (invited or answered) within the fatigue window."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=conf.get("SURVEY_FATIGUE_DAYS"))
-    invited = SurveyInvitation.objects.filter(contact_id__in=contact_ids, created_at__gte=since)
+    # An invitation the outbox suppressed (unsubscribed, capped) never reached the contact: it does not count.
+    invited = SurveyInvitation.objects.filter(contact_id__in=contact_ids, created_at__gte=since).exclude(
+        email_status="suppressed"
+    )
     answered = SurveyResponse.objects.filter(contact_id__in=contact_ids, responded_at__gte=since)
     return set(invited.values_list("contact_id", flat=True)) | set(answered.values_list("contact_id", flat=True))
 

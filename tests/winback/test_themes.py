@@ -1,0 +1,87 @@
+"""Keyword themes, automatic clustering on a fixture, naming a cluster, NPS by theme, and closing the loop."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from automations.models import EmailMessage
+from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
+from winback import selectors, services, textmining
+from winback.models import ResponseTheme, Theme
+
+pytestmark = pytest.mark.django_db
+
+SHIPPING = ["Shipping labels print wrong", "The shipping label printer fails", "Shipping labels are blank"]
+MOBILE = ["The mobile app crashes on login", "Mobile app crashes constantly", "Our mobile app keeps crashing"]
+
+
+def test_keyword_matching_is_case_insensitive_on_word_starts():
+    assert textmining.keyword_matches("Too EXPENSIVE for us", ["expensive"])
+    assert textmining.keyword_matches("Pricing went up", ["price", "pricing"])
+    assert not textmining.keyword_matches("We appreciate it", ["price"])
+
+
+def test_clustering_separates_topics_and_reports_top_terms():
+    for method in ("nmf", "kmeans"):
+        result = textmining.cluster_comments(SHIPPING + MOBILE, n_clusters=2, method=method)
+        first, second = result.labels[:3], result.labels[3:]
+        assert len(set(first)) == 1 and len(set(second)) == 1 and first[0] != second[0], method
+        terms = {t for terms in result.top_terms for t in terms}
+        assert {"shipping", "mobile"} <= {w for t in terms for w in t.split()}
+
+
+def test_clustering_degenerate_inputs():
+    assert textmining.cluster_comments([], n_clusters=3).labels == []
+    assert textmining.cluster_comments(["the a of"] * 3, n_clusters=3).top_terms == []
+
+
+class TestThemes:
+    def test_tagging_counts_and_nps_by_theme(self):
+        account = AccountFactory()
+        SurveyResponseFactory(account=account, score=2, comment="Way too expensive")
+        SurveyResponseFactory(account=account, score=10, comment="Worth the price")
+        SurveyResponseFactory(account=account, score=8, comment="Salesforce sync breaks")
+        assert services.themes_tag_responses() == 3
+        assert services.themes_tag_responses() == 0  # idempotent
+        stats = {row["name"]: row for row in selectors.theme_stats()}
+        assert stats["Pricing"]["n"] == 2 and stats["Pricing"]["nps"] == 0.0
+        assert stats["Integrations"]["n"] == 1
+        monthly = selectors.theme_monthly(months=2)
+        assert monthly["series"]["Pricing"]["count"][-1] == 2
+
+    def test_untagged_comments_are_clustered_and_a_named_cluster_becomes_a_theme(self, manager):
+        account = AccountFactory()
+        tagged = SurveyResponseFactory(account=account, comment="Too expensive")
+        services.themes_tag_responses()
+        for text in SHIPPING + MOBILE:
+            SurveyResponseFactory(account=account, comment=text)
+        run = services.themes_cluster(n_clusters=2)
+        assert run.n_comments == 6  # the tagged comment is not re-clustered
+        assert tagged.pk not in {r.pk for c in run.clusters.all() for r in c.responses.all()}
+        shipping = next(c for c in run.clusters.all() if any("shipping" in t for t in c.top_terms))
+        theme = services.cluster_name(cluster=shipping, name="Shipping labels", actor=manager)
+        assert theme.source == "cluster" and "shipping" in theme.keywords
+        assert ResponseTheme.objects.filter(theme=theme).count() == 3
+
+
+class TestClosingTheLoop:
+    def test_theme_respondents_are_told_once_each_and_unsubscribed_are_not(self, manager):
+        account = AccountFactory()
+        happy = ContactFactory(account=account)
+        unsubscribed = ContactFactory(account=account, unsubscribed=True)
+        for contact in (happy, happy, unsubscribed):
+            SurveyResponseFactory(
+                account=account, contact=contact, comment="Too expensive", responded_at=timezone.now()
+            )
+        services.themes_tag_responses()
+        message = services.loop_message_send(
+            theme=Theme.objects.get(name="Pricing"),
+            subject="You told us, we changed it",
+            body="Hi {{ contact.first_name }}, about {{ theme.name }}: the starter plan is now cheaper.",
+            actor=manager,
+        )
+        assert (message.recipients, message.suppressed) == (1, 1)
+        sent = EmailMessage.objects.get(contact=happy)
+        assert "about Pricing" in sent.body_text
+        assert EmailMessage.objects.get(contact=unsubscribed).status == "suppressed"
