@@ -16,6 +16,7 @@ urlpatterns = [
     path("auth/", include("django.contrib.auth.urls")),
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("dashboard/", include("dashboards.urls")),
     path("api/v1/kpis/", include("dashboards.api_urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -35,6 +35,7 @@ __all__ = [
     "csm_workload",
     "health_band_counts",
     "latest_run",
+    "plan_choices",
     "monthly_subscription_sums",
     "subscription_sums",
     "survey_counts",
@@ -185,3 +186,14 @@ def cac_for(*, start: dt.date, end: dt.date, segments: Sequence[str] = ()) -> fl
     if not by_month:
         return None
     return float(sum(by_month.values()) / len(by_month))
+
+
+def plan_choices() -> list[str]:
+    """The plans accounts are on, for the plan filter (from the facts when there are any: a tiny table)."""
+    from dashboards.models import PeriodFact
+
+    if latest_run() is not None:
+        plans = PeriodFact.objects.exclude(plan="").values_list("plan", flat=True).distinct()
+    else:
+        plans = Account.objects.exclude(plan="").values_list("plan", flat=True).distinct()
+    return sorted(set(plans.order_by()))

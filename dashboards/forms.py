@@ -1,0 +1,93 @@
+"""Forms of the dashboard: the filter bar (period, segment, owner, plan), goals and CAC entries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Segment
+from accounts.selectors import owner_choices
+from dashboards.kpis.periods import add_months, month_start
+from dashboards.models import Comparator, Goal, GoalMetric
+from dashboards.params import KpiFilters
+
+PERIODS = [("3m", "Last 3 months"), ("6m", "Last 6 months"), ("12m", "Last 12 months"), ("24m", "Last 24 months"),
+           ("custom", "Custom dates")]  # fmt: skip
+DEFAULT_PERIOD = "12m"
+
+
+class DashboardFilterForm(forms.Form):
+    """The filter bar. Presets are whole calendar months ending at the current month's start."""
+
+    period = forms.ChoiceField(choices=PERIODS, required=False, initial=DEFAULT_PERIOD)
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
+    owner = forms.ChoiceField(required=False)
+    plan = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, plans: list[str] = (), today: dt.date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+        users = [(str(u.pk), u.get_full_name() or u.get_username()) for u in owner_choices()]
+        self.fields["owner"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned"), *users]
+        self.fields["plan"].choices = [("", "All plans"), *((p, p) for p in plans)]
+
+    def clean(self):
+        data = super().clean()
+        period = data.get("period") or DEFAULT_PERIOD
+        if period == "custom":
+            start, end = data.get("start"), data.get("end")
+            if not start or not end:
+                raise forms.ValidationError("Custom dates need a start and an end.")
+            if end <= start:
+                self.add_error("end", "The end must be after the start.")
+            elif (end - start).days > 366 * 10:
+                self.add_error("end", "At most ten years.")
+        else:
+            last = month_start(self.today)
+            data["end"] = last
+            data["start"] = add_months(last, -int(period.rstrip("m")))
+        data["period"] = period
+        return data
+
+    def filters(self, user_id: int | None) -> KpiFilters:
+        data = self.cleaned_data
+        return KpiFilters(
+            segments=(data["segment"],) if data.get("segment") else (),
+            owner=data.get("owner", ""),
+            plan=data.get("plan", ""),
+            user_id=user_id if data.get("owner") == "me" else None,
+        )
+
+
+class GoalForm(forms.ModelForm):
+    class Meta:
+        model = Goal
+        fields = ["metric", "segment", "comparator", "target", "year", "quarter"]
+        widgets = {"quarter": forms.Select(choices=[(q, f"Q{q}") for q in range(1, 5)])}
+        help_texts = {"target": "Percent for rates (3 = 3 %), points for NPS, currency for MRR and ARPA."}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["year"].initial = today.year
+        self.fields["quarter"].initial = (today.month - 1) // 3 + 1
+        self.fields["segment"].choices = [("", "All segments"), *Segment.choices]
+        self.fields["metric"].choices = GoalMetric.choices
+        self.fields["comparator"].choices = Comparator.choices
+
+
+class AcquisitionCostForm(forms.Form):
+    month = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "month"}),
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        help_text="The month the CAC applies to.",
+    )
+    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
+    amount = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, label="CAC per new customer")
+
+    def clean_month(self):
+        return month_start(self.cleaned_data["month"])

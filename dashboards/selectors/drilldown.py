@@ -1,0 +1,133 @@
+"""The accounts behind a number: which accounts a KPI counted, computed live with the same per-account metrics."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from django.db.models import Avg, Count
+
+from accounts.models import Account, SurveyResponse
+from dashboards.kpis.metrics import cohort_activity
+from dashboards.kpis.periods import instant
+from dashboards.params import KpiQuery
+from dashboards.selectors import live
+
+# Measures of the subscription KPIs → the per-account metric that counts an account in.
+SUBSCRIPTION_MEASURES = {
+    "active-start": ("n_start", "Active at the start"),
+    "churned": ("n_churn", "Churned"),
+    "retained": ("n_retained", "Active at the start and the end"),
+    "contraction": ("n_contracted", "Contracted (downsell)"),
+    "expansion": ("n_expanded", "Expanded"),
+    "new": ("n_new", "New"),
+    "reactivated": ("n_reactivated", "Reactivated"),
+    "active-end": ("n_end", "Active at the end"),
+}
+ACTIVITY_MEASURES = {"active-start": "Had an event in the window before the start", "churned": "Went inactive"}
+SURVEY_MEASURES = {
+    "nps": {"promoters": (9, 10), "passives": (7, 8), "detractors": (0, 6), "responses": (0, 10)},
+    "csat": {"satisfied": (4, 5), "neutral": (3, 3), "dissatisfied": (1, 2), "responses": (1, 5)},
+}
+COHORT_MEASURES = {"members": "In the cohort", "active": "Still active", "lost": "No longer active"}
+SUBSCRIPTION_KPIS = ("churn-rate", "mrr-churn", "net-retention", "mrr-movements", "arpa", "clv")
+
+
+@dataclass(frozen=True)
+class DrillDown:
+    """Accounts behind a number: `frame` has account_id plus the figures shown beside each account."""
+
+    title: str
+    frame: pd.DataFrame
+    columns: tuple[tuple[str, str], ...]  # (column, heading) shown beside the account
+
+    @property
+    def total(self) -> int:
+        return len(self.frame)
+
+
+def measures(kpi: str) -> dict[str, str]:
+    """The measures a KPI's numbers drill into, with their titles."""
+    if kpi in SUBSCRIPTION_KPIS:
+        return {key: title for key, (_, title) in SUBSCRIPTION_MEASURES.items()}
+    if kpi == "activity-churn":
+        return ACTIVITY_MEASURES
+    if kpi in SURVEY_MEASURES:
+        return {key: key.capitalize() for key in SURVEY_MEASURES[kpi]}
+    if kpi == "cohort-retention":
+        return COHORT_MEASURES
+    return {}
+
+
+def drilldown(
+    *, kpi: str, measure: str, query: KpiQuery, cohort: dt.date | None = None, k: int | None = None
+) -> DrillDown:
+    """The accounts counted by `measure` of `kpi` for the query; raises KeyError for an unknown pair."""
+    title = measures(kpi)[measure]
+    scope = live.account_scope(query.filters)
+    if kpi in SUBSCRIPTION_KPIS:
+        metric = SUBSCRIPTION_MEASURES[measure][0]
+        matrix, firsts = live.mrr_matrix([query.start, query.end], scope)
+        accounts, metrics = live.period_account_metrics(matrix, firsts, query.start, query.end)
+        mask = metrics[metric] > 0
+        frame = pd.DataFrame(
+            {
+                "account_id": np.asarray(accounts)[mask],
+                "start_mrr": metrics["start_mrr"][mask] / 100,
+                "end_mrr": metrics["end_mrr"][mask] / 100,
+            }
+        )
+        frame["change"] = frame["end_mrr"] - frame["start_mrr"]
+        frame = frame.sort_values(["start_mrr", "end_mrr"], ascending=False)
+        columns = (("start_mrr", f"MRR {query.start:%b %-d, %Y}"), ("end_mrr", f"MRR {query.end:%b %-d, %Y}"),
+                   ("change", "Change"))  # fmt: skip
+        return DrillDown(title, frame, columns)
+    if kpi == "activity-churn":
+        window = query.window
+        flags = live.event_window_flags({"start": window.bounds(query.start), "end": window.bounds(query.end)}, scope)
+        if flags.empty:
+            frame = pd.DataFrame(columns=["account_id"])
+        else:
+            mask = flags["start"]
+            if measure == "churned":
+                mask = mask & ~flags["end"]
+            frame = pd.DataFrame({"account_id": flags.index[mask]})
+        return DrillDown(f"{title} (window {window})", frame, ())
+    if kpi in SURVEY_MEASURES:
+        low, high = SURVEY_MEASURES[kpi][measure]
+        responses = SurveyResponse.objects.filter(
+            kind=kpi, score__gte=low, score__lte=high, responded_at__gte=instant(query.start),
+            responded_at__lt=instant(query.end),
+        )  # fmt: skip
+        if scope is not None:
+            responses = responses.filter(account__in=scope)
+        rows = responses.values("account_id").annotate(responses=Count("id"), average=Avg("score")).order_by()
+        frame = pd.DataFrame(list(rows), columns=["account_id", "responses", "average"])
+        frame = frame.sort_values("responses", ascending=False)
+        return DrillDown(f"{title} ({kpi.upper()} responses)", frame, (("responses", "Responses"),
+                                                                        ("average", "Average score")))  # fmt: skip
+    if kpi == "cohort-retention":
+        activity = cohort_activity(live.subscription_frame(scope), cutoff=query.end)
+        if activity.empty or cohort is None:
+            return DrillDown(title, pd.DataFrame(columns=["account_id"]), ())
+        cells = activity[(activity["cohort"] == cohort) & (activity["k"] == (k or 0))]
+        if measure == "active":
+            cells = cells[cells["active"]]
+        elif measure == "lost":
+            cells = cells[~cells["active"]]
+        label = f"{title}: {cohort:%B %Y} cohort, {k or 0} month{'s' if (k or 0) != 1 else ''} later"
+        return DrillDown(label, cells[["account_id"]], ())
+    raise KeyError(kpi)
+
+
+def drilldown_accounts(result: DrillDown, *, limit: int | None = 100) -> list[tuple[Account, dict]]:
+    """The accounts of a drill-down (the first `limit`, in its order) with their figures, in one query per 1000."""
+    frame = result.frame if limit is None else result.frame.head(limit)
+    ids = [int(pk) for pk in frame["account_id"]]
+    found: dict[int, Account] = {}
+    for i in range(0, len(ids), 1000):
+        found.update(Account.objects.select_related("owner").in_bulk(ids[i : i + 1000]))
+    figures = frame.set_index("account_id").to_dict("index") if len(frame.columns) > 1 else {}
+    return [(found[pk], figures.get(pk, {})) for pk in ids if pk in found]

@@ -1,0 +1,316 @@
+"""What each dashboard widget shows: numbers from the KPI catalog, drill-down links, charts and CSV rows.
+
+A widget builder takes the dashboard's state (period and filters) and returns a template context with `rows`
+(the widget's data, also its CSV export) — so the page, the CSV and the API all come from `dashboards.catalog`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+
+from dashboards import charts
+from dashboards.catalog import KPIS, kpi_series, kpi_value
+from dashboards.kpis.periods import Window
+from dashboards.params import KpiQuery
+from dashboards.selectors.goals import goals_progress
+
+MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
+RETENTION_BENCHMARK = 0.85  # B2B retention > 85 % a year
+NOT_CHURNED = ("onboarding", "active", "at_risk", "won_back")  # account statuses, for links to the accounts list
+
+
+@dataclass(frozen=True)
+class DashboardState:
+    """The period and filters of the page, as validated by `DashboardFilterForm`."""
+
+    query: KpiQuery
+    period: str
+
+    @property
+    def params(self) -> list[tuple[str, str]]:
+        pairs = [("period", self.period)]
+        if self.period == "custom":
+            pairs += [("start", self.query.start.isoformat()), ("end", self.query.end.isoformat())]
+        return pairs + self.query.filters.as_params()
+
+    @property
+    def querystring(self) -> str:
+        return urlencode(self.params)
+
+    @property
+    def months(self) -> int:
+        return (self.query.end.year - self.query.start.year) * 12 + self.query.end.month - self.query.start.month
+
+    def drill(self, kpi: str, measure: str, **extra) -> str:
+        params = [("start", self.query.start.isoformat()), ("end", self.query.end.isoformat()),
+                  *self.query.filters.as_params(), *extra.items()]  # fmt: skip
+        return f"{reverse('dashboard-drilldown', args=[kpi, measure])}?{urlencode(params)}"
+
+    def accounts_link(self, **extra) -> str:
+        """The accounts list with the same filters (it understands segment, owner and plan) plus `extra`."""
+        params = self.query.filters.as_params() + [
+            (key, v) for key, value in extra.items() for v in (value if isinstance(value, tuple) else (value,))
+        ]
+        return f"{reverse('account-list')}?{urlencode(params)}"
+
+    def api(self, kpi: str, series: bool = False) -> str:
+        name = ("kpi-series-" if series else "kpi-detail-") + kpi
+        params = [("start", self.query.start.isoformat()), ("end", self.query.end.isoformat()),
+                  *self.query.filters.as_params()]  # fmt: skip
+        return f"{reverse(name)}?{urlencode(params)}"
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{100 * value:.{digits}f} %"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def _detail(label: str, value: str, href: str = "", *, drill: bool = True) -> dict:
+    """A figure on a card; `href` opens the accounts behind it in the drill-down panel (or a page if not `drill`)."""
+    return {"label": label, "value": value, "href": href, "drill": drill and bool(href)}
+
+
+def _benchmark_status(good: bool | None) -> str:
+    return "" if good is None else ("good" if good else "bad")
+
+
+def kpi_cards(state: DashboardState) -> dict:
+    q = state.query
+    values = {name: kpi_value(KPIS[name], q) for name in ("churn-rate", "mrr-churn", "net-retention", "arpa", "nps",
+                                                           "csat", "clv")}  # fmt: skip
+    values["activity-churn"] = kpi_value(KPIS["activity-churn"], replace(q, window=Window(1, "m")))
+    churn, mrr_churn, nrr, arpa = (values[n] for n in ("churn-rate", "mrr-churn", "net-retention", "arpa"))
+    nps, csat, clv, activity = (values[n] for n in ("nps", "csat", "clv", "activity-churn"))
+
+    segments = q.filters.segments
+    monthly = clv["monthly_churn_rate"]
+    limit = MONTHLY_CHURN_BENCHMARKS.get(segments[0]) if len(segments) == 1 else None
+    churn_ok = None if limit is None or monthly is None else monthly < limit
+    yearly = state.months == 12
+    grr = nrr["gross_retention_rate"]
+    grr_ok = None if not yearly or grr is None else grr > RETENTION_BENCHMARK
+    cards = [
+        {
+            "id": "churn", "kpi": "churn-rate", "title": "Logo churn", "value": pct(churn["churn_rate"]),
+            "reason": churn["reasons"].get("churn_rate", ""),
+            "details": [
+                _detail("churned", number(churn["n_churn"]), state.drill("churn-rate", "churned")),
+                _detail("active at start", number(churn["n_start"]), state.drill("churn-rate", "active-start")),
+                _detail("retention", pct(churn["retention_rate"])),
+                _detail("a month on average", pct(monthly)),
+            ],
+            "benchmark": "Monthly: SMB < 5 %, enterprise < 1–2 %", "benchmark_status": _benchmark_status(churn_ok),
+        },
+        {
+            "id": "mrr-churn", "kpi": "mrr-churn", "title": "MRR churn", "value": pct(mrr_churn["mrr_churn_rate"]),
+            "reason": mrr_churn["reasons"].get("mrr_churn_rate", ""),
+            "details": [
+                _detail("churned MRR", money(mrr_churn["churn_mrr"]), state.drill("mrr-churn", "churned")),
+                _detail("downsell", money(mrr_churn["downsell_mrr"]), state.drill("mrr-churn", "contraction")),
+                _detail("MRR at start", money(mrr_churn["start_mrr"]), state.drill("mrr-churn", "active-start")),
+            ],
+        },
+        {
+            "id": "nrr", "kpi": "net-retention", "title": "Net MRR retention",
+            "value": pct(nrr["net_retention_rate"]), "reason": nrr["reasons"].get("net_retention_rate", ""),
+            "details": [
+                _detail("gross retention", pct(grr)),
+                _detail("retained MRR", money(nrr["retained_mrr"]), state.drill("net-retention", "retained")),
+                _detail("MRR at start", money(nrr["start_mrr"]), state.drill("net-retention", "active-start")),
+            ],
+            "benchmark": "B2B gross retention > 85 % a year", "benchmark_status": _benchmark_status(grr_ok),
+        },
+        {
+            "id": "mrr", "kpi": "arpa", "title": "MRR at the end", "value": money(arpa["mrr"]),
+            "reason": arpa["reasons"].get("mrr", ""),
+            "details": [
+                _detail("active accounts", number(arpa["n_active"]), state.drill("arpa", "active-end")),
+                _detail("ARPA", money(arpa["arpa"])),
+            ],
+        },
+        {
+            "id": "activity", "kpi": "activity-churn", "title": "Activity churn (1 month)",
+            "value": pct(activity["churn_rate"]), "reason": activity["reasons"].get("churn_rate", ""),
+            "details": [
+                _detail("went inactive", number(activity["n_churn"]),
+                        state.drill("activity-churn", "churned", window="1m")),
+                _detail("active before start", number(activity["n_start"]),
+                        state.drill("activity-churn", "active-start", window="1m")),
+            ],
+        },
+        {
+            "id": "nps", "kpi": "nps", "title": "NPS", "value": number(nps["nps"]),
+            "reason": nps["reasons"].get("nps", ""),
+            "details": [
+                _detail("promoters", number(nps["n_promoters"]), state.drill("nps", "promoters")),
+                _detail("passives", number(nps["n_passives"]), state.drill("nps", "passives")),
+                _detail("detractors", number(nps["n_detractors"]), state.drill("nps", "detractors")),
+            ],
+        },
+        {
+            "id": "csat", "kpi": "csat", "title": "CSAT", "value": pct(None if csat["csat"] is None else
+                                                                      csat["csat"] / 100, 0),
+            "reason": csat["reasons"].get("csat", ""),
+            "details": [
+                _detail("satisfied", number(csat["n_satisfied"]), state.drill("csat", "satisfied")),
+                _detail("responses", number(csat["n_responses"]), state.drill("csat", "responses")),
+            ],
+        },
+        {
+            "id": "clv", "kpi": "clv", "title": "Customer lifetime value", "value": money(clv["clv"]),
+            "reason": clv["reasons"].get("clv", ""),
+            "details": [
+                _detail("ARPA", money(clv["arpa"]), state.drill("clv", "active-start")),
+                _detail("CAC", money(clv["cac"]), reverse("dashboard-cac"), drill=False),
+                _detail("CLV : CAC", number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
+            ],
+        },
+    ]  # fmt: skip
+    for card in cards:
+        card["definition"] = KPIS[card["kpi"]].definition
+        card["api"] = state.api(card["kpi"])
+    rows = [
+        {"kpi": name, "key": key, "value": value}
+        for name, row in values.items()
+        for key, value in row.items()
+        if key not in ("reasons", "start", "end", "distribution")
+    ]
+    return {"cards": cards, "rows": rows, "columns": ["kpi", "key", "value"]}
+
+
+def _month_label(day: dt.date) -> str:
+    return day.strftime("%b %Y")
+
+
+def churn_trend(state: DashboardState) -> dict:
+    q = state.query
+    logo = kpi_series(KPIS["churn-rate"], q)
+    mrr = kpi_series(KPIS["mrr-churn"], q)
+    activity = kpi_series(KPIS["activity-churn"], replace(q, window=Window(1, "m")))
+    labels = [_month_label(row["start"]) for row in logo]
+    rows = [
+        {"month": row["start"].strftime("%Y-%m"), "start": row["start"], "end": row["end"],
+         "churn_rate": row["churn_rate"], "n_start": row["n_start"], "n_churn": row["n_churn"],
+         "mrr_churn_rate": m["mrr_churn_rate"], "activity_churn_rate": a["churn_rate"]}
+        for row, m, a in zip(logo, mrr, activity, strict=True)
+    ]  # fmt: skip
+    chart = charts.churn_trend(
+        labels,
+        {"Logo churn": [r["churn_rate"] for r in rows], "MRR churn": [r["mrr_churn_rate"] for r in rows],
+         "Activity churn (1m)": [r["activity_churn_rate"] for r in rows]},
+    )  # fmt: skip
+    drills: list[list[str]] = [[], [], []]
+    for row in rows:
+        period = replace(state, query=replace(q, start=row["start"], end=row["end"]))
+        row["drill"] = period.drill("churn-rate", "churned")
+        row["churn_display"] = pct(row["churn_rate"])
+        row["mrr_churn_display"] = pct(row["mrr_churn_rate"])
+        row["activity_display"] = pct(row["activity_churn_rate"])
+        drills[0].append(row["drill"])
+        drills[1].append(period.drill("mrr-churn", "churned"))
+        drills[2].append(period.drill("activity-churn", "churned", window="1m"))
+    columns = ["month", "churn_rate", "n_start", "n_churn", "mrr_churn_rate", "activity_churn_rate"]
+    return {"rows": rows, "chart": chart, "columns": columns, "drill_urls": json.dumps(drills)}
+
+
+def mrr_movements(state: DashboardState) -> dict:
+    rows = kpi_series(KPIS["mrr-movements"], state.query)
+    # In the order of the chart's datasets: new, expansion, reactivation, contraction, churned.
+    measures = ("new", "expansion", "reactivated", "contraction", "churned")
+    for row in rows:
+        row["month"] = row["start"].strftime("%Y-%m")
+        period = replace(state, query=replace(state.query, start=row["start"], end=row["end"]))
+        row["drills"] = {m: period.drill("mrr-movements", m) for m in measures}
+    chart = charts.mrr_movements([_month_label(row["start"]) for row in rows], rows)
+    columns = ["month", "start_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr",
+               "churned_mrr", "end_mrr", "net_change_mrr"]  # fmt: skip
+    drills = [[row["drills"][m] for row in rows] for m in measures]
+    return {"rows": rows, "chart": chart, "columns": columns, "drill_urls": json.dumps(drills)}
+
+
+def nps(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["nps"], state.query)
+    rows = [{"score": score, "responses": n} for score, n in enumerate(row["distribution"])]
+    links = {m: state.drill("nps", m) for m in ("promoters", "passives", "detractors", "responses")}
+    return {"nps": row, "rows": rows, "chart": charts.nps_distribution(row["distribution"]), "links": links,
+            "columns": ["score", "responses"]}  # fmt: skip
+
+
+def cohorts(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["cohort-retention"], state.query)
+    width = max((len(c["retention"]) for c in row["cohorts"]), default=0)
+    grid = []
+    for cohort in row["cohorts"]:
+        month = dt.date.fromisoformat(cohort["cohort"] + "-01")
+        cells = [
+            {"k": k, "share": share, "active": active, "alpha": round(0.12 + 0.88 * (share or 0), 2),
+             "dark": (share or 0) > 0.55, "href": state.drill("cohort-retention", "active", cohort=cohort["cohort"],
+                                                               k=str(k))}
+            for k, (share, active) in enumerate(zip(cohort["retention"], cohort["active"], strict=True))
+        ]  # fmt: skip
+        grid.append({**cohort, "month": month, "cells": cells, "pad": range(width - len(cells)),
+                     "href": state.drill("cohort-retention", "members", cohort=cohort["cohort"], k="0")})  # fmt: skip
+    rows = [
+        {"cohort": c["cohort"], "n_accounts": c["n_accounts"], **{f"k{k}": s for k, s in enumerate(c["retention"])}}
+        for c in row["cohorts"]
+    ]
+    return {"grid": grid, "ks": range(width), "reason": row["reasons"].get("cohorts", ""), "rows": rows,
+            "columns": ["cohort", "n_accounts", *(f"k{k}" for k in range(width))]}  # fmt: skip
+
+
+def health(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["health-bands"], replace(state.query, start=None, end=None))
+    bands = row["bands"]
+    for band in bands:
+        # The accounts list filters by band but has no "not scored" choice.
+        unscored = band["band"] == "unscored"
+        band["href"] = "" if unscored else state.accounts_link(band=band["band"], status=NOT_CHURNED)
+    return {"bands": bands, "total": row["n_accounts"], "reason": row["reasons"].get("bands", ""),
+            "chart": charts.health_bands(bands), "rows": bands, "columns": ["band", "n_accounts", "mrr"]}  # fmt: skip
+
+
+def workload(state: DashboardState) -> dict:
+    owners = kpi_value(KPIS["csm-workload"], replace(state.query, start=None, end=None))["owners"]
+    for owner in owners:
+        owner["href"] = state.accounts_link(owner=str(owner["owner_id"]) if owner["owner_id"] else "none",
+                                            status=NOT_CHURNED)  # fmt: skip
+    columns = ["owner", "n_accounts", "mrr", "n_at_risk", "open_tasks", "overdue_tasks"]
+    return {"owners": owners, "rows": owners, "columns": columns}
+
+
+def goals(state: DashboardState) -> dict:
+    today = timezone.localdate()
+    quarter = (today.month - 1) // 3 + 1
+    progress = goals_progress(year=today.year, quarter=quarter, today=today)
+    rows = [{"goal": str(p.goal), "metric": p.goal.metric, "segment": p.goal.segment, "comparator": p.goal.comparator,
+             "target": float(p.goal.target), "actual": p.actual, "status": p.status} for p in progress]  # fmt: skip
+    return {"progress": progress, "quarter": f"{today.year} Q{quarter}", "rows": rows,
+            "columns": ["goal", "metric", "segment", "comparator", "target", "actual", "status"]}  # fmt: skip
+
+
+WIDGETS: dict[str, tuple[str, Callable[[DashboardState], dict]]] = {
+    "kpi-cards": ("Key figures", kpi_cards),
+    "churn-trend": ("Churn by month", churn_trend),
+    "mrr-movements": ("MRR movements by month", mrr_movements),
+    "nps": ("NPS distribution", nps),
+    "cohorts": ("Cohort retention", cohorts),
+    "health": ("Health bands", health),
+    "workload": ("CSM workload", workload),
+    "goals": ("Goals this quarter", goals),
+}
