@@ -74,4 +74,35 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=30, day_of_week="sunday"),
         "options": {"queue": Queue.SCORING.value, "expires": 7 * 24 * 60 * 60 * 1.5},
     },
+    # Win-back (issue 7). Churn records and reactivations from the last week of subscription changes and Stripe
+    # deliveries, after the snapshot refresh has set statuses.
+    "winback-capture-churn": {
+        "task": "winback.tasks.capture_churn",
+        "schedule": crontab(minute=20),
+        "options": {"queue": Queue.DEFAULT.value, "expires": 60 * 60 * 1.5},
+    },
+    # Survey invitations at lifecycle moments, reminders to non-responders, routing of imported answers.
+    "winback-run-surveys": {
+        "task": "winback.tasks.run_surveys",
+        "schedule": crontab(minute=40),
+        "options": {"queue": Queue.EMAIL.value, "expires": 60 * 60 * 1.5},
+    },
+    # Daily: CSM win-back reminder tasks that fell due (30/60/90 days scaled by size) and keyword tagging.
+    "winback-daily": {
+        "task": "winback.tasks.daily_winback",
+        "schedule": crontab(hour=6, minute=10),
+        "options": {"queue": Queue.DEFAULT.value, "expires": 24 * 60 * 60 * 1.5},
+    },
+    # Dunning: open cases for failed payments, stop recovered ones, send due reminders and card-expiry notices.
+    "winback-dunning": {
+        "task": "winback.tasks.run_dunning",
+        "schedule": crontab(minute=50),
+        "options": {"queue": Queue.EMAIL.value, "expires": 60 * 60 * 1.5},
+    },
+    # Weekly clustering of the comments no keyword theme caught.
+    "winback-cluster-comments": {
+        "task": "winback.tasks.cluster_comments",
+        "schedule": crontab(hour=3, minute=0, day_of_week="monday"),
+        "options": {"queue": Queue.SCORING.value, "expires": 7 * 24 * 60 * 60 * 1.5},
+    },
 }
