@@ -25,7 +25,9 @@ from accounts.models import (
     TaskStatus,
 )
 from accounts.selectors import active_on_q
+from churnapp.models import WebhookEvent
 from churnapp.roles import can_edit_account
+from churnapp.webhooks_out import webhook_emit, webhook_emit_many
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -54,10 +56,14 @@ def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser
     if status not in AccountStatus.values:
         raise ValueError(f"Unknown status {status!r}.")
     if account.status != status:
-        old = account.get_status_display()
+        old, old_value = account.get_status_display(), account.status
         account.status = status
         account.save(update_fields=["status", "updated_at"])
         _change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
+        webhook_emit(
+            event=WebhookEvent.ACCOUNT_STATUS_CHANGED,
+            payload={"account_id": account.pk, "external_id": account.external_id, "old": old_value, "new": status},
+        )
     return account
 
 
@@ -123,7 +129,7 @@ def task_create(
 ) -> Task:
     """Create a task on an account; unassigned tasks go to the account owner."""
     _ensure_can_edit(created_by, account)
-    return Task.objects.create(
+    task = Task.objects.create(
         account=account,
         title=title,
         description=description,
@@ -133,6 +139,20 @@ def task_create(
         source=source,
         created_by=created_by,
     )
+    webhook_emit(event=WebhookEvent.TASK_CREATED, payload=task_webhook_payload(task))
+    return task
+
+
+def task_webhook_payload(task: Task) -> dict:
+    """What outgoing `task.created` webhooks carry."""
+    return {
+        "task_id": task.pk,
+        "account_id": task.account_id,
+        "title": task.title,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "priority": task.priority,
+        "source": task.source,
+    }
 
 
 def task_complete(*, task: Task, actor: AbstractBaseUser | None, outcome: str = "") -> Task:
@@ -171,7 +191,7 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     today = today or timezone.localdate()
     active = Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")).order_by().values("account")
     mrr = active.annotate(total=Sum("mrr")).values("total")
-    seats = active.annotate(total=Sum("quantity")).values("total")
+    seats = active.filter(units="seats").annotate(total=Sum("quantity")).values("total")
     renewal = active.filter(end_date__isnull=False).annotate(first=Min("end_date")).values("first")
     updated = Account.objects.update(
         mrr=Coalesce(Subquery(mrr), Value(Decimal("0"))),
@@ -200,28 +220,59 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     now = timezone.now()
     Account.objects.filter(pk__in=[pk for pk, _ in churned]).update(status=AccountStatus.CHURNED, updated_at=now)
     Account.objects.filter(pk__in=[pk for pk, _ in won_back]).update(status=AccountStatus.WON_BACK, updated_at=now)
+    webhook_emit_many(
+        event=WebhookEvent.ACCOUNT_STATUS_CHANGED,
+        payloads=[
+            {"account_id": pk, "old": old, "new": new, "reason": "subscriptions"}
+            for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))
+            for pk, old in rows
+        ],
+    )
     return {"accounts": updated, "churned": len(churned), "won_back": len(won_back)}
 
 
-HEALTH_FIELDS = ("health_score", "health_band", "health_trend", "churn_probability")
+HEALTH_FIELDS = {
+    "health_score": "integer",
+    "health_band": "varchar(16)",
+    "health_trend": "integer",
+    "churn_probability": "double precision",
+}
 
 
-def account_set_health_bulk(*, rows: list[dict]) -> int:
+def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
     """Cache health results on accounts, set-based (the health app's only write into accounts).
 
-    Each row is {"account_id": …, and any of HEALTH_FIELDS}; every row must carry the same fields. Writes
-    one bulk UPDATE per batch of accounts; returns how many accounts were updated.
+    Each row is {"account_id": …, and any of HEALTH_FIELDS}; every row must carry the same fields. One
+    `UPDATE … FROM (VALUES …)` per batch (PostgreSQL, and SQLite ≥ 3.33); returns how many accounts changed.
     """
     if not rows:
         return 0
     fields = [f for f in HEALTH_FIELDS if f in rows[0]]
     if not fields or any(set(row) - {"account_id"} != set(fields) for row in rows):
-        raise ValueError(f"Each row needs account_id and the same fields among {HEALTH_FIELDS}.")
-    objs = [Account(pk=row["account_id"], **{f: row[f] for f in fields}) for row in rows]
-    if "health_band" in fields:
-        for obj in objs:
-            obj.health_band = obj.health_band or ""
-    return Account.objects.bulk_update(objs, fields, batch_size=1000)
+        raise ValueError(f"Each row needs account_id and the same fields among {tuple(HEALTH_FIELDS)}.")
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    table = quote(Account._meta.db_table)
+    placeholder = "(" + ", ".join(["CAST(%s AS bigint)"] + [f"CAST(%s AS {HEALTH_FIELDS[f]})" for f in fields]) + ")"
+    assignments = ", ".join(
+        f"{quote(Account._meta.get_field(f).column)} = v.column{i + 2}" for i, f in enumerate(fields)
+    )
+    updated = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            params: list = []
+            for row in batch:
+                params.append(row["account_id"])
+                params.extend(("" if f == "health_band" and row[f] is None else row[f]) for f in fields)
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([placeholder] * len(batch))}) AS v "
+                f"WHERE {table}.{quote('id')} = v.column1",
+                params,
+            )
+            updated += cursor.rowcount
+    return updated
 
 
 def contact_unsubscribe(*, email: str) -> int:

@@ -26,6 +26,14 @@ class TestRefreshSnapshots:
         account.refresh_from_db()
         assert (account.mrr, account.seats, account.renewal_date) == (Decimal("120"), 12, dt.date(2024, 12, 1))
 
+    def test_seats_count_only_seat_subscriptions(self):
+        account = AccountFactory()
+        SubscriptionFactory(account=account, quantity=10, units="seats")
+        SubscriptionFactory(account=account, product="sms-pack", quantity=5000, units="messages")
+        services.account_refresh_snapshots(today=TODAY)
+        account.refresh_from_db()
+        assert account.seats == 10
+
     def test_account_whose_subscriptions_ended_churns_with_audit_entry(self):
         account = AccountFactory(status=AccountStatus.ACTIVE, mrr=100)
         SubscriptionFactory(account=account, end_date=TODAY)
