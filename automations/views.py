@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import base64
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
-from automations import emails, notifications, selectors
+from accounts.models import Account, Segment
+from automations import emails, journeys, notifications, playbooks, rules, selectors
+from automations.builtins import builtins_install
+from automations.forms import EmailTemplateForm, EnrolForm, PlaybookSettingsForm, RuleForm, RuleImportForm
+from automations.models import EmailStatus, EmailTemplate, Enrolment, Journey, MilestoneProgress, Playbook, Rule
+from churnapp.roles import can_configure, can_edit_account
 
 # A transparent 1×1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -87,3 +95,280 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return notification_bell(request)
     return HttpResponseRedirect(request.POST.get("next") or "/notifications/")
+
+
+# --- Rules -----------------------------------------------------------------------------------------------------------
+
+
+def _require_configure(request: HttpRequest) -> None:
+    if not can_configure(request.user):
+        raise PermissionDenied("Only managers and admins configure automations.")
+
+
+@require_GET
+def rule_list(request: HttpRequest) -> HttpResponse:
+    context = {"rules": selectors.rule_list(), "can_configure": can_configure(request.user),
+               "import_form": RuleImportForm()}  # fmt: skip
+    return render(request, "automations/rule_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _require_configure(request)
+    rule = get_object_or_404(Rule, pk=pk) if pk else None
+    if request.method == "POST":
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                rule = rules.rule_save(
+                    key=data["key"], name=data["name"], description=data["description"],
+                    cooldown_days=data["cooldown_days"], conditions_tree=data["conditions_tree"],
+                    actions_list=data["actions_list"], actor=request.user, rule=rule,
+                )  # fmt: skip
+            except (rules.RuleInvalid, ValidationError) as exc:
+                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+            else:
+                messages.success(request, f"Rule “{rule.name}” saved.")
+                return redirect("automations:rule-detail", pk=rule.pk)
+    else:
+        form = RuleForm(initial=RuleForm.initial_for(rule) if rule else {"cooldown_days": 7})
+    return render(request, "automations/rule_edit.html", {"form": form, "rule": rule})
+
+
+@require_POST
+def rule_dry_run_draft(request: HttpRequest) -> HttpResponse:
+    """Dry run of the editor's current (unsaved) conditions."""
+    _require_configure(request)
+    form = RuleForm(request.POST)
+    if not form.is_valid():
+        return render(request, "automations/rule_edit.html#dry-run", {"dry_errors": form.non_field_errors()})
+    dry = rules.rule_dry_run(tree=form.cleaned_data["conditions_tree"])
+    return render(request, "automations/rule_edit.html#dry-run", {"dry": dry})
+
+
+@require_GET
+def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk)
+    context = {
+        "rule": rule,
+        "executions": selectors.rule_executions(rule=rule),
+        "can_configure": can_configure(request.user),
+        "yaml": rules.rules_export_yaml(rules=[rule]),
+    }
+    return render(request, "automations/rule_detail.html", context)
+
+
+@require_GET
+def rule_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(Rule, pk=pk)
+    return render(request, "automations/rule_edit.html#dry-run", {"dry": rules.rule_dry_run(rule=rule)})
+
+
+@require_POST
+def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    rule = get_object_or_404(Rule, pk=pk)
+    rules.rule_set_enabled(rule=rule, enabled=request.POST.get("enabled") == "1")
+    messages.success(request, f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.")
+    return redirect("automations:rule-detail", pk=rule.pk)
+
+
+@require_POST
+def rule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    rule = get_object_or_404(Rule, pk=pk)
+    result = rules.rule_run_now(rule=rule)
+    messages.success(request, f"Ran “{rule.name}”: fired for {result['fired']} account(s).")
+    return redirect("automations:rule-detail", pk=rule.pk)
+
+
+@require_GET
+def rules_export(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(rules.rules_export_yaml(), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="churnapp-rules.yaml"'
+    return response
+
+
+@require_POST
+def rules_import(request: HttpRequest) -> HttpResponse:
+    _require_configure(request)
+    form = RuleImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()))
+        return redirect("automations:rule-list")
+    try:
+        counts = rules.rules_import_yaml(text=form.cleaned_data["yaml"], actor=request.user)
+    except rules.RuleInvalid as exc:
+        messages.error(request, f"Nothing imported: {exc}")
+    else:
+        messages.success(request, f"Imported: {counts['created']} created, {counts['updated']} updated.")
+    return redirect("automations:rule-list")
+
+
+@require_POST
+def builtins_install_view(request: HttpRequest) -> HttpResponse:
+    _require_configure(request)
+    counts = builtins_install()
+    messages.success(request, "Built-in templates installed: " + ", ".join(f"{v} {k.replace('_', ' ')}"
+                                                                            for k, v in counts.items()))  # fmt: skip
+    return redirect("automations:rule-list")
+
+
+# --- Playbooks -------------------------------------------------------------------------------------------------------
+
+
+@require_GET
+def playbook_list(request: HttpRequest) -> HttpResponse:
+    context = {"playbooks": selectors.playbook_list(), "enrolments": selectors.active_enrolments(limit=100)}
+    return render(request, "automations/playbook_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    playbook = get_object_or_404(Playbook.objects.prefetch_related("steps"), pk=pk)
+    form = PlaybookSettingsForm(instance=playbook)
+    if request.method == "POST":
+        _require_configure(request)
+        form = PlaybookSettingsForm(request.POST, instance=playbook)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Playbook settings saved.")
+            return redirect("automations:playbook-detail", pk=playbook.pk)
+    context = {
+        "playbook": playbook,
+        "form": form,
+        "report": playbooks.playbook_impact(playbook=playbook),
+        "enrolments": playbook.enrolments.select_related("account").order_by("-enrolled_at")[:50],
+        "can_configure": can_configure(request.user),
+    }
+    return render(request, "automations/playbook_detail.html", context)
+
+
+@require_GET
+def account_automations(request: HttpRequest, pk: int) -> HttpResponse:
+    """Customer 360 partial: the account's playbook enrolments with progress, and its milestones."""
+    account = get_object_or_404(Account, pk=pk)
+    return render(request, "automations/account_section.html#account-automations", _account_context(request, account))
+
+
+def _account_context(request: HttpRequest, account: Account) -> dict:
+    return {
+        "account": account,
+        "enrolments": selectors.account_enrolments(account_id=account.pk),
+        "milestones": selectors.account_milestones(account_id=account.pk),
+        "enrol_form": EnrolForm(),
+        "can_edit": can_edit_account(request.user, account),
+    }
+
+
+@require_POST
+def account_enrol(request: HttpRequest, pk: int) -> HttpResponse:
+    account = get_object_or_404(Account, pk=pk)
+    if not can_edit_account(request.user, account):
+        raise PermissionDenied("You can only edit the accounts you own.")
+    form = EnrolForm(request.POST)
+    if form.is_valid():
+        playbooks.playbook_enrol(
+            playbook=form.cleaned_data["playbook"], account=account, source=f"user:{request.user.pk}"
+        )
+    if request.htmx:
+        return render(
+            request, "automations/account_section.html#account-automations", _account_context(request, account)
+        )
+    return redirect("account-detail", pk=account.pk)
+
+
+@require_POST
+def enrolment_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = get_object_or_404(Enrolment.objects.select_related("account"), pk=pk)
+    if not can_edit_account(request.user, enrolment.account):
+        raise PermissionDenied("You can only edit the accounts you own.")
+    playbooks.enrolment_stop(enrolment=enrolment, reason="Stopped by hand", actor=request.user)
+    if request.htmx:
+        return render(request, "automations/account_section.html#account-automations",
+                      _account_context(request, enrolment.account))  # fmt: skip
+    return redirect("account-detail", pk=enrolment.account_id)
+
+
+@require_POST
+def milestone_reach(request: HttpRequest, pk: int) -> HttpResponse:
+    progress = get_object_or_404(MilestoneProgress.objects.select_related("account"), pk=pk)
+    if not can_edit_account(request.user, progress.account):
+        raise PermissionDenied("You can only edit the accounts you own.")
+    journeys.milestone_reach(progress=progress, actor=request.user)
+    if request.htmx:
+        return render(request, "automations/account_section.html#account-automations",
+                      _account_context(request, progress.account))  # fmt: skip
+    return redirect("account-detail", pk=progress.account_id)
+
+
+# --- Journeys --------------------------------------------------------------------------------------------------------
+
+
+@require_GET
+def journey_list(request: HttpRequest) -> HttpResponse:
+    journeys_qs = Journey.objects.prefetch_related("milestones").order_by("name")
+    return render(request, "automations/journey_list.html", {"journeys": journeys_qs})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def journey_funnel(request: HttpRequest, pk: int) -> HttpResponse:
+    journey = get_object_or_404(Journey, pk=pk)
+    segment = request.GET.get("segment", "")
+    cohort = request.GET.get("cohort", "")
+    cohorts = selectors.journey_cohorts(journey=journey)
+    if cohort not in cohorts:
+        cohort = ""
+    if segment not in Segment.values:
+        segment = ""
+    context = {
+        "journey": journey,
+        "funnel": selectors.journey_funnel(journey=journey, segment=segment, cohort=cohort),
+        "cohorts": cohorts,
+        "segments": Segment.choices,
+        "segment": segment,
+        "cohort": cohort,
+    }
+    if request.htmx:
+        return render(request, "automations/journey_funnel.html#funnel", context)
+    return render(request, "automations/journey_funnel.html", context)
+
+
+# --- Email -----------------------------------------------------------------------------------------------------------
+
+
+@require_GET
+def email_list(request: HttpRequest) -> HttpResponse:
+    context = {
+        "templates": selectors.email_template_stats(),
+        "outbox": selectors.email_outbox(status=request.GET.get("status", ""))[:50],
+        "statuses": EmailStatus.choices,
+        "status": request.GET.get("status", ""),
+        "can_configure": can_configure(request.user),
+    }
+    return render(request, "automations/email_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def email_template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _require_configure(request)
+    template = get_object_or_404(EmailTemplate, pk=pk) if pk else None
+    form = EmailTemplateForm(request.POST or None, instance=template)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        if "preview" in request.POST:
+            sample = Account.objects.select_related("owner").order_by("pk").first()
+            contact = sample.contacts.first() if sample else None
+            preview = emails.email_render_source(
+                subject=form.cleaned_data["subject"], body_text=form.cleaned_data["body_text"],
+                body_html=form.cleaned_data["body_html"], context=emails.email_context(account=sample, contact=contact),
+            )  # fmt: skip
+        else:
+            template = form.save()
+            messages.success(request, f"Template “{template.name}” saved.")
+            return redirect("automations:email-list")
+    source = (form["subject"].value() or "") + (form["body_text"].value() or "")
+    context = {"form": form, "template": template, "preview": preview, "variables": emails.template_variables(source)}
+    return render(request, "automations/email_template_edit.html", context)

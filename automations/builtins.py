@@ -1,0 +1,217 @@
+"""Built-in templates: email templates, the example automations of PRODUCT.md §4 as rules, the five playbooks of
+its table plus the engagement cadences, and an email-marketing customer journey with an onboarding template.
+
+`builtins_install` is idempotent (by key) and never overwrites what a manager edited.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from automations.models import EmailTemplate, Journey, Milestone, Playbook, PlaybookStep, Rule
+from automations.rules import rule_save
+
+ACTIVE = {"type": "status", "in": ["onboarding", "active", "at_risk", "won_back"]}
+
+EMAIL_TEMPLATES = [
+    ("reactivation-1", "Re-activation 1: what you built", "We miss you at {{ account.name }}",
+     "Hi {{ contact.first_name }},\n\nIt has been {{ usage.last_seen_days }} days since your team last used "
+     "{{ account.plan }}. Your campaigns and lists are still here, ready to go.\n\nReply to this email and "
+     "I will set up a 15-minute walkthrough.\n\n{{ owner.name }}"),
+    ("reactivation-2", "Re-activation 2: a quick win", "One quick win for {{ account.name }}",
+     "Hi {{ contact.first_name }},\n\nTeams like yours get the most value from automated welcome series. "
+     "Here is a 5-minute guide: {{ site.url }}/guides/welcome-series\n\n{{ owner.name }}"),
+    ("proactive-check-in", "Proactive check-in", "Checking in on your recent tickets",
+     "Hi {{ contact.first_name }},\n\nI saw your team opened several support tickets this week. I want to make "
+     "sure everything is resolved: can we talk this week?\n\n{{ owner.name }}"),
+    ("thank-you", "Thank-you after purchase", "Thank you, {{ account.name }}",
+     "Hi {{ contact.first_name }},\n\nThank you for choosing the {{ account.plan }} plan. I am your customer "
+     "success manager: reply any time.\n\n{{ owner.name }}"),
+    ("feedback-request", "Feedback a week after purchase", "How is your first week going?",
+     "Hi {{ contact.first_name }},\n\nYou have had {{ account.plan }} for a week. What is one thing we could do "
+     "better? Just reply.\n\n{{ owner.name }}"),
+    ("onboarding-checklist", "Onboarding checklist", "Your onboarding checklist",
+     "Hi {{ contact.first_name }},\n\nHere is where {{ account.name }} stands in onboarding and the next step: "
+     "import a list, send a first campaign, set up an automation.\n\n{{ owner.name }}"),
+    ("winback-outreach", "Win-back outreach", "A lot has changed since you left",
+     "Hi {{ contact.first_name }},\n\nWe have shipped a lot since {{ account.name }} left. I would love to show "
+     "you what is new — and what we fixed.\n\n{{ owner.name }}"),
+]  # fmt: skip
+
+
+def _task(title: str, assignee: str = "owner", priority: str = "normal", due: int = 3) -> dict:
+    return {"kind": "task", "config": {"title": title, "assignee": assignee, "priority": priority, "due_in_days": due}}
+
+
+def _email(template: str, to: str = "contact") -> dict:
+    return {"kind": "email", "config": {"template": template, "to": to}}
+
+
+def _wait(days: int) -> dict:
+    return {"kind": "wait", "config": {"days": days}}
+
+
+def _stop_if(condition: dict, reason: str) -> dict:
+    return {"kind": "branch", "config": {"condition": condition, "reason": reason}}
+
+
+ACTIVE_AGAIN = {"not": {"type": "inactive_days", "days": 3}}
+HEALTH_RECOVERED = {"not": {"type": "health_below", "value": 70}}
+
+PLAYBOOKS = [
+    ("inactive-14-days", "Inactive 14 days: re-activation sequence", "Inactive 14 days", "CSM", "open and click rate",
+     [_email("reactivation-1"), _wait(4), _stop_if(ACTIVE_AGAIN, "Active again"), _email("reactivation-2"), _wait(7),
+      _stop_if(ACTIVE_AGAIN, "Active again"), _task("Call {{ account.name }}: still inactive after two emails")]),
+    ("onboarding-milestone-missed", "Onboarding milestone missed", "Onboarding milestone missed",
+     "Implementation specialist", "time to activation",
+     [_task("Share the onboarding checklist with {{ account.name }}", "role:Manager", "high", 1),
+      _email("onboarding-checklist"), _wait(7), _task("Check onboarding completion for {{ account.name }}")]),
+    ("nps-below-7", "NPS dropped below 7", "NPS drops below 7", "CS lead", "NPS improvement after follow-up",
+     [_task("Analyse the detractor feedback of {{ account.name }} and suggest next actions", "role:Manager", "high", 2),
+      _wait(14), _task("Follow up with {{ account.name }} on the actions taken")]),
+    ("several-tickets", "Several support tickets in 10 days", "Several support tickets in 10 days",
+     "Product manager", "fewer repeat tickets",
+     [_task("Look for a recurring problem in the tickets of {{ account.name }}", "role:Manager", "high", 3),
+      _task("Follow up with {{ account.name }} on their tickets"), _wait(10),
+      _stop_if(HEALTH_RECOVERED, "Health recovered"), _task("Tickets still hurting {{ account.name }}: escalate")]),
+    ("churned-45-days", "Churned, 45 days inactive: win-back", "Churned, 45 days inactive", "Account executive",
+     "win-back conversion rate",
+     [_task("Personalised win-back outreach to {{ account.name }}", "owner", "normal", 5),
+      _email("winback-outreach")]),
+    ("cadence-weekly-month-1", "Cadence: weekly check-in in month 1", "New customer", "CSM", "time to first value",
+     [step for week in range(4) for step in (_task(f"Week {week + 1} check-in with {{{{ account.name }}}}", due=2),
+                                              _wait(7))][:-1]),
+    ("cadence-biweekly", "Cadence: every two weeks mid-cycle", "Mid-cycle customer", "CSM", "health trend",
+     [step for n in range(3) for step in (_task(f"Bi-weekly check-in #{n + 1} with {{{{ account.name }}}}"),
+                                           _wait(14))][:-1]),
+    ("cadence-qbr", "Cadence: quarterly business review", "Long-standing customer", "CSM", "renewal rate",
+     [_task("Prepare the quarterly business review of {{ account.name }}", due=7), _wait(90),
+      _task("Prepare the next quarterly business review of {{ account.name }}", due=7)]),
+    ("purchase-thank-you", "Purchase: thank-you, feedback a week later", "A purchase", "CSM", "reply rate",
+     [_email("thank-you"), _wait(7), _email("feedback-request")]),
+]  # fmt: skip
+
+RULES = [
+    ("health-below-70", "Health below 70 → follow-up task for the CSM",
+     {"all": [{"type": "health_below", "value": 70}, ACTIVE]},
+     [{"type": "create_task", "title": "Health {{ match.Health_score }}: follow up with {{ account.name }}",
+       "due_in_days": 3}], 14),
+    ("ticket-open-5-days", "Ticket open > 5 days → alert the owner",
+     {"all": [{"type": "ticket_open_longer", "days": 5}, ACTIVE]},
+     [{"type": "notify", "to": "owner", "title": "A ticket of {{ account.name }} is open for more than 5 days"}], 7),
+    ("no-login-10-days", "No login for 10 days → At risk + tag",
+     {"all": [{"type": "inactive_days", "days": 10}, {"type": "status", "in": ["onboarding", "active"]}]},
+     [{"type": "set_status", "status": "at_risk"}, {"type": "add_tag", "tag": "inactive-10d"}], 30),
+    ("three-tickets-7-days", "3 tickets in 7 days → At risk, account manager, team, check-in email",
+     {"all": [{"type": "tickets_in_days", "count": 3, "days": 7}, ACTIVE]},
+     [{"type": "set_status", "status": "at_risk"},
+      {"type": "create_task", "title": "3 tickets in 7 days at {{ account.name }}: take over as account manager",
+       "assignee": "role:Manager", "priority": "high", "due_in_days": 2},
+      {"type": "notify", "to": "role:Manager", "title": "{{ account.name }}: 3 tickets in 7 days"},
+      {"type": "send_email", "template": "proactive-check-in", "to": "contact"}], 14),
+    ("nps-below-7", "NPS below 7 → task for the CS lead",
+     {"all": [{"type": "nps_at_most", "value": 6, "days": 7}]},
+     [{"type": "create_task", "title": "Detractor NPS {{ match.Latest_NPS }} at {{ account.name }}",
+       "assignee": "role:Manager", "priority": "high", "due_in_days": 3},
+      {"type": "enrol_playbook", "playbook": "nps-below-7"}], 30),
+    ("dissatisfied-survey", "Dissatisfied survey → high-priority task with a due date",
+     {"all": [{"type": "csat_at_most", "value": 2, "days": 7}]},
+     [{"type": "create_task", "title": "Dissatisfied customer (CSAT {{ match.Latest_CSAT }}) at {{ account.name }}",
+       "priority": "urgent", "due_in_days": 1}], 14),
+    ("upsell-seats", "Seats nearly full → message the sales rep",
+     {"all": [{"type": "seat_utilisation_at_least", "percent": 90}, ACTIVE]},
+     [{"type": "notify", "to": "owner", "title": "Upsell signal: {{ account.name }} uses most of its seats"},
+      {"type": "add_tag", "tag": "upsell"}], 30),
+    ("purchase-thank-you", "A purchase → thank-you + feedback email a week later",
+     {"all": [{"type": "purchase_within", "days": 2}]},
+     [{"type": "enrol_playbook", "playbook": "purchase-thank-you"}], 60),
+    ("ticket-unresolved-48h", "Ticket unresolved 48 h → reminder to support",
+     {"all": [{"type": "ticket_open_longer", "hours": 48}]},
+     [{"type": "notify", "to": "owner", "title": "Reminder: a ticket of {{ account.name }} is unresolved after 48 h",
+       "slack": True}], 2),
+    ("inactive-14-playbook", "Inactive 14 days → re-activation playbook",
+     {"all": [{"type": "inactive_days", "days": 14}, ACTIVE]},
+     [{"type": "enrol_playbook", "playbook": "inactive-14-days"}], 30),
+    ("milestone-missed", "Onboarding milestone missed → onboarding playbook",
+     {"type": "milestone_missed"},
+     [{"type": "enrol_playbook", "playbook": "onboarding-milestone-missed"}], 30),
+    ("several-tickets-10-days", "Several tickets in 10 days → product follow-up playbook",
+     {"all": [{"type": "tickets_in_days", "count": 4, "days": 10}, ACTIVE]},
+     [{"type": "enrol_playbook", "playbook": "several-tickets"}], 30),
+    ("payment-failed", "Payment failed → task", {"all": [{"type": "payment_failed", "days": 7}, ACTIVE]},
+     [{"type": "create_task", "title": "Payment failed at {{ account.name }}: check the card", "priority": "high",
+       "due_in_days": 1}], 14),
+    ("silent-churn", "No expansion or adoption for 90 days → task",
+     {"all": [{"type": "no_expansion_days", "days": 90}, {"type": "renewal_within", "days": 60}]},
+     [{"type": "create_task", "title": "Silent churn risk before renewal: {{ account.name }}", "due_in_days": 7}], 60),
+]  # fmt: skip
+
+JOURNEYS = [
+    ("email-marketing-lifecycle", "Email-marketing customer journey", False, "", [
+        ("trial-signup", "Trial signup", {"type": "event", "event_type": "login"}, "", None, False),
+        ("first-campaign", "First campaign sent", {"type": "event", "event_type": "campaign_sent"}, "onboarding", None,
+         True),
+        ("100-subscribers", "100 subscribers imported",
+         {"type": "event", "event_type": "list_imported", "property": "rows", "at_least": 100}, "", None, False),
+        ("paid", "Paid", {"type": "paid"}, "adopted", None, False),
+        ("advanced-adoption", "Automation created", {"type": "event", "event_type": "automation_created"}, "", None,
+         False),
+    ]),
+    ("onboarding", "Onboarding (all segments)", True, "", [
+        ("account-setup", "Account setup: list imported", {"type": "event", "event_type": "list_imported"}, "", 7,
+         False),
+        ("first-value", "First value: campaign sent", {"type": "event", "event_type": "campaign_sent"}, "", 14, True),
+        ("advanced-adoption", "Advanced adoption: automation created",
+         {"type": "event", "event_type": "automation_created"}, "", 45, False),
+    ]),
+]  # fmt: skip
+
+OWNER_ROLES = {"account-setup": "Implementation specialist", "first-value": "CSM", "advanced-adoption": "CSM"}
+
+
+@transaction.atomic
+def builtins_install(*, enable_rules: bool = False) -> dict[str, int]:
+    """Install the built-in templates (missing ones only). Rules are installed disabled unless `enable_rules`."""
+    counts = {"email_templates": 0, "playbooks": 0, "rules": 0, "journeys": 0}
+    for key, name, subject, body in EMAIL_TEMPLATES:
+        _, created = EmailTemplate.objects.get_or_create(
+            key=key, defaults={"name": name, "subject": subject, "body_text": body}
+        )
+        counts["email_templates"] += created
+    for key, name, trigger, owner_role, metric, steps in PLAYBOOKS:
+        playbook, created = Playbook.objects.get_or_create(
+            key=key, defaults={"name": name, "trigger": trigger, "owner_role": owner_role, "metric": metric}
+        )
+        if created:
+            PlaybookStep.objects.bulk_create(
+                [PlaybookStep(playbook=playbook, order=n, **step) for n, step in enumerate(steps, start=1)]
+            )
+            counts["playbooks"] += 1
+    for key, name, tree, actions_list, cooldown in RULES:
+        if not Rule.objects.filter(key=key).exists():
+            rule_save(key=key, name=name, conditions_tree=tree, actions_list=actions_list, cooldown_days=cooldown,
+                      enabled=enable_rules)  # fmt: skip
+            counts["rules"] += 1
+    for key, name, onboarding, segment, milestones in JOURNEYS:
+        journey, created = Journey.objects.get_or_create(
+            key=key, defaults={"name": name, "onboarding": onboarding, "segment": segment}
+        )
+        if created:
+            Milestone.objects.bulk_create(
+                [
+                    Milestone(
+                        journey=journey,
+                        key=mkey,
+                        name=mname,
+                        order=n,
+                        condition=cond,
+                        stage=stage,
+                        due_days=due,
+                        first_value=fv,
+                        owner_role=OWNER_ROLES.get(mkey, "") if onboarding else "",
+                    )
+                    for n, (mkey, mname, cond, stage, due, fv) in enumerate(milestones, start=1)
+                ]  # fmt: skip
+            )
+            counts["journeys"] += 1
+    return counts

@@ -1,0 +1,171 @@
+"""Forms of the automations pages. The rule editor builds the condition tree and action list from rows
+(type + "key=value; key=value" parameters), or takes them as YAML for nested groups."""
+
+from __future__ import annotations
+
+import yaml
+from django import forms
+from django.core.exceptions import ValidationError
+
+from automations import actions as actions_mod
+from automations import conditions as conditions_mod
+from automations.models import EmailTemplate, Playbook
+
+CONDITION_ROWS = 5
+ACTION_ROWS = 4
+LIST_KEYS = {"in", "has", "lacks"}
+
+
+def parse_params(text: str) -> dict:
+    """'value=70; days=10; in=smb,enterprise' → {"value": 70, "days": 10, "in": ["smb", "enterprise"]}."""
+    out: dict = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise ValidationError(f"“{part.strip()}” is not key=value.")
+        key, value = (s.strip() for s in part.split("=", 1))
+        if key in LIST_KEYS:
+            out[key] = [v.strip() for v in value.split(",") if v.strip()]
+            continue
+        parsed = yaml.safe_load(value) if value else ""
+        out[key] = parsed if isinstance(parsed, int | float | bool) else value
+    return out
+
+
+def format_params(spec: dict) -> str:
+    parts = []
+    for key, value in spec.items():
+        if key == "type":
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        parts.append(f"{key}={value}")
+    return "; ".join(parts)
+
+
+def flat_rows(tree: dict) -> tuple[str, list[dict]] | None:
+    """('all'|'any', leaves) when the tree is one flat group (or one leaf), else None (needs YAML)."""
+    if "type" in tree:
+        return "all", [tree]
+    for join in ("all", "any"):
+        leaves = tree.get(join)
+        if isinstance(leaves, list) and all(isinstance(c, dict) and "type" in c for c in leaves):
+            return join, leaves
+    return None
+
+
+class RuleForm(forms.Form):
+    key = forms.SlugField(max_length=100, help_text="Stable identifier, used by YAML import/export.")
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    cooldown_days = forms.IntegerField(min_value=0, max_value=3650, initial=7, label="Cooldown (days)")
+    join = forms.ChoiceField(choices=[("all", "all of these hold (AND)"), ("any", "any of these holds (OR)")],
+                             label="Fire when")  # fmt: skip
+    advanced = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        required=False,
+        label="Advanced: conditions and actions as YAML",
+        help_text="Overrides the rows. Use for nested groups: {all: [..., {any: [...]}, {not: {...}}]}.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        condition_choices = [("", "—")] + [(k, label) for k, (label, _) in conditions_mod.CONDITIONS.items()]
+        action_choices = [("", "—")] + [(k, label) for k, (label, _) in actions_mod.ACTIONS.items()]
+        for i in range(CONDITION_ROWS):
+            self.fields[f"cond_{i}_type"] = forms.ChoiceField(choices=condition_choices, required=False,
+                                                              label=f"Condition {i + 1}")  # fmt: skip
+            self.fields[f"cond_{i}_params"] = forms.CharField(required=False, label="Parameters")
+        for i in range(ACTION_ROWS):
+            self.fields[f"act_{i}_type"] = forms.ChoiceField(choices=action_choices, required=False,
+                                                             label=f"Action {i + 1}")  # fmt: skip
+            self.fields[f"act_{i}_params"] = forms.CharField(required=False, label="Parameters")
+
+    @classmethod
+    def initial_for(cls, rule) -> dict:
+        initial = {"key": rule.key, "name": rule.name, "description": rule.description,
+                   "cooldown_days": rule.cooldown_days}  # fmt: skip
+        flat = flat_rows(rule.conditions or {})
+        if flat is None or len(flat[1]) > CONDITION_ROWS or len(rule.actions) > ACTION_ROWS:
+            initial["advanced"] = yaml.safe_dump({"conditions": rule.conditions, "actions": rule.actions},
+                                                 sort_keys=False, allow_unicode=True)  # fmt: skip
+            return initial
+        initial["join"] = flat[0]
+        for i, leaf in enumerate(flat[1]):
+            initial[f"cond_{i}_type"], initial[f"cond_{i}_params"] = leaf["type"], format_params(leaf)
+        for i, action in enumerate(rule.actions):
+            initial[f"act_{i}_type"], initial[f"act_{i}_params"] = action.get("type", ""), format_params(action)
+        return initial
+
+    def condition_rows(self):
+        return [(self[f"cond_{i}_type"], self[f"cond_{i}_params"]) for i in range(CONDITION_ROWS)]
+
+    def action_rows(self):
+        return [(self[f"act_{i}_type"], self[f"act_{i}_params"]) for i in range(ACTION_ROWS)]
+
+    def clean(self):
+        data = super().clean()
+        advanced = (data.get("advanced") or "").strip()
+        try:
+            if advanced:
+                parsed = yaml.safe_load(advanced)
+                if not isinstance(parsed, dict):
+                    raise ValidationError("The YAML needs 'conditions:' and 'actions:'.")
+                tree, acts = parsed.get("conditions") or {}, parsed.get("actions") or []
+            else:
+                leaves, acts = [], []
+                for i in range(CONDITION_ROWS):
+                    if data.get(f"cond_{i}_type"):
+                        leaves.append({"type": data[f"cond_{i}_type"], **parse_params(data.get(f"cond_{i}_params"))})
+                for i in range(ACTION_ROWS):
+                    if data.get(f"act_{i}_type"):
+                        acts.append({"type": data[f"act_{i}_type"], **parse_params(data.get(f"act_{i}_params"))})
+                if not leaves:
+                    raise ValidationError("Add at least one condition.")
+                tree = {data.get("join") or "all": leaves}
+            conditions_mod.validate(tree)
+        except yaml.YAMLError as exc:
+            raise ValidationError(f"Not valid YAML: {exc}") from exc
+        except conditions_mod.ConditionError as exc:
+            raise ValidationError(str(exc)) from exc
+        data["conditions_tree"], data["actions_list"] = tree, acts
+        return data
+
+
+class RuleImportForm(forms.Form):
+    file = forms.FileField(required=False, label="YAML file")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, label="…or paste YAML")
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        data["yaml"] = upload.read().decode("utf-8", "replace") if upload else (data.get("text") or "")
+        if not data["yaml"].strip():
+            raise ValidationError("Choose a file or paste YAML.")
+        return data
+
+
+class EmailTemplateForm(forms.ModelForm):
+    class Meta:
+        model = EmailTemplate
+        fields = ["key", "name", "subject", "body_text", "body_html"]
+        widgets = {"body_text": forms.Textarea(attrs={"rows": 8}), "body_html": forms.Textarea(attrs={"rows": 4})}
+
+
+class PlaybookSettingsForm(forms.ModelForm):
+    class Meta:
+        model = Playbook
+        fields = ["enabled", "holdout_percent"]
+
+    def clean_holdout_percent(self):
+        value = self.cleaned_data["holdout_percent"]
+        if value > 50:
+            raise ValidationError("Hold out at most 50% of accounts.")
+        return value
+
+
+class EnrolForm(forms.Form):
+    playbook = forms.ModelChoiceField(queryset=Playbook.objects.filter(enabled=True).order_by("name"))

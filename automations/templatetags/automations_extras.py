@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def metric(value, pct: bool = False) -> str:
+    """0.912 → '91.2%' (pct) or '3.4'; None → '—'."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}%" if pct else f"{value:.1f}"
+
+
+@register.filter
+def signed_metric(value, pct: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value * 100:+.1f} pp" if pct else f"{value:+.1f}"

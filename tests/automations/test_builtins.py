@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from automations import builtins, conditions
+from automations.models import EmailTemplate, Journey, Playbook, Rule
+from automations.rules import rules_cycle
+from tests.factories import AccountFactory, ContactFactory, SupportTicketFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_builtins_install_everything_once():
+    first = builtins.builtins_install()
+    assert first == {"email_templates": 7, "playbooks": 9, "rules": 14, "journeys": 2}
+    assert builtins.builtins_install() == {"email_templates": 0, "playbooks": 0, "rules": 0, "journeys": 0}
+    assert not Rule.objects.filter(enabled=True).exists()
+    table = {"inactive-14-days", "onboarding-milestone-missed", "nps-below-7", "several-tickets", "churned-45-days"}
+    assert table <= set(Playbook.objects.values_list("key", flat=True))
+    assert Journey.objects.get(key="onboarding").milestones.filter(due_days__isnull=False).count() == 3
+    for rule in Rule.objects.all():
+        conditions.validate(rule.conditions)
+    for template in EmailTemplate.objects.all():
+        assert template.subject and template.body_text
+
+
+def test_example_rules_run_on_data(settings):
+    call_command("automations_install_builtins", "--enable-rules")
+    owner = UserFactory(username="olive")
+    UserFactory(username="lead", role="Manager")
+    busy = AccountFactory(owner=owner, status="active", health_score=55)
+    ContactFactory(account=busy, email="dana@busy.example")
+    for _ in range(3):
+        SupportTicketFactory(account=busy)
+    rules_cycle()
+    busy.refresh_from_db()
+    assert busy.status == "at_risk"
+    titles = set(busy.tasks.values_list("title", flat=True))
+    assert "Health 55: follow up with " + busy.name in titles
+    assert any("3 tickets in 7 days" in t for t in titles)
+    assert busy.email_messages.filter(template__key="proactive-check-in").exists()
