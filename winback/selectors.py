@@ -168,7 +168,8 @@ def detractor_sla(*, start: dt.date | None = None, today: dt.date | None = None)
         "late": late,
         "overdue": overdue,
         "pending": pending,
-        "rate": round(100 * within / total, 1) if total else None,
+        # Of the answers whose SLA is decided (followed up, or past due): how many were in time.
+        "rate": round(100 * within / (within + late + overdue), 1) if within + late + overdue else None,
     }
 
 

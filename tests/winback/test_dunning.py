@@ -34,7 +34,7 @@ def test_failed_payment_opens_a_case_and_sends_reminders_on_schedule(account, se
     billing(account, "payment_failed", now - dt.timedelta(days=4), "in_1")
     billing(account, "payment_failed", now - dt.timedelta(days=1), "in_2")  # retry: same case
     first = dunning.dunning_run(now=now)
-    assert (first["opened"], first["reminders"]) == (1, 2)  # day 0 and day 3 are due
+    assert (first["opened"], first["reminders"]) == (1, 1)  # day 0 and day 3 are due: only the latest goes out
     assert dunning.dunning_run(now=now)["reminders"] == 0
     case = DunningCase.objects.get()
     assert case.steps_sent == 2 and case.status == "open"

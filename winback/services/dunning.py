@@ -86,15 +86,24 @@ def dunning_send_due(*, now: dt.datetime | None = None) -> int:
     contacts = _primary_contacts([c.account_id for c in cases])
     sent = 0
     for case in cases:
-        for number, days in enumerate(steps, start=1):
-            if number <= case.steps_sent or case.failed_at + dt.timedelta(days=days) > now:
-                continue
+        due = [
+            n
+            for n, days in enumerate(steps, start=1)
+            if n > case.steps_sent and case.failed_at + dt.timedelta(days=days) <= now
+        ]
+        if due:
+            # Catching up (a new case found late, a missed run): only the latest due reminder goes out.
+            number = due[-1]
             contact = contacts.get(case.account_id)
             try:
                 with transaction.atomic():
                     step = DunningStep.objects.create(case=case, step=number, sent_at=now)
+                    claimed = DunningCase.objects.filter(pk=case.pk, steps_sent=case.steps_sent).update(
+                        steps_sent=number, last_step_at=now
+                    )
+                    if claimed != 1:
+                        raise IntegrityError("another worker sent this step")
                     case.steps_sent, case.last_step_at = number, now
-                    case.save(update_fields=["steps_sent", "last_step_at"])
             except IntegrityError:
                 continue
             if contact is not None:
