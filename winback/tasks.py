@@ -39,8 +39,12 @@ def run_surveys() -> dict:
 
 @shared_task(**RETRY, soft_time_limit=600, time_limit=660)
 def daily_winback() -> dict:
-    """CSM reminder tasks that fell due and keyword tagging of new comments."""
-    return {"reminders": services.csm_reminders_create(), "tagged": services.themes_tag_responses()}
+    """CSM reminder tasks that fell due, keyword tagging of new comments, clicks on campaign emails."""
+    return {
+        "reminders": services.csm_reminders_create(),
+        "tagged": services.themes_tag_responses(),
+        "responses": services.touchpoints_sync_responses(),
+    }
 
 
 @shared_task(**RETRY, soft_time_limit=300, time_limit=360)

@@ -155,3 +155,17 @@ def test_campaign_kpis_reactivation_rate_mrr_and_by_offer():
     touch = {row["label"]: row for row in selectors.response_by_touchpoint()}[f"{campaign.name}: email"]
     assert (touch["n"], touch["responded"]) == (2, 1)
     assert CampaignEnrollment.objects.get(account=back.account).status == "converted"
+
+
+def test_a_clicked_campaign_email_counts_as_a_touchpoint_response():
+    from automations.models import EmailMessage
+
+    churner("price")
+    campaign = CampaignFactory(reason_codes=["price"])
+    services.campaign_enroll(campaign=campaign)
+    services.campaign_send(campaign=campaign)
+    EmailMessage.objects.update(clicked_at=timezone.now())
+    assert services.touchpoints_sync_responses() == 1
+    assert services.touchpoints_sync_responses() == 0
+    [row] = selectors.response_by_touchpoint()
+    assert (row["n"], row["responded"]) == (1, 1)

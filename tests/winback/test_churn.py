@@ -148,3 +148,19 @@ class TestReactivation:
         record.account.refresh_from_db()
         assert record.account.status == AccountStatus.WON_BACK
         assert Reactivation.objects.count() == 1
+
+
+def test_stored_stripe_webhook_deliveries_are_classified():
+    from accounts.models import InboundWebhookEvent
+
+    account = AccountFactory()
+    payload = {
+        "id": "evt_9",
+        "type": "customer.subscription.deleted",
+        "data": {"object": {"ended_at": 1717200000, "cancellation_details": {"reason": "payment_failed"}}},
+    }
+    InboundWebhookEvent.objects.create(source="stripe", event_id="evt_9", type=payload["type"], payload=payload,
+                                       status="processed", account=account)  # fmt: skip
+    assert services.churn_capture_from_webhooks() == 1
+    record = ChurnRecord.objects.get()
+    assert (record.churn_type, record.reason.code, record.source_ref) == ("involuntary", "payment_failure", "evt_9")

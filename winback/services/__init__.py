@@ -8,6 +8,7 @@ from winback.services.campaigns import (
     release_note_publish,
     reminder_days,
     suppression_add,
+    touchpoints_sync_responses,
 )
 from winback.services.churn import (
     account_cancel,
@@ -60,4 +61,5 @@ __all__ = [
     "survey_schedules_run",
     "themes_cluster",
     "themes_tag_responses",
+    "touchpoints_sync_responses",
 ]

@@ -303,3 +303,23 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
                 )
             created += 1
     return created
+
+
+def touchpoints_sync_responses() -> int:
+    """A campaign email the contact clicked is a response: copy the click time from the outbox to the touchpoint."""
+    from automations.selectors import email_outbox
+
+    pending = dict(
+        Touchpoint.objects.filter(
+            channel=TouchpointChannel.EMAIL, responded_at__isnull=True, email_message_id__isnull=False
+        ).values_list("email_message_id", "pk")
+    )
+    if not pending:
+        return 0
+    clicked = email_outbox().filter(pk__in=list(pending), clicked_at__isnull=False).values_list("pk", "clicked_at")
+    updated = 0
+    for message_id, clicked_at in clicked:
+        updated += Touchpoint.objects.filter(pk=pending[message_id], responded_at__isnull=True).update(
+            status=TouchpointStatus.RESPONDED, responded_at=clicked_at
+        )
+    return updated
