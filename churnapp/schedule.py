@@ -105,4 +105,12 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=0, day_of_week="monday"),
         "options": {"queue": Queue.SCORING.value, "expires": 7 * 24 * 60 * 60 * 1.5},
     },
+    # Dashboards: rebuild the KPI facts (sums for every pair of month starts of the last 24 months, per segment and
+    # plan) so dashboard pages never scan raw events or subscriptions per request. Every 6 hours from 00:25, so a
+    # new month appears right after it starts and data imported during the day shows the same day.
+    "dashboards-refresh-kpi-facts": {
+        "task": "dashboards.tasks.refresh_kpi_facts",
+        "schedule": crontab(minute=25, hour="*/6"),
+        "options": {"queue": Queue.SCORING.value, "expires": 6 * 60 * 60 * 1.5},
+    },
 }

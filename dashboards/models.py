@@ -116,17 +116,17 @@ class KpiFactRun(models.Model):
 
 
 class PeriodFact(models.Model):
-    """Sums for the period [start, end] between two month starts, per segment × owner × plan of the accounts.
+    """Sums for the period [start, end] between two month starts, per segment × plan of the accounts.
 
     Every KPI is a ratio of these sums (see `dashboards.kpis.metrics`), so adding up the rows that match a
-    filter answers it exactly. Money in cents. `owner_id` is a plain column: a fact table, not a relation.
+    filter answers it exactly. Money in cents. Owners are not a dimension: there are about as many as accounts
+    ÷ 60, and a filter on one owner is a small, indexed live query.
     """
 
     start = models.DateField()
     end = models.DateField()
     months = models.PositiveSmallIntegerField(help_text="Calendar months from start to end.")
     segment = models.CharField(max_length=32)
-    owner_id = models.IntegerField(null=True)
     plan = models.CharField(max_length=64)
 
     n_start = models.IntegerField(default=0)
@@ -156,7 +156,7 @@ class PeriodFact(models.Model):
         indexes = [models.Index(fields=["start", "end"]), models.Index(fields=["months", "start"])]
 
     def __str__(self) -> str:
-        return f"{self.start}–{self.end} {self.segment}/{self.owner_id}/{self.plan}"
+        return f"{self.start}–{self.end} {self.segment}/{self.plan}"
 
 
 # One column per score keeps the distributions summable in SQL.
@@ -167,7 +167,7 @@ for _score in CSAT_SCORES:
 
 
 class CohortFact(models.Model):
-    """Accounts of a monthly cohort still active k months after their first subscription, per segment × owner × plan.
+    """Accounts of a monthly cohort still active k months after their first subscription, per segment × plan.
 
     Only cells every member has reached by the run's last month are stored (see `cohort_activity`).
     """
@@ -175,7 +175,6 @@ class CohortFact(models.Model):
     cohort = models.DateField()
     k = models.PositiveSmallIntegerField()
     segment = models.CharField(max_length=32)
-    owner_id = models.IntegerField(null=True)
     plan = models.CharField(max_length=64)
     n_active = models.IntegerField(default=0)
 

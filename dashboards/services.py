@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from itertools import islice
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Account
 from churnapp.roles import can_configure
-from dashboards.kpis.periods import month_start
-from dashboards.models import AcquisitionCost, Goal
+from dashboards.kpis.facts import cohort_fact_rows, period_fact_rows, survey_cumulative
+from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES
+from dashboards.kpis.periods import add_months, month_start, month_starts, months_between
+from dashboards.models import AcquisitionCost, CohortFact, FactRunStatus, Goal, KpiFactRun, PeriodFact
+from dashboards.selectors import live
+from dashboards.selectors.facts import FACT_WINDOWS
+
+DEFAULT_FACT_MONTHS = 24
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -68,3 +78,82 @@ def acquisition_cost_set(
 def acquisition_cost_delete(*, actor: AbstractBaseUser | None, entry: AcquisitionCost) -> None:
     _ensure_manager(actor)
     entry.delete()
+
+
+def kpi_facts_refresh(*, today: dt.date | None = None, months: int = DEFAULT_FACT_MONTHS) -> KpiFactRun:
+    """Rebuild the KPI facts: sums for every pair of the last `months` + 1 month starts, per segment × plan.
+
+    Idempotent and set-based: one grouped query over subscriptions, one over the events of the horizon, one over
+    survey responses and one over accounts, then numpy; the old facts are replaced in one transaction, so readers
+    see either the previous run or this one. A failed run is recorded as failed and leaves the facts as they were.
+    """
+    today = today or timezone.localdate()
+    last_month = month_start(today)
+    first_month = add_months(last_month, -months)
+    run = KpiFactRun.objects.create(first_month=first_month, last_month=last_month)
+    try:
+        with transaction.atomic():
+            counts = _facts_write(starts=month_starts(first_month, last_month))
+    except Exception as exc:
+        KpiFactRun.objects.filter(pk=run.pk).update(
+            status=FactRunStatus.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    KpiFactRun.objects.filter(pk=run.pk).update(status=FactRunStatus.COMPLETE, finished_at=timezone.now(), **counts)
+    # Keep a short history of runs.
+    old = KpiFactRun.objects.order_by("-started_at").values_list("pk", flat=True)[100:]
+    KpiFactRun.objects.filter(pk__in=list(old)).delete()
+    run.refresh_from_db()
+    return run
+
+
+def _facts_write(*, starts: list[dt.date]) -> dict[str, int]:
+    accounts = pd.DataFrame(
+        list(Account.objects.values_list("pk", "segment", "plan")), columns=["pk", "segment", "plan"]
+    )
+    keys = list(zip(accounts["segment"], accounts["plan"], strict=True))
+    groups = sorted(set(keys))
+    index = {group: i for i, group in enumerate(groups)}
+    group_of = pd.Series([index[key] for key in keys], index=accounts["pk"], dtype="int64")
+    n_groups = len(groups)
+
+    matrix, firsts = live.mrr_matrix(starts, scope=None)
+    windows = {f"{name}|{i}": window.bounds(day) for name, window in FACT_WINDOWS.items()
+               for i, day in enumerate(starts)}  # fmt: skip
+    flags = live.event_window_flags(windows, scope=None)
+    activity = {
+        name: pd.DataFrame(
+            {day: flags[f"{name}|{i}"] for i, day in enumerate(starts)} if not flags.empty else {},
+            index=flags.index,
+        )
+        for name in FACT_WINDOWS
+    }
+    responses = live.survey_month_counts(start=starts[0], end=starts[-1])
+    surveys = {
+        kind: survey_cumulative(responses[responses["kind"] == kind], month_starts=starts, group_of=group_of,
+                                n_groups=n_groups, scores=scores)
+        for kind, scores in (("nps", NPS_SCORES), ("csat", CSAT_SCORES))
+    }  # fmt: skip
+
+    PeriodFact.objects.all().delete()
+    CohortFact.objects.all().delete()
+    period_rows = 0
+    rows = period_fact_rows(month_starts=starts, matrix=matrix, firsts=firsts, activity=activity,
+                            surveys=surveys, group_of=group_of, n_groups=n_groups)  # fmt: skip
+    facts = (
+        PeriodFact(start=start, end=end, months=months_between(start, end), segment=groups[group][0],
+                   plan=groups[group][1], **sums)
+        for start, end, group, sums in rows
+    )  # fmt: skip
+    while batch := list(islice(facts, 2000)):
+        PeriodFact.objects.bulk_create(batch)
+        period_rows += len(batch)
+
+    cells = cohort_fact_rows(live.subscription_frame(scope=None), first_month=starts[0],
+                             cutoff=starts[-1], group_of=group_of)  # fmt: skip
+    CohortFact.objects.bulk_create(
+        (CohortFact(cohort=row.cohort, k=row.k, segment=groups[row.group][0], plan=groups[row.group][1],
+                    n_active=row.n_active) for row in cells.itertuples()),
+        batch_size=2000,
+    )  # fmt: skip
+    return {"accounts": len(accounts), "period_rows": period_rows, "cohort_rows": len(cells)}

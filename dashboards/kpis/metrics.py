@@ -84,6 +84,24 @@ def subscription_metrics(
     }
 
 
+def period_account_metrics(
+    matrix: pd.DataFrame, firsts: pd.Series, start: dt.date, end: dt.date
+) -> tuple[pd.Index, dict[str, np.ndarray]]:
+    """Per-account metrics of [start, end] from the MRR matrix (accounts active at start or end only)."""
+    at_start, at_end = matrix[start], matrix[end]
+    accounts = matrix.index[at_start.notna() | at_end.notna()]
+    s, e = at_start.reindex(accounts), at_end.reindex(accounts)
+    started_before = (pd.to_datetime(firsts.reindex(accounts)) < pd.Timestamp(start)).to_numpy()
+    metrics = subscription_metrics(
+        active_start=s.notna().to_numpy(),
+        mrr_start=s.fillna(0).to_numpy(dtype=np.int64),
+        active_end=e.notna().to_numpy(),
+        mrr_end=e.fillna(0).to_numpy(dtype=np.int64),
+        started_before=started_before,
+    )
+    return accounts, metrics
+
+
 def activity_metrics(*, active_start: np.ndarray, active_end: np.ndarray) -> dict[str, np.ndarray]:
     """Activity churn: accounts with an event in (S−W, S], and those of them with none in (E−W, E]."""
     a_s = np.asarray(active_start, dtype=bool)

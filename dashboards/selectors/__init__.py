@@ -1,9 +1,10 @@
 """Reads of the dashboards app.
 
-KPI sums come from the precomputed facts (`facts`) when the latest fact run covers the request — every period
-between two month starts of its horizon, which is what the dashboard asks for — and are computed live from the
-accounts tables (`live`) otherwise. Both paths add up the same per-account metrics, so they give the same numbers
-for the same data; the facts are as fresh as their last run (`latest_run().finished_at`).
+KPI sums come from the precomputed facts (`facts`) when the latest fact run covers the request — periods between
+two month starts of its horizon, filtered by segment and plan, which is what the dashboard asks for — and are
+computed live from the accounts tables (`live`) otherwise (an owner's accounts are a small, indexed query).
+Both paths add up the same per-account metrics, so they give the same numbers for the same data; the facts are
+as fresh as their last run (`latest_run().finished_at`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, HealthBand, Task, TaskStatus
-from dashboards.kpis.metrics import activity_metrics, total
+from dashboards.kpis.metrics import activity_metrics, period_account_metrics, total
 from dashboards.kpis.periods import month_start, split_periods
 from dashboards.models import AcquisitionCost
 from dashboards.params import KpiFilters
@@ -52,13 +53,13 @@ def subscription_sums(
     *, periods: Sequence[Period], filters: KpiFilters, source: str = AUTO
 ) -> dict[Period, dict[str, int]]:
     """Subscription sums (counts and cents) of each period [S, E]: see `dashboards.kpis.metrics`."""
-    if _use_facts(source, facts.covers_periods(latest_run(), periods)):
+    if _use_facts(source, facts.covers_periods(latest_run(), periods, filters)):
         return facts.subscription_sums(periods, filters)
     scope = live.account_scope(filters)
     matrix, firsts = live.mrr_matrix(sorted({day for period in periods for day in period}), scope)
     result = {}
     for start, end in periods:
-        _, metrics = live.period_account_metrics(matrix, firsts, start, end)
+        _, metrics = period_account_metrics(matrix, firsts, start, end)
         result[(start, end)] = total(metrics)
     return result
 
@@ -75,7 +76,7 @@ def activity_sums(
 ) -> dict[Period, dict[str, int]]:
     """Activity-churn sums of each period for the inactivity window."""
     fact_window = str(window) in FACT_WINDOWS
-    if _use_facts(source, fact_window and facts.covers_periods(latest_run(), periods)):
+    if _use_facts(source, fact_window and facts.covers_periods(latest_run(), periods, filters)):
         return facts.activity_sums(periods, filters, window)
     days = sorted({day for period in periods for day in period})
     flags = live.event_window_flags({day: window.bounds(day) for day in days}, live.account_scope(filters))
@@ -92,7 +93,7 @@ def survey_counts(
     *, periods: Sequence[Period], kind: str, filters: KpiFilters, dedupe: bool = False, source: str = AUTO
 ) -> dict[Period, list[int]]:
     """Responses of `kind` (nps or csat) per score in each period [S, E)."""
-    if _use_facts(source, not dedupe and facts.covers_periods(latest_run(), periods)):
+    if _use_facts(source, not dedupe and facts.covers_periods(latest_run(), periods, filters)):
         return facts.survey_counts(periods, filters, kind)
     scope = live.account_scope(filters)
     return {
@@ -103,7 +104,7 @@ def survey_counts(
 
 def cohort_cells(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> list[dict]:
     """(cohort, k, n_active) cells of the monthly cohorts in [start, end), observed at `end`."""
-    if _use_facts(source, facts.covers_cohorts(latest_run(), start, end)):
+    if _use_facts(source, facts.covers_cohorts(latest_run(), start, end, filters)):
         return facts.cohort_cells(start, end, filters)
     return live.cohort_cell_counts(start=start, end=end, scope=live.account_scope(filters))
 

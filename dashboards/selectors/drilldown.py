@@ -10,7 +10,7 @@ import pandas as pd
 from django.db.models import Avg, Count
 
 from accounts.models import Account, SurveyResponse
-from dashboards.kpis.metrics import cohort_activity
+from dashboards.kpis.metrics import cohort_activity, period_account_metrics
 from dashboards.kpis.periods import instant
 from dashboards.params import KpiQuery
 from dashboards.selectors import live
@@ -70,7 +70,7 @@ def drilldown(
     if kpi in SUBSCRIPTION_KPIS:
         metric = SUBSCRIPTION_MEASURES[measure][0]
         matrix, firsts = live.mrr_matrix([query.start, query.end], scope)
-        accounts, metrics = live.period_account_metrics(matrix, firsts, query.start, query.end)
+        accounts, metrics = period_account_metrics(matrix, firsts, query.start, query.end)
         mask = metrics[metric] > 0
         frame = pd.DataFrame(
             {

@@ -21,15 +21,18 @@ def latest_run() -> KpiFactRun | None:
     return KpiFactRun.objects.filter(status=FactRunStatus.COMPLETE).order_by("-finished_at", "-pk").first()
 
 
-def covers_periods(run: KpiFactRun | None, periods: Sequence[Period]) -> bool:
-    """Facts answer a period when both ends are month starts within the run's months."""
-    return bool(run) and all(
-        is_month_start(s) and is_month_start(e) and run.first_month <= s < e <= run.last_month for s, e in periods
-    )
+def covers_periods(run: KpiFactRun | None, periods: Sequence[Period], filters: KpiFilters) -> bool:
+    """Facts answer periods whose ends are month starts within the run's months, filtered by segment and plan."""
+    return (
+        run is not None
+        and not filters.owner
+        and all(is_month_start(s) and is_month_start(e) and run.first_month <= s < e <= run.last_month
+                for s, e in periods)
+    )  # fmt: skip
 
 
-def covers_cohorts(run: KpiFactRun | None, start: dt.date, end: dt.date) -> bool:
-    return bool(run) and run.first_month <= month_start(start) and end <= run.last_month
+def covers_cohorts(run: KpiFactRun | None, start: dt.date, end: dt.date, filters: KpiFilters) -> bool:
+    return run is not None and not filters.owner and run.first_month <= month_start(start) and end <= run.last_month
 
 
 def _sums(periods: Sequence[Period], filters: KpiFilters, columns: dict[str, str]) -> dict[Period, dict[str, int]]:

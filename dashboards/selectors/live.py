@@ -9,13 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
 from accounts.models import Account, Subscription, SurveyResponse, UsageEvent
 from accounts.selectors import active_on_q
-from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES, cohort_activity, subscription_metrics
+from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES, cohort_activity
 from dashboards.kpis.periods import instant
 from dashboards.params import KpiFilters
 
@@ -51,24 +51,6 @@ def mrr_matrix(dates: Sequence[dt.date], scope: QuerySet | None) -> tuple[pd.Dat
         cents = (frame[f"mrr{i}"].astype(float).fillna(0) * 100).round()
         matrix[day] = cents.where(frame[f"n{i}"] > 0)
     return matrix, frame["first"]
-
-
-def period_account_metrics(
-    matrix: pd.DataFrame, firsts: pd.Series, start: dt.date, end: dt.date
-) -> tuple[pd.Index, dict[str, np.ndarray]]:
-    """Per-account metrics of [start, end] from the MRR matrix (accounts active at start or end only)."""
-    at_start, at_end = matrix[start], matrix[end]
-    accounts = matrix.index[at_start.notna() | at_end.notna()]
-    s, e = at_start.reindex(accounts), at_end.reindex(accounts)
-    started_before = (pd.to_datetime(firsts.reindex(accounts)) < pd.Timestamp(start)).to_numpy()
-    metrics = subscription_metrics(
-        active_start=s.notna().to_numpy(),
-        mrr_start=s.fillna(0).to_numpy(dtype=np.int64),
-        active_end=e.notna().to_numpy(),
-        mrr_end=e.fillna(0).to_numpy(dtype=np.int64),
-        started_before=started_before,
-    )
-    return accounts, metrics
 
 
 def event_window_flags(windows: dict[str, tuple[dt.datetime, dt.datetime]], scope: QuerySet | None) -> pd.DataFrame:
@@ -134,3 +116,18 @@ def cohort_cell_counts(*, start: dt.date, end: dt.date, scope: QuerySet | None) 
     activity = activity[(activity["cohort"] >= start.replace(day=1)) & (activity["cohort"] < end)]
     cells = activity.groupby(["cohort", "k"], as_index=False)["active"].sum()
     return [{"cohort": row.cohort, "k": int(row.k), "n_active": int(row.active)} for row in cells.itertuples()]
+
+
+def survey_month_counts(*, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Survey responses in [start, end) (00:00 UTC) per account, kind, score and month (month starts, UTC)."""
+    rows = (
+        SurveyResponse.objects.filter(responded_at__gte=instant(start), responded_at__lt=instant(end))
+        .annotate(month=TruncMonth("responded_at", tzinfo=dt.UTC))
+        .values("account_id", "kind", "score", "month")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("account_id", "kind", "score", "month", "n")
+    )
+    frame = pd.DataFrame(list(rows), columns=["account_id", "kind", "score", "month", "n"])
+    frame["month"] = [m.date() if isinstance(m, dt.datetime) else m for m in frame["month"]]
+    return frame

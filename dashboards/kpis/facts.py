@@ -1,0 +1,109 @@
+"""The KPI facts, computed from per-account frames: sums per period and group, the same sums the live path adds.
+
+Pure: frames in, rows out. `dashboards.services.kpi_facts_refresh` reads the frames and writes the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dashboards.kpis.metrics import (
+    ACTIVITY_SUMS,
+    SUBSCRIPTION_SUMS,
+    activity_metrics,
+    cohort_activity,
+    grouped_totals,
+    period_account_metrics,
+)
+
+
+def survey_cumulative(
+    responses: pd.DataFrame,
+    *,
+    month_starts: Sequence[dt.date],
+    group_of: pd.Series,
+    n_groups: int,
+    scores: Sequence[int],
+) -> np.ndarray:
+    """Responses per group and score before each month start: `cum[g, i, s]` counts months 0 … i−1.
+
+    `responses`: columns account_id, month (a month start), score, n. The responses of [month i, month j) for a
+    group are then `cum[g, j] − cum[g, i]`.
+    """
+    counts = np.zeros((n_groups, len(month_starts), len(scores)), dtype=np.int64)
+    if not responses.empty:
+        month_index = {day: i for i, day in enumerate(month_starts)}
+        score_index = {score: i for i, score in enumerate(scores)}
+        frame = responses.assign(
+            g=responses["account_id"].map(group_of),
+            m=responses["month"].map(month_index),
+            s=responses["score"].map(score_index),
+        ).dropna(subset=["g", "m", "s"])
+        np.add.at(counts, (frame["g"].astype(int), frame["m"].astype(int), frame["s"].astype(int)), frame["n"])
+    cumulative = np.zeros_like(counts)
+    cumulative[:, 1:] = np.cumsum(counts, axis=1)[:, :-1]
+    return cumulative
+
+
+def period_fact_rows(
+    *,
+    month_starts: Sequence[dt.date],
+    matrix: pd.DataFrame,
+    firsts: pd.Series,
+    activity: dict[str, pd.DataFrame],
+    surveys: dict[str, np.ndarray],
+    group_of: pd.Series,
+    n_groups: int,
+) -> Iterator[tuple[dt.date, dt.date, int, dict[str, int]]]:
+    """(start, end, group, sums) for every pair of month starts and every group with something to count.
+
+    `matrix`: MRR in cents per account and month start (NaN when inactive); `firsts`: first subscription start;
+    `activity[w]`: per account and month start, an event in the window w before it; `surveys[kind]`: the
+    cumulative counts of `survey_cumulative`; `group_of`: account id → group code.
+    """
+    sub_codes = group_of.reindex(matrix.index).to_numpy()
+    for i, start in enumerate(month_starts):
+        for j in range(i + 1, len(month_starts)):
+            end = month_starts[j]
+            sums: dict[str, np.ndarray] = {}
+            if len(matrix):
+                accounts, metrics = period_account_metrics(matrix, firsts, start, end)
+                codes = pd.Series(sub_codes, index=matrix.index).reindex(accounts).to_numpy(dtype=np.int64)
+                sums.update(grouped_totals(metrics, codes, n_groups))
+            else:
+                sums.update({name: np.zeros(n_groups, dtype=np.int64) for name in SUBSCRIPTION_SUMS})
+            for window, flags in activity.items():
+                if flags.empty:
+                    totals = {name: np.zeros(n_groups, dtype=np.int64) for name in ACTIVITY_SUMS}
+                else:
+                    codes = group_of.reindex(flags.index).to_numpy(dtype=np.int64)
+                    totals = grouped_totals(
+                        activity_metrics(active_start=flags[start].to_numpy(), active_end=flags[end].to_numpy()),
+                        codes,
+                        n_groups,
+                    )
+                sums[f"act_{window}_start"] = totals["act_start"]
+                sums[f"act_{window}_churn"] = totals["act_churn"]
+            for kind, cumulative in surveys.items():
+                in_period = cumulative[:, j] - cumulative[:, i]
+                for s in range(in_period.shape[1]):
+                    sums[f"{kind}_{s if kind == 'nps' else s + 1}"] = in_period[:, s]
+            stacked = np.vstack(list(sums.values()))
+            for group in np.flatnonzero(stacked.any(axis=0)):
+                yield start, end, int(group), {name: int(values[group]) for name, values in sums.items()}
+
+
+def cohort_fact_rows(
+    subscriptions: pd.DataFrame, *, first_month: dt.date, cutoff: dt.date, group_of: pd.Series
+) -> pd.DataFrame:
+    """(cohort, k, group, n_active) of the cohorts from `first_month`, cells observable at `cutoff` (zeros kept)."""
+    activity = cohort_activity(subscriptions, cutoff=cutoff)
+    if activity.empty:
+        return pd.DataFrame(columns=["cohort", "k", "group", "n_active"])
+    activity = activity[activity["cohort"] >= first_month].assign(group=lambda f: f["account_id"].map(group_of))
+    cells = activity.dropna(subset=["group"]).groupby(["cohort", "k", "group"], as_index=False)["active"].sum()
+    return cells.rename(columns={"active": "n_active"}).astype({"group": int, "n_active": int})

@@ -1,0 +1,23 @@
+"""Celery tasks of the dashboards app: thin wrappers around services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from dashboards import services
+
+
+@shared_task(
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=1800,
+    time_limit=1900,
+)
+def refresh_kpi_facts() -> dict[str, object]:
+    """Periodic: rebuild the KPI facts the dashboard reads (idempotent: a rerun replaces them with the same rows)."""
+    run = services.kpi_facts_refresh()
+    return {"run": run.pk, "status": run.status, "period_rows": run.period_rows, "cohort_rows": run.cohort_rows}
