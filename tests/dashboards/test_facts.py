@@ -192,6 +192,7 @@ def test_beat_refreshes_the_facts_with_a_registered_task():
     from churnapp.celery import app
     from churnapp.schedule import BEAT_SCHEDULE
 
+    app.loader.import_default_modules()  # what a worker does at start: autodiscover every app's tasks
     entry = BEAT_SCHEDULE["dashboards-refresh-kpi-facts"]
     assert entry["task"] in app.tasks
     assert entry["options"]["expires"] > 0
