@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AccountStatus, SurveyResponse, Task
 from tests.factories import SubscriptionFactory
-from tests.winback.factories import ChurnRecordFactory, SurveyInvitationFactory
+from tests.winback.factories import ChurnRecordFactory, SurveyInvitationFactory, reason
 from winback.models import ChurnRecord, WinbackSuppression
 
 pytestmark = pytest.mark.django_db
@@ -176,3 +176,89 @@ class TestPublicSurvey:
         assert client.post(url, {"score": "0"}).status_code == 400
         assert b"from 1 to 5" in client.post(url, {"score": "6"}).content
         assert client.post(url, {"score": "5"}).status_code == 302
+
+
+class TestManagerOnlyActions:
+    """Configuring (campaigns, release notes, naming clusters, "you told us" messages) is for managers."""
+
+    def _urls(self, cluster, theme, campaign):
+        return [
+            (reverse("winback:campaign-create"), {"name": "x", "offer": "pause", "subject": "s", "body": "b",
+                                                  "attribution_window_days": "60"}),
+            (reverse("winback:release-note-create"), {"title": "Shopify", "reasons": ["missing_integration"]}),
+            (reverse("winback:cluster-name", args=[cluster.pk]), {"name": "Shipping"}),
+            (reverse("winback:theme-loop", args=[theme.pk]), {"subject": "s", "body": "b"}),
+            (reverse("winback:campaign-send", args=[campaign.pk]), {}),
+            (reverse("winback:themes-recluster"), {}),
+        ]  # fmt: skip
+
+    @pytest.fixture
+    def objects(self):
+        from tests.winback.factories import CampaignFactory
+        from winback.models import ClusterRun, Theme, ThemeCluster
+
+        run = ClusterRun.objects.create(n_clusters=1)
+        return (
+            ThemeCluster.objects.create(run=run, index=0, top_terms=["ship"]),
+            Theme.objects.first(),
+            CampaignFactory(),
+        )
+
+    def test_csm_and_viewer_are_refused(self, client, csm, viewer, objects):
+        from winback.models import Campaign, ReleaseNote
+
+        for user in (csm, viewer):
+            client.force_login(user)
+            for url, data in self._urls(*objects):
+                assert client.post(url, data).status_code == 403, url
+        assert Campaign.objects.count() == 1 and not ReleaseNote.objects.exists()
+
+    def test_manager_creates_a_campaign_and_publishes_a_release_note(self, client, manager):
+        from winback.models import Campaign
+
+        ChurnRecordFactory(reason=reason("missing_integration"))
+        client.force_login(manager)
+        response = client.post(
+            reverse("winback:campaign-create"),
+            {"name": "Price", "offer": "pause", "reasons": ["price"], "subject": "s {{ churn.reason }}",
+             "body": "b", "attribution_window_days": "45"},
+        )  # fmt: skip
+        campaign = Campaign.objects.get(name="Price")
+        assert response.status_code == 302 and campaign.attribution_window_days == 45
+        assert client.get(reverse("winback:campaign-detail", args=[campaign.pk])).status_code == 200
+        response = client.post(reverse("winback:release-note-create"),
+                               {"title": "Shopify integration", "reasons": ["missing_integration"]})  # fmt: skip
+        assert response.status_code == 302
+        assert Campaign.objects.get(release_note__title="Shopify integration").enrollments.count() == 1
+
+    def test_discount_without_code_is_a_form_error(self, client, manager):
+        from winback.models import Campaign
+
+        client.force_login(manager)
+        client.post(reverse("winback:campaign-create"), {"name": "D", "offer": "discount", "subject": "s", "body": "b",
+                                                          "attribution_window_days": "60"})  # fmt: skip
+        assert not Campaign.objects.exists()
+
+
+class TestFollowUpPage:
+    def test_owner_follows_up_from_the_feedback_page_teammate_cannot(self, client, csm, teammate, own_account):
+        from winback import services
+
+        invitation = SurveyInvitationFactory(contact__account=own_account)
+        response = services.survey_answer(token=invitation.token, score=2)
+        url = reverse("winback:response-follow-up", args=[response.pk])
+        client.force_login(teammate)
+        assert client.post(url, {"note": "Called"}).status_code == 403
+        client.force_login(csm)
+        assert client.post(url, {"note": "Called, sorted"}).status_code == 302
+        response.follow_up.refresh_from_db()
+        assert response.follow_up.note == "Called, sorted"
+
+    def test_feedback_page_query_count_is_bounded(self, client, manager, django_assert_max_num_queries):
+        from tests.factories import SurveyResponseFactory
+
+        client.force_login(manager)
+        for _ in range(30):
+            SurveyResponseFactory(comment="Too expensive")
+        with django_assert_max_num_queries(30):
+            assert client.get(reverse("winback:feedback")).status_code == 200
