@@ -226,7 +226,10 @@ def theme_stats() -> list[dict]:
 
 
 def theme_monthly(*, months: int = 12, today: dt.date | None = None) -> dict:
-    """Theme counts and NPS by month over the last `months` months: {"months": [...], "series": {theme: [...]}}."""
+    """Theme counts and NPS by month over the last `months` months.
+
+    {"months": ["2026-01", …], "series": {theme: [{"count": n, "nps": x or None}, … one per month]}}.
+    """
     today = today or timezone.localdate()
     first = (today.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
     rows = (
@@ -246,17 +249,17 @@ def theme_monthly(*, months: int = 12, today: dt.date | None = None) -> dict:
     while day <= today:
         month_keys.append(day)
         day = (day + dt.timedelta(days=32)).replace(day=1)
-    series: dict[str, dict] = defaultdict(lambda: {"count": [0] * len(month_keys), "nps": [None] * len(month_keys)})
+    series: dict[str, list[dict]] = defaultdict(lambda: [{"count": 0, "nps": None} for _ in month_keys])
     index = {m: i for i, m in enumerate(month_keys)}
     for r in rows:
         month = r["month"].date() if isinstance(r["month"], dt.datetime) else r["month"]
         i = index.get(month)
         if i is None:
             continue
-        entry = series[r["theme__name"]]
-        entry["count"][i] = r["n"]
+        cell = series[r["theme__name"]][i]
+        cell["count"] = r["n"]
         if r["nps_n"]:
-            entry["nps"][i] = round(100 * (r["promoters"] - r["detractors"]) / r["nps_n"], 1)
+            cell["nps"] = round(100 * (r["promoters"] - r["detractors"]) / r["nps_n"], 1)
     return {"months": [m.strftime("%Y-%m") for m in month_keys], "series": dict(series)}
 
 

@@ -48,7 +48,7 @@ class TestThemes:
         assert stats["Pricing"]["n"] == 2 and stats["Pricing"]["nps"] == 0.0
         assert stats["Integrations"]["n"] == 1
         monthly = selectors.theme_monthly(months=2)
-        assert monthly["series"]["Pricing"]["count"][-1] == 2
+        assert monthly["series"]["Pricing"][-1] == {"count": 2, "nps": 0.0}
 
     def test_untagged_comments_are_clustered_and_a_named_cluster_becomes_a_theme(self, manager):
         account = AccountFactory()
