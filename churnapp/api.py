@@ -20,7 +20,7 @@ from health.api import (
     HealthSnapshotViewSet,
 )
 from winback.api import CampaignViewSet as WinbackCampaignViewSet
-from winback.api import ChurnReasonViewSet, ChurnRecordViewSet
+from winback.api import ChurnReasonViewSet, ChurnRecordViewSet, SurveyInvitationViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
@@ -39,5 +39,6 @@ router.register("churn-predictions", ChurnPredictionViewSet, basename="churn-pre
 router.register("winback/reasons", ChurnReasonViewSet, basename="churn-reason")
 router.register("winback/churn-records", ChurnRecordViewSet, basename="churn-record")
 router.register("winback/campaigns", WinbackCampaignViewSet, basename="winback-campaign")
+router.register("winback/survey-invitations", SurveyInvitationViewSet, basename="survey-invitation")
 
 api_urlpatterns = router.urls

@@ -10,9 +10,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from accounts.models import Account
+from accounts.models import Account, Contact
+from churnapp.roles import can_edit_account
 from winback import selectors, services
-from winback.models import Campaign, ChurnReason, ChurnRecord, ChurnType
+from winback.models import Campaign, ChurnReason, ChurnRecord, ChurnType, SurveyInvitation
 
 
 class ChurnReasonSerializer(serializers.ModelSerializer):
@@ -148,3 +149,67 @@ class CampaignViewSet(viewsets.GenericViewSet, mixins.ListModelMixin):
 
     def list(self, request, *args, **kwargs):
         return Response(CampaignKpiSerializer(selectors.campaign_kpis(), many=True).data)
+
+
+class SurveyInvitationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SurveyInvitation
+        fields = ["id", "account", "contact", "kind", "created_at", "sent_at", "reminded_at", "expires_at",
+                  "responded_at", "response", "email_status"]  # fmt: skip
+        read_only_fields = fields
+
+
+class SurveyInvitationCreatedSerializer(SurveyInvitationSerializer):
+    url = serializers.SerializerMethodField(help_text="The public, single-use answer link (a credential: keep it).")
+
+    class Meta(SurveyInvitationSerializer.Meta):
+        fields = [*SurveyInvitationSerializer.Meta.fields, "url"]
+        read_only_fields = fields
+
+    def get_url(self, obj) -> str:
+        from winback.services.surveys import survey_url
+
+        return survey_url(obj)
+
+
+class SurveyInviteInputSerializer(serializers.Serializer):
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+    kind = serializers.ChoiceField(choices=[("nps", "NPS"), ("csat", "CSAT")])
+    send_email = serializers.BooleanField(default=True, help_text="False: only create the link (send it yourself).")
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=SurveyInviteInputSerializer,
+        responses={
+            201: SurveyInvitationCreatedSerializer,
+            400: OpenApiResponse(description="Invalid input, one message per field."),
+            403: OpenApiResponse(description="You may not edit this account."),
+            409: OpenApiResponse(description="The contact was surveyed within the fatigue window."),
+        },
+        description="Ask a contact for an NPS or CSAT answer: a single-use link, emailed unless send_email is false.",
+    )
+)
+class SurveyInvitationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Survey invitations (the token is never listed; only the create response carries the link)."""
+
+    serializer_class = SurveyInvitationSerializer
+    filterset_fields = ["account", "contact", "kind"]
+
+    def get_queryset(self):
+        return SurveyInvitation.objects.order_by("-created_at", "-id")
+
+    def create(self, request, *args, **kwargs):
+        data = SurveyInviteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        contact = data.validated_data["contact"]
+        if isinstance(request.user, get_user_model()) and not can_edit_account(request.user, contact.account):
+            raise exceptions.PermissionDenied("You can only survey the accounts you own.")
+        invitation = services.survey_invite(
+            contact=contact, kind=data.validated_data["kind"], send=data.validated_data["send_email"]
+        )
+        if invitation is None:
+            return Response(
+                {"contact": ["This contact was surveyed within the fatigue window."]}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(SurveyInvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)

@@ -348,6 +348,11 @@ def response_by_touchpoint() -> list[dict]:
     return [{**r, "rate": round(100 * r["responded"] / r["n"], 1) if r["n"] else None} for r in rows]
 
 
+def survey_contact(*, account: Account):
+    """Whom to ask at an account: the primary contact, else the first contact with an email; never unsubscribed."""
+    return account.contacts.filter(unsubscribed=False).exclude(email="").order_by("-is_primary", "id").first()
+
+
 def account_winback_state(*, account: Account) -> dict:
     """What the Customer 360 shows: departures, reactivation, dunning, suppression, last answers."""
     return {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("winback/accounts/<int:pk>/cancel/", views.account_cancel, name="account-cancel"),
     path("winback/accounts/<int:pk>/card/", views.account_card, name="account-card"),
     path("winback/accounts/<int:pk>/suppress/", views.account_suppress, name="account-suppress"),
+    path("winback/accounts/<int:pk>/survey/", views.account_survey, name="account-survey"),
     path("winback/responses/<int:pk>/follow-up/", views.response_follow_up, name="response-follow-up"),
     path("winback/clusters/<int:pk>/name/", views.cluster_name, name="cluster-name"),
     path("winback/themes/recluster/", views.themes_recluster, name="themes-recluster"),

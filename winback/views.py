@@ -109,6 +109,25 @@ def account_suppress(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def account_survey(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner asks the account's primary contact for an NPS answer now (fatigue limit and caps apply)."""
+    account = _account(pk)
+    if not can_edit_account(request.user, account):
+        raise PermissionDenied("You can only survey the accounts you own.")
+    contact = selectors.survey_contact(account=account)
+    invitation = services.survey_invite(contact=contact, kind="nps") if contact else None
+    if contact is None:
+        messages.error(request, "No contact with an email address to ask.")
+    elif invitation is None:
+        messages.info(request, f"{contact} was surveyed in the last 90 days; not asked again.")
+    elif invitation.email_status == "suppressed":
+        messages.warning(request, f"The survey to {contact} was suppressed (unsubscribed or frequency cap).")
+    else:
+        messages.success(request, f"NPS survey sent to {contact}.")
+    return redirect("account-detail", pk=account.pk)
+
+
+@require_POST
 def response_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_object_or_404(SurveyResponse.objects.select_related("account"), pk=pk)
     form = forms.FollowUpForm(request.POST)

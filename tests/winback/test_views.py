@@ -262,3 +262,43 @@ class TestFollowUpPage:
             SurveyResponseFactory(comment="Too expensive")
         with django_assert_max_num_queries(30):
             assert client.get(reverse("winback:feedback")).status_code == 200
+
+
+class TestSurveyFromTheCard:
+    def test_owner_sends_a_survey_once_within_the_fatigue_window(self, client, csm, teammate, own_account):
+        from tests.factories import ContactFactory
+        from winback.models import SurveyInvitation
+
+        ContactFactory(account=own_account, is_primary=True)
+        url = reverse("winback:account-survey", args=[own_account.pk])
+        client.force_login(teammate)
+        assert client.post(url).status_code == 403
+        client.force_login(csm)
+        assert client.post(url).status_code == 302
+        client.post(url)
+        assert SurveyInvitation.objects.count() == 1
+
+
+class TestSurveyApi:
+    def test_invite_returns_the_link_once_and_refuses_a_fatigued_contact(self, client, csm, own_account):
+        from tests.factories import ContactFactory
+
+        contact = ContactFactory(account=own_account)
+        client.force_login(csm)
+        url = reverse("api:survey-invitation-list")
+        created = client.post(url, {"contact": contact.pk, "kind": "nps", "send_email": False},
+                              content_type="application/json")  # fmt: skip
+        assert created.status_code == 201, created.content
+        assert "/survey/" in created.json()["url"]
+        assert "url" not in client.get(url).json()["results"][0]
+        again = client.post(url, {"contact": contact.pk, "kind": "csat"}, content_type="application/json")
+        assert again.status_code == 409
+
+    def test_teammate_cannot_survey_my_contacts(self, client, teammate, own_account):
+        from tests.factories import ContactFactory
+
+        contact = ContactFactory(account=own_account)
+        client.force_login(teammate)
+        response = client.post(reverse("api:survey-invitation-list"), {"contact": contact.pk, "kind": "nps"},
+                               content_type="application/json")  # fmt: skip
+        assert response.status_code == 403
