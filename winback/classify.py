@@ -18,6 +18,13 @@ STRIPE_FEEDBACK_REASON = {
     "other": "other",
 }
 INVOLUNTARY_STRIPE_REASONS = {"payment_failed", "payment_disputed"}
+# Stripe writes its own cancellation_details.reason into Subscription.cancellation_reason (accounts' webhook);
+# read as our codes. "cancellation_requested" says nothing about why: the feedback in the event does.
+SUBSCRIPTION_REASON_ALIASES = {
+    "payment_failed": "payment_failure",
+    "payment_disputed": "payment_failure",
+    "cancellation_requested": "",
+}
 
 
 @dataclass(frozen=True)
@@ -73,7 +80,8 @@ def churn_events(
         if end is None or end > today:
             continue
         ending = [r for r in rows if r.end == end]
-        reasons = [r.reason for r in ending if r.reason]
+        reasons = [SUBSCRIPTION_REASON_ALIASES.get(r.reason, r.reason) for r in ending]
+        reasons = [code for code in reasons if code]
         reason = min(set(reasons), key=lambda code: (-reasons.count(code), code)) if reasons else ""
         churn_type = (
             "involuntary" if reason in involuntary_codes or any(r.status == "past_due" for r in ending) else "voluntary"
@@ -90,11 +98,12 @@ def churn_events(
     # Downgrades: a row ending with a reason while the account stays covered, at a lower MRR.
     churn_days = {e.on for e in events}
     for r in rows:
-        if r.end is None or r.end > today or not r.reason or r.end in churn_days:
+        reason = SUBSCRIPTION_REASON_ALIASES.get(r.reason, r.reason)
+        if r.end is None or r.end > today or not reason or r.end in churn_days:
             continue
         before, after = _mrr_on(rows, r.end - dt.timedelta(days=1)), _mrr_on(rows, r.end)
         if after > 0 and after < before:
-            events.append(ChurnEvent(on=r.end, churn_type="downgrade", reason_code=r.reason, mrr_lost=before - after))
+            events.append(ChurnEvent(on=r.end, churn_type="downgrade", reason_code=reason, mrr_lost=before - after))
             churn_days.add(r.end)
     return sorted(events, key=lambda e: e.on)
 

@@ -164,3 +164,34 @@ def test_stored_stripe_webhook_deliveries_are_classified():
     assert services.churn_capture_from_webhooks() == 1
     record = ChurnRecord.objects.get()
     assert (record.churn_type, record.reason.code, record.source_ref) == ("involuntary", "payment_failure", "evt_9")
+
+
+class TestStripeAndSubscriptionsTogether:
+    """The accounts webhook ends the subscription with Stripe's reason; both capture paths agree on one record."""
+
+    def _deleted(self, details):
+        return {
+            "id": "evt_d",
+            "type": "customer.subscription.deleted",
+            "data": {"object": {"ended_at": 1717200000, "cancellation_details": details}},
+        }
+
+    def test_stripe_payment_failed_on_the_subscription_is_involuntary(self):
+        account = AccountFactory()
+        SubscriptionFactory(account=account, end_date=D(2024, 6, 1), status="canceled",
+                            cancellation_reason="payment_failed")  # fmt: skip
+        services.churn_capture_from_subscriptions(today=D(2025, 1, 1))
+        record = ChurnRecord.objects.get()
+        assert (record.churn_type, record.reason.code) == ("involuntary", "payment_failure")
+
+    def test_feedback_from_the_event_enriches_the_record_from_the_subscription(self):
+        account = AccountFactory()
+        SubscriptionFactory(account=account, end_date=D(2024, 6, 1), status="canceled",
+                            cancellation_reason="cancellation_requested")  # fmt: skip
+        services.churn_capture_from_subscriptions(today=D(2025, 1, 1))
+        assert ChurnRecord.objects.get().reason is None
+        services.churn_capture_from_stripe_event(
+            account=account, event=self._deleted({"reason": "cancellation_requested", "feedback": "too_expensive"})
+        )
+        record = ChurnRecord.objects.get()
+        assert (record.reason.code, record.churn_type, record.source_ref) == ("price", "voluntary", "evt_d")

@@ -85,11 +85,19 @@ def churn_record_create(
         },
     )
     if not created:
+        # Enrich, never erase: a specific reason replaces none or "other"; a billing event, the form or the API
+        # knows the type better than a bare subscription end does.
         changed = []
-        for field, value in (("reason", reason), ("competitor", competitor), ("comment", comment)):
+        if reason is not None and (record.reason is None or record.reason.code == "other"):
+            record.reason = reason
+            changed.append("reason")
+        for field, value in (("competitor", competitor), ("comment", comment), ("source_ref", source_ref)):
             if value and not getattr(record, field):
                 setattr(record, field, value)
                 changed.append(field)
+        if record.source == ChurnSource.SUBSCRIPTIONS and source != record.source and churn_type != record.churn_type:
+            record.churn_type = churn_type
+            changed.append("churn_type")
         if changed:
             record.save(update_fields=changed)
     return record, created
