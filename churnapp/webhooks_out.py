@@ -113,13 +113,26 @@ def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> WebhookEndpoi
 
 def webhook_emit(*, event: str, payload: dict, endpoints: list[WebhookEndpoint] | None = None) -> list[WebhookDelivery]:
     """Queue `event` for every active endpoint subscribed to it (or the given ones); sent after commit."""
+    return webhook_emit_many(event=event, payloads=[payload], endpoints=endpoints)
+
+
+def webhook_emit_many(
+    *, event: str, payloads: list[dict], endpoints: list[WebhookEndpoint] | None = None
+) -> list[WebhookDelivery]:
+    """One delivery per (payload, subscribed endpoint), created in one INSERT and queued after commit."""
+    if not payloads:
+        return []
     if endpoints is None:
         endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in e.events]
     if not endpoints:
         return []
-    body = {"event": event, "created_at": timezone.now().isoformat(), "data": payload}
+    now = timezone.now().isoformat()
     deliveries = WebhookDelivery.objects.bulk_create(
-        [WebhookDelivery(endpoint=e, event=event, payload=body) for e in endpoints]
+        [
+            WebhookDelivery(endpoint=e, event=event, payload={"event": event, "created_at": now, "data": payload})
+            for payload in payloads
+            for e in endpoints
+        ]
     )
     ids = [d.pk for d in deliveries]
 
