@@ -298,7 +298,7 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
                 Touchpoint.objects.create(
                     account=record.account,
                     channel=TouchpointChannel.TASK,
-                    label=f"CSM check-in {step} ({days} days)",
+                    label=f"CSM check-in {step} of 3",
                     occurred_at=timezone.now(),
                 )
             created += 1
