@@ -54,6 +54,12 @@ class ClusterNameForm(forms.Form):
 
 
 class LoopMessageForm(forms.Form):
+    since = forms.DateField(
+        required=False,
+        label="Respondents since",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Only those who commented on this theme since this day (empty: everyone).",
+    )
     subject = forms.CharField(max_length=200, initial="You told us, we changed it")
     body = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 5}),

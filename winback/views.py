@@ -3,6 +3,8 @@ Customer 360 card, and the public survey pages. Thin: selectors read, services w
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
@@ -168,7 +170,11 @@ def theme_loop(request: HttpRequest, pk: int) -> HttpResponse:
     theme = get_object_or_404(Theme, pk=pk)
     form = forms.LoopMessageForm(request.POST)
     if form.is_valid():
-        message = services.loop_message_send(theme=theme, actor=request.user, **form.cleaned_data)
+        data = form.cleaned_data
+        since = dt.datetime.combine(data["since"], dt.time.min, tzinfo=dt.UTC) if data["since"] else None
+        message = services.loop_message_send(
+            theme=theme, actor=request.user, subject=data["subject"], body=data["body"], since=since
+        )
         messages.success(
             request, f"Sent to {message.recipients} respondent(s) of “{theme.name}” ({message.suppressed} suppressed)."
         )

@@ -85,3 +85,23 @@ class TestClosingTheLoop:
         sent = EmailMessage.objects.get(contact=happy)
         assert "about Pricing" in sent.body_text
         assert EmailMessage.objects.get(contact=unsubscribed).status == "suppressed"
+
+
+def test_manager_sends_you_told_us_to_recent_respondents_only(client, manager):
+    import datetime as dt
+
+    from django.urls import reverse
+
+    account = AccountFactory()
+    old, recent = ContactFactory(account=account), ContactFactory(account=account)
+    SurveyResponseFactory(account=account, contact=old, comment="Too expensive",
+                          responded_at=timezone.now() - dt.timedelta(days=200))  # fmt: skip
+    SurveyResponseFactory(account=account, contact=recent, comment="Too expensive", responded_at=timezone.now())
+    services.themes_tag_responses()
+    client.force_login(manager)
+    theme = Theme.objects.get(name="Pricing")
+    since = (timezone.localdate() - dt.timedelta(days=30)).isoformat()
+    response = client.post(reverse("winback:theme-loop", args=[theme.pk]),
+                           {"subject": "You told us", "body": "Cheaper now.", "since": since})  # fmt: skip
+    assert response.status_code == 302
+    assert [m.contact for m in EmailMessage.objects.all()] == [recent]
