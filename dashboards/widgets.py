@@ -23,6 +23,17 @@ from dashboards.selectors.goals import goals_progress
 
 MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
 RETENTION_BENCHMARK = 0.85  # B2B retention > 85 % a year
+# The accounts a card's main figure drills into.
+PRIMARY_MEASURE = {
+    "churn-rate": "churned",
+    "mrr-churn": "churned",
+    "net-retention": "retained",
+    "arpa": "active-end",
+    "activity-churn": "churned",
+    "nps": "responses",
+    "csat": "responses",
+    "clv": "active-start",
+}
 NOT_CHURNED = ("onboarding", "active", "at_risk", "won_back")  # account statuses, for links to the accounts list
 
 
@@ -183,6 +194,10 @@ def kpi_cards(state: DashboardState) -> dict:
         },
     ]  # fmt: skip
     for card in cards:
+        measure = PRIMARY_MEASURE[card["kpi"]]
+        card["drill"] = state.drill(
+            card["kpi"], measure, **({"window": "1m"} if card["kpi"] == "activity-churn" else {})
+        )
         card["definition"] = KPIS[card["kpi"]].definition
         card["api"] = state.api(card["kpi"])
     rows = [
