@@ -9,15 +9,17 @@ the events, pandas to fold it, bulk writes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 
 from accounts.models import UsageEvent
 from health import conf
+from health.bulk import bulk_insert
 from health.models import FeatureFirstUse, UsageDaily
 
 BATCH = 5000
@@ -47,7 +49,7 @@ def _event_counts(queryset) -> pd.DataFrame:
 def fold_daily(counts: pd.DataFrame) -> pd.DataFrame:
     """Pure: per (account, day, user, type) counts → one rollup row per (account, day).
 
-    Columns: account_id, day, events, key_events, active_users, meaningful, payment_failures, by_type.
+    Columns: account_id, day, events, key_events, active_users, meaningful, payment_failures, by_type (JSON text).
     """
     columns = ["account_id", "day", "events", "key_events", "active_users", "meaningful", "payment_failures", "by_type"]
     if counts.empty:
@@ -67,17 +69,18 @@ def fold_daily(counts: pd.DataFrame) -> pd.DataFrame:
         events=("n", "sum"), key_events=("key_n", "sum"), active_users=("n", "size"), meaningful=("meaningful", "any")
     )
     counts = counts.assign(pay=counts["n"].where(counts["event_type"].isin(payment), 0))
-    by_type = counts.groupby(["account_id", "day", "event_type"], sort=True)["n"].sum()
-    maps: dict[tuple, dict] = {}
-    for (account_id, day, event_type), n in by_type.items():
-        maps.setdefault((account_id, day), {})[event_type] = int(n)
+    # by_type as JSON text, built column-wise (a Python dict per row is too slow at millions of rows).
+    by_type = counts.groupby(["account_id", "day", "event_type"], sort=True)["n"].sum().reset_index()
+    quoted = {name: json.dumps(str(name)) for name in by_type["event_type"].unique()}
+    by_type["pair"] = by_type["event_type"].map(quoted) + ":" + by_type["n"].astype(str)
+    maps = "{" + by_type.groupby(["account_id", "day"], sort=False)["pair"].agg(",".join) + "}"
     all_days = counts.groupby(["account_id", "day"], sort=False)["pay"].sum().rename("payment_failures").to_frame()
     daily = all_days.join(daily, how="left")
     daily[["events", "key_events", "active_users"]] = (
         daily[["events", "key_events", "active_users"]].fillna(0).astype(int)
     )
     daily["meaningful"] = daily["meaningful"].astype("boolean").fillna(False).astype(bool)
-    daily["by_type"] = [maps[index] for index in daily.index]
+    daily["by_type"] = maps.reindex(daily.index)
     return daily.reset_index()[columns]
 
 
@@ -88,40 +91,27 @@ def fold_first_use(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _write_daily(daily: pd.DataFrame) -> int:
-    objs = [
-        UsageDaily(
-            account_id=row.account_id,
-            day=row.day,
-            events=row.events,
-            key_events=row.key_events,
-            active_users=row.active_users,
-            meaningful=row.meaningful,
-            payment_failures=row.payment_failures,
-            by_type=row.by_type,
-        )
-        for row in daily.itertuples(index=False)
-    ]
-    UsageDaily.objects.bulk_create(objs, batch_size=BATCH)
-    return len(objs)
+    return bulk_insert(UsageDaily, daily.to_dict("records"))
 
 
 def _merge_first_use(first: pd.DataFrame) -> None:
     """Keep the earliest first-use day per (account, feature): an upsert that never moves a day later."""
     if first.empty:
         return
-    accounts = first["account_id"].unique().tolist()
-    existing = pd.DataFrame.from_records(
-        _in_accounts(FeatureFirstUse.objects.all(), accounts).values_list("account_id", "feature", "first_day"),
-        columns=["account_id", "event_type", "day"],
-    )
-    merged = pd.concat([first, existing]).groupby(["account_id", "event_type"], as_index=False)["day"].min()
-    FeatureFirstUse.objects.bulk_create(
-        [FeatureFirstUse(account_id=r.account_id, feature=r.event_type, first_day=r.day) for r in merged.itertuples()],
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["account", "feature"],
-        update_fields=["first_day"],
-    )
+    quote = connection.ops.quote_name
+    table = quote(FeatureFirstUse._meta.db_table)
+    least = "LEAST" if connection.vendor == "postgresql" else "MIN"
+    rows = list(first[["account_id", "event_type", "day"]].itertuples(index=False, name=None))
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start : start + BATCH]
+            values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            cursor.execute(
+                f"INSERT INTO {table} (account_id, feature, first_day) VALUES {values} "
+                f"ON CONFLICT (account_id, feature) DO UPDATE SET first_day = "
+                f"{least}({table}.first_day, EXCLUDED.first_day)",
+                [v for row in batch for v in (int(row[0]), row[1], row[2])],
+            )
 
 
 def _in_accounts(queryset, accounts: list[int]):
@@ -151,15 +141,23 @@ def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date]]) -> dict
     return {"pairs": len(pairs), "rows": written}
 
 
-def rollups_rebuild(*, chunk_days: int = 31, log=None) -> dict[str, int]:
-    """Drop and rebuild every rollup and first-use row from all events, one chunk of days per transaction."""
+def rollups_rebuild(
+    *, chunk_days: int = 31, start: dt.date | None = None, end: dt.date | None = None, log=None
+) -> dict[str, int]:
+    """Rebuild the rollups (and first-use days) from the events, one chunk of days per transaction: all of
+    them, or only the days from `start` to `end` (inclusive)."""
     span = UsageEvent.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    partial = start is not None or end is not None
     with transaction.atomic():
-        UsageDaily.objects.all().delete()
-        FeatureFirstUse.objects.all().delete()
+        if partial:
+            UsageDaily.objects.filter(day__gte=start or dt.date.min, day__lte=end or dt.date.max).delete()
+        else:
+            UsageDaily.objects.all().delete()
+            FeatureFirstUse.objects.all().delete()
     if span["first"] is None:
         return {"rows": 0, "days": 0}
-    start, end = span["first"].astimezone(dt.UTC).date(), span["last"].astimezone(dt.UTC).date()
+    start = max(start or dt.date.min, span["first"].astimezone(dt.UTC).date())
+    end = min(end or dt.date.max, span["last"].astimezone(dt.UTC).date())
     rows = 0
     day = start
     while day <= end:
@@ -172,4 +170,4 @@ def rollups_rebuild(*, chunk_days: int = 31, log=None) -> dict[str, int]:
         if log:
             log(f"rollups {day} – {stop - dt.timedelta(days=1)}: {rows} rows so far")
         day = stop
-    return {"rows": rows, "days": (end - start).days + 1}
+    return {"rows": rows, "days": max((end - start).days + 1, 0)}

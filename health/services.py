@@ -22,6 +22,7 @@ from accounts.services import account_set_health_bulk
 from churnapp.roles import can_configure, can_edit_account
 from health import conf, scoring
 from health import model as churn
+from health.bulk import bulk_insert
 from health.metrics import METRIC_KEYS, compute_metrics
 from health.models import (
     AccountMetrics,
@@ -90,30 +91,29 @@ def score_with_versions(
 
 
 def _factor_maps(result: scoring.ScoreResult) -> dict[int, dict]:
-    raw = result.raw.round(3)
-    norm = result.normalised.round(1)
-    contribution = result.contribution.round(2)
-    maps: dict[int, dict] = {}
-    for account_id in result.raw.index:
-        maps[account_id] = {
-            key: [
-                _clean(raw.at[account_id, key]),
-                _clean(norm.at[account_id, key]),
-                _clean(contribution.at[account_id, key]),
-            ]
-            for key in result.raw.columns
-        }
-    return maps
+    """{account_id: {factor: [raw, normalised, contribution]}} with None for missing values, vectorised."""
+    keys = list(result.raw.columns)
+    arrays = [
+        result.raw.to_numpy(dtype=float).round(3),
+        result.normalised.to_numpy(dtype=float).round(1),
+        result.contribution.to_numpy(dtype=float).round(2),
+    ]
+    values = [[[None if v != v else float(v) for v in row] for row in a] for a in arrays]  # v != v: NaN
+    return {
+        account_id: {key: [values[0][i][j], values[1][i][j], values[2][i][j]] for j, key in enumerate(keys)}
+        for i, account_id in enumerate(result.raw.index)
+    }
 
 
 def _write_metrics(metrics: pd.DataFrame, day: dt.date) -> None:
     AccountMetrics.objects.filter(day=day).delete()
-    objs = []
-    for account_id, row in zip(metrics.index, metrics[METRIC_KEYS].to_dict("records"), strict=True):
+    frame = metrics[METRIC_KEYS].astype(object).where(metrics[METRIC_KEYS].notna(), None)
+    rows = []
+    for account_id, row in zip(frame.index, frame.to_dict("records"), strict=True):
         values = {k: _clean(v) for k, v in row.items()}
         values["silent_churn"] = bool(values["silent_churn"])
-        objs.append(AccountMetrics(account_id=account_id, day=day, **values))
-    AccountMetrics.objects.bulk_create(objs, batch_size=BATCH)
+        rows.append({"account_id": account_id, "day": day, **values})
+    bulk_insert(AccountMetrics, rows)
 
 
 @transaction.atomic
@@ -138,17 +138,17 @@ def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | No
         for account_id in result.raw.index:
             score = result.score.at[account_id]
             snapshots.append(
-                HealthSnapshot(
-                    account_id=account_id,
-                    day=day,
-                    version_id=version_id,
-                    score=None if pd.isna(score) else int(score),
-                    band=result.band.at[account_id],
-                    factors=maps[account_id],
-                    missing=result.missing(account_id),
-                )
+                {
+                    "account_id": account_id,
+                    "day": day,
+                    "version_id": version_id,
+                    "score": None if pd.isna(score) else int(score),
+                    "band": result.band.at[account_id],
+                    "factors": maps[account_id],
+                    "missing": [k for k, (raw, _n, _c) in maps[account_id].items() if raw is None],
+                }
             )
-    HealthSnapshot.objects.bulk_create(snapshots, batch_size=BATCH)
+    bulk_insert(HealthSnapshot, snapshots)
 
     if cache:
         month_ago = dict(
@@ -158,17 +158,17 @@ def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | No
         )
         rows = []
         for snap in snapshots:
-            before = month_ago.get(snap.account_id)
-            trend = snap.score - before if snap.score is not None and before is not None else None
+            before = month_ago.get(snap["account_id"])
+            trend = snap["score"] - before if snap["score"] is not None and before is not None else None
             rows.append(
                 {
-                    "account_id": snap.account_id,
-                    "health_score": snap.score,
-                    "health_band": snap.band,
+                    "account_id": snap["account_id"],
+                    "health_score": snap["score"],
+                    "health_band": snap["band"],
                     "health_trend": trend,
                 }
             )
-        scored = {snap.account_id for snap in snapshots}
+        scored = {snap["account_id"] for snap in snapshots}
         stale = Account.objects.exclude(health_band="").values_list("pk", flat=True)
         rows += [
             {"account_id": pk, "health_score": None, "health_band": "", "health_trend": None}
