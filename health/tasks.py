@@ -7,9 +7,11 @@ import datetime as dt
 from celery import shared_task
 from django.db import OperationalError
 
+from churnapp.celery import Queue
 from health import services
 
 RETRY = {
+    "queue": Queue.SCORING.value,
     "autoretry_for": (OperationalError,),
     "retry_backoff": True,
     "max_retries": 3,
