@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from accounts.models import Account
 from automations import journeys, rules, selectors
 from automations.models import Journey, Milestone, MilestoneProgress
 from tests.factories import AccountFactory, SubscriptionFactory, UsageEventFactory, UserFactory
@@ -107,3 +108,15 @@ def test_funnel_shares_medians_stall_and_time_to_first_value(onboarding):
     cohort = f"{(NOW - d(20)):%Y-%m}"
     assert selectors.journey_cohorts(journey=onboarding) == [cohort]
     assert selectors.journey_funnel(journey=onboarding, cohort=cohort)["accounts"] == 5
+
+
+def test_stages_only_move_forward_and_never_for_at_risk_or_churned(onboarding):
+    accounts = {
+        stage: AccountFactory(created_at=NOW - d(20), lifecycle_stage=stage)
+        for stage in ("renewal", "at_risk", "trial")
+    }
+    for account in accounts.values():
+        UsageEventFactory(account=account, event_type="campaign_sent", occurred_at=NOW - d(5))
+    journeys.journeys_refresh(now=NOW)
+    stages = {k: Account.objects.get(pk=a.pk).lifecycle_stage for k, a in accounts.items()}
+    assert stages == {"renewal": "renewal", "at_risk": "at_risk", "trial": "adopted"}

@@ -1,0 +1,174 @@
+"""`manage.py automations_benchmark`: one evaluation cycle of 10 trigger rules over N accounts (run it on PostgreSQL).
+
+Creates N synthetic accounts (external id `bench-…`) with tickets, NPS answers, subscriptions, a health snapshot
+31 days ago and today's metrics, once; then times phase 1 of a cycle (set-based candidate selection and the
+insert of the executions) rule by rule, next to a raw SQL baseline on the same data, and phase 2 (running the
+actions of a sample of executions). The benchmark rules are saved disabled and their executions are deleted at
+the end, so the real workers never act on them. `--cleanup` removes the synthetic data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import time
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import Account, Subscription, SupportTicket, SurveyResponse
+from automations import rules
+from automations.models import Rule, RuleExecution
+
+PREFIX = "bench-"
+ACTIVE = {"type": "status", "in": ["onboarding", "active", "at_risk"]}
+BENCH_RULES = [
+    ("health-below-70", {"all": [{"type": "health_below", "value": 70}, ACTIVE]}),
+    ("health-dropped", {"type": "health_dropped", "points": 15, "days": 30}),
+    ("churn-probability", {"type": "churn_probability_at_least", "value": 0.6}),
+    ("ticket-open-5-days", {"all": [{"type": "ticket_open_longer", "days": 5}, ACTIVE]}),
+    ("three-tickets-7-days", {"type": "tickets_in_days", "count": 3, "days": 7}),
+    ("nps-below-7", {"type": "nps_at_most", "value": 6, "days": 30}),
+    ("inactive-10-days", {"all": [{"type": "inactive_days", "days": 10}, {"type": "status", "in": ["active"]}]}),
+    ("silent-churn", {"all": [{"type": "no_expansion_days", "days": 90}, {"type": "renewal_within", "days": 60}]}),
+    ("upsell-seats", {"all": [{"type": "seat_utilisation_at_least", "percent": 90}, ACTIVE]}),
+    ("payment-or-milestone", {"any": [{"type": "payment_failed", "days": 7}, {"type": "milestone_missed"}]}),
+]
+
+
+class Command(BaseCommand):
+    help = "Benchmark one evaluation cycle of 10 trigger rules over N accounts (PostgreSQL)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--accounts", type=int, default=100_000)
+        parser.add_argument("--sample", type=int, default=2000, help="Executions whose actions are run and timed.")
+        parser.add_argument("--cleanup", action="store_true", help="Delete the synthetic accounts and rules.")
+
+    def handle(self, *args, accounts: int, sample: int, cleanup: bool, **options) -> None:
+        if cleanup:
+            Rule.objects.filter(key__startswith=PREFIX).delete()
+            n, _ = Account.objects.filter(external_id__startswith=PREFIX).delete()
+            self.stdout.write(f"Deleted {n} benchmark rows.")
+            return
+        self._ensure_data(accounts)
+        total_accounts = Account.objects.count()
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        bench = [
+            rules.rule_save(key=f"{PREFIX}{key}", name=f"Benchmark: {key}", conditions_tree=tree, enabled=False,
+                            actions_list=[{"type": "webhook", "event": "bench.fired"}], cooldown_days=1)
+            for key, tree in BENCH_RULES
+        ]  # fmt: skip
+        RuleExecution.objects.filter(rule__in=bench).delete()
+
+        baseline = self._baseline()
+        now = timezone.now()
+        rows, total = [], 0.0
+        for rule in bench:
+            start = time.perf_counter()
+            fired = rules.rule_evaluate(rule=rule, now=now)
+            seconds = time.perf_counter() - start
+            total += seconds
+            rows.append((rule.key.removeprefix(PREFIX), fired, seconds))
+
+        start = time.perf_counter()
+        ran = rules.executions_run_pending(limit=sample, rule_ids=[r.pk for r in bench])
+        phase2 = time.perf_counter() - start
+        fired_total = RuleExecution.objects.filter(rule__in=bench).count()
+        RuleExecution.objects.filter(rule__in=bench).delete()
+
+        tickets, answers = SupportTicket.objects.count(), SurveyResponse.objects.count()
+        self.stdout.write(f"Machine: {platform.node()} · {os.cpu_count()} cores · {connection.vendor} "
+                          f"{connection.Database.__name__} · {total_accounts:,} accounts "
+                          f"({tickets:,} tickets, {answers:,} survey answers)")  # fmt: skip
+        self.stdout.write(f"{'rule':<24}{'fired':>10}{'seconds':>10}")
+        for key, fired, seconds in rows:
+            self.stdout.write(f"{key:<24}{fired:>10,}{seconds:>10.3f}")
+        verdict = "OK" if total <= 5 else "OVER TARGET"
+        self.stdout.write(f"Phase 1 — one cycle of 10 rules over {total_accounts:,} accounts: {total:.2f} s "
+                          f"(target ≤ 5 s: {verdict}); {fired_total:,} executions inserted")  # fmt: skip
+        self.stdout.write(f"Baseline — raw SQL on the same data: one full scan of accounts {baseline['scan']:.3f} s, "
+                          f"one ticket aggregate per account {baseline['tickets']:.3f} s; 10 such queries ≈ "
+                          f"{10 * (baseline['scan'] + baseline['tickets']) / 2:.2f} s")  # fmt: skip
+        if ran:
+            self.stdout.write(f"Phase 2 — actions of {ran:,} executions: {phase2:.2f} s ({ran / phase2:,.0f} per s, "
+                              "one transaction each)")  # fmt: skip
+
+    def _baseline(self) -> dict[str, float]:
+        out = {}
+        with connection.cursor() as cursor:
+            start = time.perf_counter()
+            cursor.execute("SELECT count(*) FROM accounts_account WHERE health_score < 70 AND status <> 'churned'")
+            out["scan"] = time.perf_counter() - start
+            start = time.perf_counter()
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT account_id FROM accounts_supportticket "
+                "WHERE opened_at >= %s GROUP BY account_id HAVING count(*) >= 3) t",
+                [timezone.now() - dt.timedelta(days=7)],
+            )
+            out["tickets"] = time.perf_counter() - start
+        return out
+
+    def _ensure_data(self, n: int) -> None:
+        have = Account.objects.filter(external_id__startswith=PREFIX).count()
+        if have >= n:
+            return
+        self.stdout.write(f"Creating {n - have:,} synthetic accounts with facts (once)…")
+        from health.models import AccountMetrics, HealthProfileVersion, HealthSnapshot
+
+        version = HealthProfileVersion.objects.order_by("-pk").first()
+        now = timezone.now()
+        today = timezone.localdate()
+        statuses = ["active", "active", "active", "onboarding", "at_risk", "churned"]
+        segments = ["smb", "mid_market", "enterprise"]
+        for lo in range(have, n, 10_000):
+            hi = min(lo + 10_000, n)
+            with transaction.atomic():
+                accounts = Account.objects.bulk_create(
+                    [Account(external_id=f"{PREFIX}{i}", name=f"Bench {i}", segment=segments[i % 3],
+                             status=statuses[i % 6], plan="growth", mrr=Decimal(50 + i % 500), seats=5 + i % 20,
+                             last_seen_at=now - dt.timedelta(days=i % 40, hours=i % 24),
+                             health_score=(i * 37) % 101, churn_probability=((i * 13) % 100) / 100,
+                             renewal_date=today + dt.timedelta(days=i % 365),
+                             payment_failed_at=now - dt.timedelta(days=2) if i % 50 == 0 else None,
+                             created_at=now - dt.timedelta(days=400))
+                     for i in range(lo, hi)],
+                    batch_size=2000,
+                )  # fmt: skip
+                SupportTicket.objects.bulk_create(
+                    [SupportTicket(account=a, external_id=f"{PREFIX}{a.pk}-{k}", subject="Bench ticket",
+                                   status="open" if (a.pk + k) % 5 == 0 else "resolved",
+                                   opened_at=now - dt.timedelta(days=(a.pk * 7 + k * 3) % 60, hours=k))
+                     for a in accounts for k in range(1 + a.pk % 3)],
+                    batch_size=5000,
+                )  # fmt: skip
+                SurveyResponse.objects.bulk_create(
+                    [SurveyResponse(account=a, kind="nps", score=a.pk % 11,
+                                    responded_at=now - dt.timedelta(days=a.pk % 80))
+                     for a in accounts if a.pk % 2 == 0],
+                    batch_size=5000,
+                )  # fmt: skip
+                Subscription.objects.bulk_create(
+                    [Subscription(account=a, product="growth", mrr=a.mrr, quantity=a.seats,
+                                  start_date=today - dt.timedelta(days=30 + a.pk % 600))
+                     for a in accounts],
+                    batch_size=5000,
+                )  # fmt: skip
+                if version is not None:
+                    HealthSnapshot.objects.bulk_create(
+                        [HealthSnapshot(account=a, day=today - dt.timedelta(days=31), version=version,
+                                        score=min(100, a.health_score + (a.pk % 30)), factors={})
+                         for a in accounts],
+                        batch_size=5000,
+                    )  # fmt: skip
+                AccountMetrics.objects.bulk_create(
+                    [
+                        AccountMetrics(account=a, day=today, seat_depth=(a.pk % 100) / 95, seats=a.seats)
+                        for a in accounts
+                    ],
+                    batch_size=5000,
+                )
+            self.stdout.write(f"  {hi:,} / {n:,}")
