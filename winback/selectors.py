@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -62,30 +62,34 @@ def churn_records(*, account: Account | None = None) -> QuerySet[ChurnRecord]:
 
 
 def winback_grid() -> dict:
-    """Churned accounts not won back (latest departure each), by top-level reason × value band: count and MRR."""
-    records = (
+    """Churned accounts not won back, by top-level reason × value band: count and MRR lost (one SQL aggregate).
+
+    A departure stays open until the account comes back (won_back_on), so an account counts once.
+    """
+    low, mid = conf.get("VALUE_BANDS")
+    band = Case(
+        When(mrr_lost__lt=low, then=Value("low")), When(mrr_lost__lt=mid, then=Value("mid")), default=Value("high")
+    )
+    top = Coalesce("reason__parent__code", "reason__code", Value("unknown"))
+    rows = (
         ChurnRecord.objects.filter(won_back_on__isnull=True)
         .exclude(churn_type=ChurnType.DOWNGRADE)
-        .values_list("account_id", "churned_on", "mrr_lost", "reason__code", "reason__parent__code")
-        .order_by("account_id", "churned_on")
+        .annotate(top=top, band=band)
+        .values("top", "band")
+        .annotate(count=Count("account_id", distinct=True), mrr=Coalesce(Sum("mrr_lost"), ZERO))
+        .order_by()
     )
-    latest = {}
-    for account_id, _day, mrr, code, parent in records:
-        latest[account_id] = (mrr, parent or code or "unknown")
-    cells: dict[tuple[str, str], dict] = defaultdict(lambda: {"count": 0, "mrr": ZERO})
-    for mrr, top in latest.values():
-        cell = cells[(top, conf.value_band(mrr))]
-        cell["count"] += 1
-        cell["mrr"] += mrr
-    labels = {r.code: r.label for r in ChurnReason.objects.filter(parent__isnull=True)}
+    cells = {(r["top"], r["band"]): {"count": r["count"], "mrr": r["mrr"]} for r in rows}
+    labels = dict(ChurnReason.objects.filter(parent__isnull=True).values_list("code", "label"))
     labels["unknown"] = "Not given"
-    rows = []
+    out = []
     for code, label in labels.items():
         row_cells = [{"band": b, **cells.get((code, b), {"count": 0, "mrr": ZERO})} for b in BANDS]
         total = sum(c["count"] for c in row_cells)
         if total or code != "unknown":
-            rows.append({"code": code, "label": label, "cells": row_cells, "total": total})
-    return {"bands": [(b, conf.VALUE_BAND_LABELS[b]) for b in BANDS], "rows": rows, "accounts": len(latest)}
+            out.append({"code": code, "label": label, "cells": row_cells, "total": total})
+    accounts = sum(r["total"] for r in out)
+    return {"bands": [(b, conf.VALUE_BAND_LABELS[b]) for b in BANDS], "rows": out, "accounts": accounts}
 
 
 def churn_summary(*, start: dt.date | None = None, end: dt.date | None = None) -> dict:
@@ -139,7 +143,8 @@ def nps_summary(*, start: dt.datetime | None = None, end: dt.datetime | None = N
 
 
 def recent_responses(*, limit: int = 50, category: str = "") -> list[SurveyResponse]:
-    qs = SurveyResponse.objects.select_related("account", "account__owner", "contact", "follow_up", "follow_up__task")
+    """The latest answers with what the feedback list shows; filtered by NPS category or open follow-ups."""
+    qs = SurveyResponse.objects.all()
     if category == "detractor":
         qs = qs.filter(kind="nps", score__lte=6)
     elif category == "passive":
@@ -148,7 +153,15 @@ def recent_responses(*, limit: int = 50, category: str = "") -> list[SurveyRespo
         qs = qs.filter(kind="nps", score__gte=9)
     elif category == "open":
         qs = qs.filter(follow_up__task__isnull=False, follow_up__followed_up_at__isnull=True)
-    return list(qs.prefetch_related("theme_links__theme").order_by("-responded_at", "-id")[:limit])
+    # Pick the page first, then join: joining accounts, contacts and tasks before the LIMIT costs a scan of each.
+    ids = list(qs.order_by("-responded_at", "-id").values_list("pk", flat=True)[:limit])
+    page = (
+        SurveyResponse.objects.filter(pk__in=ids)
+        .select_related("account", "account__owner", "contact", "follow_up", "follow_up__task__assignee")
+        .prefetch_related("theme_links__theme")
+        .order_by("-responded_at", "-id")
+    )
+    return list(page)
 
 
 def detractor_sla(*, start: dt.date | None = None, today: dt.date | None = None) -> dict:

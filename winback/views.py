@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, SurveyResponse
@@ -20,6 +21,8 @@ from winback.models import Campaign, ReleaseNote, SurveyInvitation, Theme, Theme
 from winback.services.surveys import SurveyTokenError
 
 CLOSED_STATUS = {"unknown": 404, "used": 410, "expired": 410}
+# The feedback page's NPS, SLA and response-rate cards cover this many days.
+FEEDBACK_WINDOW_DAYS = 90
 
 
 def _require_configure(request: HttpRequest) -> None:
@@ -52,10 +55,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 def feedback(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     run = selectors.latest_cluster_run()
+    since = timezone.now() - dt.timedelta(days=FEEDBACK_WINDOW_DAYS)
     context = {
-        "nps": selectors.nps_summary(),
-        "sla": selectors.detractor_sla(),
-        "funnel": selectors.survey_funnel(),
+        "window_days": FEEDBACK_WINDOW_DAYS,
+        "nps": selectors.nps_summary(start=since),
+        "sla": selectors.detractor_sla(start=since.date()),
+        "funnel": selectors.survey_funnel(since=since),
         "responses": selectors.recent_responses(category=category),
         "category": category,
         "themes": selectors.theme_stats(),
