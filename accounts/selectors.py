@@ -126,15 +126,18 @@ def account_usage_weekly(*, account: Account, weeks: int = 26, now: dt.datetime 
     return series
 
 
-def my_day(*, user: AbstractBaseUser, today: dt.date | None = None) -> dict:
-    """A CSM's day: open tasks by due date (overdue first), at-risk accounts, renewals in the next 60 days."""
+def my_day(*, user: AbstractBaseUser, today: dt.date | None = None, team: bool = False) -> dict:
+    """A CSM's day: open tasks by due date (overdue first), at-risk accounts, renewals in the next 60 days.
+
+    With `team`, the accounts part covers every account (a manager's view); tasks stay the user's own.
+    """
     today = today or timezone.localdate()
     tasks = list(
         Task.objects.filter(assignee=user, status=TaskStatus.OPEN)
         .select_related("account")
         .order_by(Coalesce("due_date", Value(dt.date.max)), "-priority", "id")[:100]
     )
-    mine = Account.objects.filter(owner=user).select_related("owner").prefetch_related("tags")
+    mine = (Account.objects.all() if team else Account.objects.filter(owner=user)).select_related("owner")
     at_risk = mine.filter(Q(status=AccountStatus.AT_RISK) | Q(health_band="red")).order_by("-mrr")[:50]
     renewals = (
         mine.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=60))
@@ -151,6 +154,7 @@ def my_day(*, user: AbstractBaseUser, today: dt.date | None = None) -> dict:
             total=Coalesce(Sum("mrr"), Value(ZERO), output_field=DecimalField())
         )["total"],
         "book_count": mine.exclude(status=AccountStatus.CHURNED).count(),
+        "team": team,
     }
 
 

@@ -16,7 +16,7 @@ from accounts import selectors, services
 from accounts.filters import AccountFilterSet
 from accounts.forms import BulkAssignForm, NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
 from accounts.models import Account, AccountStatus, SavedView, Task
-from churnapp.roles import can_edit_account
+from churnapp.roles import can_configure, can_edit_account
 
 PAGE_SIZE = 25
 
@@ -35,7 +35,11 @@ def _require_edit(request: HttpRequest, account: Account) -> None:
 
 @require_GET
 def my_day(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/my_day.html", selectors.my_day(user=request.user))
+    # Managers without a book of their own land on the team view; anyone may switch with ?scope=.
+    scope = request.GET.get("scope")
+    if scope not in ("mine", "team"):
+        scope = "mine" if request.user.owned_accounts.exists() or not can_configure(request.user) else "team"
+    return render(request, "accounts/my_day.html", selectors.my_day(user=request.user, team=scope == "team"))
 
 
 @require_GET

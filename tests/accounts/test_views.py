@@ -364,3 +364,19 @@ class TestMyDay:
         assert client.post(reverse("task-complete", args=[task.pk])).status_code == 403
         task.refresh_from_db()
         assert task.status == TaskStatus.OPEN
+
+
+def test_manager_without_a_book_sees_the_team_day(client, manager, csm):
+    at_risk = AccountFactory(owner=csm, status="at_risk")
+    client.force_login(manager)
+    context = client.get(reverse("home")).context
+    assert context["team"] is True
+    assert context["at_risk"] == [at_risk]
+    assert client.get(reverse("home"), {"scope": "mine"}).context["at_risk"] == []
+
+
+def test_csm_sees_their_own_day_by_default(client, csm, teammate):
+    AccountFactory(owner=teammate, status="at_risk")
+    client.force_login(csm)
+    context = client.get(reverse("home")).context
+    assert context["team"] is False and context["at_risk"] == []

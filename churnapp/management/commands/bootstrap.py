@@ -6,7 +6,7 @@ import secrets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Account
 from churnapp.roles import Role
@@ -35,4 +35,23 @@ class Command(BaseCommand):
         if not no_demo and not Account.objects.exists():
             self.stdout.write(f"Creating demo data: {accounts} accounts over {months} months…")
             call_command("simulate", accounts=accounts, months=months, seed=42, stdout=self.stdout)
-            call_command("refresh_snapshots", stdout=self.stdout)
+            self._derive_state()
+
+    def _derive_state(self) -> None:
+        """What the workers would compute over time, done once so the demo opens fully populated."""
+        steps = [
+            ("refresh_snapshots", {}),
+            ("rebuild_rollups", {}),
+            ("recompute_health", {"backfill_days": 90}),
+            ("train_churn_model", {"months": 12, "predict": True}),
+            ("winback_backfill", {}),
+            ("automations_install_builtins", {}),
+            ("refresh_kpi_facts", {}),
+        ]
+        for name, options in steps:
+            self.stdout.write(f"→ {name}")
+            try:
+                call_command(name, stdout=self.stdout, **options)
+            except CommandError as exc:
+                # A step that cannot run on this data (e.g. too little history to train) is reported, not fatal.
+                self.stdout.write(self.style.WARNING(f"  skipped: {exc}"))
