@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -45,13 +45,19 @@ def my_day(request: HttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def account_list(request: HttpRequest) -> HttpResponse:
-    filterset = AccountFilterSet(request.GET, queryset=selectors.account_list(), request=request)
+    # "Any" in a filter select submits an empty value: it means no filter, not an invalid choice.
+    data = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            data.setlist(key, kept)
+    filterset = AccountFilterSet(data, queryset=selectors.account_list(), request=request)
     # Invalid values (a letter in "MRR from", an unknown status) show as field errors and are ignored,
     # never a server error.
     queryset = filterset.qs if filterset.is_valid() else selectors.account_list().none()
     paginator = Paginator(queryset, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    params = request.GET.copy()
+    params = data.copy()
     params.pop("page", None)
     ordering = request.GET.get("ordering", "")
     context = {

@@ -380,3 +380,11 @@ def test_csm_sees_their_own_day_by_default(client, csm, teammate):
     client.force_login(csm)
     context = client.get(reverse("home")).context
     assert context["team"] is False and context["at_risk"] == []
+
+
+def test_any_in_a_filter_select_means_no_filter(client, csm):
+    AccountFactory(name="Acme Mail", status="at_risk")
+    client.force_login(csm)
+    response = client.get(reverse("account-list"), {"q": "acme", "status": "", "segment": "", "tag": "", "mrr_min": ""})
+    assert [a.name for a in response.context["accounts"]] == ["Acme Mail"]
+    assert not response.context["filterset"].errors
