@@ -58,7 +58,9 @@ class AccountFilterSet(django_filters.FilterSet):
     def filter_owner(self, queryset: QuerySet[Account], name: str, value: str) -> QuerySet[Account]:
         if value == "me":
             user = getattr(self.request, "user", None)
-            return queryset.filter(owner=user) if user and user.is_authenticated else queryset.none()
+            # API keys authenticate without a user row: "me" is nobody for them.
+            real_user = user is not None and user.is_authenticated and getattr(user, "pk", None) is not None
+            return queryset.filter(owner=user) if real_user else queryset.none()
         if value == "none":
             return queryset.filter(owner__isnull=True)
         if value.isdigit():

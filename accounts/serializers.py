@@ -309,4 +309,5 @@ class BulkRowErrorSerializer(serializers.Serializer):
 
 
 class BulkErrorSerializer(serializers.Serializer):
-    errors = BulkRowErrorSerializer(many=True)
+    errors = BulkRowErrorSerializer(many=True, required=False, help_text="Invalid rows; nothing was written.")
+    detail = serializers.CharField(required=False, help_text="The body is not a list of rows.")

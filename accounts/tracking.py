@@ -97,8 +97,10 @@ def parse_message(
     if not isinstance(raw, dict):
         raise InvalidMessage("A message must be a JSON object.")
     kind = raw.get("type") or default_type
-    if kind not in SUPPORTED_TYPES:
-        raise InvalidMessage(f"Unsupported message type {kind!r} (use identify, track, page, screen or group).")
+    if not isinstance(kind, str) or kind not in SUPPORTED_TYPES:
+        raise InvalidMessage(
+            f"Unsupported message type {str(kind)[:40]!r} (use identify, track, page, screen or group)."
+        )
     user_id = _id(raw.get("userId"), "userId")
     anonymous_id = _id(raw.get("anonymousId"), "anonymousId")
     if not user_id and not anonymous_id:

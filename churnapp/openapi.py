@@ -47,6 +47,8 @@ class AutoSchema(SpectacularAutoSchema):
         }
         if "{" in self.path:
             errors["404"] = _error("No such object.", DETAIL_ERROR)
+        elif self.method == "GET" and self._is_list_view():
+            errors["404"] = _error("Page out of range.", DETAIL_ERROR)
         if self.method in ("POST", "PUT", "PATCH"):
             errors["413"] = _error("Request body over the documented size limit.", DETAIL_ERROR)
             errors["415"] = _error("Unsupported content type or content encoding.", DETAIL_ERROR)

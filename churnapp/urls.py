@@ -27,3 +27,5 @@ urlpatterns = [
     path("imports/", include("accounts.imports.urls")),
     path("webhooks/", include("accounts.webhooks")),
 ]
+
+handler404 = "churnapp.errors.not_found"

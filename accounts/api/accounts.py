@@ -8,12 +8,13 @@ from accounts import serializers as s
 from accounts.api.base import UpsertViewSet
 from accounts.api.resources import documented
 from accounts.filters import AccountFilterSet
-from accounts.models import Account
+from accounts.models import Account, HealthBand
 from accounts.selectors import account_list
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="email", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="email", read_only=True, allow_null=True)
+    health_band = serializers.ChoiceField(choices=HealthBand.choices, allow_blank=True, read_only=True)
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
 
     class Meta:

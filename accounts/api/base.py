@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
@@ -75,6 +76,13 @@ BULK_RESPONSES = {
 }
 
 
+class DescriptionOnlyMetadata(SimpleMetadata):
+    """OPTIONS answers name, description and media types; the request bodies are in the OpenAPI schema."""
+
+    def determine_actions(self, request, view):
+        return {}
+
+
 class CrudViewSet(viewsets.ModelViewSet):
     """CRUD through the upsert services, plus an all-or-nothing `POST bulk/`.
 
@@ -84,8 +92,10 @@ class CrudViewSet(viewsets.ModelViewSet):
 
     kind: str = ""
     input_serializer_class = None
+    lookup_value_regex = r"[^/]+"  # any id reaches the view, which answers a JSON 404 for non-numbers
     api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (bulk accepts ingest keys)
     parser_classes = [BoundedJSONParser]
+    metadata_class = DescriptionOnlyMetadata
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_permissions(self):
@@ -126,7 +136,7 @@ class CrudViewSet(viewsets.ModelViewSet):
     def bulk(self, request):
         rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list):
-            raise exceptions.ValidationError({"rows": ['Send a JSON array of rows (or {"rows": [...]}).']})
+            raise exceptions.ParseError('Send a JSON array of rows (or {"rows": [...]}).')
         try:
             result = services.bulk_upsert(kind=self.kind, rows=rows, actor=actor_of(request))
         except services.RowErrors as exc:

@@ -155,7 +155,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             raise exceptions.PermissionDenied("Your role cannot add usage events.")
         rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list):
-            raise exceptions.ValidationError({"rows": ["Send a JSON array of events."]})
+            raise exceptions.ParseError('Send a JSON array of events (or {"rows": [...]}).')
         try:
             result = services.bulk_upsert(kind="events", rows=rows)
         except services.RowErrors as exc:

@@ -12,6 +12,7 @@ import zlib
 import orjson
 from django.urls import path
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.parsers import BaseParser
@@ -105,7 +106,11 @@ BATCH = inline_serializer(
 )
 RESPONSES = {
     200: TRACKING_RESULT,
-    400: OpenApiResponse(TRACKING_RESULT, description="Malformed body, or no valid message (reasons by index)."),
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="No valid message (a TrackingResult with the reason of each by index), or a malformed body "
+        "(`detail`).",
+    ),
 }
 
 
@@ -127,7 +132,14 @@ class _TrackingView(APIView):
                 messages=messages, received_at=timezone.now(), sent_at=sent_at, default_type=self.message_type
             )
         except InvalidMessage as exc:
-            return Response({"success": False, "errors": [{"index": None, "reason": str(exc)}]}, status=400)
+            body = {
+                "success": False,
+                "stored": 0,
+                "duplicates": 0,
+                "pending": 0,
+                "errors": [{"index": None, "reason": str(exc)}],
+            }
+            return Response(body, status=400)
         body = {
             "success": not result.errors,
             "stored": result.stored,

@@ -202,7 +202,7 @@ def rows_upsert(
         for obj in model.objects.filter(**lookup):
             existing[(key, *(getattr(obj, f) for f in key))] = obj
     if model is not Account:
-        _ensure_actor_may_write(actor, {row["account_id"] for _, row in rows})
+        _ensure_actor_may_write(actor, {row["account_id"] for _, row in rows if "account_id" in row})
     else:
         _ensure_actor_may_write(actor, {obj.pk for obj in existing.values()})
     to_create: list[tuple[int, models.Model]] = []

@@ -289,3 +289,21 @@ def test_child_lists_have_a_fixed_query_count(client, viewer, django_assert_max_
     for endpoint in ("subscriptions", "contacts", "events", "tickets", "survey-responses", "tasks", "activities"):
         with django_assert_max_num_queries(8):
             assert client.get(f"/api/v1/{endpoint}/").status_code == 200
+
+
+def test_owner_me_filter_with_an_api_key_is_empty_not_an_error(client, csm):
+    AccountFactory(owner=csm)
+    response = client.get("/api/v1/accounts/", {"owner": "me"}, **key_headers("read"))
+    assert response.status_code == 200 and response.json()["count"] == 0
+
+
+def test_unknown_ids_and_paths_under_the_api_answer_json_404(client):
+    headers = key_headers("admin")
+    for url in ("/api/v1/contacts/1.5e-3/", "/api/v1/accounts/999/", "/api/v1/nothing-here/"):
+        response = client.get(url, **headers)
+        assert response.status_code == 404 and response["Content-Type"] == "application/json", url
+
+
+def test_options_describes_without_touching_objects(client):
+    response = client.options("/api/v1/contacts/by-external-id/x/", **key_headers("admin"))
+    assert response.status_code == 200
