@@ -20,15 +20,12 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
-    Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Account, Subscription, SupportTicket, SurveyResponse, UsageEvent
@@ -99,17 +96,17 @@ def _health_dropped(spec: dict, ctx: Context) -> Compiled:
     from health.models import HealthSnapshot
 
     points, days = _num(spec, "points"), _int(spec, "days")
-    past_name, drop_name = ctx.name("past_health"), ctx.name("health_drop")
+    then = ctx.today - dt.timedelta(days=days)
+    # Daily snapshots: the one of `then` (or up to 3 days before, for gaps) against the cached score now.
+    window = HealthSnapshot.objects.filter(day__lte=then, day__gte=then - dt.timedelta(days=3), score__isnull=False)
+    dropped = window.filter(score__gte=F("account__health_score") + points).values("account_id")
+    past_name = ctx.name("past_health")
     past = Subquery(
-        HealthSnapshot.objects.filter(
-            account=OuterRef("pk"), day__lte=ctx.today - dt.timedelta(days=days), score__isnull=False
-        )
-        .order_by("-day")
-        .values("score")[:1],
-        output_field=IntegerField(),
+        window.filter(account=OuterRef("pk")).order_by("-day").values("score")[:1], output_field=IntegerField()
     )
+    drop_name = ctx.name("health_drop")
     return Compiled(
-        q=Q(**{f"{drop_name}__gte": points}),
+        q=Q(pk__in=dropped),
         annotations={
             past_name: past,
             drop_name: ExpressionWrapper(F(past_name) - F("health_score"), output_field=IntegerField()),
@@ -127,51 +124,39 @@ def _ticket_open_longer(spec: dict, ctx: Context) -> Compiled:
     if hours <= 0:
         raise ConditionError("ticket_open_longer: give 'days' or 'hours'.")
     name = ctx.name("oldest_open_ticket")
-    oldest = Subquery(
-        SupportTicket.objects.filter(account=OuterRef("pk"), status__in=OPEN_TICKET)
-        .order_by()
-        .values("account")
-        .annotate(first=Min("opened_at"))
-        .values("first")[:1]
-    )
-    return Compiled(
-        q=Q(**{f"{name}__lt": ctx.now - dt.timedelta(hours=hours)}),
-        annotations={name: oldest},
-        shows=[(name, "Oldest open ticket opened")],
-    )
+    open_tickets = SupportTicket.objects.filter(status__in=OPEN_TICKET)
+    old = open_tickets.filter(opened_at__lt=ctx.now - dt.timedelta(hours=hours)).values("account_id")
+    oldest = Subquery(open_tickets.filter(account=OuterRef("pk")).order_by("opened_at").values("opened_at")[:1])
+    return Compiled(q=Q(pk__in=old), annotations={name: oldest}, shows=[(name, "Oldest open ticket opened")])
 
 
 def _tickets_in_days(spec: dict, ctx: Context) -> Compiled:
     count, days = _int(spec, "count"), _int(spec, "days")
     name = ctx.name("tickets")
+    recent = SupportTicket.objects.filter(opened_at__gte=ctx.now - dt.timedelta(days=days)).order_by()
+    busy = recent.values("account_id").annotate(n=Count("id")).filter(n__gte=count).values("account_id")
     n = Subquery(
-        SupportTicket.objects.filter(account=OuterRef("pk"), opened_at__gte=ctx.now - dt.timedelta(days=days))
-        .order_by()
-        .values("account")
-        .annotate(n=Count("id"))
-        .values("n")[:1],
+        recent.filter(account=OuterRef("pk")).values("account").annotate(n=Count("id")).values("n")[:1],
         output_field=IntegerField(),
     )
-    return Compiled(
-        q=Q(**{f"{name}__gte": count}),
-        annotations={name: Coalesce(n, Value(0))},
-        shows=[(name, f"Tickets in {days} days")],
-    )
+    return Compiled(q=Q(pk__in=busy), annotations={name: n}, shows=[(name, f"Tickets in {days} days")])
 
 
 def _latest_survey(kind: str, label: str):
     def compile_(spec: dict, ctx: Context) -> Compiled:
-        days = _int(spec, "days", default=90)
+        days, value = _int(spec, "days", default=90), _num(spec, "value")
         name = ctx.name(f"latest_{kind}")
+        answers = SurveyResponse.objects.filter(kind=kind, responded_at__gte=ctx.now - dt.timedelta(days=days))
+        # The latest answer is ≤ value: a low answer with no later answer above the value.
+        later_higher = answers.filter(
+            account=OuterRef("account"), responded_at__gt=OuterRef("responded_at"), score__gt=value
+        )
+        low = answers.filter(score__lte=value).exclude(Exists(later_higher)).values("account_id")
         latest = Subquery(
-            SurveyResponse.objects.filter(
-                account=OuterRef("pk"), kind=kind, responded_at__gte=ctx.now - dt.timedelta(days=days)
-            )
-            .order_by("-responded_at", "-id")
-            .values("score")[:1],
+            answers.filter(account=OuterRef("pk")).order_by("-responded_at", "-id").values("score")[:1],
             output_field=IntegerField(),
         )
-        return Compiled(q=Q(**{f"{name}__lte": _num(spec, "value")}), annotations={name: latest}, shows=[(name, label)])
+        return Compiled(q=Q(pk__in=low), annotations={name: latest}, shows=[(name, label)])
 
     return compile_
 
@@ -186,14 +171,13 @@ def _payment_failed(spec: dict, ctx: Context) -> Compiled:
 def _milestone_missed(spec: dict, ctx: Context) -> Compiled:
     from automations.models import MilestoneProgress
 
-    missed = MilestoneProgress.objects.filter(account=OuterRef("pk"), missed_at__isnull=False, reached_at__isnull=True)
+    missed = MilestoneProgress.objects.filter(missed_at__isnull=False, reached_at__isnull=True)
     if spec.get("milestone"):
         missed = missed.filter(milestone__key=spec["milestone"])
     name = ctx.name("missed_milestone")
+    first = Subquery(missed.filter(account=OuterRef("pk")).order_by("missed_at").values("milestone__name")[:1])
     return Compiled(
-        q=Q(**{f"{name}__isnull": False}),
-        annotations={name: Subquery(missed.order_by("missed_at").values("milestone__name")[:1])},
-        shows=[(name, "Missed milestone")],
+        q=Q(pk__in=missed.values("account_id")), annotations={name: first}, shows=[(name, "Missed milestone")]
     )
 
 
@@ -206,15 +190,17 @@ def _renewal_within(spec: dict, ctx: Context) -> Compiled:
 def _seat_utilisation(spec: dict, ctx: Context) -> Compiled:
     from health.models import AccountMetrics
 
+    # Metrics are daily: an account's latest row of the last week, and no later row below the threshold.
+    threshold = _num(spec, "percent") / 100
+    recent = AccountMetrics.objects.filter(day__gte=ctx.today - dt.timedelta(days=7), seat_depth__isnull=False)
+    newer = recent.filter(account=OuterRef("account"), day__gt=OuterRef("day"))
+    full = recent.filter(seat_depth__gte=threshold).exclude(Exists(newer)).values("account_id")
     name = ctx.name("seat_utilisation")
     depth = Subquery(
-        AccountMetrics.objects.filter(account=OuterRef("pk"), seat_depth__isnull=False)
-        .order_by("-day")
-        .values("seat_depth")[:1],
-        output_field=FloatField(),
+        recent.filter(account=OuterRef("pk")).order_by("-day").values("seat_depth")[:1], output_field=FloatField()
     )
     return Compiled(
-        q=Q(**{f"{name}__gte": _num(spec, "percent") / 100}),
+        q=Q(pk__in=full),
         annotations={name: depth},
         shows=[(name, "Seat utilisation (active users ÷ seats)"), ("seats", "Seats")],
     )
@@ -227,46 +213,38 @@ def _no_expansion(spec: dict, ctx: Context) -> Compiled:
     since = ctx.today - dt.timedelta(days=_int(spec, "days"))
     name = ctx.name("last_expansion")
     last = Subquery(
-        Subscription.objects.filter(account=OuterRef("pk"))
-        .order_by()
-        .values("account")
-        .annotate(last=Max("start_date"))
-        .values("last")[:1]
+        Subscription.objects.filter(account=OuterRef("pk")).order_by("-start_date").values("start_date")[:1]
     )
     q = (
         ~Q(status="churned")
-        & ~Exists(Subscription.objects.filter(account=OuterRef("pk"), start_date__gt=since))
-        & ~Exists(FeatureFirstUse.objects.filter(account=OuterRef("pk"), first_day__gt=since))
+        & ~Q(pk__in=Subscription.objects.filter(start_date__gt=since).values("account_id"))
+        & ~Q(pk__in=FeatureFirstUse.objects.filter(first_day__gt=since).values("account_id"))
     )
     return Compiled(q=q, annotations={name: last}, shows=[(name, "Last subscription started")])
 
 
 def _purchase_within(spec: dict, ctx: Context) -> Compiled:
     since = ctx.today - dt.timedelta(days=_int(spec, "days"))
+    purchases = Subscription.objects.filter(start_date__gte=since, start_date__lte=ctx.today)
     name = ctx.name("purchased_on")
-    last = Subquery(
-        Subscription.objects.filter(account=OuterRef("pk"), start_date__gte=since, start_date__lte=ctx.today)
-        .order_by("-start_date")
-        .values("start_date")[:1]
+    last = Subquery(purchases.filter(account=OuterRef("pk")).order_by("-start_date").values("start_date")[:1])
+    return Compiled(
+        q=Q(pk__in=purchases.values("account_id")), annotations={name: last}, shows=[(name, "Purchased on")]
     )
-    return Compiled(q=Q(**{f"{name}__isnull": False}), annotations={name: last}, shows=[(name, "Purchased on")])
 
 
 def _event_in_days(spec: dict, ctx: Context) -> Compiled:
     event_type = spec.get("event_type")
     if not isinstance(event_type, str) or not event_type:
         raise ConditionError("event_in_days: 'event_type' is required.")
-    name = ctx.name("last_event")
-    last = Subquery(
-        UsageEvent.objects.filter(
-            account=OuterRef("pk"),
-            event_type=event_type,
-            occurred_at__gte=ctx.now - dt.timedelta(days=_int(spec, "days")),
-        )
-        .order_by("-occurred_at")
-        .values("occurred_at")[:1]
+    events = UsageEvent.objects.filter(
+        event_type=event_type, occurred_at__gte=ctx.now - dt.timedelta(days=_int(spec, "days"))
     )
-    return Compiled(q=Q(**{f"{name}__isnull": False}), annotations={name: last}, shows=[(name, f"Last {event_type}")])
+    name = ctx.name("last_event")
+    last = Subquery(events.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1])
+    return Compiled(
+        q=Q(pk__in=events.values("account_id")), annotations={name: last}, shows=[(name, f"Last {event_type}")]
+    )
 
 
 # --- Filters ---------------------------------------------------------------------------------------------------------
@@ -283,8 +261,8 @@ def _tag(spec: dict, ctx: Context) -> Compiled:
     names = _list(spec, "has") if "has" in spec else _list(spec, "lacks")
     from accounts.models import Tag
 
-    tagged = Exists(Tag.objects.filter(accounts=OuterRef("pk"), name__in=names))
-    return Compiled(q=Q(tagged) if "has" in spec else ~Q(tagged))
+    tagged = Tag.accounts.through.objects.filter(tag__name__in=names).values("account_id")
+    return Compiled(q=Q(pk__in=tagged) if "has" in spec else ~Q(pk__in=tagged))
 
 
 def _owner(spec: dict, ctx: Context) -> Compiled:
@@ -360,15 +338,33 @@ def validate(tree: dict) -> None:
     compile_tree(tree, Context(now=timezone.now()))
 
 
+def matching_queryset(
+    tree: dict, *, now: dt.datetime | None = None, queryset: QuerySet[Account] | None = None
+) -> tuple[QuerySet[Account], list[tuple[str, str]]]:
+    """The matching accounts (annotated with the values to show) and the (value key, label) pairs."""
+    ctx = Context(now=now or timezone.now())
+    compiled = compile_tree(tree, ctx)
+    qs = (queryset if queryset is not None else Account.objects.all()).annotate(**compiled.annotations)
+    return qs.filter(compiled.q), list(dict.fromkeys(compiled.shows))
+
+
 def matching(
     tree: dict, *, now: dt.datetime | None = None, queryset: QuerySet[Account] | None = None
 ) -> tuple[QuerySet, list[tuple[str, str]]]:
     """Accounts matching the tree, as `.values()` rows of id, name and the matched values; and the value labels."""
-    ctx = Context(now=now or timezone.now())
-    compiled = compile_tree(tree, ctx)
-    qs = (queryset if queryset is not None else Account.objects.all()).annotate(**compiled.annotations)
-    keys = list(dict.fromkeys(k for k, _ in compiled.shows))
-    return qs.filter(compiled.q).order_by("pk").values("pk", "name", "owner_id", *keys), compiled.shows
+    qs, shows = matching_queryset(tree, now=now, queryset=queryset)
+    keys = list(dict.fromkeys(k for k, _ in shows))
+    return qs.order_by("pk").values("pk", "name", "owner_id", *keys), shows
+
+
+def matched_json(shows: list[tuple[str, str]]):
+    """A SQL expression building the {label: value} object of the matched values (for INSERT … SELECT)."""
+    from django.db.models import JSONField
+    from django.db.models.functions import JSONObject
+
+    if not shows:
+        return Value({}, output_field=JSONField())
+    return JSONObject(**{label: F(key) for key, label in shows})
 
 
 def plain_values(row: dict, shows: list[tuple[str, str]]) -> dict[str, Any]:

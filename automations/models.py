@@ -207,6 +207,8 @@ class RuleExecution(models.Model):
         indexes = [
             models.Index(fields=["rule", "account", "created_at"]),
             models.Index(fields=["status", "created_at"]),
+            # Phase 2 picks pending executions in id order: a small partial index whatever the table's size.
+            models.Index(fields=["id"], condition=Q(status="pending"), name="rule_execution_pending"),
         ]
 
     def __str__(self) -> str:

@@ -109,7 +109,12 @@ def task_digest_send(*, today=None) -> int:
     by_user: dict = defaultdict(list)
     for task in tasks:
         by_user[task.assignee].append(task)
+    from automations.models import EmailMessage
+
     for user, items in by_user.items():
+        key = f"digest:{user.pk}:{today:%Y-%m-%d}"
+        if EmailMessage.objects.filter(dedupe_key=key).exists():
+            continue  # already sent today (a retried or repeated run)
         overdue = [t for t in items if t.due_date < today]
         lines = [
             f"- {'OVERDUE ' if t.due_date < today else ''}{t.title} · {t.account.name} (due {t.due_date:%b %d})"
@@ -120,7 +125,7 @@ def task_digest_send(*, today=None) -> int:
             subject=f"Your tasks today: {len(items)} due, {len(overdue)} overdue",
             body_text="\n".join(lines),
             source=EmailSource.DIGEST,
-            dedupe_key=f"digest:{user.pk}:{today:%Y-%m-%d}",
+            dedupe_key=key,
             respect_frequency_cap=False,
         )
         if overdue:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BigIntegerField, CharField, DateTimeField, Q, Value
 from django.utils import timezone
 
 from accounts.models import Account, SupportTicket, SurveyResponse
@@ -85,11 +85,10 @@ def _window(rule: Rule, now: dt.datetime) -> int:
 
 def _eligible(rule: Rule, now: dt.datetime, account_ids: list[int] | None = None):
     """Accounts that may fire: not in cooldown and without an open task from this rule."""
-    recent = RuleExecution.objects.filter(
-        rule=rule, account=OuterRef("pk"), created_at__gt=now - dt.timedelta(days=rule.cooldown_days)
-    )
-    open_task = RuleExecution.objects.filter(rule=rule, account=OuterRef("pk"), task__status="open")
-    qs = Account.objects.exclude(Exists(recent)).exclude(Exists(open_task))
+    # NOT IN (hashed subplans): one pass over the rule's recent executions, whatever the planner's statistics.
+    recent = RuleExecution.objects.filter(rule=rule, created_at__gt=now - dt.timedelta(days=rule.cooldown_days))
+    open_task = RuleExecution.objects.filter(rule=rule, task__status="open")
+    qs = Account.objects.exclude(pk__in=recent.values("account_id")).exclude(pk__in=open_task.values("account_id"))
     return qs.filter(pk__in=account_ids) if account_ids is not None else qs
 
 
@@ -129,22 +128,39 @@ def _try_lock(rule: Rule) -> bool:
 
 
 def rule_evaluate(*, rule: Rule, now: dt.datetime | None = None, account_ids: list[int] | None = None) -> int:
-    """Phase 1: insert pending executions for every eligible matching account, set-based. Returns how many."""
+    """Phase 1: insert pending executions for every eligible matching account in one INSERT … SELECT.
+
+    Returns how many were inserted (a conflicting row — another worker got there first — is skipped).
+    """
     now = now or timezone.now()
     with transaction.atomic():
         if not _try_lock(rule):
             return 0  # another worker is evaluating this rule right now
-        rows, shows = conditions.matching(rule.conditions, now=now, queryset=_eligible(rule, now, account_ids))
-        window = _window(rule, now)
-        executions = [
-            RuleExecution(
-                rule=rule, account_id=r["pk"], window=window, matched=conditions.plain_values(r, shows), created_at=now
+        qs, shows = conditions.matching_queryset(rule.conditions, now=now, queryset=_eligible(rule, now, account_ids))
+        select = (
+            qs.order_by()
+            .annotate(
+                _rule=Value(rule.pk, output_field=BigIntegerField()),
+                _window=Value(_window(rule, now), output_field=BigIntegerField()),
+                _matched=conditions.matched_json(shows),
+                _status=Value(ExecutionStatus.PENDING, output_field=CharField()),
+                _created=Value(now, output_field=DateTimeField()),
             )
-            for r in rows.iterator(chunk_size=5000)
-        ]
-        RuleExecution.objects.bulk_create(executions, batch_size=2000, ignore_conflicts=True)
-        Rule.objects.filter(pk=rule.pk).update(last_evaluated_at=now, last_matched=len(executions))
-    return len(executions)
+            .values_list("_rule", "pk", "_window", "_matched", "_status", "_created")
+        )
+        sql, params = select.query.sql_with_params()
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in ("rule_id", "account_id", "window", "matched", "status", "created_at"))
+        table = quote(RuleExecution._meta.db_table)
+        if connection.vendor == "sqlite":
+            statement = f"INSERT OR IGNORE INTO {table} ({columns}) {sql}"
+        else:
+            statement = f"INSERT INTO {table} ({columns}) {sql} ON CONFLICT DO NOTHING"
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            inserted = max(cursor.rowcount, 0)
+        Rule.objects.filter(pk=rule.pk).update(last_evaluated_at=now, last_matched=inserted)
+    return inserted
 
 
 # --- Running actions -------------------------------------------------------------------------------------------------
@@ -188,21 +204,36 @@ def execution_run(*, execution: RuleExecution) -> str:
     return execution.status
 
 
-def executions_run_pending(*, limit: int | None = None, rule_ids: list[int] | None = None) -> int:
-    """Phase 2: run pending executions, one transaction each, skipping rows another worker holds."""
+def executions_run_pending(
+    *, limit: int | None = None, rule_ids: list[int] | None = None, per_transaction: int = 25
+) -> int:
+    """Phase 2: run pending executions in small transactions, skipping rows another worker holds.
+
+    A worker killed mid-way rolls its current transaction back entirely (effects and status together), so
+    the next worker redoes exactly those executions: nothing twice, nothing missed. Several executions per
+    transaction save the commit (fsync) per execution.
+    """
     count = 0
+    after = 0
     while limit is None or count < limit:
+        pending = RuleExecution.objects.filter(status=ExecutionStatus.PENDING, pk__gt=after)
+        if rule_ids is not None:
+            pending = pending.filter(rule_id__in=rule_ids)
+        size = per_transaction if limit is None else min(per_transaction, limit - count)
+        batch = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
+        if not batch:
+            break
+        after = batch[-1]  # rows held by another worker are left to it
         with transaction.atomic():
-            qs = RuleExecution.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-                status=ExecutionStatus.PENDING
+            executions = (
+                RuleExecution.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("rule")
+                .filter(pk__in=batch, status=ExecutionStatus.PENDING)
+                .order_by("pk")
             )
-            if rule_ids is not None:
-                qs = qs.filter(rule_id__in=rule_ids)
-            execution = qs.select_related("rule").order_by("pk").first()
-            if execution is None:
-                break
-            execution_run(execution=execution)
-        count += 1
+            for execution in executions:
+                execution_run(execution=execution)
+                count += 1
     return count
 
 

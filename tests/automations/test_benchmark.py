@@ -15,7 +15,8 @@ def test_benchmark_command_prints_figures_and_leaves_nothing_to_act_on():
     out = io.StringIO()
     call_command("automations_benchmark", "--accounts", "60", "--sample", "10", stdout=out)
     text = out.getvalue()
-    assert "one cycle of 10 rules over 60 accounts" in text and "Baseline" in text and "Phase 2" in text
+    assert "10 rules over 60 accounts" in text and "recurring cycle" in text
+    assert "Baseline" in text and "Phase 2" in text
     assert Rule.objects.filter(key__startswith="bench-", enabled=False).count() == 10
     assert not RuleExecution.objects.exists()
     call_command("automations_benchmark", "--cleanup", stdout=io.StringIO())
