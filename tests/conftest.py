@@ -6,6 +6,20 @@ from churnapp.celery import app as celery_app
 from tests.factories import AccountFactory, UserFactory
 
 
+def pytest_collection_modifyitems(items):
+    """Transactional tests (browser, real worker) flush the database when they end, which would also wipe
+    what data migrations created (default health profile…) for every test after them. Serialized rollback
+    puts that data back."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+            name in item.fixturenames for name in ("transactional_db", "live_server")
+        )
+        if transactional:
+            kwargs = dict(marker.kwargs) if marker else {}
+            item.add_marker(pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True}))
+
+
 @pytest.fixture(autouse=True)
 def _celery_eager(request):
     """Unit tests run tasks in-process; integration tests talk to a real worker instead."""

@@ -44,3 +44,4 @@ def login(live_server, page):
         return page
 
     return _login
+
