@@ -65,32 +65,35 @@ def events_insert(*, rows: Iterable[dict]) -> int:
     if connection.vendor == "postgresql":
         from psycopg2.extras import execute_values
 
-        sql = (
+        insert = (
             f"INSERT INTO {UsageEvent._meta.db_table} ({', '.join(_COLUMNS)}) VALUES %s "
             "ON CONFLICT (message_id) DO NOTHING RETURNING account_id, occurred_at"
         )
         dumped = [(*v[:4], orjson.dumps(v[4]).decode(), *v[5:]) for v in values]
         with connection.cursor() as cursor:
-            inserted = execute_values(
-                cursor.cursor if hasattr(cursor, "cursor") else cursor,
-                sql,
+            # One statement for the whole batch: insert, move last_seen_at, return the touched (account, day) pairs.
+            rows = execute_values(
+                cursor.cursor,
+                touch_accounts_sql(insert),
                 dumped,
                 template="(%s, %s, %s, %s, %s::jsonb, %s, %s)",
-                page_size=1000,
+                page_size=len(dumped),
                 fetch=True,
             )
-    else:
-        ids = [v[5] for v in values]
-        known = set(UsageEvent.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
-        fresh, seen = [], set()
-        for v in values:
-            if v[5] not in known and v[5] not in seen:
-                seen.add(v[5])
-                fresh.append(v)
-        UsageEvent.objects.bulk_create(
-            [UsageEvent(**dict(zip(_COLUMNS, v, strict=True))) for v in fresh], batch_size=1000, ignore_conflicts=True
-        )
-        inserted = [(v[0], v[3]) for v in fresh]
+        inserted = sum(count for _, _, count in rows)
+        queue_rollups({(account_id, day.isoformat()) for account_id, day, _ in rows})
+        return inserted
+    ids = [v[5] for v in values]
+    known = set(UsageEvent.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
+    fresh, seen = [], set()
+    for v in values:
+        if v[5] not in known and v[5] not in seen:
+            seen.add(v[5])
+            fresh.append(v)
+    UsageEvent.objects.bulk_create(
+        [UsageEvent(**dict(zip(_COLUMNS, v, strict=True))) for v in fresh], batch_size=1000, ignore_conflicts=True
+    )
+    inserted = [(v[0], v[3]) for v in fresh]
     events_after_insert(inserted)
     return len(inserted)
 
@@ -109,7 +112,29 @@ def events_after_insert(inserted: list[tuple[int, dt.datetime]]) -> None:
     if latest:
         seen = Case(*[When(pk=pk, then=Value(at)) for pk, at in latest.items()], output_field=DateTimeField())
         Account.objects.filter(pk__in=latest).update(last_seen_at=Greatest(Coalesce(F("last_seen_at"), seen), seen))
+    queue_rollups(pairs)
+
+
+def queue_rollups(pairs: set[tuple[int, str]]) -> None:
     task = current_app.tasks.get(ROLLUP_TASK)
-    if task is not None:
+    if task is not None and pairs:
         payload = sorted([list(p) for p in pairs])
         transaction.on_commit(lambda: task.delay(payload))
+
+
+def touch_accounts_sql(insert: str) -> str:
+    """Wrap an `INSERT … RETURNING account_id, occurred_at` (PostgreSQL) so the same statement also moves
+    last_seen_at forward and returns (account_id, UTC day, inserted count) per touched day.
+
+    Account rows are locked in id order, so concurrent batches touching the same accounts cannot deadlock.
+    """
+    accounts = Account._meta.db_table
+    return (
+        f"WITH ins AS ({insert}), "
+        "latest AS (SELECT account_id, max(occurred_at) AS at FROM ins WHERE occurred_at <= now() "
+        "GROUP BY account_id), "
+        f"locked AS (SELECT a.id, l.at FROM {accounts} a JOIN latest l ON l.account_id = a.id "
+        "WHERE a.last_seen_at IS NULL OR a.last_seen_at < l.at ORDER BY a.id FOR UPDATE OF a), "
+        f"upd AS (UPDATE {accounts} a SET last_seen_at = k.at FROM locked k WHERE a.id = k.id) "
+        "SELECT account_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) FROM ins GROUP BY 1, 2"
+    )

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.imports import services
-from accounts.imports.events import derived_message_id, events_after_insert, events_insert
+from accounts.imports.events import derived_message_id, events_insert, queue_rollups, touch_accounts_sql
 from accounts.imports.readers import UnreadableFile, count_rows, iter_rows
 from accounts.models import Account, ImportJob, ImportKind, ImportRowError, ImportStatus, UsageEvent
 
@@ -171,15 +171,18 @@ def _events_chunk_postgres(parsed: list[tuple[int, tuple]]) -> tuple[int, int, l
         )
         unknown = cursor.fetchall()
         cursor.execute(
-            f"INSERT INTO {table} (account_id, user_id, event_type, occurred_at, properties, message_id, received_at) "
-            f"SELECT a.id, s.user_id, s.event_type, s.occurred_at, s.properties, s.message_id, now() FROM {_STAGE} s "
-            f"JOIN {Account._meta.db_table} a ON a.external_id = s.account_ext "
-            "ON CONFLICT (message_id) DO NOTHING RETURNING account_id, occurred_at"
+            touch_accounts_sql(
+                f"INSERT INTO {table} (account_id, user_id, event_type, occurred_at, properties, message_id, "
+                f"received_at) SELECT a.id, s.user_id, s.event_type, s.occurred_at, s.properties, s.message_id, now() "
+                f"FROM {_STAGE} s JOIN {Account._meta.db_table} a ON a.external_id = s.account_ext "
+                "ON CONFLICT (message_id) DO NOTHING RETURNING account_id, occurred_at"
+            )
         )
-        inserted = cursor.fetchall()
-    events_after_insert(inserted)
+        touched = cursor.fetchall()
+    inserted = sum(count for _, _, count in touched)
+    queue_rollups({(account_id, day.isoformat()) for account_id, day, _ in touched})
     errors = [{"index": n, "errors": {"account_id": [f"Unknown account {ext!r}."]}} for n, ext in unknown]
-    return len(inserted), len(parsed) - len(unknown) - len(inserted), errors
+    return inserted, len(parsed) - len(unknown) - inserted, errors
 
 
 def _events_chunk_generic(parsed: list[tuple[int, tuple]]) -> tuple[int, int, list[dict]]:
