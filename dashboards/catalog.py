@@ -87,7 +87,7 @@ def _cohorts(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Ro
 
 
 def _health(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
-    bands = selectors.health_band_counts(filters=query.filters)
+    bands = selectors.health_band_counts(filters=query.filters, source=source)
     reasons = (
         {}
         if any(b["band"] != "unscored" and b["n_accounts"] for b in bands)
@@ -97,7 +97,7 @@ def _health(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row
 
 
 def _workload(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
-    return [{"owners": selectors.csm_workload(filters=query.filters), "reasons": {}}]
+    return [{"owners": selectors.csm_workload(filters=query.filters, source=source), "reasons": {}}]
 
 
 KPIS: dict[str, Kpi] = {

@@ -183,3 +183,22 @@ class CohortFact(models.Model):
 
     def __str__(self) -> str:
         return f"cohort {self.cohort:%Y-%m} +{self.k}: {self.n_active}"
+
+
+class AccountSnapshotFact(models.Model):
+    """Accounts that have not churned, per segment × plan × owner × health band, as the fact run found them.
+
+    What the health-band and workload widgets add up, so they need not scan every account per request.
+    Money in cents; `owner_id` is a plain column (a fact table, not a relation).
+    """
+
+    segment = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64)
+    owner_id = models.IntegerField(null=True)
+    health_band = models.CharField(max_length=16)
+    n_accounts = models.IntegerField(default=0)
+    n_at_risk = models.IntegerField(default=0, help_text="Status at risk or red health.")
+    mrr = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.segment}/{self.plan}/{self.owner_id}/{self.health_band or 'unscored'}: {self.n_accounts}"

@@ -14,10 +14,18 @@ from django.utils import timezone
 
 from accounts.models import Account
 from churnapp.roles import can_configure
-from dashboards.kpis.facts import cohort_fact_rows, period_fact_rows, survey_cumulative
+from dashboards.kpis.facts import account_snapshot_rows, cohort_fact_rows, period_fact_rows, survey_cumulative
 from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES
 from dashboards.kpis.periods import add_months, month_start, month_starts, months_between
-from dashboards.models import AcquisitionCost, CohortFact, FactRunStatus, Goal, KpiFactRun, PeriodFact
+from dashboards.models import (
+    AccountSnapshotFact,
+    AcquisitionCost,
+    CohortFact,
+    FactRunStatus,
+    Goal,
+    KpiFactRun,
+    PeriodFact,
+)
 from dashboards.selectors import live
 from dashboards.selectors.facts import FACT_WINDOWS
 
@@ -108,9 +116,8 @@ def kpi_facts_refresh(*, today: dt.date | None = None, months: int = DEFAULT_FAC
 
 
 def _facts_write(*, starts: list[dt.date]) -> dict[str, int]:
-    accounts = pd.DataFrame(
-        list(Account.objects.values_list("pk", "segment", "plan")), columns=["pk", "segment", "plan"]
-    )
+    columns = ["pk", "segment", "plan", "owner_id", "health_band", "status", "mrr"]
+    accounts = pd.DataFrame(list(Account.objects.values_list(*columns)), columns=columns)
     keys = list(zip(accounts["segment"], accounts["plan"], strict=True))
     groups = sorted(set(keys))
     index = {group: i for i, group in enumerate(groups)}
@@ -137,6 +144,10 @@ def _facts_write(*, starts: list[dt.date]) -> dict[str, int]:
 
     PeriodFact.objects.all().delete()
     CohortFact.objects.all().delete()
+    AccountSnapshotFact.objects.all().delete()
+    AccountSnapshotFact.objects.bulk_create(
+        (AccountSnapshotFact(**row) for row in account_snapshot_rows(accounts)), batch_size=2000
+    )
     period_rows = 0
     rows = period_fact_rows(month_starts=starts, matrix=matrix, firsts=firsts, activity=activity,
                             surveys=surveys, group_of=group_of, n_groups=n_groups)  # fmt: skip

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.selectors import owner_choices
 from churnapp.roles import can_configure
 from dashboards import selectors, services
 from dashboards.catalog import KPIS
@@ -31,12 +32,11 @@ from dashboards.widgets import WIDGETS, DashboardState
 
 def _state(request: HttpRequest) -> tuple[DashboardFilterForm, DashboardState]:
     """The filter bar from the query string. Invalid values show as errors in the bar and the defaults apply."""
-    plans = selectors.plan_choices()
     data = request.GET.copy()
     if not data.get("period"):
         data["period"] = "custom" if data.get("start") or data.get("end") else DEFAULT_PERIOD
-    shown = DashboardFilterForm(data, plans=plans)
-    form = shown if shown.is_valid() else DashboardFilterForm({}, plans=plans)
+    shown = DashboardFilterForm(data)
+    form = shown if shown.is_valid() else DashboardFilterForm({})
     form.is_valid()
     data = form.cleaned_data
     query = KpiQuery(start=data["start"], end=data["end"], filters=form.filters(request.user.pk))
@@ -51,6 +51,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "form": form,
         "state": state,
         "widgets": {name.replace("-", "_"): title for name, (title, _) in WIDGETS.items()},
+        "owners": owner_choices().values_list("pk", "first_name", "last_name", "username"),
+        "plans": selectors.plan_choices(),
         "run": selectors.latest_run(),
         "can_configure": can_configure(request.user),
     }

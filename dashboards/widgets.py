@@ -23,6 +23,8 @@ from dashboards.selectors.goals import goals_progress
 
 MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
 RETENTION_BENCHMARK = 0.85  # B2B retention > 85 % a year
+WORKLOAD_ROWS = 25  # owners shown, by MRR; the CSV has them all
+
 # The accounts a card's main figure drills into.
 PRIMARY_MEASURE = {
     "churn-rate": "churned",
@@ -302,11 +304,12 @@ def health(state: DashboardState) -> dict:
 
 def workload(state: DashboardState) -> dict:
     owners = kpi_value(KPIS["csm-workload"], replace(state.query, start=None, end=None))["owners"]
-    for owner in owners:
+    shown = owners[:WORKLOAD_ROWS]
+    for owner in shown:
         owner["href"] = state.accounts_link(owner=str(owner["owner_id"]) if owner["owner_id"] else "none",
                                             status=NOT_CHURNED)  # fmt: skip
     columns = ["owner", "n_accounts", "mrr", "n_at_risk", "open_tasks", "overdue_tasks"]
-    return {"owners": owners, "rows": owners, "columns": columns}
+    return {"owners": shown, "more": len(owners) - len(shown), "rows": owners, "columns": columns}
 
 
 def goals(state: DashboardState) -> dict:

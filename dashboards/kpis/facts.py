@@ -107,3 +107,29 @@ def cohort_fact_rows(
     activity = activity[activity["cohort"] >= first_month].assign(group=lambda f: f["account_id"].map(group_of))
     cells = activity.dropna(subset=["group"]).groupby(["cohort", "k", "group"], as_index=False)["active"].sum()
     return cells.rename(columns={"active": "n_active"}).astype({"group": int, "n_active": int})
+
+
+def account_snapshot_rows(accounts: pd.DataFrame) -> list[dict]:
+    """Accounts that have not churned per segment × plan × owner × health band: count, at risk, MRR in cents.
+
+    `accounts`: columns segment, plan, owner_id (None when unassigned), health_band, status, mrr (Decimal).
+    """
+    live = accounts[accounts["status"] != "churned"]
+    if live.empty:
+        return []
+    frame = pd.DataFrame(
+        {
+            "segment": live["segment"],
+            "plan": live["plan"],
+            "owner_id": [-1 if pk is None or pd.isna(pk) else int(pk) for pk in live["owner_id"]],
+            "health_band": live["health_band"],
+            "n_accounts": 1,
+            "n_at_risk": ((live["status"] == "at_risk") | (live["health_band"] == "red")).astype("int64"),
+            "mrr": (live["mrr"].astype(float) * 100).round().astype("int64"),
+        }
+    )
+    groups = frame.groupby(["segment", "plan", "owner_id", "health_band"], as_index=False).sum()
+    rows = groups.to_dict("records")
+    for row in rows:
+        row["owner_id"] = None if row["owner_id"] == -1 else int(row["owner_id"])
+    return rows

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, HealthBand, Task, TaskStatus
 from dashboards.kpis.metrics import activity_metrics, period_account_metrics, total
 from dashboards.kpis.periods import month_start, split_periods
-from dashboards.models import AcquisitionCost
+from dashboards.models import AccountSnapshotFact, AcquisitionCost
 from dashboards.params import KpiFilters
 from dashboards.selectors import facts, live
 from dashboards.selectors.facts import FACT_WINDOWS, latest_run
@@ -109,41 +109,49 @@ def cohort_cells(*, start: dt.date, end: dt.date, filters: KpiFilters, source: s
     return live.cohort_cell_counts(start=start, end=end, scope=live.account_scope(filters))
 
 
-def _not_churned(filters: KpiFilters):
-    return Account.objects.filter(filters.q()).exclude(status=AccountStatus.CHURNED)
+def _account_totals(*, by: str, filters: KpiFilters, source: str) -> dict:
+    """Accounts that have not churned, grouped by `by` (health_band or owner_id): count, MRR, at risk.
 
-
-def health_band_counts(*, filters: KpiFilters) -> list[dict]:
-    """Accounts that have not churned per health band (cached on Account by the health app), with their MRR."""
-    rows = {
-        row["health_band"]: row
-        for row in _not_churned(filters)
-        .values("health_band")
-        .annotate(n=Count("id"), mrr=Coalesce(Sum("mrr"), Value(Decimal("0")), output_field=DecimalField()))
-        .order_by()
-    }
-    bands = [(band.value, band.label) for band in HealthBand] + [("", "Not scored")]
-    return [
-        {"band": value or "unscored", "label": label, "n_accounts": rows.get(value, {}).get("n", 0),
-         "mrr": float(rows.get(value, {}).get("mrr", 0))}
-        for value, label in bands
-    ]  # fmt: skip
-
-
-def csm_workload(*, filters: KpiFilters, today: dt.date | None = None) -> list[dict]:
-    """Per account owner: accounts (not churned), their MRR, at-risk accounts, open and overdue tasks."""
-    today = today or timezone.localdate()
-    accounts = {
-        row["owner_id"]: row
-        for row in _not_churned(filters)
-        .values("owner_id")
+    From the snapshot facts of the latest run when there is one, else one aggregate over the accounts.
+    """
+    if _use_facts(source, latest_run() is not None):
+        rows = (
+            AccountSnapshotFact.objects.filter(filters.q())
+            .values(by)
+            .annotate(n=Sum("n_accounts"), cents=Sum("mrr"), n_at_risk=Sum("n_at_risk"))
+            .order_by()
+        )
+        return {row[by]: {"n": int(row["n"]), "mrr": row["cents"] / 100, "n_at_risk": int(row["n_at_risk"])}
+                for row in rows}  # fmt: skip
+    rows = (
+        Account.objects.filter(filters.q())
+        .exclude(status=AccountStatus.CHURNED)
+        .values(by)
         .annotate(
-            n_accounts=Count("id"),
+            n=Count("id"),
             mrr=Coalesce(Sum("mrr"), Value(Decimal("0")), output_field=DecimalField()),
             n_at_risk=Count("id", filter=Q(status=AccountStatus.AT_RISK) | Q(health_band=HealthBand.RED)),
         )
         .order_by()
-    }
+    )
+    return {row[by]: {"n": row["n"], "mrr": float(row["mrr"]), "n_at_risk": row["n_at_risk"]} for row in rows}
+
+
+def health_band_counts(*, filters: KpiFilters, source: str = AUTO) -> list[dict]:
+    """Accounts that have not churned per health band (cached on Account by the health app), with their MRR."""
+    rows = _account_totals(by="health_band", filters=filters, source=source)
+    bands = [(band.value, band.label) for band in HealthBand] + [("", "Not scored")]
+    return [
+        {"band": value or "unscored", "label": label, "n_accounts": rows.get(value, {}).get("n", 0),
+         "mrr": rows.get(value, {}).get("mrr", 0.0)}
+        for value, label in bands
+    ]  # fmt: skip
+
+
+def csm_workload(*, filters: KpiFilters, today: dt.date | None = None, source: str = AUTO) -> list[dict]:
+    """Per account owner: accounts (not churned), their MRR, at-risk accounts, open and overdue tasks."""
+    today = today or timezone.localdate()
+    accounts = _account_totals(by="owner_id", filters=filters, source=source)
     task_scope = Task.objects.filter(status=TaskStatus.OPEN)
     if not filters.is_empty:
         task_scope = task_scope.filter(account__in=Account.objects.filter(filters.q()).values("pk"))
@@ -158,21 +166,21 @@ def csm_workload(*, filters: KpiFilters, today: dt.date | None = None) -> list[d
     owner_ids = [pk for pk in set(accounts) | set(tasks) if pk is not None]
     users = {u.pk: u for u in get_user_model().objects.filter(pk__in=owner_ids)}
     rows = []
-    for pk in sorted(set(accounts) | set(tasks), key=lambda pk: (pk is None, pk or 0)):
+    for pk in set(accounts) | set(tasks):
         user = users.get(pk)
         a, t = accounts.get(pk, {}), tasks.get(pk, {})
         rows.append(
             {
                 "owner_id": pk,
                 "owner": (user.get_full_name() or user.get_username()) if user else "Unassigned",
-                "n_accounts": a.get("n_accounts", 0),
-                "mrr": float(a.get("mrr", 0)),
+                "n_accounts": a.get("n", 0),
+                "mrr": a.get("mrr", 0.0),
                 "n_at_risk": a.get("n_at_risk", 0),
                 "open_tasks": t.get("open_tasks", 0),
                 "overdue_tasks": t.get("overdue_tasks", 0),
             }
         )
-    rows.sort(key=lambda row: (-row["mrr"], row["owner"]))
+    rows.sort(key=lambda row: (-row["mrr"], row["owner_id"] is None, row["owner"], row["owner_id"] or 0))
     return rows
 
 

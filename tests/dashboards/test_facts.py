@@ -72,6 +72,23 @@ def test_facts_equal_live_for_series_and_cohorts(surveys):
     assert CohortFact.objects.exists()
 
 
+def test_snapshot_facts_equal_live_for_health_bands_and_workload(surveys, csm, teammate):
+    from tests.factories import TaskFactory
+
+    Account.objects.filter(name__in=["A", "C"]).update(health_band="green")
+    Account.objects.filter(name="Down").update(health_band="red", status="at_risk")
+    Account.objects.filter(name="B").update(status="churned", health_band="red")
+    Account.objects.filter(name="Up").update(mrr=Decimal("150.10"))
+    TaskFactory(account=surveys["A"], assignee=teammate, due_date=dt.date(2000, 1, 1))
+    services.kpi_facts_refresh(today=TODAY, months=3)
+    filters = [*FILTERS, KpiFilters(owner=str(csm.pk)), KpiFilters(owner="none"), KpiFilters(owner=teammate.username)]
+    for f in filters:
+        _compare("health-bands", KpiQuery(start=None, end=None, filters=f))
+        _compare("csm-workload", KpiQuery(start=None, end=None, filters=f))
+    bands = kpi_value(KPIS["health-bands"], KpiQuery(start=None, end=None), source="facts")["bands"]
+    assert [(b["band"], b["n_accounts"]) for b in bands] == [("green", 2), ("yellow", 0), ("red", 1), ("unscored", 7)]
+
+
 def test_readers_use_the_facts_when_they_cover_the_request(book, django_assert_num_queries):
     services.kpi_facts_refresh(today=TODAY, months=12)
     january = KpiQuery(start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 1))
