@@ -200,3 +200,13 @@ def test_email_template_edit_preview_escapes_and_saves(client, manager):
     template = EmailTemplateFactory._meta.model.objects.get(key="hello")
     assert template.subject == "Hi {{ account.name }}"
     assert client.get(reverse("automations:email-list")).status_code == 200
+
+
+def test_admin_pages_of_the_automations_models(client, admin_user):
+    builtins_install()
+    client.force_login(admin_user)
+    for model in ("journey", "playbook", "rule", "emailtemplate", "emailmessage", "suppression", "enrolment",
+                  "ruleexecution", "notification"):  # fmt: skip
+        assert client.get(f"/admin/automations/{model}/").status_code == 200
+    playbook = Playbook.objects.first()
+    assert client.get(f"/admin/automations/playbook/{playbook.pk}/change/").status_code == 200
