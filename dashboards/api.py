@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from dashboards.catalog import KPIS, Kpi, kpi_series, kpi_value
 from dashboards.params import series_serializer
+from dashboards.selectors import shared_reads
 
 RATE = {"allow_null": True, "help_text": "A fraction (0.05 = 5 %); null when its denominator is zero."}
 MONEY = {"allow_null": True, "help_text": "Currency units, two decimals."}
@@ -177,7 +178,8 @@ class KpiApi(APIView):
     def get(self, request, *args, **kwargs):
         params = self.kpi.params(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
-        return Response(self.response_serializer(kpi_value(self.kpi, params.query())).data)
+        with shared_reads():
+            return Response(self.response_serializer(kpi_value(self.kpi, params.query())).data)
 
 
 class KpiSeriesApi(KpiApi):
@@ -186,7 +188,8 @@ class KpiSeriesApi(KpiApi):
     def get(self, request, *args, **kwargs):
         params = series_serializer(self.kpi.params)(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
-        return Response(self.response_serializer(kpi_series(self.kpi, params.query()), many=True).data)
+        with shared_reads():
+            return Response(self.response_serializer(kpi_series(self.kpi, params.query()), many=True).data)
 
 
 def _views(kpi: Kpi) -> tuple[type[KpiApi], type[KpiSeriesApi] | None]:

@@ -10,7 +10,10 @@ as fresh as their last run (`latest_run().finished_at`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -24,10 +27,45 @@ from dashboards.kpis.periods import month_start, split_periods
 from dashboards.models import AccountSnapshotFact, AcquisitionCost
 from dashboards.params import KpiFilters
 from dashboards.selectors import facts, live
-from dashboards.selectors.facts import FACT_WINDOWS, latest_run
+from dashboards.selectors.facts import FACT_WINDOWS
 
 Period = tuple[dt.date, dt.date]
 AUTO, LIVE, FACTS = "auto", "live", "facts"
+_SHARED: ContextVar[dict | None] = ContextVar("dashboards_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Within this block, a read asked again with the same arguments is answered from the first answer.
+
+    A widget shows several KPIs of one period: they need the same sums and the same latest fact run.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _frozen(value):
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _shared(read):
+    @functools.wraps(read)
+    def wrapper(**kwargs):
+        memo = _SHARED.get()
+        if memo is None:
+            return read(**kwargs)
+        key = (read.__name__, *sorted((name, _frozen(value)) for name, value in kwargs.items()))
+        if key not in memo:
+            memo[key] = read(**kwargs)
+        return memo[key]
+
+    return wrapper
+
+
+latest_run = _shared(facts.latest_run)
 
 __all__ = [
     "activity_sums",
@@ -37,6 +75,7 @@ __all__ = [
     "health_band_counts",
     "latest_run",
     "plan_choices",
+    "shared_reads",
     "monthly_subscription_sums",
     "subscription_sums",
     "survey_counts",
@@ -49,6 +88,7 @@ def _use_facts(source: str, covered: bool) -> bool:
     return source != LIVE and covered
 
 
+@_shared
 def subscription_sums(
     *, periods: Sequence[Period], filters: KpiFilters, source: str = AUTO
 ) -> dict[Period, dict[str, int]]:
@@ -71,6 +111,7 @@ def monthly_subscription_sums(*, start: dt.date, end: dt.date, filters: KpiFilte
     return [sums[p] for p in periods]
 
 
+@_shared
 def activity_sums(
     *, periods: Sequence[Period], window, filters: KpiFilters, source: str = AUTO
 ) -> dict[Period, dict[str, int]]:
@@ -89,6 +130,7 @@ def activity_sums(
     return result
 
 
+@_shared
 def survey_counts(
     *, periods: Sequence[Period], kind: str, filters: KpiFilters, dedupe: bool = False, source: str = AUTO
 ) -> dict[Period, list[int]]:
@@ -102,6 +144,7 @@ def survey_counts(
     }
 
 
+@_shared
 def cohort_cells(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> list[dict]:
     """(cohort, k, n_active) cells of the monthly cohorts in [start, end), observed at `end`."""
     if _use_facts(source, facts.covers_cohorts(latest_run(), start, end, filters)):
@@ -164,15 +207,19 @@ def csm_workload(*, filters: KpiFilters, today: dt.date | None = None, source: s
         .order_by()
     }
     owner_ids = [pk for pk in set(accounts) | set(tasks) if pk is not None]
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=owner_ids)}
+    names = {
+        pk: f"{first} {last}".strip() or username
+        for pk, first, last, username in get_user_model()
+        .objects.filter(pk__in=owner_ids)
+        .values_list("pk", "first_name", "last_name", "username")
+    }
     rows = []
     for pk in set(accounts) | set(tasks):
-        user = users.get(pk)
         a, t = accounts.get(pk, {}), tasks.get(pk, {})
         rows.append(
             {
                 "owner_id": pk,
-                "owner": (user.get_full_name() or user.get_username()) if user else "Unassigned",
+                "owner": names.get(pk, "Unassigned"),
                 "n_accounts": a.get("n", 0),
                 "mrr": a.get("mrr", 0.0),
                 "n_at_risk": a.get("n_at_risk", 0),
