@@ -202,3 +202,19 @@ class AccountSnapshotFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment}/{self.plan}/{self.owner_id}/{self.health_band or 'unscored'}: {self.n_accounts}"
+
+
+class TaskLoadFact(models.Model):
+    """Open tasks per assignee and segment × plan of their accounts, as the fact run found them (for the workload).
+
+    `owner_id` is the assignee, named like the owner so the dashboard's owner filter applies unchanged.
+    """
+
+    segment = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64)
+    owner_id = models.IntegerField(null=True, help_text="The tasks' assignee.")
+    open_tasks = models.IntegerField(default=0)
+    overdue_tasks = models.IntegerField(default=0, help_text="Open with a due date before the run's day.")
+
+    def __str__(self) -> str:
+        return f"{self.segment}/{self.plan}/{self.owner_id}: {self.open_tasks} open"

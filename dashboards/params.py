@@ -38,22 +38,25 @@ class KpiFilters:
     def is_empty(self) -> bool:
         return not (self.segments or self.owner or self.plan)
 
-    def q(self) -> Q:
-        """A Q on `segment`, `owner_id` and `plan`: the same on Account and on the fact tables."""
+    def q(self, *, prefix: str = "", owner_field: str = "owner_id") -> Q:
+        """A Q on `segment`, `owner_id` and `plan`: the same on Account and on the fact tables.
+
+        `prefix` reaches the account through a relation (`account__`); `owner_field` names the person filtered.
+        """
         q = Q()
         if self.segments:
-            q &= Q(segment__in=self.segments)
+            q &= Q(**{f"{prefix}segment__in": self.segments})
         if self.plan:
-            q &= Q(plan__iexact=self.plan)
+            q &= Q(**{f"{prefix}plan__iexact": self.plan})
         if self.owner == "me":
-            q &= Q(owner_id=self.user_id)
+            q &= Q(**{owner_field: self.user_id})
         elif self.owner == "none":
-            q &= Q(owner_id__isnull=True)
+            q &= Q(**{f"{owner_field}__isnull": True})
         elif self.owner.isdigit():
-            q &= Q(owner_id=int(self.owner))
+            q &= Q(**{owner_field: int(self.owner)})
         elif self.owner:
             users = get_user_model().objects.filter(Q(username__iexact=self.owner) | Q(email__iexact=self.owner))
-            q &= Q(owner_id__in=users.values("pk"))
+            q &= Q(**{f"{owner_field}__in": users.values("pk")})
         return q
 
     def as_params(self) -> list[tuple[str, str]]:

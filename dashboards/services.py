@@ -12,9 +12,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, Task, TaskStatus
 from churnapp.roles import can_configure
-from dashboards.kpis.facts import account_snapshot_rows, cohort_fact_rows, period_fact_rows, survey_cumulative
+from dashboards.kpis.facts import (
+    account_snapshot_rows,
+    cohort_fact_rows,
+    period_fact_rows,
+    survey_cumulative,
+    task_load_rows,
+)
 from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES
 from dashboards.kpis.periods import add_months, month_start, month_starts, months_between
 from dashboards.models import (
@@ -25,6 +31,7 @@ from dashboards.models import (
     Goal,
     KpiFactRun,
     PeriodFact,
+    TaskLoadFact,
 )
 from dashboards.selectors import live
 from dashboards.selectors.facts import FACT_WINDOWS
@@ -101,7 +108,7 @@ def kpi_facts_refresh(*, today: dt.date | None = None, months: int = DEFAULT_FAC
     run = KpiFactRun.objects.create(first_month=first_month, last_month=last_month)
     try:
         with transaction.atomic():
-            counts = _facts_write(starts=month_starts(first_month, last_month))
+            counts = _facts_write(starts=month_starts(first_month, last_month), today=today)
     except Exception as exc:
         KpiFactRun.objects.filter(pk=run.pk).update(
             status=FactRunStatus.FAILED, finished_at=timezone.now(), error=f"{type(exc).__name__}: {exc}"[:2000]
@@ -115,7 +122,7 @@ def kpi_facts_refresh(*, today: dt.date | None = None, months: int = DEFAULT_FAC
     return run
 
 
-def _facts_write(*, starts: list[dt.date]) -> dict[str, int]:
+def _facts_write(*, starts: list[dt.date], today: dt.date) -> dict[str, int]:
     columns = ["pk", "segment", "plan", "owner_id", "health_band", "status", "mrr"]
     accounts = pd.DataFrame(list(Account.objects.values_list(*columns)), columns=columns)
     keys = list(zip(accounts["segment"], accounts["plan"], strict=True))
@@ -147,6 +154,15 @@ def _facts_write(*, starts: list[dt.date]) -> dict[str, int]:
     AccountSnapshotFact.objects.all().delete()
     AccountSnapshotFact.objects.bulk_create(
         (AccountSnapshotFact(**row) for row in account_snapshot_rows(accounts)), batch_size=2000
+    )
+    task_columns = ["account__segment", "account__plan", "assignee_id", "due_date"]
+    tasks = pd.DataFrame(
+        list(Task.objects.filter(status=TaskStatus.OPEN).values_list(*task_columns)),
+        columns=["segment", "plan", "assignee_id", "due_date"],
+    )
+    TaskLoadFact.objects.all().delete()
+    TaskLoadFact.objects.bulk_create(
+        (TaskLoadFact(**row) for row in task_load_rows(tasks, today=today)), batch_size=2000
     )
     period_rows = 0
     rows = period_fact_rows(month_starts=starts, matrix=matrix, firsts=firsts, activity=activity,

@@ -133,3 +133,25 @@ def account_snapshot_rows(accounts: pd.DataFrame) -> list[dict]:
     for row in rows:
         row["owner_id"] = None if row["owner_id"] == -1 else int(row["owner_id"])
     return rows
+
+
+def task_load_rows(tasks: pd.DataFrame, *, today: dt.date) -> list[dict]:
+    """Open tasks per segment × plan of their account and assignee; overdue = due before `today`.
+
+    `tasks`: columns segment, plan, assignee_id (None when unassigned), due_date (None when undated).
+    """
+    if tasks.empty:
+        return []
+    frame = pd.DataFrame(
+        {
+            "segment": tasks["segment"],
+            "plan": tasks["plan"],
+            "owner_id": [-1 if pk is None or pd.isna(pk) else int(pk) for pk in tasks["assignee_id"]],
+            "open_tasks": 1,
+            "overdue_tasks": [int(due is not None and not pd.isna(due) and due < today) for due in tasks["due_date"]],
+        }
+    )
+    rows = frame.groupby(["segment", "plan", "owner_id"], as_index=False).sum().to_dict("records")
+    for row in rows:
+        row["owner_id"] = None if row["owner_id"] == -1 else int(row["owner_id"])
+    return rows

@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, HealthBand, Task, TaskStatus
 from dashboards.kpis.metrics import activity_metrics, period_account_metrics, total
 from dashboards.kpis.periods import month_start, split_periods
-from dashboards.models import AccountSnapshotFact, AcquisitionCost
+from dashboards.models import AccountSnapshotFact, AcquisitionCost, TaskLoadFact
 from dashboards.params import KpiFilters
 from dashboards.selectors import facts, live
 from dashboards.selectors.facts import FACT_WINDOWS
@@ -191,21 +191,33 @@ def health_band_counts(*, filters: KpiFilters, source: str = AUTO) -> list[dict]
     ]  # fmt: skip
 
 
-def csm_workload(*, filters: KpiFilters, today: dt.date | None = None, source: str = AUTO) -> list[dict]:
-    """Per account owner: accounts (not churned), their MRR, at-risk accounts, open and overdue tasks."""
-    today = today or timezone.localdate()
-    accounts = _account_totals(by="owner_id", filters=filters, source=source)
-    task_scope = Task.objects.filter(status=TaskStatus.OPEN)
-    if not filters.is_empty:
-        task_scope = task_scope.filter(account__in=Account.objects.filter(filters.q()).values("pk"))
-    if filters.owner:
-        task_scope = task_scope.filter(assignee_id__in=[pk for pk in accounts if pk is not None])
-    tasks = {
-        row["assignee_id"]: row
-        for row in task_scope.values("assignee_id")
+def _task_load(*, filters: KpiFilters, today: dt.date, source: str) -> dict:
+    """Open and overdue tasks per assignee, on accounts of the filtered segment and plan (owner = the assignee)."""
+    if _use_facts(source, latest_run() is not None):
+        rows = (
+            TaskLoadFact.objects.filter(filters.q())
+            .values("owner_id")
+            .annotate(open_tasks=Sum("open_tasks"), overdue_tasks=Sum("overdue_tasks"))
+            .order_by()
+        )
+        return {row["owner_id"]: {"open_tasks": int(row["open_tasks"]), "overdue_tasks": int(row["overdue_tasks"])}
+                for row in rows}  # fmt: skip
+    rows = (
+        Task.objects.filter(filters.q(prefix="account__", owner_field="assignee_id"), status=TaskStatus.OPEN)
+        .values("assignee_id")
         .annotate(open_tasks=Count("id"), overdue_tasks=Count("id", filter=Q(due_date__lt=today)))
         .order_by()
-    }
+    )
+    return {row["assignee_id"]: {"open_tasks": row["open_tasks"], "overdue_tasks": row["overdue_tasks"]}
+            for row in rows}  # fmt: skip
+
+
+def csm_workload(*, filters: KpiFilters, today: dt.date | None = None, source: str = AUTO) -> list[dict]:
+    """Per person: the accounts they own (not churned), their MRR and at-risk ones; the open and overdue tasks
+    assigned to them. Segment and plan filter the accounts (of the tasks too); the owner filter picks the person."""
+    today = today or timezone.localdate()
+    accounts = _account_totals(by="owner_id", filters=filters, source=source)
+    tasks = _task_load(filters=filters, today=today, source=source)
     owner_ids = [pk for pk in set(accounts) | set(tasks) if pk is not None]
     names = {
         pk: f"{first} {last}".strip() or username
