@@ -17,7 +17,7 @@ from winback.models import Campaign, ChurnReason, ChurnRecord, ChurnType, Survey
 
 
 class ChurnReasonSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = ChurnReason
@@ -26,9 +26,9 @@ class ChurnReasonSerializer(serializers.ModelSerializer):
 
 
 class ChurnRecordSerializer(serializers.ModelSerializer):
-    reason = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    reason = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     account_external_id = serializers.CharField(source="account.external_id", read_only=True)
-    reactivated_on = serializers.DateField(source="won_back_on", read_only=True)
+    reactivated_on = serializers.DateField(source="won_back_on", read_only=True, allow_null=True)
 
     class Meta:
         model = ChurnRecord
