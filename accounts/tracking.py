@@ -59,6 +59,11 @@ class InvalidMessage(ValueError):
     pass
 
 
+# Times outside this window are client bugs, and at the extremes clock-skew arithmetic would overflow.
+MIN_EVENT_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_EVENT_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
 def _parse_time(value: Any, name: str) -> dt.datetime | None:
     if value in (None, ""):
         return None
@@ -66,9 +71,12 @@ def _parse_time(value: Any, name: str) -> dt.datetime | None:
         raise InvalidMessage(f"{name} must be an ISO 8601 string.")
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
+        parsed = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
         raise InvalidMessage(f"{name} is not an ISO 8601 date-time: {value[:40]!r}.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if not MIN_EVENT_TIME <= parsed <= MAX_EVENT_TIME:
+        raise InvalidMessage(f"{name} is out of range (years 1970–9000): {value[:40]!r}.")
+    return parsed
 
 
 def _id(value: Any, name: str) -> str:
@@ -129,6 +137,8 @@ def parse_message(
         occurred_at = received_at
     elif sent_at is not None:
         occurred_at = received_at - (sent_at - timestamp)
+        if not MIN_EVENT_TIME <= occurred_at <= MAX_EVENT_TIME:
+            raise InvalidMessage("timestamp and sentAt are too far apart to correct for clock skew.")
     else:
         occurred_at = timestamp
     message_id = _id(raw.get("messageId"), "messageId")

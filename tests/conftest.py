@@ -70,3 +70,18 @@ def own_account(csm):
 @pytest.fixture
 def other_account(teammate):
     return AccountFactory(owner=teammate, name="Globex Newsletters")
+
+
+@pytest.fixture
+def wsgi_keeps_test_connection():
+    """Requests sent straight to the WSGI application (schemathesis) close DB connections at request end
+    (close_old_connections), which on PostgreSQL would close the test's connection mid-transaction; Django's
+    test client disconnects the same signal handlers."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)

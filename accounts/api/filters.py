@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
+from django import forms
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import (
     Activity,
@@ -21,6 +25,29 @@ from accounts.models import (
     TicketStatus,
     UsageEvent,
 )
+
+
+class UtcIsoDateTimeField(forms.DateTimeField):
+    """ISO 8601 date-time, converted to UTC and kept to years 1900–9000: the database refuses offsets beyond
+    ±15:59 and far-out years, which would otherwise surface as server errors."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        parsed = parse_datetime(value.strip()) if isinstance(value, str) else value
+        if not isinstance(parsed, dt.datetime):
+            raise forms.ValidationError("Enter an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z.", code="invalid")
+        try:
+            parsed = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("Date-time out of range.", code="invalid") from None
+        if not 1900 <= parsed.year <= 9000:
+            raise forms.ValidationError("Date-time out of range (years 1900–9000).", code="invalid")
+        return parsed
+
+
+class IsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class _AccountScopedFilterSet(django_filters.FilterSet):
@@ -54,8 +81,8 @@ class SubscriptionFilterSet(_AccountScopedFilterSet):
 class TicketFilterSet(_AccountScopedFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
     priority = django_filters.MultipleChoiceFilter(choices=TicketPriority.choices)
-    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    opened_after = IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
 
     class Meta:
         model = SupportTicket
@@ -64,8 +91,8 @@ class TicketFilterSet(_AccountScopedFilterSet):
 
 class SurveyResponseFilterSet(_AccountScopedFilterSet):
     kind = django_filters.ChoiceFilter(choices=SurveyKind.choices)
-    responded_after = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
-    responded_before = django_filters.IsoDateTimeFilter(field_name="responded_at", lookup_expr="lt")
+    responded_after = IsoDateTimeFilter(field_name="responded_at", lookup_expr="gte")
+    responded_before = IsoDateTimeFilter(field_name="responded_at", lookup_expr="lt")
 
     class Meta:
         model = SurveyResponse
@@ -75,8 +102,8 @@ class SurveyResponseFilterSet(_AccountScopedFilterSet):
 class EventFilterSet(_AccountScopedFilterSet):
     event_type = django_filters.CharFilter()
     user_id = django_filters.CharFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = UsageEvent

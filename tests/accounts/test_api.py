@@ -46,3 +46,17 @@ def test_schema_and_docs_are_served_without_a_cdn(client, viewer):
     docs = client.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
+
+
+@pytest.mark.parametrize("value", ["0422-06-14T11:55:20+21:37", "9999-01-01T00:00:00Z", "yesterday"])
+def test_datetime_filters_reject_unusable_values_with_400(client, viewer, value):
+    client.force_login(viewer)
+    response = client.get("/api/v1/survey-responses/", {"responded_after": value})
+    assert response.status_code == 400
+    assert "responded_after" in response.json()
+
+
+def test_datetime_filters_accept_offsets_and_compare_in_utc(client, viewer):
+    client.force_login(viewer)
+    response = client.get("/api/v1/survey-responses/", {"responded_after": "2026-01-31T09:00:00+02:00"})
+    assert response.status_code == 200

@@ -45,6 +45,11 @@ schema = _schema()
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+@pytest.fixture(autouse=True)
+def _wsgi(wsgi_keeps_test_connection):
+    pass
+
+
 @pytest.fixture
 def admin_key_headers(db):
     cache.clear()

@@ -184,3 +184,17 @@ def test_tracking_needs_an_ingest_key(client, viewer):
     assert client.post("/v1/track", orjson.dumps(body), content_type="application/json").status_code == 401
     client.force_login(viewer)
     assert client.post("/v1/track", orjson.dumps(body), content_type="application/json").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "sent_at"),
+    [("0001-01-01T00:00:00+14:00", None), ("8999-12-31T00:00:00Z", "1970-01-02T00:00:00Z"), ("1900-01-01", None)],
+)
+def test_extreme_times_are_rejected_per_message_not_a_server_error(timestamp, sent_at):
+    from accounts.tracking import InvalidMessage, parse_message
+
+    raw = {"type": "track", "event": "x", "userId": "u1", "timestamp": timestamp}
+    if sent_at:
+        raw["sentAt"] = sent_at
+    with pytest.raises(InvalidMessage):
+        parse_message(raw, index=0, received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), batch_sent_at=None)

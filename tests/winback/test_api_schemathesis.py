@@ -36,17 +36,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(autouse=True)
-def _keep_the_test_connection():
-    """The raw WSGI app closes DB connections at request end (close_old_connections), which on PostgreSQL would
-    close the test's connection mid-transaction; Django's test client disconnects it the same way."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+def _wsgi(wsgi_keeps_test_connection):
+    pass
 
 
 @pytest.fixture
