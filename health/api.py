@@ -119,5 +119,7 @@ class ChurnPredictionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         latest = ChurnPrediction.objects.order_by("-day").values_list("day", flat=True).first()
         qs = ChurnPrediction.objects.filter(day=latest).select_related("account__owner")
         if mine:
-            qs = qs.filter(account__owner=self.request.user)
+            # An API key belongs to no user, so it owns no accounts.
+            user_id = getattr(self.request.user, "pk", None)
+            qs = qs.filter(account__owner_id=user_id) if user_id else qs.none()
         return qs.order_by("-expected_saved", "account_id")

@@ -54,3 +54,13 @@ def test_predictions_ranked_by_expected_revenue_saved_and_mine(client, csm, own_
     assert [r["account"] for r in everyone] == [other_account.pk, own_account.pk]
     mine = client.get("/api/v1/churn-predictions/?mine=1").json()["results"]
     assert [r["account"] for r in mine] == [own_account.pk]
+
+
+def test_mine_with_an_api_key_lists_nothing_rather_than_failing(client, db):
+    from churnapp.apikeys import api_key_create
+
+    _, secret = api_key_create(name="crm", scopes=["read"])
+    response = client.get("/api/v1/churn-predictions/?mine=true", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["results"] if isinstance(body, dict) else body) == []
