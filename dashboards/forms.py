@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Segment
 from dashboards.kpis.periods import add_months, month_start
 from dashboards.models import Comparator, Goal, GoalMetric
-from dashboards.params import KpiFilters
+from dashboards.params import FIRST_DATE, LAST_DATE, KpiFilters
 
 PERIODS = [("3m", "Last 3 months"), ("6m", "Last 6 months"), ("12m", "Last 12 months"), ("24m", "Last 24 months"),
            ("custom", "Custom dates")]  # fmt: skip
@@ -43,6 +43,8 @@ class DashboardFilterForm(forms.Form):
             start, end = data.get("start"), data.get("end")
             if not start or not end:
                 raise forms.ValidationError("Custom dates need a start and an end.")
+            if not (FIRST_DATE <= start <= LAST_DATE and FIRST_DATE <= end <= LAST_DATE):
+                raise forms.ValidationError(f"Give dates from {FIRST_DATE} to {LAST_DATE}.")
             if end <= start:
                 self.add_error("end", "The end must be after the start.")
             elif (end - start).days > 366 * 10:

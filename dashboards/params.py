@@ -22,6 +22,13 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 MAX_SERIES_PERIODS = 240
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def _in_range(value: dt.date) -> dt.date:
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise serializers.ValidationError(f"Give a date from {FIRST_DATE} to {LAST_DATE}.")
+    return value
 
 
 @dataclass(frozen=True)
@@ -156,6 +163,12 @@ class KpiParamsSerializer(KpiFiltersSerializer):
     end = serializers.DateField(
         input_formats=["%Y-%m-%d"], help_text="End of the period [start, end), YYYY-MM-DD (accounts active at end)."
     )
+
+    def validate_start(self, value: dt.date) -> dt.date:
+        return _in_range(value)
+
+    def validate_end(self, value: dt.date) -> dt.date:
+        return _in_range(value)
 
     def validate(self, attrs: dict) -> dict:
         if attrs["end"] <= attrs["start"]:

@@ -101,7 +101,7 @@ def cohort_fact_rows(
     subscriptions: pd.DataFrame, *, first_month: dt.date, cutoff: dt.date, group_of: pd.Series
 ) -> pd.DataFrame:
     """(cohort, k, group, n_active) of the cohorts from `first_month`, cells observable at `cutoff` (zeros kept)."""
-    activity = cohort_activity(subscriptions, cutoff=cutoff)
+    activity = cohort_activity(subscriptions, cutoff=cutoff, first_cohort=first_month)
     if activity.empty:
         return pd.DataFrame(columns=["cohort", "k", "group", "n_active"])
     activity = activity[activity["cohort"] >= first_month].assign(group=lambda f: f["account_id"].map(group_of))

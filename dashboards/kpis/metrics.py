@@ -121,13 +121,19 @@ def grouped_totals(metrics: dict[str, np.ndarray], codes: np.ndarray, n_groups: 
     }
 
 
-def cohort_activity(subscriptions: pd.DataFrame, *, cutoff: dt.date) -> pd.DataFrame:
+MAX_COHORT_MONTHS = 60  # cells up to five years after the first subscription
+
+
+def cohort_activity(
+    subscriptions: pd.DataFrame, *, cutoff: dt.date, first_cohort: dt.date | None = None
+) -> pd.DataFrame:
     """Per account and k: was the account active k months after its first subscription started?
 
     `subscriptions`: columns account_id, start_date, end_date (None/NaT while open). An account's cohort is the
     month of its first subscription; it is active k months later when a subscription is active at
     first_start + k months (clamped to the month's end). Only cells every cohort member has reached by `cutoff`
-    are returned: (cohort, k) is observable when the cohort month's last day + k months <= cutoff.
+    are returned: (cohort, k) is observable when the cohort month's last day + k months <= cutoff; k stops at
+    MAX_COHORT_MONTHS. Cohorts before `first_cohort` (a month start) are left out before any work is done on them.
     Returns columns account_id, cohort (date), k, active (bool).
     """
     columns = ["account_id", "cohort", "k", "active"]
@@ -138,6 +144,8 @@ def cohort_activity(subscriptions: pd.DataFrame, *, cutoff: dt.date) -> pd.DataF
     subs["end_date"] = pd.to_datetime(subs["end_date"])
     first = subs.groupby("account_id", as_index=False)["start_date"].min().rename(columns={"start_date": "first"})
     first["cohort"] = first["first"].dt.to_period("M").dt.to_timestamp()
+    if first_cohort is not None:
+        first = first[first["cohort"] >= pd.Timestamp(first_cohort)]
     cutoff_ts = pd.Timestamp(cutoff)
 
     # The last k each cohort has fully reached: month_end(cohort) + k months <= cutoff.
@@ -145,7 +153,7 @@ def cohort_activity(subscriptions: pd.DataFrame, *, cutoff: dt.date) -> pd.DataF
     for cohort in first["cohort"].unique():
         last_day = pd.Timestamp(cohort) + pd.offsets.MonthEnd(0)
         k = -1
-        while last_day + pd.DateOffset(months=k + 1) <= cutoff_ts:
+        while k < MAX_COHORT_MONTHS and last_day + pd.DateOffset(months=k + 1) <= cutoff_ts:
             k += 1
         last_k[pd.Timestamp(cohort)] = k
     first["last_k"] = first["cohort"].map(last_k)

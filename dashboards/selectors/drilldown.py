@@ -109,7 +109,7 @@ def drilldown(
         return DrillDown(f"{title} ({kpi.upper()} responses)", frame, (("responses", "Responses"),
                                                                         ("average", "Average score")))  # fmt: skip
     if kpi == "cohort-retention":
-        activity = cohort_activity(live.subscription_frame(scope), cutoff=query.end)
+        activity = cohort_activity(live.subscription_frame(scope), cutoff=query.end, first_cohort=cohort)
         if activity.empty or cohort is None:
             return DrillDown(title, pd.DataFrame(columns=["account_id"]), ())
         cells = activity[(activity["cohort"] == cohort) & (activity["k"] == (k or 0))]

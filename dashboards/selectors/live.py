@@ -29,9 +29,17 @@ def account_scope(filters: KpiFilters) -> QuerySet | None:
     return Account.objects.filter(filters.q()).values("pk")
 
 
+# Dates (or windows) per grouped query: PostgreSQL allows 1664 result columns, and two aggregates go with each date.
+DATES_PER_QUERY = 300
+
+
+def _chunks(items: Sequence, size: int = DATES_PER_QUERY) -> list[Sequence]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [items]
+
+
 def mrr_matrix(dates: Sequence[dt.date], scope: QuerySet | None) -> tuple[pd.DataFrame, pd.Series]:
     """MRR in cents per account (rows) at each date (columns), NaN where the account is not active at that date,
-    and each account's first subscription start. One grouped query over the subscriptions, whatever the dates.
+    and each account's first subscription start. One grouped query over the subscriptions per 300 dates.
 
     "Active at D" is `accounts.selectors.active_on_q(D)`; the MRR at D sums the subscriptions active at D, as
     `accounts.selectors.account_mrr_on` does for one date.
@@ -39,41 +47,49 @@ def mrr_matrix(dates: Sequence[dt.date], scope: QuerySet | None) -> tuple[pd.Dat
     subs = Subscription.objects.filter(start_date__lte=max(dates))
     if scope is not None:
         subs = subs.filter(account__in=scope)
-    aggregates: dict[str, object] = {"first": Min("start_date")}
-    for i, day in enumerate(dates):
-        aggregates[f"mrr{i}"] = Sum("mrr", filter=active_on_q(day))
-        aggregates[f"n{i}"] = Count("id", filter=active_on_q(day))
-    rows = list(subs.values("account_id").annotate(**aggregates).order_by())
-    frame = pd.DataFrame(rows, columns=["account_id", *aggregates]).set_index("account_id")
-    matrix = pd.DataFrame(index=frame.index)
-    for i, day in enumerate(dates):
-        # MRR has two decimal places, so cents are exact integers.
-        cents = (frame[f"mrr{i}"].astype(float).fillna(0) * 100).round()
-        matrix[day] = cents.where(frame[f"n{i}"] > 0)
-    return matrix, frame["first"]
+    matrices, firsts = [], []
+    for chunk in _chunks(list(dates)):
+        aggregates: dict[str, object] = {"first": Min("start_date")}
+        for i, day in enumerate(chunk):
+            aggregates[f"mrr{i}"] = Sum("mrr", filter=active_on_q(day))
+            aggregates[f"n{i}"] = Count("id", filter=active_on_q(day))
+        rows = list(subs.values("account_id").annotate(**aggregates).order_by())
+        frame = pd.DataFrame(rows, columns=["account_id", *aggregates]).set_index("account_id")
+        # MRR has two decimal places, so cents are exact integers; NaN where nothing is active.
+        columns = {
+            day: (frame[f"mrr{i}"].astype(float).fillna(0) * 100).round().where(frame[f"n{i}"] > 0)
+            for i, day in enumerate(chunk)
+        }
+        matrices.append(pd.DataFrame(columns, index=frame.index))
+        firsts.append(frame["first"])
+    if len(matrices) == 1:
+        return matrices[0], firsts[0]
+    # Every chunk groups the same subscriptions (started by the last date), so the accounts are the same.
+    return pd.concat(matrices, axis=1), firsts[0]
 
 
 def event_window_flags(windows: dict[str, tuple[dt.datetime, dt.datetime]], scope: QuerySet | None) -> pd.DataFrame:
-    """One aggregate over usage events: per account, whether it had an event in each window (low, high].
+    """Per account, whether it had a usage event in each window (low, high]: one aggregate per 300 windows.
 
     Returns a boolean frame indexed by account id with one column per window name (accounts with no event in any
-    window are absent). One pass over the events of the whole span, whatever the number of windows.
+    window are absent, and False where they have none in that window).
     """
     if not windows:
         return pd.DataFrame()
-    low = min(lo for lo, _ in windows.values())
-    high = max(hi for _, hi in windows.values())
-    events = UsageEvent.objects.filter(occurred_at__gt=low, occurred_at__lte=high)
-    if scope is not None:
-        events = events.filter(account__in=scope)
-    names = {name: f"w{i}" for i, name in enumerate(windows)}
-    counts = {
-        names[name]: Count("id", filter=Q(occurred_at__gt=lo, occurred_at__lte=hi))
-        for name, (lo, hi) in windows.items()
-    }
-    rows = list(events.values("account_id").annotate(**counts).order_by().values_list("account_id", *names.values()))
-    frame = pd.DataFrame(rows, columns=["account_id", *windows.keys()]).set_index("account_id")
-    return frame > 0
+    frames = []
+    for chunk in _chunks(list(windows.items())):
+        low = min(lo for _, (lo, _) in chunk)
+        high = max(hi for _, (_, hi) in chunk)
+        events = UsageEvent.objects.filter(occurred_at__gt=low, occurred_at__lte=high)
+        if scope is not None:
+            events = events.filter(account__in=scope)
+        counts = {f"w{i}": Count("id", filter=Q(occurred_at__gt=lo, occurred_at__lte=hi))
+                  for i, (_, (lo, hi)) in enumerate(chunk)}  # fmt: skip
+        rows = list(events.values("account_id").annotate(**counts).order_by().values_list("account_id", *counts))
+        frames.append(
+            pd.DataFrame(rows, columns=["account_id", *(name for name, _ in chunk)]).set_index("account_id") > 0
+        )
+    return frames[0] if len(frames) == 1 else pd.concat(frames, axis=1).fillna(False).astype(bool)
 
 
 def survey_score_counts(
@@ -110,7 +126,7 @@ def subscription_frame(scope: QuerySet | None) -> pd.DataFrame:
 
 def cohort_cell_counts(*, start: dt.date, end: dt.date, scope: QuerySet | None) -> list[dict]:
     """(cohort, k, n_active) for cohorts whose month starts in [month of start, end), observed at `end`."""
-    activity = cohort_activity(subscription_frame(scope), cutoff=end)
+    activity = cohort_activity(subscription_frame(scope), cutoff=end, first_cohort=start.replace(day=1))
     if activity.empty:
         return []
     activity = activity[(activity["cohort"] >= start.replace(day=1)) & (activity["cohort"] < end)]

@@ -97,6 +97,7 @@ def test_zero_denominator_is_null_with_a_reason_not_an_error(api, db):
         ({**PERIOD, "segment": "galactic"}, {"segment"}),
         ({**PERIOD, "owner": "nobody-by-that-name"}, {"owner"}),
         ({**PERIOD, "owner": "424242"}, {"owner"}),
+        ({"start": "0001-01-15", "end": "6139-06-02"}, {"start", "end"}),
     ],
 )
 def test_bad_parameters_are_400_with_a_message_per_field(api, params, fields):

@@ -275,3 +275,20 @@ def test_kpis_are_computed_in_a_fixed_number_of_queries(book, django_assert_max_
         value("churn-rate")
     with django_assert_max_num_queries(2):
         kpi_series(KPIS["net-retention"], KpiQuery(start=dt.date(2023, 1, 1), end=dt.date(2024, 1, 1)), source="live")
+
+
+def test_many_dates_are_read_in_chunks_with_the_same_results(activity, monkeypatch):
+    from dashboards.selectors import live
+
+    query = KpiQuery(start=dt.date(2023, 6, 1), end=dt.date(2024, 3, 1), window=Window(30, "d"))
+    expected = {name: kpi_series(KPIS[name], query, source="live") for name in ("mrr-movements", "activity-churn")}
+    monkeypatch.setattr(live, "DATES_PER_QUERY", 3)
+    for name, rows in expected.items():
+        assert kpi_series(KPIS[name], query, source="live") == rows
+
+
+def test_clv_over_a_century_answers(client, viewer, book):
+    client.force_login(viewer)
+    response = client.get("/api/v1/kpis/clv/", {"start": "1950-01-01", "end": "2050-01-01"})
+    assert response.status_code == 200
+    assert response.json()["n_months"] == 1200
