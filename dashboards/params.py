@@ -25,6 +25,11 @@ MAX_SERIES_PERIODS = 240
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
 
 
+def _is_id(value: str) -> bool:
+    """A user id: ASCII digits only (str.isdigit also accepts "¹", which int() refuses)."""
+    return value.isascii() and value.isdigit()
+
+
 def _in_range(value: dt.date) -> dt.date:
     if not FIRST_DATE <= value <= LAST_DATE:
         raise serializers.ValidationError(f"Give a date from {FIRST_DATE} to {LAST_DATE}.")
@@ -59,7 +64,7 @@ class KpiFilters:
             q &= Q(**{owner_field: self.user_id})
         elif self.owner == "none":
             q &= Q(**{f"{owner_field}__isnull": True})
-        elif self.owner.isdigit():
+        elif _is_id(self.owner):
             q &= Q(**{owner_field: int(self.owner)})
         elif self.owner:
             users = get_user_model().objects.filter(Q(username__iexact=self.owner) | Q(email__iexact=self.owner))
@@ -132,7 +137,7 @@ class KpiFiltersSerializer(serializers.Serializer):
         users = get_user_model().objects.all()
         exists = (
             users.filter(pk=int(value)).exists()
-            if value.isdigit()
+            if _is_id(value)
             else users.filter(Q(username__iexact=value) | Q(email__iexact=value)).exists()
         )
         if not exists:

@@ -184,3 +184,9 @@ def test_schema_documents_each_kpi_with_its_errors(api):
     assert "interval" in {p["name"] for p in series["parameters"]}
     assert "window" in {p["name"] for p in schema["paths"]["/api/v1/kpis/activity-churn/"]["get"]["parameters"]}
     assert "/api/v1/kpis/{name}/" not in schema["paths"]
+
+
+@pytest.mark.parametrize("owner", ["¹", "٣", "12a", " "])
+def test_odd_owner_values_are_a_400_or_nothing_not_an_error(api, owner):
+    response = api.get("/api/v1/kpis/churn-rate/", {**PERIOD, "owner": owner})
+    assert response.status_code in (200, 400)
