@@ -60,17 +60,16 @@ def _owner_options(selected: str) -> str:
 @vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
     form, state = _state(request)
-    context = {
+    context = {"state": state, "widgets": {name.replace("-", "_"): title for name, (title, _) in WIDGETS.items()}}
+    if request.htmx and request.htmx.target == "dashboard-widgets":
+        # A filter change: only the widgets are swapped (each then loads its figures).
+        return render(request, "dashboards/dashboard.html#dashboard-widgets", context)
+    context |= {
         "form": form,
-        "state": state,
-        "widgets": {name.replace("-", "_"): title for name, (title, _) in WIDGETS.items()},
         "owner_options": _owner_options(form.data.get("owner", "")),
         "plans": selectors.plan_choices(),
         "run": selectors.latest_run(),
-        "can_configure": can_configure(request.user),
     }
-    if request.htmx and request.htmx.target == "dashboard-widgets":
-        return render(request, "dashboards/dashboard.html#dashboard-widgets", context)
     return render(request, "dashboards/dashboard.html", context)
 
 
