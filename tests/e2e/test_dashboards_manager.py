@@ -18,12 +18,12 @@ from tests.factories import AccountFactory, SubscriptionFactory, UserFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def _chart_labels(page, chart: str) -> int:
-    """How many months the drawn Chart.js chart shows (read from the live chart, not the JSON)."""
-    return page.evaluate(
-        "id => { const c = Chart.getChart(document.querySelector(`canvas[data-chart='${id}']`)); "
-        "return c ? c.data.labels.length : -1; }",
-        chart,
+def _wait_for_months(page, chart: str, months: int) -> None:
+    """Wait until the drawn Chart.js chart (the live chart, not its JSON) shows `months` months."""
+    page.wait_for_function(
+        "([id, n]) => { const c = window.Chart && Chart.getChart(document.querySelector(`canvas[data-chart='${id}']`));"
+        " return !!c && c.data.labels.length === n; }",
+        arg=[chart, months],
     )
 
 
@@ -52,21 +52,14 @@ def test_manager_filters_the_dashboard_drills_down_and_exports(live_server, logi
     # Each widget loads on its own; the default period is the last 12 months.
     churn_card = page.locator("#card-churn")
     expect(churn_card.locator(".kpi-value")).to_have_text("16.7 %")  # 1 of 6 accounts active a year ago churned
-    expect(page.locator("canvas[data-chart='chart-churn-trend']")).to_be_visible()
-    page.wait_for_function(
-        "() => window.Chart && Chart.getChart(document.querySelector(\"canvas[data-chart='chart-churn-trend']\"))"
-    )
-    assert _chart_labels(page, "chart-churn-trend") == 12
-    assert _chart_labels(page, "chart-mrr-movements") == 12
+    _wait_for_months(page, "chart-churn-trend", 12)
+    _wait_for_months(page, "chart-mrr-movements", 12)
 
     # The period changes in place and in the URL; the charts are redrawn with 6 months.
     page.get_by_label("Period").select_option("6m")
     expect(page).to_have_url(re.compile(r"period=6m"))
-    page.wait_for_function(
-        "() => { const c = Chart.getChart(document.querySelector(\"canvas[data-chart='chart-churn-trend']\")); "
-        "return c && c.data.labels.length === 6; }"
-    )
-    assert _chart_labels(page, "chart-mrr-movements") == 6
+    _wait_for_months(page, "chart-churn-trend", 6)
+    _wait_for_months(page, "chart-mrr-movements", 6)
 
     # The segment too: only the two enterprise accounts count now.
     page.get_by_label("Segment").select_option("enterprise")
