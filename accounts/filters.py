@@ -63,7 +63,7 @@ class AccountFilterSet(django_filters.FilterSet):
             return queryset.filter(owner=user) if real_user else queryset.none()
         if value == "none":
             return queryset.filter(owner__isnull=True)
-        if value.isdigit():
+        if value.isascii() and value.isdigit():
             return queryset.filter(owner_id=int(value))
         # An owner given by username or e-mail, as integrations know them.
         return queryset.filter(Q(owner__username__iexact=value) | Q(owner__email__iexact=value))

@@ -163,7 +163,21 @@ def saved_views_for(*, user: AbstractBaseUser) -> QuerySet[SavedView]:
 
 
 def owner_choices() -> QuerySet:
-    """Users who can own accounts, for owner filters and pickers."""
+    """Users who can own accounts or be assigned tasks: active, with a working role (not viewers)."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(is_active=True).order_by("first_name", "username")
+    from churnapp.roles import Role
+
+    working = [Role.ADMIN.value, Role.MANAGER.value, Role.CSM.value]
+    return (
+        get_user_model()
+        .objects.filter(Q(is_superuser=True) | Q(groups__name__in=working), is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def owner_options() -> list[tuple[int, str]]:
+    """(id, display name) of owner_choices, cheap enough to render as <option>s on every page."""
+    rows = owner_choices().values_list("pk", "first_name", "last_name", "username")
+    return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]

@@ -66,7 +66,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "accounts": page.object_list,
         "query": params.urlencode(),
         "ordering": ordering,
-        "owners": selectors.owner_choices(),
+        "owners": selectors.owner_options(),
         "saved_views": selectors.saved_views_for(user=request.user),
         "can_assign": request.user.has_perm("accounts.assign_owner"),
         "assign_form": BulkAssignForm(),
@@ -127,7 +127,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "account": account,
         "can_edit": can_edit,
         "status_form": StatusForm(initial={"status": account.status}),
-        "owner_form": OwnerForm(initial={"owner": account.owner_id}),
+        "owners": selectors.owner_options() if can_edit else [],
         "statuses": AccountStatus.choices,
     }
     return render(request, "accounts/account_detail.html", context)
@@ -154,6 +154,7 @@ def _section_context(request: HttpRequest, account: Account, section: str, **ext
     elif section == "tasks":
         context["tasks"] = selectors.account_tasks(account=account)
         context.setdefault("task_form", TaskForm())
+        context["owners"] = selectors.owner_options() if context["can_edit"] else []
     return context
 
 

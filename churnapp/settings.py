@@ -126,7 +126,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -210,7 +210,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["churnapp.authentication.ApiKeyRateThrottle"],
     # Requests per API key; "off" disables (e.g. for the ingestion benchmark's server).
     "DEFAULT_THROTTLE_RATES": {
-        "api_key": None if env.str("API_KEY_THROTTLE_RATE", default="") == "off"
+        "api_key": None
+        if env.str("API_KEY_THROTTLE_RATE", default="") == "off"
         else env.str("API_KEY_THROTTLE_RATE", default="1200/min")
     },
     "DEFAULT_FILTER_BACKENDS": [

@@ -153,6 +153,7 @@ class TestBadInput:
             "ordering=;drop",
             "tag=unknown",
             "owner=%00",
+            "owner=%C2%B9",
             "segment=xx&band=purple",
         ],
     )
@@ -388,3 +389,14 @@ def test_any_in_a_filter_select_means_no_filter(client, csm):
     response = client.get(reverse("account-list"), {"q": "acme", "status": "", "segment": "", "tag": "", "mrr_min": ""})
     assert [a.name for a in response.context["accounts"]] == ["Acme Mail"]
     assert not response.context["filterset"].errors
+
+
+def test_owner_pickers_offer_working_roles_only(client, manager, csm, viewer, own_account):
+    client.force_login(manager)
+    body = client.get(reverse("account-detail", args=[own_account.pk])).content.decode()
+    assert f'<option value="{csm.pk}"' in body
+    assert f'<option value="{viewer.pk}"' not in body
+    response = client.post(reverse("account-owner-change", args=[own_account.pk]), {"owner": viewer.pk})
+    own_account.refresh_from_db()
+    assert own_account.owner == csm  # a viewer cannot own accounts
+    assert response.status_code == 302
