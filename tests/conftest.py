@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from churnapp.celery import app as celery_app
 from tests.factories import AccountFactory, UserFactory
+
+# In CI, property-based tests (hypothesis, schemathesis) replay the same examples every run: a red build is
+# always reproducible, never bad luck. Locally they keep exploring new examples.
+hypothesis_settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(items):
