@@ -44,4 +44,3 @@ def login(live_server, page):
         return page
 
     return _login
-

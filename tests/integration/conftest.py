@@ -73,4 +73,3 @@ def wait_for() -> Callable[..., None]:
         raise AssertionError(f"Timed out after {timeout}s waiting for {message}.")
 
     return _wait
-
