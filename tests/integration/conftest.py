@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -48,6 +50,7 @@ def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
         [sys.executable, "-m", "celery", "-A", "churnapp", "worker", *(["-B"] if beat else []), "--pool=solo",
          "--loglevel=INFO", "-Q", "default,ingest,scoring,email", "-n", f"ci-{os.getpid()}@localhost"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the embedded beat is a child process of the worker
     )  # fmt: skip
     try:
         yield proc
@@ -57,6 +60,9 @@ def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+        # Nothing of the worker may outlive the test, the embedded beat process included.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         log.close()
         if proc.returncode not in (0, -15):
             print((tmp_path / "worker.log").read_text()[-5000:])

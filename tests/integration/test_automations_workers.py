@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -44,17 +45,21 @@ def _start(tmp_path: Path, name: str, *, beat: bool) -> subprocess.Popen:
         [sys.executable, "-m", "celery", "-A", "churnapp", "worker", *(["-B"] if beat else []), "--pool=solo",
          "--loglevel=WARNING", "-Q", "default,scoring,email", "-n", f"{name}-{os.getpid()}@localhost"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the embedded beat is a child process of the worker
     )  # fmt: skip
 
 
 def _stop(proc: subprocess.Popen) -> None:
+    """Stop the worker and its embedded beat (a child process that would otherwise outlive it)."""
     if proc.poll() is None:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 @pytest.fixture
@@ -102,7 +107,7 @@ def test_worker_killed_mid_cycle_then_restarted_duplicates_nothing_and_misses_no
     # Beat (inside the worker) starts a cycle within seconds; kill the worker while it runs the actions.
     wait_for(lambda: RuleExecution.objects.filter(status=ExecutionStatus.SUCCEEDED).count() >= 20,
              timeout=90, message="the cycle to be under way")  # fmt: skip
-    os.kill(first.pid, signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)  # the whole worker, embedded beat included, as a crashed machine
     first.wait(timeout=10)
     done_at_kill = RuleExecution.objects.filter(status=ExecutionStatus.SUCCEEDED).count()
     assert RuleExecution.objects.filter(status=ExecutionStatus.PENDING).exists(), "killed too late to prove anything"
