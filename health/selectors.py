@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -237,3 +238,66 @@ def profile_backtest(*, factors: list[dict], bands: scoring.Bands, months: int =
     if frame.empty:
         return {"n": 0, "message": "No observations yet: train the churn model (or run build_observations) first."}
     return backtest_profile(frame, factors, bands)
+
+
+# --- Reads for the dashboards (band movement, engagement frequency) ---------------------------------------------
+
+
+def snapshot_day_bounds(*, start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """The first and the last day in [start, end] (both inclusive) with health snapshots; (None, None) if none."""
+    bounds = HealthSnapshot.objects.filter(day__gte=start, day__lte=end).aggregate(first=Min("day"), last=Max("day"))
+    return bounds["first"], bounds["last"]
+
+
+def _band_pairs(*, start_day: dt.date, end_day: dt.date, accounts: QuerySet | None) -> QuerySet:
+    """Per account with a snapshot on either day: its band on `start_day` (`from_band`) and on `end_day`
+    (`to_band`); null where it has no snapshot that day, "" where its snapshot has no score."""
+    snapshots = HealthSnapshot.objects.filter(day__in=[start_day, end_day])
+    if accounts is not None:
+        snapshots = snapshots.filter(account__in=accounts)
+    return (
+        snapshots.values("account_id")
+        .annotate(from_band=Max("band", filter=Q(day=start_day)), to_band=Max("band", filter=Q(day=end_day)))
+        .order_by()
+    )
+
+
+def band_transitions(*, start_day: dt.date, end_day: dt.date, accounts: QuerySet | None = None) -> list[dict]:
+    """How many accounts moved from each band on `start_day` to each band on `end_day`: rows of from_band,
+    to_band (green, yellow, red or "" — not scored, or no snapshot that day) and n. One grouped query, counted
+    again in the database (the per-account pairs never leave it). `accounts`: a subquery of account ids."""
+    sql, params = _band_pairs(start_day=start_day, end_day=end_day, accounts=accounts).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(pairs.from_band, ''), COALESCE(pairs.to_band, ''), COUNT(*) "
+            f"FROM ({sql}) pairs GROUP BY 1, 2",
+            params,
+        )
+        return [{"from_band": a, "to_band": b, "n": n} for a, b, n in cursor.fetchall()]
+
+
+def band_transition_accounts(
+    *, start_day: dt.date, end_day: dt.date, from_band: str, to_band: str, accounts: QuerySet | None = None
+) -> QuerySet:
+    """Ids of the accounts that moved from `from_band` to `to_band` ("" = not scored or no snapshot)."""
+
+    def band(name: str, value: str) -> Q:
+        return Q(**{name: value}) if value else Q(**{f"{name}__isnull": True}) | Q(**{name: ""})
+
+    pairs = _band_pairs(start_day=start_day, end_day=end_day, accounts=accounts)
+    return pairs.filter(band("from_band", from_band) & band("to_band", to_band)).values_list("account_id", flat=True)
+
+
+def metrics_day_on_or_before(*, day: dt.date, since: dt.date | None = None) -> dt.date | None:
+    """The newest day with stored account metrics on or before `day` (and on or after `since`)."""
+    days = AccountMetrics.objects.filter(day__lte=day)
+    if since is not None:
+        days = days.filter(day__gte=since)
+    return days.aggregate(last=Max("day"))["last"]
+
+
+def active_days_on(*, day: dt.date, accounts: QuerySet | None = None) -> QuerySet[AccountMetrics]:
+    """Stored metrics of `day` (one row per account; `active_days_30`: days with a meaningful event in the 30 days
+    up to that day), for the accounts in `accounts` (a subquery of ids) or all."""
+    rows = AccountMetrics.objects.filter(day=day)
+    return rows if accounts is None else rows.filter(account__in=accounts)
