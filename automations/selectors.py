@@ -151,15 +151,18 @@ def journey_cohorts(*, journey) -> list[str]:
     return [f"{m:%Y-%m}" for m in months if m]
 
 
-def journey_funnel(*, journey, segment: str = "", cohort: str = "") -> dict:
+def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: QuerySet | None = None) -> dict:
     """Share of accounts reaching each milestone, median days to reach it, missed counts, where they stall and
-    the median time to first value — per signup cohort (YYYY-MM) and segment."""
+    the median time to first value — per signup cohort (YYYY-MM) and segment, or for `accounts` (a subquery of
+    account ids)."""
     import statistics
 
     from automations.models import MilestoneProgress
 
     milestones = list(journey.milestones.order_by("order"))
     qs = MilestoneProgress.objects.filter(milestone__journey=journey)
+    if accounts is not None:
+        qs = qs.filter(account__in=accounts)
     if segment:
         qs = qs.filter(account__segment=segment)
     if cohort:
@@ -194,3 +197,20 @@ def journey_funnel(*, journey, segment: str = "", cohort: str = "") -> dict:
         if m.first_value and ttfv is None:
             ttfv = median
     return {"accounts": n, "steps": steps, "stall": stall, "time_to_first_value": ttfv}
+
+
+def onboarding_journeys() -> QuerySet:
+    """The onboarding journeys (templates applied to new accounts), by name."""
+    from automations.models import Journey
+
+    return Journey.objects.filter(onboarding=True).order_by("name", "pk")
+
+
+def milestone_accounts(*, milestone, reached: bool, accounts: QuerySet | None = None) -> QuerySet:
+    """Ids of the accounts on `milestone` that reached it (or, with reached=False, have not reached it)."""
+    from automations.models import MilestoneProgress
+
+    qs = MilestoneProgress.objects.filter(milestone=milestone, reached_at__isnull=not reached)
+    if accounts is not None:
+        qs = qs.filter(account__in=accounts)
+    return qs.values_list("account_id", flat=True)
