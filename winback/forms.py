@@ -86,12 +86,15 @@ class CampaignForm(forms.Form):
     attribution_window_days = forms.IntegerField(min_value=1, max_value=365, initial=60)
 
     def __init__(self, *args, **kwargs):
-        from winback import texts
+        from winback import emailing, texts
 
         super().__init__(*args, **kwargs)
         self.fields["reasons"].choices = [(r.code, str(r)) for r in selectors.reason_objects()]
-        self.fields["subject"].initial = texts.CAMPAIGN_SUBJECT
-        self.fields["body"].initial = texts.CAMPAIGN_BODY
+        if not self.is_bound:
+            # A new campaign starts from the "winback-campaign" email template, edited on the email template pages.
+            text = emailing.template_text(texts.CAMPAIGN_TEMPLATE)
+            self.fields["subject"].initial = text.subject
+            self.fields["body"].initial = text.body_text
 
     def clean(self):
         data = super().clean()

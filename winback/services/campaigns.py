@@ -215,26 +215,20 @@ def campaign_create(
     return campaign
 
 
-RELEASE_SUBJECT = "{{ winback.what_changed }}: what you were missing is here"
-RELEASE_BODY = (
-    "Hi {{ contact.first_name }},\n\nWhen {{ account.name }} left, you told us the reason was {{ churn.reason }}. "
-    "We listened: {{ winback.what_changed }} is live.\n{{ winback.release_note_url }}\n\n"
-    "Your account and data are still here if you want to try it.\n\n{{ owner.name }}"
-)
-
-
 def release_note_publish(*, note: ReleaseNote, reason_codes: list[str], send: bool = True) -> Campaign:
     """Publish a release note tagged with the reasons it fixes: past churners with those reasons are enrolled
     in its "it's live" campaign (created once per note) and emailed."""
     with transaction.atomic():
         reasons = list(ChurnReason.objects.filter(code__in=reason_codes))
         note.reasons.set(reasons)
+        # The campaign keeps the template's text of the day it was created (editing the template changes later ones).
+        text = emailing.template_text(texts.RELEASE_NOTE_TEMPLATE)
         campaign = note.campaigns.first() or campaign_create(
             name=f"It's live: {note.title}",
             offer=Offer.FEATURE_LIVE,
             reason_codes=[r.code for r in reasons],
-            subject=RELEASE_SUBJECT,
-            body=RELEASE_BODY,
+            subject=text.subject,
+            body=text.body_text,
             release_note=note,
         )
         campaign_enroll(campaign=campaign)

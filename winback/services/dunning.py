@@ -107,11 +107,10 @@ def dunning_send_due(*, now: dt.datetime | None = None) -> int:
             except IntegrityError:
                 continue
             if contact is not None:
-                result = emailing.send(
+                result = emailing.send_template(
+                    template_key=texts.DUNNING_TEMPLATE,
                     contact=contact,
                     account=case.account,
-                    subject=texts.DUNNING_SUBJECT,
-                    body=texts.DUNNING_BODY,
                     source="dunning",
                     dedupe_key=f"dunning:{case.pk}:{number}",
                     extra={
@@ -150,11 +149,10 @@ def card_expiry_reminders_send(*, now: dt.datetime | None = None) -> int:
         if contact is None:
             reminder.status = "no contact"
         else:
-            result = emailing.send(
+            result = emailing.send_template(
+                template_key=texts.CARD_EXPIRY_TEMPLATE,
                 contact=contact,
                 account=accounts[account_id],
-                subject=texts.CARD_EXPIRY_SUBJECT,
-                body=texts.CARD_EXPIRY_BODY,
                 source="dunning",
                 dedupe_key=f"card-expiry:{key}",
                 extra={"card": {"expires_on": expires_on or "", "update_url": conf.get("CARD_UPDATE_URL")}},

@@ -58,12 +58,11 @@ def fatigued_contact_ids(*, contact_ids: list[int], now: dt.datetime | None = No
 
 
 def _send_invitation(invitation: SurveyInvitation, *, reminder: bool = False) -> emailing.Sent:
-    subject = texts.SURVEY_SUBJECT[invitation.kind]
-    return emailing.send(
+    return emailing.send_template(
+        template_key=texts.SURVEY_TEMPLATE[invitation.kind],
         contact=invitation.contact,
         account=invitation.account,
-        subject=(texts.REMINDER_PREFIX + subject) if reminder else subject,
-        body=texts.SURVEY_BODY[invitation.kind],
+        subject_prefix=texts.REMINDER_PREFIX if reminder else "",
         source="survey",
         dedupe_key=f"survey:{invitation.pk}:{'reminder' if reminder else 'invite'}",
         extra={"survey": {"url": survey_url(invitation), "expires_on": invitation.expires_at.date()}},
@@ -289,11 +288,10 @@ def response_route(*, response: SurveyResponse, today: dt.date | None = None) ->
         review_url = conf.get("REVIEW_URL")
         if review_url and response.contact and response.contact.email:
             transaction.on_commit(
-                lambda: emailing.send(
+                lambda: emailing.send_template(
+                    template_key=texts.REVIEW_TEMPLATE,
                     contact=response.contact,
                     account=account,
-                    subject=texts.REVIEW_SUBJECT,
-                    body=texts.REVIEW_BODY,
                     source="survey",
                     dedupe_key=f"survey-review:{response.pk}",
                     extra={"review": {"url": review_url}},
