@@ -74,6 +74,59 @@ class OwnerWorkloadSerializer(serializers.Serializer):
     overdue_tasks = serializers.IntegerField()
 
 
+class SurvivalPointSerializer(serializers.Serializer):
+    day = serializers.IntegerField(help_text="Days after the first subscription start.")
+    month = serializers.FloatField(help_text="The same in months (365.25 ÷ 12 days).")
+    at_risk = serializers.IntegerField(help_text="Accounts still followed at this time.")
+    events = serializers.IntegerField(help_text="Of those, accounts that churned at this time.")
+    censored = serializers.IntegerField(help_text="Accounts still active at the end date, followed until this time.")
+    survival = serializers.FloatField(help_text="Kaplan–Meier survival just after this time.")
+
+
+BAND_CHOICES = ["green", "yellow", "red", "unscored"]
+
+
+class BandTransitionSerializer(serializers.Serializer):
+    from_band = serializers.ChoiceField(choices=BAND_CHOICES)
+    to_band = serializers.ChoiceField(choices=BAND_CHOICES)
+    n = serializers.IntegerField(help_text="Accounts with these bands on from_day and to_day.")
+
+
+class EngagementBucketSerializer(serializers.Serializer):
+    bucket = serializers.CharField(help_text="Active days, e.g. 8-14.")
+    min_days = serializers.IntegerField()
+    max_days = serializers.IntegerField()
+    n_accounts = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True, help_text="n_accounts ÷ accounts with metrics that day.")
+
+
+class FunnelStepSerializer(serializers.Serializer):
+    milestone_id = serializers.IntegerField()
+    milestone = serializers.CharField()
+    reached = serializers.IntegerField()
+    missed = serializers.IntegerField()
+    share = serializers.FloatField(allow_null=True, help_text="reached ÷ the journey's accounts.")
+    median_days = serializers.FloatField(allow_null=True, help_text="Median days from start to reaching it.")
+
+
+class JourneyFunnelSerializer(serializers.Serializer):
+    journey = serializers.CharField()
+    key = serializers.CharField()
+    n_accounts = serializers.IntegerField(help_text="Accounts created in the period on this journey.")
+    time_to_first_value_days = serializers.FloatField(allow_null=True)
+    stall = serializers.CharField(allow_null=True, help_text="The milestone where most accounts drop off.")
+    steps = FunnelStepSerializer(many=True)
+
+
+class OfferResultSerializer(serializers.Serializer):
+    offer = serializers.CharField()
+    label = serializers.CharField()
+    contacted = serializers.IntegerField(help_text="Churned accounts contacted with this offer in the period.")
+    reactivated = serializers.IntegerField(help_text="Reactivations in the period attributed to this offer.")
+    conversion_rate = _rate("reactivated ÷ contacted.")
+    mrr_won_back = _money()
+
+
 def _distribution(size: int, first: int) -> serializers.ListField:
     return serializers.ListField(
         child=serializers.IntegerField(), help_text=f"{size} counts: responses with score {first}, {first + 1}, …"
@@ -153,6 +206,64 @@ FIELDS: dict[str, dict[str, serializers.Field]] = {
         "cac": _money("Average CAC entered for the months of the period."),
         "clv_cac_ratio": serializers.FloatField(allow_null=True),
         "n_months": _count(),
+    },
+    "purchase-clv": {
+        "purchase_clv": _money("average_purchase_value × purchase_frequency × average_lifespan_months."),
+        "average_purchase_value": _money("Revenue ÷ paid invoices."),
+        "purchase_frequency": serializers.FloatField(
+            allow_null=True, help_text="Paid invoices per paying customer per month; null without purchases."
+        ),
+        "average_lifespan_months": serializers.FloatField(
+            allow_null=True, help_text="1 ÷ monthly_churn_rate; null when nothing churned."
+        ),
+        "monthly_churn_rate": _rate("Pooled over the month starts of the period."),
+        "revenue": _money("Sum of the paid invoices."),
+        "n_purchases": _count("Paid invoices in the period."),
+        "n_customers": _count("Accounts with at least one."),
+    },
+    "repeat-purchase-rate": {
+        "repeat_purchase_rate": _rate(),
+        "n_customers": _count("Accounts with at least one paid invoice in the period."),
+        "n_repeat": _count("Of those, accounts with more than one."),
+        "n_purchases": _count("Paid invoices in the period."),
+    },
+    "survival": {
+        "n_accounts": _count("Accounts whose first subscription started in the period."),
+        "n_churned": _count("Of those, churned by the end date."),
+        "n_censored": _count("Of those, still active at the end date."),
+        "median_lifetime_months": serializers.FloatField(
+            allow_null=True, help_text="First time survival is one half or below; null before."
+        ),
+        **{f"survival_{m}m": _rate(f"Survival {m} months after the first subscription.") for m in (3, 6, 12)},
+        "curve": SurvivalPointSerializer(many=True),
+    },
+    "health-movement": {
+        "from_day": serializers.DateField(allow_null=True, help_text="First day of the period with snapshots."),
+        "to_day": serializers.DateField(allow_null=True, help_text="Last day of the period with snapshots."),
+        "n_accounts": _count("Accounts with a snapshot on either day."),
+        "n_improved": _count("Scored on both days, band went up."),
+        "n_worsened": _count("Scored on both days, band went down."),
+        "n_unchanged": _count("Scored on both days, same band."),
+        "transitions": BandTransitionSerializer(many=True),
+    },
+    "engagement-frequency": {
+        "day": serializers.DateField(allow_null=True, help_text="The metrics day (its 30 days end there)."),
+        "n_accounts": _count("Accounts with metrics that day."),
+        "average_active_days": serializers.FloatField(allow_null=True),
+        "buckets": EngagementBucketSerializer(many=True),
+    },
+    "onboarding-funnel": {
+        "n_accounts": _count("Accounts created in the period on an onboarding journey (per journey, summed)."),
+        "journeys": JourneyFunnelSerializer(many=True),
+    },
+    "winback-results": {
+        "n_churned": _count("Churn records of the period."),
+        "churned_mrr": _money("MRR lost by them."),
+        "n_won_back": _count("Of those, reactivated before the end date."),
+        "winback_rate": _rate("n_won_back ÷ n_churned."),
+        "n_reactivated": _count("Reactivations in the period."),
+        "mrr_won_back": _money("MRR of those reactivations."),
+        "offers": OfferResultSerializer(many=True),
     },
     "cohort-retention": {"cohorts": CohortRowSerializer(many=True)},
     "health-bands": {"bands": HealthBandSerializer(many=True), "n_accounts": _count("Accounts that have not churned.")},

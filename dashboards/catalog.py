@@ -14,6 +14,7 @@ from typing import Any
 from dashboards import selectors
 from dashboards.kpis import formulas
 from dashboards.kpis.periods import split_periods
+from dashboards.kpis.survival import kaplan_meier
 from dashboards.params import (
     ActivityChurnParamsSerializer,
     ClvParamsSerializer,
@@ -22,6 +23,7 @@ from dashboards.params import (
     SnapshotParamsSerializer,
     SurveyParamsSerializer,
 )
+from dashboards.selectors import lifecycle
 
 Period = tuple[dt.date, dt.date]
 Row = dict[str, Any]
@@ -98,6 +100,56 @@ def _health(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row
 
 def _workload(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
     return [{"owners": selectors.csm_workload(filters=query.filters, source=source), "reasons": {}}]
+
+
+def _purchase_clv(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    months = {p: split_periods(p[0], p[1], "month") for p in periods}
+    every_month = sorted({m for ms in months.values() for m in ms})
+    subscriptions = selectors.subscription_sums(periods=every_month, filters=query.filters, source=source)
+    bought = lifecycle.purchase_sums(periods=periods, filters=query.filters)
+    return [
+        formulas.purchase_clv(bought[p], [subscriptions[m] for m in months[p]], days=(p[1] - p[0]).days)
+        for p in periods
+    ]
+
+
+def _repeat_purchases(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    bought = lifecycle.purchase_sums(periods=periods, filters=query.filters)
+    return [formulas.repeat_purchase_rate(bought[p]) for p in periods]
+
+
+def _survival(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    rows = []
+    for start, end in periods:
+        lifetimes = lifecycle.account_lifetimes(start=start, end=end, filters=query.filters)
+        rows.append(formulas.survival_curve(kaplan_meier(lifetimes), observed_days=(end - start).days))
+    return rows
+
+
+def _band_movement(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    return [formulas.band_movement(lifecycle.band_movement(start=s, end=e, filters=query.filters)) for s, e in periods]
+
+
+def _engagement(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    return [
+        formulas.engagement_frequency(
+            lifecycle.engagement_counts(start=s, end=e, filters=query.filters), lifecycle.ACTIVE_DAY_BUCKETS
+        )
+        for s, e in periods
+    ]
+
+
+def _onboarding(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    return [
+        formulas.onboarding_funnel(lifecycle.onboarding_funnels(start=s, end=e, filters=query.filters))
+        for s, e in periods
+    ]
+
+
+def _winback(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
+    return [
+        formulas.winback_results(lifecycle.winback_results(start=s, end=e, filters=query.filters)) for s, e in periods
+    ]
 
 
 KPIS: dict[str, Kpi] = {
@@ -186,6 +238,69 @@ KPIS: dict[str, Kpi] = {
             KpiParamsSerializer,
             _cohorts,
             kind="cohort",
+        ),
+        Kpi(
+            "purchase-clv",
+            "Purchase CLV",
+            "Average purchase value × purchase frequency × average customer lifespan. Purchases are paid invoices "
+            "(billing events payment_succeeded with an amount, e.g. Stripe invoice.paid) in [start, end). Average "
+            "purchase value = revenue ÷ purchases; frequency = purchases per paying customer per month (a month = "
+            "365.25 ÷ 12 days); lifespan = 1 ÷ monthly logo churn, pooled over the month starts of the period as for "
+            "the subscription CLV, in months.",
+            KpiParamsSerializer,
+            _purchase_clv,
+        ),
+        Kpi(
+            "repeat-purchase-rate",
+            "Repeat purchase rate",
+            "Customers with more than one paid invoice in [start, end) ÷ customers with at least one.",
+            KpiParamsSerializer,
+            _repeat_purchases,
+        ),
+        Kpi(
+            "survival",
+            "Kaplan–Meier retention",
+            "Accounts whose first subscription started in [start, end), followed to the end date: time from the "
+            "first subscription start to churn (the end of the last subscription, when the account is not active "
+            "at the end date); accounts still active at the end date are censored there. Survival S(t) is the "
+            "Kaplan–Meier product over the churn times: S(t) = Π (1 − churned at t ÷ accounts still followed at t).",
+            KpiParamsSerializer,
+            _survival,
+        ),
+        Kpi(
+            "health-movement",
+            "Movement between health bands",
+            "Accounts per pair (band on the first day of [start, end] with health snapshots, band on the last such "
+            "day); not scored = no score or no snapshot that day. Improved / worsened: scored on both days and "
+            "moved up / down (red < yellow < green).",
+            KpiParamsSerializer,
+            _band_movement,
+        ),
+        Kpi(
+            "engagement-frequency",
+            "Engagement frequency",
+            "Accounts per bucket of active days — days with a meaningful usage event in the 30 days up to the last "
+            "day of [start, end) with stored usage metrics (the health app's daily metrics).",
+            KpiParamsSerializer,
+            _engagement,
+        ),
+        Kpi(
+            "onboarding-funnel",
+            "Onboarding funnel",
+            "Accounts created in [start, end) on each onboarding journey: per milestone, how many reached it (and "
+            "their share), missed it, and the median days to reach it; where most drop off.",
+            KpiParamsSerializer,
+            _onboarding,
+        ),
+        Kpi(
+            "winback-results",
+            "Win-back results",
+            "Accounts that churned in [start, end) and the share of them reactivated by the end date (win-back "
+            "rate); reactivations in the period (whenever the account churned) and the MRR they won back; per "
+            "offer, churned accounts contacted in the period and reactivations attributed to that offer "
+            "(conversion = reactivated ÷ contacted).",
+            KpiParamsSerializer,
+            _winback,
         ),
         Kpi(
             "health-bands",

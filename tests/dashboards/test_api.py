@@ -44,6 +44,13 @@ def test_churn_rate_keys_and_values(api, book):
         ("cohort-retention", {"cohorts"}),
         ("health-bands", {"bands", "n_accounts"}),
         ("csm-workload", {"owners"}),
+        ("purchase-clv", {"purchase_clv", "average_purchase_value", "purchase_frequency", "average_lifespan_months"}),
+        ("repeat-purchase-rate", {"repeat_purchase_rate", "n_customers", "n_repeat"}),
+        ("survival", {"curve", "n_accounts", "n_churned", "n_censored", "median_lifetime_months"}),
+        ("health-movement", {"transitions", "from_day", "to_day", "n_improved", "n_worsened"}),
+        ("engagement-frequency", {"buckets", "day", "n_accounts", "average_active_days"}),
+        ("onboarding-funnel", {"journeys", "n_accounts"}),
+        ("winback-results", {"n_reactivated", "winback_rate", "mrr_won_back", "offers"}),
     ],
 )
 def test_every_kpi_answers_its_design_keys(api, book, name, keys):
@@ -190,3 +197,19 @@ def test_schema_documents_each_kpi_with_its_errors(api):
 def test_odd_owner_values_are_a_400_or_nothing_not_an_error(api, owner):
     response = api.get("/api/v1/kpis/churn-rate/", {**PERIOD, "owner": owner})
     assert response.status_code in (200, 400)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["purchase-clv", "repeat-purchase-rate", "survival", "health-movement", "engagement-frequency",
+     "onboarding-funnel", "winback-results"],
+)  # fmt: skip
+def test_lifecycle_kpis_have_documented_series_with_empty_periods(api, book, name):
+    schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert {"start", "end", "segment", "owner", "plan"} <= {
+        p["name"] for p in schema["paths"][f"/api/v1/kpis/{name}/"]["get"]["parameters"]
+    }
+    assert "interval" in {p["name"] for p in schema["paths"][f"/api/v1/kpis/{name}/series/"]["get"]["parameters"]}
+    rows = api.get(f"/api/v1/kpis/{name}/series/", {"start": "2019-01-01", "end": "2019-04-01"}).json()
+    assert [row["start"] for row in rows] == ["2019-01-01", "2019-02-01", "2019-03-01"]
+    assert all(row["reasons"] for row in rows)  # nothing to count: nulls with reasons, never an error
