@@ -20,7 +20,7 @@ from health.api import (
     HealthSnapshotViewSet,
 )
 from winback.api import CampaignViewSet as WinbackCampaignViewSet
-from winback.api import ChurnReasonViewSet, ChurnRecordViewSet, SurveyInvitationViewSet
+from winback.api import ChurnReasonViewSet, ChurnRecordViewSet, PauseViewSet, SurveyInvitationViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")
@@ -38,6 +38,7 @@ router.register("churn-models", ChurnModelViewSet, basename="churn-model")
 router.register("churn-predictions", ChurnPredictionViewSet, basename="churn-prediction")
 router.register("winback/reasons", ChurnReasonViewSet, basename="churn-reason")
 router.register("winback/churn-records", ChurnRecordViewSet, basename="churn-record")
+router.register("winback/pauses", PauseViewSet, basename="winback-pause")
 router.register("winback/campaigns", WinbackCampaignViewSet, basename="winback-campaign")
 router.register("winback/survey-invitations", SurveyInvitationViewSet, basename="survey-invitation")
 
