@@ -1,4 +1,4 @@
-"""Win-back over the REST API: the reason taxonomy, churn records (and the cancel write), campaign KPIs."""
+"""Win-back over the REST API: the reason taxonomy, churn records (and the cancel write), pauses, campaign KPIs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -58,6 +59,30 @@ class CancelInputSerializer(serializers.Serializer):
     competitor = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
     comment = serializers.CharField(required=False, allow_blank=True, default="")
     effective_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class PauseInputSerializer(serializers.Serializer):
+    """Pause instead of cancel: the account's active subscriptions rest from `start_on` and resume on `resume_on`."""
+
+    account = serializers.PrimaryKeyRelatedField(queryset=Account.objects.all())
+    start_on = serializers.DateField(required=False, allow_null=True, default=None, help_text="Default today.")
+    resume_on = serializers.DateField()
+    reason = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=ChurnReason.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="What made them want to leave (optional; kept on the timeline, no churn record).",
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PauseSerializer(serializers.Serializer):
+    account = serializers.IntegerField()
+    start_on = serializers.DateField()
+    resume_on = serializers.DateField()
+    paused = serializers.IntegerField(help_text="How many subscriptions were paused.")
 
 
 class ChurnRecordFilterSet(django_filters.FilterSet):
@@ -125,6 +150,52 @@ class ChurnRecordViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
             raise exceptions.ValidationError({"reason": [str(exc)]}) from exc
         record = get_object_or_404(self.get_queryset(), pk=record.pk)
         return Response(ChurnRecordSerializer(record).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=PauseInputSerializer,
+        responses={
+            201: PauseSerializer,
+            400: OpenApiResponse(description="Invalid input, one message per field."),
+            403: OpenApiResponse(description="You may not edit this account."),
+        },
+        description="Pause an account instead of cancelling it: its active subscriptions carry no MRR from start_on "
+        "and resume by themselves on resume_on. A pause is not churn: no churn record is written.",
+    )
+)
+class PauseViewSet(viewsets.GenericViewSet):
+    """Pauses (write only): pause instead of cancel."""
+
+    serializer_class = PauseInputSerializer
+    queryset = Account.objects.none()
+
+    def create(self, request, *args, **kwargs):
+        data = PauseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        actor = request.user if isinstance(request.user, get_user_model()) else None
+        start_on = values["start_on"] or timezone.localdate()
+        try:
+            paused = services.account_pause(
+                account=values["account"],
+                start_on=start_on,
+                resume_on=values["resume_on"],
+                reason_code=values["reason"].code if values["reason"] else "",
+                comment=values["comment"],
+                actor=actor,
+            )
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        except ValueError as exc:
+            raise exceptions.ValidationError({"resume_on": [str(exc)]}) from exc
+        out = {
+            "account": values["account"].pk,
+            "start_on": start_on,
+            "resume_on": values["resume_on"],
+            "paused": paused,
+        }
+        return Response(PauseSerializer(out).data, status=status.HTTP_201_CREATED)
 
 
 class CampaignKpiSerializer(serializers.Serializer):

@@ -23,6 +23,8 @@ _DEFAULTS: dict[str, object] = {
     # Responses arriving by import or API are routed when they are at most this old (no tasks for history).
     "ROUTE_MAX_AGE_DAYS": 7,
     "PROMOTER_TAG": "advocate",
+    # Pause instead of cancel: the longest pause the cancel form and API offer (days).
+    "PAUSE_MAX_DAYS": 92,
     # Optional review / referral ask sent to promoters when set.
     "REVIEW_URL": "",
     # Dunning: reminder days after a failed payment, the card-update link, card-expiry notice.

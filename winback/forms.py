@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.utils import timezone
 
-from winback import selectors
+from winback import conf, selectors
 from winback.models import ChurnType, Offer
 
 
@@ -21,6 +23,35 @@ class CancelForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].choices = [("", "Choose a reason…"), *selectors.reason_choices()]
+
+
+class PauseForm(forms.Form):
+    """Pause instead of cancel: the subscriptions rest (no MRR, not churn) and resume on the date given."""
+
+    start_on = forms.DateField(
+        label="Pause from", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+    )
+    resume_on = forms.DateField(label="Resume on", widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.ChoiceField(label="What made them want to leave? (optional)", required=False)
+    comment = forms.CharField(label="In their words", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", "—"), *selectors.reason_choices()]
+        self.fields["resume_on"].initial = timezone.localdate() + dt.timedelta(days=30)
+
+    def clean(self):
+        data = super().clean()
+        start, resume = data.get("start_on"), data.get("resume_on")
+        if start and start < timezone.localdate():
+            self.add_error("start_on", "A pause starts today or later.")
+        if start and resume:
+            max_days = conf.get("PAUSE_MAX_DAYS")
+            if resume <= start:
+                self.add_error("resume_on", "The resume date must be after the pause starts.")
+            elif (resume - start).days > max_days:
+                self.add_error("resume_on", f"A pause lasts at most {max_days} days.")
+        return data
 
 
 class SurveyAnswerForm(forms.Form):

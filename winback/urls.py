@@ -8,6 +8,7 @@ urlpatterns = [
     path("winback/", views.overview, name="overview"),
     path("winback/feedback/", views.feedback, name="feedback"),
     path("winback/accounts/<int:pk>/cancel/", views.account_cancel, name="account-cancel"),
+    path("winback/accounts/<int:pk>/pause/", views.account_pause, name="account-pause"),
     path("winback/accounts/<int:pk>/card/", views.account_card, name="account-card"),
     path("winback/accounts/<int:pk>/suppress/", views.account_suppress, name="account-suppress"),
     path("winback/accounts/<int:pk>/survey/", views.account_survey, name="account-survey"),

@@ -93,7 +93,35 @@ def account_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, f"{account.name} is cancelled; the reason is recorded.")
         return redirect("account-detail", pk=account.pk)
-    return render(request, "winback/cancel.html", {"account": account, "form": form})
+    context = {"account": account, "form": form, "pause_form": forms.PauseForm(prefix="pause")}
+    return render(request, "winback/cancel.html", context)
+
+
+@require_POST
+def account_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pause instead of cancel, from the cancel page."""
+    account = _account(pk)
+    if not can_edit_account(request.user, account):
+        raise PermissionDenied("You can only pause the accounts you own.")
+    form = forms.PauseForm(request.POST, prefix="pause")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.account_pause(
+                account=account,
+                start_on=data["start_on"],
+                resume_on=data["resume_on"],
+                reason_code=data["reason"],
+                comment=data["comment"],
+                actor=request.user,
+            )
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"{account.name} is paused until {data['resume_on']:%Y-%m-%d}; it is not churn.")
+            return redirect("account-detail", pk=account.pk)
+    context = {"account": account, "form": forms.CancelForm(), "pause_form": form}
+    return render(request, "winback/cancel.html", context, status=400)
 
 
 @require_GET

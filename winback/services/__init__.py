@@ -12,6 +12,7 @@ from winback.services.campaigns import (
 )
 from winback.services.churn import (
     account_cancel,
+    account_pause,
     churn_capture_from_stripe_event,
     churn_capture_from_subscriptions,
     churn_capture_from_webhooks,
@@ -35,6 +36,7 @@ from winback.services.themes import cluster_name, loop_message_send, themes_clus
 __all__ = [
     "SurveyTokenError",
     "account_cancel",
+    "account_pause",
     "campaign_create",
     "campaign_enroll",
     "campaign_send",

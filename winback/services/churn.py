@@ -140,6 +140,51 @@ def account_cancel(
     return record
 
 
+@transaction.atomic
+def account_pause(
+    *,
+    account: Account,
+    resume_on: dt.date,
+    actor: AbstractBaseUser | None,
+    start_on: dt.date | None = None,
+    reason_code: str = "",
+    comment: str = "",
+) -> int:
+    """Pause instead of cancel (the cancel form and API): no churn record, no MRR while paused, resumes by itself.
+
+    Raises ValueError for a pause that starts in the past, is not after its start, is longer than PAUSE_MAX_DAYS,
+    or finds nothing active to pause. The reason the customer gave (if any) is kept on the timeline.
+    """
+    from django.core.exceptions import PermissionDenied
+
+    from churnapp.roles import can_edit_account
+
+    if actor is not None and not can_edit_account(actor, account):
+        raise PermissionDenied("You can only pause the accounts you own.")
+    today = timezone.localdate()
+    start_on = start_on or today
+    if start_on < today:
+        raise ValueError("A pause starts today or later.")
+    max_days = conf.get("PAUSE_MAX_DAYS")
+    if (resume_on - start_on).days > max_days:
+        raise ValueError(f"A pause lasts at most {max_days} days.")
+    paused = account_services.subscriptions_pause(
+        account=account, start_date=start_on, resume_date=resume_on, actor=actor
+    )
+    reason = _reason(reason_code) if reason_code else None
+    body = "\n".join(
+        line
+        for line in (
+            f"Paused {start_on:%Y-%m-%d} instead of cancelling; resumes {resume_on:%Y-%m-%d}.",
+            f"Reason given: {reason.label}." if reason else "",
+            comment.strip(),
+        )
+        if line
+    )
+    account_services.activity_create(account=account, author=actor, subject="Paused instead of cancelling", body=body)
+    return paused
+
+
 def _histories(*, account_ids: list[int] | None) -> dict[int, list[SubRow]]:
     subs = Subscription.objects.order_by()
     if account_ids is not None:
