@@ -26,14 +26,18 @@ class ActionContext:
     label: str  # the rule or playbook name, for messages
     matched: dict[str, Any] = field(default_factory=dict)
     created_task: Any = None
+    context: dict | None = None  # the rendering context, built once per account and action
 
 
-def _users(spec: str | None, account: Account) -> list:
+Outcome = tuple[bool, str]  # (ok, detail) of one action for one account
+
+
+def _users(spec: str | None, account: Account | None) -> list:
     """'owner', 'role:<Role>' (every active member) or 'user:<username>'."""
     User = get_user_model()
     spec = spec or "owner"
     if spec == "owner":
-        return [account.owner] if account.owner_id else []
+        return [account.owner] if account is not None and account.owner_id else []
     if spec.startswith("role:"):
         return list(User.objects.filter(is_active=True, groups__name=spec[5:]).order_by("pk"))
     if spec.startswith("user:"):
@@ -44,10 +48,11 @@ def _users(spec: str | None, account: Account) -> list:
 def _text(template: str, ctx: ActionContext) -> str:
     from automations.emails import email_context, render_string
 
-    context = email_context(
-        account=ctx.account, extra={"match": {k.replace(" ", "_"): v for k, v in ctx.matched.items()}}
-    )
-    return render_string(template, context)
+    if ctx.context is None:
+        ctx.context = email_context(
+            account=ctx.account, extra={"match": {k.replace(" ", "_"): v for k, v in ctx.matched.items()}}
+        )
+    return render_string(template, ctx.context)
 
 
 def _why(ctx: ActionContext) -> str:
@@ -199,6 +204,226 @@ def fire_webhook(spec: dict, ctx: ActionContext) -> str:
     return f"Webhook {event} queued to {len(deliveries)} endpoint(s)"
 
 
+# --- The same actions for many accounts at once (a rule's executions, chunk by chunk) -------------------------------
+#
+# Each takes the contexts of one action of one rule and returns one outcome per context, in order; a problem of
+# one account (no contact, no owner) is that account's failed outcome, a misconfigured action raises ActionError.
+
+
+def _fixed_users(spec: str | None) -> list | None:
+    """The users of a recipient that does not depend on the account (None for 'owner')."""
+    return None if (spec or "owner") == "owner" else _users(spec, None)
+
+
+def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from accounts.models import Task
+    from accounts.services import tasks_create_bulk
+
+    fixed = _fixed_users(spec.get("assignee"))
+    if fixed is not None and not fixed:
+        raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
+    priority = spec.get("priority", TaskPriority.NORMAL)
+    if priority not in TaskPriority.values:
+        raise ActionError(f"Unknown priority {priority!r}.")
+    due_in = spec.get("due_in_days")
+    due_date = timezone.localdate() + dt.timedelta(days=int(due_in)) if due_in is not None else None
+    tasks = tasks_create_bulk(
+        tasks=[
+            Task(
+                account=ctx.account,
+                title=_text(spec.get("title") or ctx.label, ctx)[:255],
+                assignee=fixed[0] if fixed else ctx.account.owner,
+                due_date=due_date,
+                priority=priority,
+                description=(_text(spec.get("description", ""), ctx) + "\n\n" + _why(ctx)).strip(),
+                source=ctx.source,
+            )
+            for ctx in ctxs
+        ]
+    )
+    for ctx, task in zip(ctxs, tasks, strict=True):
+        ctx.created_task = task
+    return [(True, f"Task #{t.pk} “{t.title}” for {t.assignee or 'nobody (no owner)'}") for t in tasks]
+
+
+def set_status_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from accounts.services import accounts_set_status_bulk
+
+    status = spec.get("status")
+    if status not in AccountStatus.values:
+        raise ActionError(f"Unknown status {status!r}.")
+    accounts_set_status_bulk(account_ids=[ctx.account.pk for ctx in ctxs], status=status)
+    for ctx in ctxs:
+        ctx.account.status, ctx.context = status, None
+    return [(True, f"Status set to {status}")] * len(ctxs)
+
+
+def set_stage_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from accounts.services import accounts_set_lifecycle_stage_bulk
+
+    stage = spec.get("stage")
+    if stage not in LifecycleStage.values:
+        raise ActionError(f"Unknown lifecycle stage {stage!r}.")
+    accounts_set_lifecycle_stage_bulk(account_ids=[ctx.account.pk for ctx in ctxs], stage=stage)
+    for ctx in ctxs:
+        ctx.account.lifecycle_stage = stage
+    return [(True, f"Stage set to {stage}")] * len(ctxs)
+
+
+def add_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from accounts.services import accounts_add_tag_bulk
+
+    if not spec.get("tag"):
+        raise ActionError("add_tag needs a tag.")
+    accounts_add_tag_bulk(account_ids=[ctx.account.pk for ctx in ctxs], name=spec["tag"])
+    return [(True, f"Tag {spec['tag']} added")] * len(ctxs)
+
+
+def remove_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from accounts.services import accounts_remove_tag_bulk
+
+    if not spec.get("tag"):
+        raise ActionError("remove_tag needs a tag.")
+    accounts_remove_tag_bulk(account_ids=[ctx.account.pk for ctx in ctxs], name=spec["tag"])
+    return [(True, f"Tag {spec['tag']} removed")] * len(ctxs)
+
+
+def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from accounts.models import Contact
+    from automations.emails import email_context, email_queue_many, email_render_source
+    from automations.models import EmailTemplate
+
+    template = EmailTemplate.objects.filter(key=spec.get("template")).first()
+    if template is None:
+        raise ActionError(f"No email template {spec.get('template')!r}.")
+    to = spec.get("to", "contact")
+    if to not in ("contact", "owner"):
+        raise ActionError(f"Unknown recipient {to!r}: use contact or owner.")
+    first_contact: dict[int, Contact] = {}
+    if to == "contact":
+        contacts = Contact.objects.filter(account_id__in={ctx.account.pk for ctx in ctxs}).exclude(email="")
+        for contact in contacts.order_by("account_id", "-is_primary", "pk"):
+            first_contact.setdefault(contact.account_id, contact)
+    outcomes: list[Outcome | None] = []
+    messages = []
+    for ctx in ctxs:
+        contact = first_contact.get(ctx.account.pk) if to == "contact" else None
+        if to == "contact" and contact is None:
+            outcomes.append((False, "The account has no contact with an email address."))
+            continue
+        if to == "owner" and (not ctx.account.owner_id or not ctx.account.owner.email):
+            outcomes.append((False, "The account has no owner with an email address."))
+            continue
+        subject, text, html = email_render_source(
+            subject=template.subject,
+            body_text=template.body_text,
+            body_html=template.body_html,
+            context=email_context(account=ctx.account, contact=contact),
+        )
+        messages.append(
+            {
+                "to_email": contact.email if contact is not None else ctx.account.owner.email,
+                "subject": subject,
+                "body_text": text,
+                "body_html": html,
+                "account": ctx.account,
+                "contact": contact,
+                "template": template,
+                "source": ctx.source,
+                "dedupe_key": ctx.key,
+            }
+        )
+        outcomes.append(None)
+    queued = iter(email_queue_many(messages=messages))
+    out: list[Outcome] = []
+    for outcome in outcomes:
+        if outcome is None:
+            message = next(queued)
+            reason = f" — {message.status_reason}" if message.status_reason else ""
+            outcome = (True, f"Email “{message.subject}” to {message.to_email}: {message.status}{reason}")
+        out.append(outcome)
+    return out
+
+
+def notify_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from automations.notifications import notify_many as notify_items
+
+    fixed = _fixed_users(spec.get("to"))
+    items, out = [], []
+    for ctx in ctxs:
+        users = fixed if fixed is not None else _users("owner", ctx.account)
+        if not users:
+            out.append((False, f"Nobody to notify for {spec.get('to', 'owner')!r}."))
+            continue
+        items.append(
+            {
+                "users": users,
+                "title": _text(spec.get("title") or ctx.label, ctx),
+                "body": _text(spec.get("body", ""), ctx) or _why(ctx),
+                "url": reverse("account-detail", args=[ctx.account.pk]),
+                "account": ctx.account,
+                "dedupe_key": ctx.key,
+            }
+        )
+        out.append((True, f"Notified {', '.join(u.get_username() for u in users)}"))
+    notify_items(items=items, email=bool(spec.get("email")), slack=spec.get("slack", True), label=ctxs[0].label)
+    return out
+
+
+def enrol_playbook_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from automations.models import Playbook
+    from automations.playbooks import playbook_enrol_many
+
+    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
+    if playbook is None:
+        raise ActionError(f"No playbook {spec.get('playbook')!r}.")
+    results = playbook_enrol_many(
+        playbook=playbook, accounts=[ctx.account for ctx in ctxs], sources=[ctx.key for ctx in ctxs]
+    )
+    return [
+        (True, f"Already in “{playbook.name}”")
+        if not created
+        else (True, f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”")
+        for enrolment, created in results
+    ]
+
+
+def fire_webhook_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    from churnapp.models import WebhookEndpoint
+    from churnapp.webhooks_out import webhook_emit_many
+
+    event = spec.get("event", "rule.fired")
+    endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in e.events]
+    webhook_emit_many(
+        event=event,
+        endpoints=endpoints,
+        payloads=[
+            {
+                "account": {"id": ctx.account.pk, "external_id": ctx.account.external_id, "name": ctx.account.name},
+                "source": ctx.source,
+                "name": ctx.label,
+                "matched": ctx.matched,
+                "key": ctx.key,
+            }
+            for ctx in ctxs
+        ],
+    )
+    return [(True, f"Webhook {event} queued to {len(endpoints)} endpoint(s)")] * len(ctxs)
+
+
+MANY: dict[str, Any] = {
+    "create_task": create_task_many,
+    "set_status": set_status_many,
+    "set_stage": set_stage_many,
+    "add_tag": add_tag_many,
+    "remove_tag": remove_tag_many,
+    "send_email": send_email_many,
+    "notify": notify_many,
+    "enrol_playbook": enrol_playbook_many,
+    "webhook": fire_webhook_many,
+}
+
+
 ACTIONS: dict[str, tuple[str, Any]] = {
     "create_task": ("Create task (title, assignee: owner | role:X | user:x, priority, due_in_days)", create_task),
     "set_status": ("Set status (status)", set_status),
@@ -225,3 +450,13 @@ def run(spec: dict, ctx: ActionContext) -> str:
     if kind not in ACTIONS:
         raise ActionError(f"Unknown action type {kind!r}.")
     return ACTIONS[kind][1](spec, ctx)
+
+
+def run_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
+    """Run one action for many accounts at once (inside the caller's transaction): one outcome per context."""
+    kind = spec.get("type")
+    if kind not in MANY:
+        raise ActionError(f"Unknown action type {kind!r}.")
+    if not ctxs:
+        return []
+    return MANY[kind](spec, ctxs)

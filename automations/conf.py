@@ -15,6 +15,8 @@ _DEFAULTS: dict[str, object] = {
     "SLACK_WEBHOOK_URL": "",
     # Trigger-rule evaluation cycle, in seconds (beat).
     "RULES_INTERVAL": 300,
+    # Phase 2 runs the actions of this many executions of a rule at once, in one transaction.
+    "ACTIONS_CHUNK": 500,
 }
 
 # User agents of link scanners and mail-security proxies whose opens and clicks are not the reader's.

@@ -276,6 +276,85 @@ def email_queue_template(
     )
 
 
+def email_queue_many(*, messages: list[dict], respect_frequency_cap: bool = True) -> list[EmailMessage]:
+    """Queue many emails at once under the same rules as `email_queue`, in a few queries.
+
+    Each item has the keyword arguments of `email_queue` (to_email, subject, body_text, body_html, account,
+    contact, template, source, dedupe_key). Returns the messages in the same order: an existing message for a
+    `dedupe_key` already used, otherwise a new one, queued or suppressed with the reason. The global frequency
+    cap counts earlier messages of the same batch too; the contacts' rows are locked so concurrent batches
+    cannot both pass it.
+    """
+    from accounts.models import Contact as ContactModel
+
+    if not messages:
+        return []
+    items = [{**m, "to_email": m["to_email"].strip().lower()} for m in messages]
+    keys = [m["dedupe_key"] for m in items if m.get("dedupe_key")]
+    existing = {m.dedupe_key: m for m in EmailMessage.objects.filter(dedupe_key__in=keys)} if keys else {}
+    fresh = [m for m in items if not m.get("dedupe_key") or m["dedupe_key"] not in existing]
+    created: dict[int, EmailMessage] = {}
+    with transaction.atomic():
+        contact_ids = sorted({m["contact"].pk for m in fresh if m.get("contact") is not None})
+        locked = {c.pk: c for c in ContactModel.objects.select_for_update().filter(pk__in=contact_ids).order_by("pk")}
+        addresses = {m["to_email"] for m in fresh}
+        suppressed = set(Suppression.objects.filter(email__in=addresses).values_list("email", flat=True))
+        days, cap = conf.get("EMAIL_CAP_DAYS"), conf.get("EMAIL_CAP_COUNT")
+        since = timezone.now() - dt.timedelta(days=days)
+        capped = [m for m in fresh if respect_frequency_cap and m["source"] not in INTERNAL_SOURCES]
+        by_contact = contact_emails_sent_since(
+            contact_ids=[m["contact"].pk for m in capped if m.get("contact") is not None], since=since
+        )
+        by_address = automated_emails_to_address_since(
+            emails=[m["to_email"] for m in capped if m.get("contact") is None], since=since
+        )
+        rows = []
+        for m in fresh:
+            contact = locked.get(m["contact"].pk) if m.get("contact") is not None else None
+            reason = ""
+            if m["to_email"] in suppressed:
+                reason = "Address is on the suppression list."
+            elif contact is not None and contact.unsubscribed:
+                reason = "Contact unsubscribed."
+            elif respect_frequency_cap and m["source"] not in INTERNAL_SOURCES:
+                counts, who = (by_contact, contact.pk) if contact is not None else (by_address, m["to_email"])
+                sent = counts.get(who, 0)
+                if sent >= cap:
+                    reason = f"Frequency cap: {sent} automated email(s) to this contact in the last {days} days."
+                else:
+                    counts[who] = sent + 1
+            message = EmailMessage(
+                account=m.get("account"),
+                contact=contact,
+                to_email=m["to_email"],
+                subject=m["subject"][:255],
+                body_text=m["body_text"],
+                body_html=m.get("body_html", ""),
+                template=m.get("template"),
+                source=m["source"],
+                dedupe_key=m.get("dedupe_key", ""),
+                status=EmailStatus.SUPPRESSED if reason else EmailStatus.QUEUED,
+                status_reason=reason,
+            )
+            rows.append(message)
+            created[id(m)] = message
+        EmailMessage.objects.bulk_create(rows, batch_size=1000)
+    queued = [m.pk for m in rows if m.status == EmailStatus.QUEUED]
+    if queued:
+        _enqueue_send_many(queued)
+    return [existing[m["dedupe_key"]] if id(m) not in created else created[id(m)] for m in items]
+
+
+def _enqueue_send_many(message_ids: list[int]) -> None:
+    from automations.tasks import send_email
+
+    def _send() -> None:
+        for pk in message_ids:
+            send_email.apply_async((pk,), queue="email")
+
+    transaction.on_commit(_send)
+
+
 def _enqueue_send(message_id: int) -> None:
     from automations.tasks import send_email
 

@@ -204,11 +204,12 @@ class RuleExecution(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["rule", "account", "window"], name="rule_execution_unique_window"),
         ]
+        # Few indexes: a cold cycle inserts one row per firing account and phase 2 updates each row once.
+        # (rule, account, window) serves the per-account lookups; (rule, created_at) the cooldown and the log.
         indexes = [
-            models.Index(fields=["rule", "account", "created_at"]),
-            models.Index(fields=["status", "created_at"]),
-            # Phase 2 picks pending executions in id order: a small partial index whatever the table's size.
-            models.Index(fields=["id"], condition=Q(status="pending"), name="rule_execution_pending"),
+            models.Index(fields=["rule", "created_at"], name="rule_execution_rule_created"),
+            # Phase 2 picks a rule's pending executions in id order: a small partial index whatever the table's size.
+            models.Index(fields=["rule", "id"], condition=Q(status="pending"), name="rule_execution_pending_rule"),
         ]
 
     def __str__(self) -> str:

@@ -64,6 +64,53 @@ def notify(
     return notes
 
 
+def notify_many(*, items: list[dict], email: bool = False, slack: bool = True, label: str = "") -> list[Notification]:
+    """`notify` for many at once: items of {users, title, body, url, account, dedupe_key}.
+
+    The in-app notifications in one INSERT, their emails through `email_queue_many`, and one Slack post for the
+    batch (each item's title when there are a few, a summary naming the first accounts otherwise).
+    """
+    from automations.emails import email_queue_many
+
+    notes = [
+        Notification(
+            user=u, title=i["title"][:255], body=i.get("body", ""), url=i.get("url", ""), account=i.get("account")
+        )
+        for i in items
+        for u in i["users"]
+        if u is not None
+    ]
+    notes = Notification.objects.bulk_create(notes, batch_size=2000)
+    if email:
+        email_queue_many(
+            messages=[
+                {
+                    "to_email": u.email,
+                    "subject": i["title"],
+                    "body_text": f"{i.get('body', '')}\n\n{i.get('url', '')}".strip(),
+                    "account": i.get("account"),
+                    "source": EmailSource.NOTIFICATION,
+                    "dedupe_key": f"{i['dedupe_key']}:u{u.pk}" if i.get("dedupe_key") else "",
+                }
+                for i in items
+                for u in i["users"]
+                if u is not None and u.email
+            ],
+            respect_frequency_cap=False,
+        )
+    webhook = conf.get("SLACK_WEBHOOK_URL")
+    if slack and webhook and items:
+        if len(items) <= 5:
+            texts = [f"*{i['title']}*" + (f"\n{i['body']}" if i.get("body") else "") for i in items]
+        else:
+            names = ", ".join(i["account"].name for i in items[:10] if i.get("account") is not None)
+            texts = [f"*{label or items[0]['title']}* for {len(items)} accounts: {names}…"]
+        from automations.tasks import post_to_slack
+
+        transaction.on_commit(lambda: [post_to_slack.delay(text) for text in texts])
+    return notes
+
+
 def slack_post(*, text: str, url: str | None = None) -> int:
     """POST `{"text": …}` to a Slack-compatible incoming webhook (URL checked against SSRF). Returns the status."""
     from churnapp.webhooks_out import check_url

@@ -76,6 +76,49 @@ def playbook_enrol(
     return enrolment, True
 
 
+def playbook_enrol_many(
+    *, playbook: Playbook, accounts: list[Account], sources: list[str], now: dt.datetime | None = None
+) -> list[tuple[Enrolment, bool]]:
+    """`playbook_enrol` for many accounts in one INSERT; accounts with an open enrolment keep it (created=False)."""
+    now = now or timezone.now()
+    open_ = {
+        e.account_id: e
+        for e in Enrolment.objects.filter(
+            playbook=playbook,
+            account_id__in=[a.pk for a in accounts],
+            status__in=[EnrolmentStatus.ACTIVE, EnrolmentStatus.HELD_OUT],
+        )
+    }
+    first = playbook.steps.order_by("order").values_list("order", flat=True).first()
+    out: list[tuple[Enrolment, bool]] = []
+    new: list[Enrolment] = []
+    for account, source in zip(accounts, sources, strict=True):
+        if account.pk in open_:
+            out.append((open_[account.pk], False))
+            continue
+        holdout = in_holdout(playbook=playbook, account_id=account.pk)
+        enrolment = Enrolment(
+            playbook=playbook,
+            account=account,
+            holdout=holdout,
+            status=EnrolmentStatus.HELD_OUT if holdout else EnrolmentStatus.ACTIVE,
+            step=first or 0,
+            next_run_at=None if holdout else now,
+            source=source[:64],
+            baseline_health=account.health_score,
+            baseline_mrr=account.mrr,
+            enrolled_at=now,
+        )
+        open_[account.pk] = enrolment
+        new.append(enrolment)
+        out.append((enrolment, True))
+    Enrolment.objects.bulk_create(new, batch_size=2000)
+    due = [e.pk for e in new if not e.holdout and first is not None]
+    if due:
+        transaction.on_commit(lambda: [_enqueue_advance(pk) for pk in due])
+    return out
+
+
 def _enqueue_advance(enrolment_id: int) -> None:
     from automations.tasks import advance_enrolment
 

@@ -5,9 +5,11 @@ A cycle has two phases:
    cooldown or with the rule's task still open) and inserts their executions (status pending) in one
    transaction. A unique key (rule, account, cooldown window) means two workers evaluating at once never
    insert two executions; on PostgreSQL an advisory lock also keeps them from evaluating the same rule at once.
-2. `executions_run_pending` takes pending executions one by one (`select_for_update(skip_locked=True)`) and
-   runs their actions inside that execution's transaction: a worker killed mid-way rolls everything of that
-   execution back and the next worker runs it again, so nothing is missed and nothing is done twice.
+2. `executions_run_pending` takes a rule's pending executions a chunk at a time (`select_for_update(
+   skip_locked=True)`) and runs each action once for the whole chunk, set-based (one INSERT of tasks, one UPDATE
+   of statuses, emails queued together through the outbox and its frequency cap), inside the chunk's
+   transaction: a worker killed mid-way rolls that chunk back and the next worker runs it again, so nothing is
+   missed and nothing is done twice. Outcomes are still recorded per execution.
 """
 
 from __future__ import annotations
@@ -166,74 +168,124 @@ def rule_evaluate(*, rule: Rule, now: dt.datetime | None = None, account_ids: li
 # --- Running actions -------------------------------------------------------------------------------------------------
 
 
-def execution_run(*, execution: RuleExecution) -> str:
-    """Run an execution's actions (inside the caller's transaction); each action's outcome is recorded."""
-    account = Account.objects.select_related("owner").get(pk=execution.account_id)
-    rule = execution.rule
-    done = set(ActionRun.objects.filter(execution=execution).values_list("index", flat=True))
-    ok = failed = 0
-    task = None
-    for index, spec in enumerate(rule.actions):
-        if index in done:
-            continue
-        ctx = actions.ActionContext(
-            account=account,
-            source="rule",
-            key=f"rule-exec:{execution.pk}:{index}",
-            label=rule.name,
-            matched=execution.matched,
-        )
+def _run_one_by_one(spec: dict, ctxs: list[actions.ActionContext]) -> list[actions.Outcome]:
+    """The fallback when a set-based action fails as a whole: each account in its own savepoint."""
+    out: list[actions.Outcome] = []
+    for ctx in ctxs:
         try:
             with transaction.atomic():
-                detail = actions.run(spec, ctx)
-            ok += 1
-            ActionRun.objects.create(execution=execution, index=index, kind=spec.get("type", "?"), detail=detail)
-        except Exception as exc:  # recorded on the execution log, shown in the UI: never silent
-            failed += 1
-            logger.warning("Rule %s action %s failed for account %s: %s", rule.pk, index, account.pk, exc)
-            ActionRun.objects.create(
-                execution=execution, index=index, kind=str(spec.get("type", "?")), ok=False, detail=str(exc)[:2000]
+                out.append((True, actions.run(spec, ctx)))
+        except Exception as exc:  # recorded on that execution's log, shown in the UI: never silent
+            out.append((False, str(exc)))
+    return out
+
+
+def _run_action(rule: Rule, index: int, spec: dict, ctxs: list[actions.ActionContext]) -> list[actions.Outcome]:
+    """One action of a rule for a chunk of executions, set-based; failures are recorded per execution."""
+    try:
+        with transaction.atomic():
+            return actions.run_many(spec, ctxs)
+    except actions.ActionError as exc:  # misconfigured: the same failure for every execution
+        return [(False, str(exc))] * len(ctxs)
+    except Exception as exc:
+        logger.warning("Rule %s action %s failed set-based (%s); running it account by account", rule.pk, index, exc)
+        return _run_one_by_one(spec, ctxs)
+
+
+def executions_run(*, rule: Rule, executions: list[RuleExecution]) -> dict[int, str]:
+    """Run the actions of a chunk of one rule's executions (inside the caller's transaction), set-based.
+
+    Each action runs once for the whole chunk (one INSERT of tasks, one UPDATE of statuses …); its outcome is
+    recorded per execution (ActionRun), failures with their error. Actions an execution already ran (a retry)
+    are skipped. Returns each execution's final status.
+    """
+    if not executions:
+        return {}
+    accounts = Account.objects.select_related("owner").in_bulk([e.account_id for e in executions])
+    done = set(ActionRun.objects.filter(execution__in=executions).values_list("execution_id", "index").order_by())
+    ok = dict.fromkeys((e.pk for e in executions), 0)
+    failed = dict.fromkeys((e.pk for e in executions), 0)
+    tasks: dict[int, Any] = {}
+    runs: list[ActionRun] = []
+    now = timezone.now()
+    for index, spec in enumerate(rule.actions):
+        todo = [e for e in executions if (e.pk, index) not in done]
+        ctxs = [
+            actions.ActionContext(
+                account=accounts[e.account_id],
+                source="rule",
+                key=f"rule-exec:{e.pk}:{index}",
+                label=rule.name,
+                matched=e.matched,
             )
-        task = task or ctx.created_task
-    execution.status = (
-        ExecutionStatus.SUCCEEDED if not failed else ExecutionStatus.PARTIAL if ok else ExecutionStatus.FAILED
-    )
-    execution.task = task or execution.task
-    execution.finished_at = timezone.now()
-    execution.save(update_fields=["status", "task", "finished_at"])
-    return execution.status
+            for e in todo
+        ]
+        kind = str(spec.get("type", "?"))[:32]
+        for execution, ctx, (success, detail) in zip(todo, ctxs, _run_action(rule, index, spec, ctxs), strict=True):
+            runs.append(
+                ActionRun(execution=execution, index=index, kind=kind, ok=success, detail=detail[:2000], created_at=now)
+            )
+            if success:
+                ok[execution.pk] += 1
+            else:
+                failed[execution.pk] += 1
+                logger.warning("Rule %s action %s failed for account %s: %s", rule.pk, index, ctx.account.pk, detail)
+            if ctx.created_task is not None:
+                tasks.setdefault(execution.pk, ctx.created_task)
+    ActionRun.objects.bulk_create(runs, batch_size=2000)
+    finished = timezone.now()
+    for execution in executions:
+        pk = execution.pk
+        execution.status = (
+            ExecutionStatus.SUCCEEDED
+            if not failed[pk]
+            else ExecutionStatus.PARTIAL
+            if ok[pk]
+            else ExecutionStatus.FAILED
+        )
+        execution.task = tasks.get(pk) or execution.task
+        execution.finished_at = finished
+    RuleExecution.objects.bulk_update(executions, ["status", "task", "finished_at"], batch_size=1000)
+    logger.info("Rule %s ran the actions of %s execution(s)", rule.pk, len(executions))
+    return {e.pk: e.status for e in executions}
+
+
+def execution_run(*, execution: RuleExecution) -> str:
+    """Run one execution's actions (inside the caller's transaction); each action's outcome is recorded."""
+    return executions_run(rule=execution.rule, executions=[execution])[execution.pk]
 
 
 def executions_run_pending(
-    *, limit: int | None = None, rule_ids: list[int] | None = None, per_transaction: int = 25
+    *, limit: int | None = None, rule_ids: list[int] | None = None, chunk: int | None = None
 ) -> int:
-    """Phase 2: run pending executions in small transactions, skipping rows another worker holds.
+    """Phase 2: run pending executions rule by rule, a chunk per transaction, skipping rows another worker holds.
 
-    A worker killed mid-way rolls its current transaction back entirely (effects and status together), so
-    the next worker redoes exactly those executions: nothing twice, nothing missed. Several executions per
-    transaction save the commit (fsync) per execution.
+    Each chunk's actions run set-based (`executions_run`). A worker killed mid-way rolls its current chunk back
+    entirely (effects, action log and status together), so the next worker redoes exactly that chunk: nothing
+    twice, nothing missed.
     """
+    chunk = chunk or conf.get("ACTIONS_CHUNK")
+    pending = RuleExecution.objects.filter(status=ExecutionStatus.PENDING)
+    if rule_ids is not None:
+        pending = pending.filter(rule_id__in=rule_ids)
+    pending_rules = sorted(set(pending.values_list("rule_id", flat=True).order_by().distinct()))
     count = 0
-    after = 0
-    while limit is None or count < limit:
-        pending = RuleExecution.objects.filter(status=ExecutionStatus.PENDING, pk__gt=after)
-        if rule_ids is not None:
-            pending = pending.filter(rule_id__in=rule_ids)
-        size = per_transaction if limit is None else min(per_transaction, limit - count)
-        batch = list(pending.order_by("pk").values_list("pk", flat=True)[:size])
-        if not batch:
-            break
-        after = batch[-1]  # rows held by another worker are left to it
-        with transaction.atomic():
-            executions = (
-                RuleExecution.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("rule")
-                .filter(pk__in=batch, status=ExecutionStatus.PENDING)
-                .order_by("pk")
-            )
-            for execution in executions:
-                execution_run(execution=execution)
-                count += 1
+    for rule in Rule.objects.filter(pk__in=pending_rules).order_by("pk"):
+        after = 0
+        while limit is None or count < limit:
+            size = chunk if limit is None else min(chunk, limit - count)
+            batch = list(pending.filter(rule=rule, pk__gt=after).order_by("pk").values_list("pk", flat=True)[:size])
+            if not batch:
+                break
+            after = batch[-1]  # rows held by another worker are left to it
+            with transaction.atomic():
+                executions = list(
+                    RuleExecution.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(pk__in=batch, status=ExecutionStatus.PENDING)
+                    .order_by("pk")
+                )
+                executions_run(rule=rule, executions=executions)
+            count += len(executions)
     return count
 
 

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 N_ACCOUNTS = 600
 
 
-def _start(tmp_path: Path, name: str, *, beat: bool) -> subprocess.Popen:
+def _start(tmp_path: Path, name: str, *, beat: bool, chunk: int) -> subprocess.Popen:
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         pytest.fail("Integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL; run them through .ci/run.")
     env = {
@@ -37,6 +37,8 @@ def _start(tmp_path: Path, name: str, *, beat: bool) -> subprocess.Popen:
         "CHURNAPP_VAR_DIR": str(tmp_path),
         "DEBUG": "true",
         "AUTOMATIONS_RULES_INTERVAL": "2",
+        # Small chunks of set-based actions: many transactions, so a kill lands between two of them.
+        "AUTOMATIONS_ACTIONS_CHUNK": str(chunk),
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "LOG_LEVEL": "WARNING",
     }
@@ -102,7 +104,7 @@ def _assert_exactly_once_per_account(n: int) -> None:
 def test_worker_killed_mid_cycle_then_restarted_duplicates_nothing_and_misses_nothing(workers, wait_for, settings):
     _book(N_ACCOUNTS)
     _rule()
-    first = workers["procs"]["first"] = _start(workers["tmp"], "first", beat=True)
+    first = workers["procs"]["first"] = _start(workers["tmp"], "first", beat=True, chunk=5)
 
     # Beat (inside the worker) starts a cycle within seconds; kill the worker while it runs the actions.
     wait_for(lambda: RuleExecution.objects.filter(status=ExecutionStatus.SUCCEEDED).count() >= 20,
@@ -113,7 +115,7 @@ def test_worker_killed_mid_cycle_then_restarted_duplicates_nothing_and_misses_no
     assert RuleExecution.objects.filter(status=ExecutionStatus.PENDING).exists(), "killed too late to prove anything"
     assert done_at_kill < N_ACCOUNTS
 
-    workers["procs"]["second"] = _start(workers["tmp"], "second", beat=True)
+    workers["procs"]["second"] = _start(workers["tmp"], "second", beat=True, chunk=5)
     wait_for(lambda: not RuleExecution.objects.filter(status=ExecutionStatus.PENDING).exists(),
              timeout=180, message="the restarted worker to finish the pending executions")  # fmt: skip
     # The send task the killed worker held (if any) is re-queued by the recovery sweep once its claim is stale.
@@ -130,8 +132,8 @@ def test_two_workers_evaluating_at_once_never_double_fire(workers, wait_for):
     n = 300
     _book(n)
     _rule()
-    workers["procs"]["a"] = _start(workers["tmp"], "a", beat=False)
-    workers["procs"]["b"] = _start(workers["tmp"], "b", beat=False)
+    workers["procs"]["a"] = _start(workers["tmp"], "a", beat=False, chunk=20)
+    workers["procs"]["b"] = _start(workers["tmp"], "b", beat=False, chunk=20)
     for _ in range(6):  # several cycles at once, shared between the two workers
         evaluate_rules.apply_async(queue="default")
     wait_for(lambda: RuleExecution.objects.filter(status=ExecutionStatus.SUCCEEDED).count() == n,
