@@ -19,7 +19,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+import orjson
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.imports.events import derived_message_id, events_insert
@@ -41,7 +42,7 @@ class TrackingResult:
     errors: list[dict] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     index: int
     type: str
@@ -80,6 +81,8 @@ def _parse_time(value: Any, name: str) -> dt.datetime | None:
 
 
 def _id(value: Any, name: str) -> str:
+    if type(value) is str and len(value) <= MAX_ID_LENGTH:  # the common case, checked first
+        return value
     if value is None:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int):
@@ -91,6 +94,8 @@ def _id(value: Any, name: str) -> str:
 
 
 def _object(value: Any, name: str) -> dict:
+    if type(value) is dict:
+        return value
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -104,6 +109,12 @@ def parse_message(
     """Validate one Segment message and compute its corrected event time; raises InvalidMessage with the reason."""
     if not isinstance(raw, dict):
         raise InvalidMessage("A message must be a JSON object.")
+    try:
+        encoded = orjson.dumps(raw)
+    except (TypeError, orjson.JSONEncodeError):
+        raise InvalidMessage("A message must be plain JSON.") from None
+    if b"\\u0000" in encoded:  # PostgreSQL text and jsonb cannot hold NUL characters
+        raise InvalidMessage("A message must not contain NUL (\\u0000) characters.")
     kind = raw.get("type") or default_type
     if not isinstance(kind, str) or kind not in SUPPORTED_TYPES:
         raise InvalidMessage(
@@ -265,9 +276,23 @@ def _apply_identifies(identifies: list[Message]) -> list[Message]:
     return unresolved
 
 
+def _account_ids(external_ids: set[str]) -> dict[str, int]:
+    """external id → pk of the known accounts among `external_ids` (one query)."""
+    if not external_ids:
+        return {}
+    if connection.vendor == "postgresql":  # one array parameter instead of an IN list of thousands
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, id FROM {Account._meta.db_table} WHERE external_id = ANY(%s)",
+                [list(external_ids)],
+            )
+            return dict(cursor.fetchall())
+    return dict(Account.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
+
+
 def _resolve_event_accounts(events: list[Message]) -> tuple[list[dict], list[Message]]:
     group_ids = {m.group_id for m in events if m.group_id}
-    accounts = dict(Account.objects.filter(external_id__in=group_ids).values_list("external_id", "pk"))
+    accounts = _account_ids(group_ids)
     users_without_group = {m.user_id for m in events if not m.group_id}
     by_user: dict[str, int] = {}
     if users_without_group:

@@ -198,3 +198,36 @@ def test_extreme_times_are_rejected_per_message_not_a_server_error(timestamp, se
         raw["sentAt"] = sent_at
     with pytest.raises(InvalidMessage):
         parse_message(raw, index=0, received_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), batch_sent_at=None)
+
+
+def test_a_batch_resending_stored_message_ids_stores_only_the_new_ones(client, write_key):
+    """A client retry mixes stored and new events: the stored ones count as duplicates, nothing is doubled
+    (on PostgreSQL the bulk COPY meets the unique constraint and the batch takes the ON CONFLICT path)."""
+    account = AccountFactory(external_id="acc-1")
+
+    def message(n):
+        return {"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"},
+                "messageId": f"m-{n}", "timestamp": f"2024-05-0{n}T10:00:00Z"}  # fmt: skip
+
+    first = send(client, "/v1/batch", {"batch": [message(1), message(2)]}, write_key).json()
+    assert (first["stored"], first["duplicates"]) == (2, 0)
+    again = send(client, "/v1/batch", {"batch": [message(n) for n in (1, 2, 3, 4)]}, write_key).json()
+    assert (again["stored"], again["duplicates"]) == (2, 2)
+    assert sorted(UsageEvent.objects.values_list("message_id", flat=True)) == ["m-1", "m-2", "m-3", "m-4"]
+    account.refresh_from_db()
+    assert account.last_seen_at == dt.datetime(2024, 5, 4, 10, tzinfo=dt.UTC)
+
+
+def test_nul_characters_are_rejected_per_message(client, write_key):
+    AccountFactory(external_id="acc-1")
+    body = {"batch": [
+        {"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"}},
+        {"type": "track", "userId": "u\u0000", "event": "Login", "context": {"groupId": "acc-1"}},
+        {"type": "track", "userId": "u1", "event": "Login", "properties": {"k": "a\u0000b"},
+         "context": {"groupId": "acc-1"}},
+    ]}  # fmt: skip
+    response = send(client, "/v1/batch", body, write_key)
+    assert response.status_code == 200
+    assert [e["index"] for e in response.json()["errors"]] == [1, 2]
+    assert "NUL" in response.json()["errors"][0]["reason"]
+    assert UsageEvent.objects.count() == 1

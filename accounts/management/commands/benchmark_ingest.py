@@ -1,8 +1,10 @@
 """Ingestion benchmark: events through the public tracking API (/v1/batch) vs a raw PostgreSQL COPY, same run.
 
-    manage.py benchmark_ingest --events 200000 --batch-size 500 --clients 4 --workers 2
+    manage.py benchmark_ingest --events 100000 --batch-size 1000 --clients 4 --workers 3
 
-Starts gunicorn on a free local port against the same database (API-key throttling off for the run), posts
+Starts gunicorn as production runs it (sync workers, `--workers 3` as in the Dockerfile and docker-compose.yml,
+DEBUG off, requests arriving as from the TLS proxy) on a free local port against the same database (API-key
+throttling off for the run), posts
 pre-built Segment batches from concurrent client threads, then COPYs the same rows (own message ids) into the same
 table with the same indexes. Prints events/s for both and the ratio (DESIGN.md target: API ≥ 0.4 × COPY).
 Benchmark rows are deleted afterwards unless --keep.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -42,10 +45,12 @@ class Command(BaseCommand):
     help = "Benchmark event ingestion: tracking API (/v1/batch) vs raw COPY into the same table, same run."
 
     def add_arguments(self, parser):
-        parser.add_argument("--events", type=int, default=200_000)
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--events", type=int, default=100_000)
+        parser.add_argument("--batch-size", type=int, default=1000)
         parser.add_argument("--clients", type=int, default=4)
-        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+        parser.add_argument(
+            "--workers", type=int, default=3, help="gunicorn sync workers (default 3, as production runs)"
+        )
         parser.add_argument("--accounts", type=int, default=1000)
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark rows.")
 
@@ -97,23 +102,31 @@ class Command(BaseCommand):
             for i in range(0, len(rows), batch_size)
         ]  # fmt: skip
         port = _free_port()
-        env = {**os.environ, "API_KEY_THROTTLE_RATE": "off", "DEBUG": os.environ.get("DEBUG", "true")}
+        # Production settings: DEBUG off (a throwaway secret if none is set), requests as forwarded by the proxy.
+        env = {
+            **os.environ,
+            "API_KEY_THROTTLE_RATE": "off",
+            "DEBUG": "false",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+        }
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "churnapp.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
              "--log-level", "warning"],
             cwd=settings.BASE_DIR, env=env,
         )  # fmt: skip
+        proxied = {"X-Forwarded-Proto": "https"}
         http = urllib3.PoolManager(maxsize=clients, retries=False, timeout=urllib3.Timeout(total=120))
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(100):
                 try:
-                    if http.request("GET", f"{base}/healthz/").status == 200:
+                    if http.request("GET", f"{base}/healthz/", headers=proxied).status == 200:
                         break
                 except urllib3.exceptions.HTTPError:
                     pass
                 time.sleep(0.1)
-            headers = {"Content-Type": "application/json",
+            headers = {**proxied, "Content-Type": "application/json",
                        "Authorization": "Basic " + b64encode(f"{secret}:".encode()).decode()}  # fmt: skip
             queue = list(reversed(bodies))
             lock = threading.Lock()
