@@ -190,8 +190,13 @@ class RuleExecution(models.Model):
     workers evaluating at once can never fire the same rule twice for an account.
     """
 
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="executions")
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="rule_executions")
+    # No database-level foreign keys on this high-volume log: a cold cycle inserts a row per firing account, and
+    # PostgreSQL would check (and key-share lock) the account and the rule once per row at commit — most of the
+    # cycle's time. Deleting a rule or an account still deletes its executions (Django's on_delete cascade).
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="executions", db_constraint=False)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="rule_executions", db_constraint=False
+    )
     window = models.BigIntegerField()
     matched = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING)

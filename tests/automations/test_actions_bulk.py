@@ -181,3 +181,13 @@ def test_limit_stops_after_that_many_executions(setup):
     rules.rule_evaluate(rule=_rule([{"type": "add_tag", "tag": "x"}]))
     assert rules.executions_run_pending(limit=3, chunk=2) == 3
     assert RuleExecution.objects.filter(status="pending").count() == 2
+
+
+def test_deleting_an_account_or_a_rule_deletes_its_executions(setup):
+    gone, kept = _book(setup, 2)
+    rule = _rule([{"type": "add_tag", "tag": "x"}])
+    rules.rules_cycle()
+    gone.delete()
+    assert list(RuleExecution.objects.values_list("account_id", flat=True)) == [kept.pk]
+    rule.delete()
+    assert not RuleExecution.objects.exists() and not ActionRun.objects.exists()
