@@ -27,6 +27,14 @@ class SurveyScheduleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "trigger", "is_active"]
 
 
+@admin.register(models.SegmentStay)
+class SegmentStayAdmin(admin.ModelAdmin):
+    list_display = ["account", "segment", "entered_on", "left_on"]
+    list_filter = ["segment"]
+    search_fields = ["account__name"]
+    raw_id_fields = ["account"]
+
+
 @admin.register(models.SurveyInvitation)
 class SurveyInvitationAdmin(admin.ModelAdmin):
     list_display = ["contact", "account", "kind", "schedule", "sent_at", "reminded_at", "responded_at", "expires_at"]

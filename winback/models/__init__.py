@@ -17,6 +17,7 @@ from winback.models.churn import ChurnReason, ChurnRecord, ChurnSource, ChurnTyp
 from winback.models.dunning import CardExpiryReminder, DunningCase, DunningStatus, DunningStep
 from winback.models.surveys import (
     ResponseFollowUp,
+    SegmentStay,
     SurveyInvitation,
     SurveySchedule,
     SurveyTrigger,
@@ -43,6 +44,7 @@ __all__ = [
     "ReleaseNote",
     "ResponseFollowUp",
     "ResponseTheme",
+    "SegmentStay",
     "SurveyInvitation",
     "SurveySchedule",
     "SurveyTrigger",

@@ -42,6 +42,31 @@ class SurveySchedule(models.Model):
         return self.name
 
 
+class SegmentStay(models.Model):
+    """An account's stay in a segment, recorded by the segment history sync (for "on entering a segment" surveys).
+
+    `entered_on` is the day the sync saw the account in the segment for the first time; empty when it was there
+    before the history began (the first sync), which is no entry. `left_on` is set when the account moved on.
+    """
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="segment_stays")
+    segment = models.CharField(max_length=32)
+    entered_on = models.DateField(null=True, blank=True)
+    left_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["account", "-id"]
+        indexes = [models.Index(fields=["segment", "entered_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(left_on__isnull=True), name="segment_stay_one_open_per_account"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment} from {self.entered_on or 'before history'} to {self.left_on or 'now'}"
+
+
 class SurveyInvitation(models.Model):
     """One ask to one contact, carrying the single-use token of the public response link.
 

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Min, Q
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Account, Contact, Subscription, SupportTicket, SurveyResponse, TaskPriority, TaskSource
 from winback import conf, emailing, texts
-from winback.models import ResponseFollowUp, SurveyInvitation, SurveySchedule, SurveyTrigger
+from winback.models import ResponseFollowUp, SegmentStay, SurveyInvitation, SurveySchedule, SurveyTrigger
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -130,12 +130,36 @@ def _moments(schedule: SurveySchedule, today: dt.date) -> list[tuple[int, str]]:
         )
         return [(a, f"ticket:{t}") for t, a in rows.values_list("pk", "account_id")]
     if schedule.trigger == SurveyTrigger.SEGMENT_ENTRY and schedule.segment:
-        # Entering the segment: in it now and never asked by this schedule for it.
-        key = f"segment:{schedule.segment}"
-        asked = SurveyInvitation.objects.filter(schedule=schedule, trigger_key=key).values("account_id")
-        rows = Account.objects.filter(segment=schedule.segment).exclude(pk__in=asked).exclude(status="churned")
-        return [(pk, key) for pk in rows.values_list("pk", flat=True)]
+        # Entered the segment N days ago (recorded by the segment history) and still in it; one ask per entry.
+        stays = SegmentStay.objects.filter(
+            segment=schedule.segment,
+            left_on__isnull=True,
+            entered_on__gt=window_start - n,
+            entered_on__lte=today - n,
+        ).exclude(account__status="churned")
+        return [(a, f"segment:{schedule.segment}:{day}") for a, day in stays.values_list("account_id", "entered_on")]
     return []
+
+
+@transaction.atomic
+def segment_history_sync(*, today: dt.date | None = None) -> dict[str, int]:
+    """Record segment changes: close the stays of accounts that left their segment, open one for each account
+    seen in a segment anew. Set-based, whatever wrote the segment (API, import, admin).
+
+    The first sync only records where accounts are (no entries): an account already in a segment before the
+    history began did not just enter it. After that, a new account or a changed segment is an entry today.
+    """
+    today = today or timezone.localdate()
+    started = SegmentStay.objects.exists()
+    left = SegmentStay.objects.filter(left_on__isnull=True).exclude(segment=F("account__segment")).update(left_on=today)
+    open_stays = SegmentStay.objects.filter(account=OuterRef("pk"), left_on__isnull=True)
+    rows = list(Account.objects.filter(~Exists(open_stays)).values_list("pk", "segment"))
+    SegmentStay.objects.bulk_create(
+        [SegmentStay(account_id=pk, segment=segment, entered_on=today if started else None) for pk, segment in rows],
+        batch_size=2000,
+        ignore_conflicts=True,  # another sync opened it meanwhile
+    )
+    return {"left": left, "entered": len(rows) if started else 0}
 
 
 def _respondent(account_ids: list[int]) -> dict[int, Contact]:
@@ -157,6 +181,8 @@ def survey_schedules_run(*, today: dt.date | None = None, now: dt.datetime | Non
     now = now or timezone.now()
     today = today or timezone.localdate()
     counts = {"moments": 0, "sampled_out": 0, "fatigued": 0, "invited": 0}
+    # Segment entries are recorded on every run, so the history is there when a segment-entry schedule needs it.
+    counts["segment_entries"] = segment_history_sync(today=today)["entered"]
     for schedule in SurveySchedule.objects.filter(is_active=True):
         moments = _moments(schedule, today)
         counts["moments"] += len(moments)
