@@ -91,3 +91,48 @@ def health_bands(bands: Sequence[dict]) -> dict:
         },
         "options": {**_options(y_title="accounts", legend=False), "indexAxis": "x"},
     }
+
+
+def survival_curve(points: Sequence[dict]) -> dict:
+    """Kaplan–Meier survival (percent) against months since the first subscription, drawn as steps from 100 %."""
+    data = [{"x": 0, "y": 100.0}] + [{"x": p["month"], "y": round(100 * p["survival"], 2)} for p in points]
+    options = _options(y_title="% of accounts still subscribed", legend=False)
+    options["scales"]["x"] = {"type": "linear", "min": 0, "title": {"display": True, "text": "months after the first "
+                              "subscription"}, "grid": {"display": False}}  # fmt: skip
+    options["scales"]["y"]["max"] = 100
+    options["interaction"] = {"mode": "nearest", "intersect": False, "axis": "x"}
+    return {
+        "type": "line",
+        "data": {
+            "datasets": [
+                {
+                    "label": "Survival",
+                    "data": data,
+                    "stepped": "after",
+                    "borderColor": BLUE,
+                    "backgroundColor": BLUE,
+                    "pointRadius": 0,
+                    "borderWidth": 2,
+                }
+            ]
+        },  # fmt: skip
+        "options": options,
+    }
+
+
+def engagement_buckets(buckets: Sequence[dict]) -> dict:
+    colors = [RED, AMBER, AMBER, TEAL, GREEN, GREEN]
+    return {
+        "type": "bar",
+        "data": {
+            "labels": [f"{b['bucket']} days" for b in buckets],
+            "datasets": [
+                {
+                    "label": "Accounts",
+                    "data": [b["n_accounts"] for b in buckets],
+                    "backgroundColor": colors[: len(buckets)],
+                }
+            ],  # fmt: skip
+        },
+        "options": _options(y_title="accounts", legend=False),
+    }

@@ -129,7 +129,11 @@ def _drilldown(request: HttpRequest, kpi: str, measure: str):
         except ValueError as exc:
             raise Http404("Give the cohort as YYYY-MM and k as a number.") from exc
     query = params.query()
-    return spec, query, drilldown_query(kpi=kpi, measure=measure, query=query, cohort=cohort, k=k)
+    try:
+        result = drilldown_query(kpi=kpi, measure=measure, query=query, cohort=cohort, k=k, options=request.GET)
+    except ValueError as exc:
+        raise Http404(str(exc)) from exc
+    return spec, query, result
 
 
 @require_GET

@@ -322,6 +322,133 @@ def goals(state: DashboardState) -> dict:
             "columns": ["goal", "metric", "segment", "comparator", "target", "actual", "status"]}  # fmt: skip
 
 
+def purchases(state: DashboardState) -> dict:
+    q = state.query
+    clv = kpi_value(KPIS["purchase-clv"], q)
+    repeat = kpi_value(KPIS["repeat-purchase-rate"], q)
+    monthly = zip(kpi_series(KPIS["purchase-clv"], q), kpi_series(KPIS["repeat-purchase-rate"], q), strict=True)
+    rows = [
+        {"month": c["start"].strftime("%Y-%m"), "n_purchases": c["n_purchases"], "revenue": c["revenue"],
+         "n_customers": c["n_customers"], "n_repeat": r["n_repeat"], "repeat_purchase_rate": r["repeat_purchase_rate"],
+         "average_purchase_value": c["average_purchase_value"], "purchase_frequency": c["purchase_frequency"],
+         "average_lifespan_months": c["average_lifespan_months"], "purchase_clv": c["purchase_clv"]}
+        for c, r in monthly
+    ]  # fmt: skip
+    details = [
+        _detail("purchase CLV", money(clv["purchase_clv"]), state.drill("purchase-clv", "customers")),
+        _detail("average purchase", money(clv["average_purchase_value"])),
+        _detail("purchases a customer a month", number(clv["purchase_frequency"], 2)),
+        _detail("average lifespan (months)", number(clv["average_lifespan_months"], 1)),
+        _detail("paid invoices", number(clv["n_purchases"])),
+        _detail("paying customers", number(repeat["n_customers"]), state.drill("repeat-purchase-rate", "customers")),
+        _detail("repeat customers", number(repeat["n_repeat"]), state.drill("repeat-purchase-rate", "repeat")),
+    ]
+    columns = ["month", "n_purchases", "revenue", "n_customers", "n_repeat", "repeat_purchase_rate",
+               "average_purchase_value", "purchase_frequency", "average_lifespan_months", "purchase_clv"]  # fmt: skip
+    return {
+        "clv": clv, "repeat": repeat, "repeat_display": pct(repeat["repeat_purchase_rate"]),
+        "details": details, "none": not clv["n_purchases"], "months": rows, "rows": rows, "columns": columns,
+        "drill": state.drill("repeat-purchase-rate", "repeat"),
+        "definitions": (KPIS["purchase-clv"].definition, KPIS["repeat-purchase-rate"].definition),
+        "api": state.api("purchase-clv"),
+    }  # fmt: skip
+
+
+def survival(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["survival"], state.query)
+    points = row["curve"]
+    details = [
+        _detail("accounts followed", number(row["n_accounts"]), state.drill("survival", "accounts")),
+        _detail("churned", number(row["n_churned"]), state.drill("survival", "churned")),
+        _detail("still active (censored)", number(row["n_censored"]), state.drill("survival", "censored")),
+        _detail("median lifetime (months)", number(row["median_lifetime_months"], 1)),
+        *(_detail(f"still subscribed after {m} months", pct(row[f"survival_{m}m"])) for m in (3, 6, 12)),
+    ]
+    return {
+        "row": row, "details": details, "chart": charts.survival_curve(points),
+        "reason": "" if points else "No account started its first subscription in the period.",
+        "rows": points, "columns": ["day", "month", "at_risk", "events", "censored", "survival"],
+        "definition": KPIS["survival"].definition, "api": state.api("survival"),
+    }  # fmt: skip
+
+
+BAND_LABELS = {"green": "Green", "yellow": "Yellow", "red": "Red", "unscored": "Not scored"}
+
+
+def health_movement(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["health-movement"], state.query)
+    cells = {(c["from_band"], c["to_band"]): c["n"] for c in row["transitions"]}
+    bands = list(BAND_LABELS)
+    grid = [
+        {"band": a, "label": BAND_LABELS[a], "total": sum(cells.get((a, b), 0) for b in bands),
+         "cells": [{"n": cells.get((a, b), 0), "same": a == b, "to": b,
+                    "href": state.drill("health-movement", "moved", **{"from": a, "to": b})} for b in bands]}
+        for a in bands
+    ]  # fmt: skip
+    return {
+        "row": row, "grid": grid, "bands": [(b, BAND_LABELS[b]) for b in bands],
+        "reason": row["reasons"].get("transitions", ""), "rows": row["transitions"],
+        "columns": ["from_band", "to_band", "n"], "definition": KPIS["health-movement"].definition,
+        "api": state.api("health-movement"),
+    }  # fmt: skip
+
+
+def engagement(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["engagement-frequency"], state.query)
+    for bucket in row["buckets"]:
+        bucket["href"] = state.drill("engagement-frequency", "bucket", low=str(bucket["min_days"]),
+                                     high=str(bucket["max_days"]))  # fmt: skip
+        bucket["share_display"] = pct(bucket["share"], 0)
+    drills = [[b["href"] for b in row["buckets"]]]
+    return {
+        "row": row, "buckets": row["buckets"], "chart": charts.engagement_buckets(row["buckets"]),
+        "drill_urls": json.dumps(drills), "reason": row["reasons"].get("buckets", ""), "rows": row["buckets"],
+        "columns": ["bucket", "min_days", "max_days", "n_accounts", "share"],
+        "definition": KPIS["engagement-frequency"].definition, "api": state.api("engagement-frequency"),
+    }  # fmt: skip
+
+
+def onboarding(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["onboarding-funnel"], state.query)
+    rows = []
+    for journey in row["journeys"]:
+        for step in journey["steps"]:
+            mid = str(step["milestone_id"])
+            step["href"] = state.drill("onboarding-funnel", "reached", milestone=mid)
+            step["not_href"] = state.drill("onboarding-funnel", "not-reached", milestone=mid)
+            step["not_reached"] = journey["n_accounts"] - step["reached"]
+            step["share_display"] = pct(step["share"], 0)
+            step["width"] = round(100 * (step["share"] or 0))
+            rows.append({"journey": journey["journey"], **{k: v for k, v in step.items() if "href" not in k}})
+    columns = ["journey", "milestone", "reached", "not_reached", "missed", "share", "median_days"]
+    return {"row": row, "journeys": row["journeys"], "reason": row["reasons"].get("journeys", ""), "rows": rows,
+            "columns": columns, "definition": KPIS["onboarding-funnel"].definition,
+            "api": state.api("onboarding-funnel")}  # fmt: skip
+
+
+def winback(state: DashboardState) -> dict:
+    row = kpi_value(KPIS["winback-results"], state.query)
+    details = [
+        _detail("churned in the period", number(row["n_churned"])),
+        _detail("of them won back by the end", number(row["n_won_back"])),
+        _detail("win-back rate", pct(row["winback_rate"])),
+        _detail("reactivations in the period", number(row["n_reactivated"]), state.drill("winback-results",
+                                                                                        "reactivated")),
+        _detail("MRR won back", money(row["mrr_won_back"])),
+    ]  # fmt: skip
+    for offer in row["offers"]:
+        offer["conversion_display"] = pct(offer["conversion_rate"])
+    rows = [*row["offers"], {"offer": "all", "label": "All reactivations in the period", "contacted": None,
+                             "reactivated": row["n_reactivated"], "conversion_rate": None,
+                             "mrr_won_back": row["mrr_won_back"]}]  # fmt: skip
+    return {
+        "row": row, "details": details, "offers": row["offers"], "rows": rows,
+        "columns": ["offer", "label", "contacted", "reactivated", "conversion_rate", "mrr_won_back"],
+        "definition": KPIS["winback-results"].definition, "api": state.api("winback-results"),
+        "reactivated_href": state.drill("winback-results", "reactivated"),
+    }  # fmt: skip
+
+
 WIDGETS: dict[str, tuple[str, Callable[[DashboardState], dict]]] = {
     "kpi-cards": ("Key figures", kpi_cards),
     "churn-trend": ("Churn by month", churn_trend),
@@ -331,4 +458,10 @@ WIDGETS: dict[str, tuple[str, Callable[[DashboardState], dict]]] = {
     "health": ("Health bands", health),
     "workload": ("CSM workload", workload),
     "goals": ("Goals this quarter", goals),
+    "survival": ("Retention curve (Kaplan–Meier)", survival),
+    "health-movement": ("Movement between health bands", health_movement),
+    "engagement": ("Engagement frequency", engagement),
+    "purchases": ("Purchases: CLV and repeat rate", purchases),
+    "onboarding": ("Onboarding funnel", onboarding),
+    "winback": ("Win-back results", winback),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,10 +11,11 @@ import pandas as pd
 from django.db.models import Avg, Count
 
 from accounts.models import Account, SurveyResponse
+from dashboards.kpis.formulas import DAYS_PER_MONTH
 from dashboards.kpis.metrics import cohort_activity, period_account_metrics
 from dashboards.kpis.periods import instant
 from dashboards.params import KpiQuery
-from dashboards.selectors import live
+from dashboards.selectors import lifecycle, live
 
 # Measures of the subscription KPIs → the per-account metric that counts an account in.
 SUBSCRIPTION_MEASURES = {
@@ -33,6 +35,18 @@ SURVEY_MEASURES = {
 }
 COHORT_MEASURES = {"members": "In the cohort", "active": "Still active", "lost": "No longer active"}
 SUBSCRIPTION_KPIS = ("churn-rate", "mrr-churn", "net-retention", "mrr-movements", "arpa", "clv")
+PURCHASE_MEASURES = {"customers": "Paying customers", "repeat": "Customers with more than one purchase"}
+# The lifecycle KPIs: their measures, and the query parameters a measure needs.
+LIFECYCLE_MEASURES = {
+    "purchase-clv": PURCHASE_MEASURES,
+    "repeat-purchase-rate": PURCHASE_MEASURES,
+    "survival": {"accounts": "First subscription in the period", "churned": "Churned", "censored": "Still active"},
+    "health-movement": {"moved": "Moved between bands"},
+    "engagement-frequency": {"bucket": "Active days"},
+    "onboarding-funnel": {"reached": "Reached the milestone", "not-reached": "Not reached the milestone"},
+    "winback-results": {"reactivated": "Reactivated"},
+}
+BAND_PARAMS = ("green", "yellow", "red", "unscored")
 
 
 @dataclass(frozen=True)
@@ -58,14 +72,23 @@ def measures(kpi: str) -> dict[str, str]:
         return {key: key.capitalize() for key in SURVEY_MEASURES[kpi]}
     if kpi == "cohort-retention":
         return COHORT_MEASURES
-    return {}
+    return LIFECYCLE_MEASURES.get(kpi, {})
 
 
 def drilldown(
-    *, kpi: str, measure: str, query: KpiQuery, cohort: dt.date | None = None, k: int | None = None
+    *,
+    kpi: str,
+    measure: str,
+    query: KpiQuery,
+    cohort: dt.date | None = None,
+    k: int | None = None,
+    options: Mapping[str, str] | None = None,
 ) -> DrillDown:
-    """The accounts counted by `measure` of `kpi` for the query; raises KeyError for an unknown pair."""
+    """The accounts counted by `measure` of `kpi` for the query; raises KeyError for an unknown pair and ValueError
+    for missing or malformed `options` (the query parameters some measures need: from/to, low/high, milestone)."""
     title = measures(kpi)[measure]
+    if kpi in LIFECYCLE_MEASURES:
+        return _lifecycle(kpi, measure, title, query, options or {})
     scope = live.account_scope(query.filters)
     if kpi in SUBSCRIPTION_KPIS:
         metric = SUBSCRIPTION_MEASURES[measure][0]
@@ -120,6 +143,62 @@ def drilldown(
         label = f"{title}: {cohort:%B %Y} cohort, {k or 0} month{'s' if (k or 0) != 1 else ''} later"
         return DrillDown(label, cells[["account_id"]], ())
     raise KeyError(kpi)
+
+
+def _int_option(options: Mapping[str, str], name: str, low: int = 0, high: int = 2**31 - 1) -> int:
+    value = options.get(name, "")
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise ValueError(f"Give {name} as a whole number from {low} to {high}.")
+    return int(value)
+
+
+def _band_option(options: Mapping[str, str], name: str) -> str:
+    value = options.get(name, "")
+    if value not in BAND_PARAMS:
+        raise ValueError(f"Give {name} as one of {', '.join(BAND_PARAMS)}.")
+    return "" if value == "unscored" else value
+
+
+def _lifecycle(kpi: str, measure: str, title: str, query: KpiQuery, options: Mapping[str, str]) -> DrillDown:
+    start, end, filters = query.start, query.end, query.filters
+    if kpi in ("purchase-clv", "repeat-purchase-rate"):
+        rows = lifecycle.purchases_per_account(start=start, end=end, scope=live.account_scope(filters))
+        if measure == "repeat":
+            rows = rows.filter(purchases__gt=1)
+        frame = pd.DataFrame(list(rows), columns=["account_id", "purchases", "revenue"])
+        frame["revenue"] = frame["revenue"].astype(float)
+        frame = frame.sort_values(["revenue", "account_id"], ascending=[False, True])
+        return DrillDown(title, frame, (("purchases", "Paid invoices"), ("revenue", "Revenue")))
+    if kpi == "survival":
+        frame = lifecycle.account_lifetimes(start=start, end=end, filters=filters)
+        if measure != "accounts":
+            frame = frame[frame["event"].astype(bool) == (measure == "churned")]
+        frame = frame.assign(months=(frame["duration"].astype(float) / DAYS_PER_MONTH).round(1))
+        frame = frame.sort_values(["duration", "account_id"])[["account_id", "first_start", "duration", "months"]]
+        columns = (("first_start", "First subscription"), ("duration", "Days followed"), ("months", "Months"))
+        return DrillDown(f"{title} (observed on {end:%b %-d, %Y})", frame, columns)
+    if kpi == "health-movement":
+        from_band, to_band = _band_option(options, "from"), _band_option(options, "to")
+        ids = lifecycle.band_movement_accounts(start=start, end=end, filters=filters, from_band=from_band,
+                                               to_band=to_band)  # fmt: skip
+        label = f"{title}: {options['from']} → {options['to']}"
+        return DrillDown(label, pd.DataFrame({"account_id": sorted(ids)}), ())
+    if kpi == "engagement-frequency":
+        low, high = _int_option(options, "low", 0, 31), _int_option(options, "high", 0, 31)
+        rows = lifecycle.engagement_accounts(start=start, end=end, filters=filters, low=low, high=high)
+        frame = pd.DataFrame(rows, columns=["account_id", "active_days_30"])
+        return DrillDown(f"{title}: {low}–{high} in 30 days", frame, (("active_days_30", "Active days (30)"),))
+    if kpi == "onboarding-funnel":
+        milestone = _int_option(options, "milestone")
+        ids = lifecycle.onboarding_accounts(start=start, end=end, filters=filters, milestone_id=milestone,
+                                            reached=measure == "reached")  # fmt: skip
+        return DrillDown(f"{title} (accounts created in the period)", pd.DataFrame({"account_id": sorted(ids)}), ())
+    rows = lifecycle.reactivations(start=start, end=end, filters=filters)
+    frame = pd.DataFrame(rows, columns=["account_id", "reactivated_on", "mrr_won_back", "campaign__offer"])
+    frame = frame.rename(columns={"campaign__offer": "offer"}).fillna({"offer": ""})
+    frame["mrr_won_back"] = frame["mrr_won_back"].astype(float)
+    columns = (("reactivated_on", "Reactivated on"), ("mrr_won_back", "MRR won back"), ("offer", "Offer"))
+    return DrillDown(title, frame.drop_duplicates("account_id"), columns)
 
 
 def drilldown_accounts(result: DrillDown, *, limit: int | None = 100) -> list[tuple[Account, dict]]:

@@ -18,6 +18,7 @@ from accounts.models import Account, BillingEvent, BillingEventKind, Subscriptio
 from automations import selectors as automations
 from dashboards.kpis.periods import instant
 from dashboards.params import KpiFilters
+from dashboards.selectors import _shared
 from dashboards.selectors.live import account_scope
 from health import selectors as health
 from winback import selectors as winback
@@ -48,6 +49,7 @@ def purchases_per_account(*, start: dt.date, end: dt.date, scope: QuerySet | Non
     )
 
 
+@_shared
 def purchase_sums(*, periods, filters: KpiFilters) -> dict[tuple[dt.date, dt.date], dict[str, int]]:
     """Per period: paid invoices (n_purchases), their total in cents (revenue), customers with one or more
     (n_customers) and with more than one (n_repeat). One query per period, summed in the database."""
