@@ -68,3 +68,11 @@ class RuleExecutionAdmin(admin.ModelAdmin):
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ["user", "title", "created_at", "read_at"]
     raw_id_fields = ["user", "account"]
+
+
+@admin.register(models.AccountRole)
+class AccountRoleAdmin(admin.ModelAdmin):
+    list_display = ["account", "role", "user", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["account__name", "user__username", "role"]
+    raw_id_fields = ["account", "user"]

@@ -17,6 +17,10 @@ _DEFAULTS: dict[str, object] = {
     "RULES_INTERVAL": 300,
     # Phase 2 runs the actions of this many executions of a rule at once, in one transaction.
     "ACTIONS_CHUNK": 500,
+    # An onboarding milestone's owner gets a reminder this many days before it is due (0: no reminders).
+    "MILESTONE_DUE_SOON_DAYS": 2,
+    # Missed milestones older than this get no task (e.g. when owner roles are first configured).
+    "MILESTONE_MISSED_TASK_DAYS": 7,
 }
 
 # User agents of link scanners and mail-security proxies whose opens and clicks are not the reader's.

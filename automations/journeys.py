@@ -14,8 +14,9 @@ from django.db import connection, transaction
 from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
-from accounts.models import Account, Subscription, UsageEvent
-from automations.models import Journey, Milestone, MilestoneProgress
+from accounts.models import Account, Subscription, Task, TaskPriority, TaskSource, UsageEvent
+from automations import conf
+from automations.models import AccountRole, Journey, Milestone, MilestoneProgress
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -137,7 +138,97 @@ def milestones_detect(*, now: dt.datetime | None = None) -> dict[str, int]:
         if new in FORWARD_STAGES and FORWARD_STAGES.index(new) > FORWARD_STAGES.index(account.lifecycle_stage):
             account_set_lifecycle_stage(account=account, stage=new, actor=None)
             changes += 1
-    return {"reached": reached, "missed": missed, "stage_changes": changes}
+    tasks = milestone_tasks_create(now=now)
+    return {"reached": reached, "missed": missed, "stage_changes": changes, **tasks}
+
+
+# --- Owner roles assign the work --------------------------------------------------------------------------------------
+
+
+def _holders(rows: list[MilestoneProgress]) -> dict[tuple[int, str], object]:
+    """The user holding each (account, owner role) of the rows, from the account team (one query)."""
+    roles = {r.milestone.owner_role for r in rows}
+    holders = AccountRole.objects.filter(
+        account_id__in={r.account_id for r in rows}, role__in=roles, user__is_active=True
+    ).select_related("user")
+    return {(h.account_id, h.role): h.user for h in holders}
+
+
+def _assign(progress: MilestoneProgress, holders: dict) -> tuple[object, str]:
+    """(assignee, the sentence saying who and why) for a milestone's task."""
+    role, account = progress.milestone.owner_role, progress.account
+    holder = holders.get((account.pk, role))
+    if holder is not None:
+        return holder, f"Assigned to the {role} of the account."
+    if role.casefold() in ("csm", "owner", "account owner") and account.owner_id:
+        return account.owner, f"Assigned to the account owner ({role})."
+    if account.owner_id:
+        return account.owner, f"No {role} is assigned to this account: assigned to the account owner instead."
+    return None, f"No {role} is assigned to this account and it has no owner: unassigned."
+
+
+def milestone_tasks_create(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Give the work of onboarding milestones to their owner role, set-based and once per milestone and account.
+
+    A milestone due within MILESTONE_DUE_SOON_DAYS gets a reminder task; a missed one (in the last
+    MILESTONE_MISSED_TASK_DAYS) a high-priority task due the next day. Each goes to the user holding the
+    milestone's owner role for the account (the account team), else to the account owner, saying so.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    open_ = MilestoneProgress.objects.filter(reached_at__isnull=True).exclude(milestone__owner_role="")
+    open_ = open_.select_related("milestone__journey", "account__owner").order_by("pk")
+    soon_days = conf.get("MILESTONE_DUE_SOON_DAYS")
+    due = (
+        list(open_.filter(missed_at__isnull=True, due_task__isnull=True, due_at__gte=now,
+                          due_at__lte=now + dt.timedelta(days=soon_days)))
+        if soon_days
+        else []
+    )  # fmt: skip
+    since = now - dt.timedelta(days=conf.get("MILESTONE_MISSED_TASK_DAYS"))
+    missed = list(open_.filter(missed_task__isnull=True, missed_at__gte=since))
+    holders = _holders(due + missed)
+
+    def task(progress: MilestoneProgress, *, missed: bool) -> Task:
+        m, account = progress.milestone, progress.account
+        assignee, why = _assign(progress, holders)
+        when = f"{timezone.localdate(progress.due_at):%b %d}" if progress.due_at else "—"
+        return Task(
+            account=account,
+            assignee=assignee,
+            title=(f"Milestone missed: {m.name} — {account.name}" if missed else
+                   f"Milestone due {when}: {m.name} — {account.name}")[:255],
+            description=f"Onboarding milestone “{m.name}” ({m.journey.name}) "
+            f"{'was due' if missed else 'is due'} on {when} and is not reached.\n"
+            f"Owner role: {m.owner_role}. {why}",
+            due_date=today + dt.timedelta(days=1) if missed else timezone.localdate(progress.due_at),
+            priority=TaskPriority.HIGH if missed else TaskPriority.NORMAL,
+            source=TaskSource.RULE,
+        )  # fmt: skip
+
+    from accounts.services import tasks_create_bulk
+
+    due_tasks = tasks_create_bulk(tasks=[task(p, missed=False) for p in due])
+    missed_tasks = tasks_create_bulk(tasks=[task(p, missed=True) for p in missed])
+    for progress, t in zip(due, due_tasks, strict=True):
+        progress.due_task = t
+    for progress, t in zip(missed, missed_tasks, strict=True):
+        progress.missed_task = t
+    MilestoneProgress.objects.bulk_update(due, ["due_task"], batch_size=1000)
+    MilestoneProgress.objects.bulk_update(missed, ["missed_task"], batch_size=1000)
+    return {"due_tasks": len(due_tasks), "missed_tasks": len(missed_tasks)}
+
+
+def account_role_assign(*, account: Account, role: str, user: AbstractBaseUser | None) -> AccountRole | None:
+    """Make `user` the holder of `role` for the account (None: nobody holds it any more)."""
+    role = role.strip()[:64]
+    if not role:
+        raise ValueError("A role needs a name.")
+    if user is None:
+        AccountRole.objects.filter(account=account, role=role).delete()
+        return None
+    holder, _ = AccountRole.objects.update_or_create(account=account, role=role, defaults={"user": user})
+    return holder
 
 
 def milestone_reach(*, progress: MilestoneProgress, actor: AbstractBaseUser | None) -> MilestoneProgress:

@@ -210,9 +210,10 @@ class RuleExecution(models.Model):
             models.UniqueConstraint(fields=["rule", "account", "window"], name="rule_execution_unique_window"),
         ]
         # Few indexes: a cold cycle inserts one row per firing account and phase 2 updates each row once.
-        # (rule, account, window) serves the per-account lookups; (rule, created_at) the cooldown and the log.
+        # (rule, account, window) serves the per-account lookups; (rule, created_at) covering the account the
+        # cooldown exclusion (an index-only scan on PostgreSQL) and the log.
         indexes = [
-            models.Index(fields=["rule", "created_at"], name="rule_execution_rule_created"),
+            models.Index(fields=["rule", "created_at"], include=["account"], name="rule_execution_rule_created"),
             # Phase 2 picks a rule's pending executions in id order: a small partial index whatever the table's size.
             models.Index(fields=["rule", "id"], condition=Q(status="pending"), name="rule_execution_pending_rule"),
         ]
@@ -405,6 +406,14 @@ class MilestoneProgress(models.Model):
     reached_manually_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    due_task = models.ForeignKey(
+        "accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The reminder given to the milestone's owner role when it fell due soon.",
+    )  # fmt: skip
+    missed_task = models.ForeignKey(
+        "accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The task given to the milestone's owner role when it was missed.",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["milestone__order"]
@@ -415,3 +424,23 @@ class MilestoneProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} · {self.milestone}"
+
+
+class AccountRole(models.Model):
+    """Who holds a working role for an account (its account team): e.g. the implementation specialist.
+
+    Onboarding milestones name an owner role; their due and missed tasks go to the holder of that role for the
+    account, or to the account owner when nobody holds it.
+    """
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="role_holders")
+    role = models.CharField(max_length=64)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_roles")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["account", "role"]
+        constraints = [models.UniqueConstraint(fields=["account", "role"], name="account_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.role} of {self.account_id}: {self.user}"

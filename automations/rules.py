@@ -234,6 +234,7 @@ def executions_run(*, rule: Rule, executions: list[RuleExecution]) -> dict[int, 
                 tasks.setdefault(execution.pk, ctx.created_task)
     ActionRun.objects.bulk_create(runs, batch_size=2000)
     finished = timezone.now()
+    by_status: dict[str, list[int]] = {}
     for execution in executions:
         pk = execution.pk
         execution.status = (
@@ -245,9 +246,32 @@ def executions_run(*, rule: Rule, executions: list[RuleExecution]) -> dict[int, 
         )
         execution.task = tasks.get(pk) or execution.task
         execution.finished_at = finished
-    RuleExecution.objects.bulk_update(executions, ["status", "task", "finished_at"], batch_size=1000)
+        by_status.setdefault(execution.status, []).append(pk)
+    for status, pks in by_status.items():  # one UPDATE per outcome
+        RuleExecution.objects.filter(pk__in=pks).update(status=status, finished_at=finished)
+    _set_tasks({pk: task.pk for pk, task in tasks.items()})
     logger.info("Rule %s ran the actions of %s execution(s)", rule.pk, len(executions))
     return {e.pk: e.status for e in executions}
+
+
+def _set_tasks(task_of: dict[int, int]) -> None:
+    """Link executions to the tasks they created: one UPDATE … FROM (VALUES …) per 1000 on PostgreSQL."""
+    items = sorted(task_of.items())
+    if connection.vendor != "postgresql":
+        RuleExecution.objects.bulk_update(
+            [RuleExecution(pk=pk, task_id=task_id) for pk, task_id in items], ["task"], batch_size=500
+        )
+        return
+    table = connection.ops.quote_name(RuleExecution._meta.db_table)
+    with connection.cursor() as cursor:
+        for lo in range(0, len(items), 1000):
+            part = items[lo : lo + 1000]
+            values = ", ".join(["(%s::bigint, %s::bigint)"] * len(part))
+            cursor.execute(
+                f"UPDATE {table} AS e SET task_id = v.task_id FROM (VALUES {values}) AS v(id, task_id) "
+                "WHERE e.id = v.id",
+                [x for pair in part for x in pair],
+            )
 
 
 def execution_run(*, execution: RuleExecution) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, Task
 from automations import journeys, rules, selectors
 from automations.models import Journey, Milestone, MilestoneProgress
 from tests.factories import AccountFactory, SubscriptionFactory, UsageEventFactory, UserFactory
@@ -120,3 +120,80 @@ def test_stages_only_move_forward_and_never_for_at_risk_or_churned(onboarding):
     journeys.journeys_refresh(now=NOW)
     stages = {k: Account.objects.get(pk=a.pk).lifecycle_stage for k, a in accounts.items()}
     assert stages == {"renewal": "renewal", "at_risk": "at_risk", "trial": "adopted"}
+
+
+# --- Owner roles assign the work -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def team_onboarding():
+    j = Journey.objects.create(key="onb", name="Onboarding", onboarding=True)
+    Milestone.objects.create(journey=j, key="setup", name="Account setup", order=1, due_days=7,
+                             owner_role="Implementation specialist",
+                             condition={"type": "event", "event_type": "list_imported"})  # fmt: skip
+    Milestone.objects.create(journey=j, key="first-value", name="First campaign", order=2, due_days=14,
+                             owner_role="CSM", condition={"type": "event", "event_type": "campaign_sent"})  # fmt: skip
+    Milestone.objects.create(journey=j, key="kickoff", name="Kick-off", order=3, due_days=7,
+                             condition={"type": "manual"})  # no owner role: no task  # fmt: skip
+    return j
+
+
+def test_a_missed_milestone_is_a_task_for_the_holder_of_its_owner_role(team_onboarding):
+    owner, specialist = UserFactory(username="olive"), UserFactory(username="ivy")
+    account = AccountFactory(name="Acme", created_at=NOW - d(10), owner=owner)
+    journeys.account_role_assign(account=account, role="Implementation specialist", user=specialist)
+    result = journeys.journeys_refresh(now=NOW)
+    assert result["missed_tasks"] == 1  # setup (day 7) is missed; first value (day 14) is not due yet
+    task = Task.objects.get(title__startswith="Milestone missed")
+    assert (task.account, task.assignee, task.priority) == (account, specialist, "high")
+    assert task.title == "Milestone missed: Account setup — Acme"
+    assert "Assigned to the Implementation specialist of the account." in task.description
+    assert task.due_date == timezone.localdate(NOW) + d(1)
+    progress = MilestoneProgress.objects.get(account=account, milestone__key="setup")
+    assert progress.missed_task == task
+    # Once per milestone and account: the next refresh adds nothing.
+    assert journeys.journeys_refresh(now=NOW + d(0.1))["missed_tasks"] == 0
+    assert Task.objects.filter(title__startswith="Milestone missed").count() == 1
+
+
+def test_without_a_holder_the_account_owner_gets_it_and_the_task_says_so(team_onboarding):
+    owner = UserFactory(username="olive")
+    account = AccountFactory(name="Acme", created_at=NOW - d(10), owner=owner)
+    journeys.journeys_refresh(now=NOW)
+    task = Task.objects.get(title__startswith="Milestone missed")
+    assert task.assignee == owner
+    assert "No Implementation specialist is assigned to this account: assigned to the account owner" in (
+        task.description
+    )
+    orphan = AccountFactory(name="Nobody's", created_at=NOW - d(10), owner=None)
+    journeys.journeys_refresh(now=NOW)
+    task = Task.objects.get(account=orphan)
+    assert task.assignee is None and "it has no owner: unassigned" in task.description
+    assert account.tasks.count() == 1
+
+
+def test_a_milestone_due_soon_is_a_reminder_for_its_owner_role(team_onboarding, settings):
+    settings.AUTOMATIONS_MILESTONE_DUE_SOON_DAYS = 2
+    owner, csm = UserFactory(username="olive"), UserFactory(username="cara")
+    account = AccountFactory(name="Acme", created_at=NOW - d(13), owner=owner)
+    journeys.account_role_assign(account=account, role="CSM", user=csm)
+    journeys.account_role_assign(account=account, role="Implementation specialist", user=None)  # nobody: a no-op
+    result = journeys.journeys_refresh(now=NOW)
+    assert result["due_tasks"] == 1  # first value is due tomorrow
+    task = Task.objects.get(title__startswith="Milestone due")
+    assert task.assignee == csm and task.priority == "normal"
+    assert task.due_date == timezone.localdate(NOW - d(13) + d(14))
+    assert journeys.journeys_refresh(now=NOW)["due_tasks"] == 0
+    # Reached milestones and milestones without an owner role never make work.
+    assert not Task.objects.filter(title__contains="Kick-off").exists()
+
+
+def test_old_misses_make_no_task_when_owner_roles_are_first_configured(team_onboarding):
+    AccountFactory(created_at=NOW - d(60), owner=UserFactory())
+    roles_of = dict(Milestone.objects.values_list("pk", "owner_role"))
+    Milestone.objects.update(owner_role="")
+    journeys.journeys_refresh(now=NOW - d(20))  # missed long ago, while the milestones had no owner roles
+    for pk, role in roles_of.items():
+        Milestone.objects.filter(pk=pk).update(owner_role=role)
+    assert journeys.journeys_refresh(now=NOW)["missed_tasks"] == 0
+    assert not Task.objects.exists()
