@@ -27,6 +27,12 @@ class SurveyScheduleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "trigger", "is_active"]
 
 
+@admin.register(models.IssueRoute)
+class IssueRouteAdmin(admin.ModelAdmin):
+    list_display = ["issue_type", "assignee", "role", "sla_days"]
+    raw_id_fields = ["assignee"]
+
+
 @admin.register(models.SegmentStay)
 class SegmentStayAdmin(admin.ModelAdmin):
     list_display = ["account", "segment", "entered_on", "left_on"]
@@ -46,7 +52,7 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
 @admin.register(models.Theme)
 class ThemeAdmin(admin.ModelAdmin):
-    list_display = ["name", "source", "keywords"]
+    list_display = ["name", "source", "keywords", "issue_type"]
     list_filter = ["source"]
 
 

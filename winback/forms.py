@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from winback import conf, selectors
-from winback.models import ChurnType, Offer
+from winback.models import ChurnType, IssueType, Offer
 
 
 class CancelForm(forms.Form):
@@ -61,6 +61,11 @@ class SurveyAnswerForm(forms.Form):
         error_messages={"required": "Choose a score.", "invalid": "The score must be a whole number."}
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000)
+    issue_type = forms.ChoiceField(
+        label="If something let you down, what was it mostly about? (optional)",
+        choices=[("", "—"), *IssueType.choices],
+        required=False,
+    )
 
     def __init__(self, *args, kind: str = "nps", **kwargs):
         super().__init__(*args, **kwargs)

@@ -30,10 +30,12 @@ def capture_churn() -> dict:
 
 @shared_task(**RETRY, soft_time_limit=600, time_limit=660)
 def run_surveys() -> dict:
-    """Invitations at lifecycle moments, reminders to non-responders, routing of answers from other sources."""
+    """Invitations at lifecycle moments, reminders to non-responders, routing of answers from other sources,
+    reminders of dissatisfied answers whose follow-up is overdue."""
     result = services.survey_schedules_run()
     result["reminders"] = services.survey_reminders_send()
     result["routed"] = services.responses_route_new()
+    result["overdue_reminders"] = services.follow_ups_remind_overdue()
     return result
 
 

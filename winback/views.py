@@ -295,7 +295,12 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     form = forms.SurveyAnswerForm(request.POST or None, kind=invitation.kind, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.survey_answer(token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+            services.survey_answer(
+                token=token,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+                issue_type=form.cleaned_data["issue_type"],
+            )
         except SurveyTokenError as exc:
             return _closed(request, exc.reason)
         except ValueError as exc:

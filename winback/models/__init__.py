@@ -16,6 +16,8 @@ from winback.models.campaigns import (
 from winback.models.churn import ChurnReason, ChurnRecord, ChurnSource, ChurnType
 from winback.models.dunning import CardExpiryReminder, DunningCase, DunningStatus, DunningStep
 from winback.models.surveys import (
+    IssueRoute,
+    IssueType,
     ResponseFollowUp,
     SegmentStay,
     SurveyInvitation,
@@ -38,6 +40,8 @@ __all__ = [
     "DunningStatus",
     "DunningStep",
     "EnrollmentStatus",
+    "IssueRoute",
+    "IssueType",
     "LoopMessage",
     "Offer",
     "Reactivation",

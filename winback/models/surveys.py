@@ -18,6 +18,38 @@ class SurveyTrigger(models.TextChoices):
     SEGMENT_ENTRY = "segment_entry", "On entering a segment"
 
 
+class IssueType(models.TextChoices):
+    """What a dissatisfied answer is about: asked on the survey page or derived from the comment's theme."""
+
+    PRODUCT = "product", "Product or bug"
+    BILLING = "billing", "Billing or price"
+    SUPPORT = "support", "Support"
+    ONBOARDING = "onboarding", "Onboarding"
+    MISSING_FEATURE = "missing_feature", "Missing feature"
+    OTHER = "other", "Something else"
+
+
+class IssueRoute(models.Model):
+    """Who follows up a dissatisfied answer of one issue type, and by when.
+
+    The task goes to `assignee` when set (and active), else to the member of `role` with the fewest open tasks,
+    else to the account owner. It is due `sla_days` after the answer; past that an overdue reminder goes out.
+    """
+
+    issue_type = models.CharField(max_length=32, choices=IssueType.choices, unique=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=32, blank=True, help_text="A role (group) name, e.g. Manager or CSM.")
+    sla_days = models.PositiveSmallIntegerField(default=2)
+
+    class Meta:
+        ordering = ["issue_type"]
+
+    def __str__(self) -> str:
+        return f"{self.get_issue_type_display()} → {self.assignee or self.role or 'account owner'}"
+
+
 class SurveySchedule(models.Model):
     """When to ask whom: a lifecycle moment, a sample rate and how long links stay valid."""
 
@@ -115,8 +147,13 @@ class ResponseFollowUp(models.Model):
 
     response = models.OneToOneField("accounts.SurveyResponse", on_delete=models.CASCADE, related_name="follow_up")
     category = models.CharField(max_length=16)
+    issue_type = models.CharField(max_length=32, choices=IssueType.choices, blank=True)
+    issue_type_source = models.CharField(
+        max_length=16, blank=True, help_text="asked (on the survey page) or theme (from the comment)."
+    )
     task = models.ForeignKey("accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sla_due_on = models.DateField(null=True, blank=True)
+    overdue_reminded_at = models.DateTimeField(null=True, blank=True)
     followed_up_at = models.DateTimeField(null=True, blank=True)
     followed_up_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

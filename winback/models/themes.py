@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from winback.models.surveys import IssueType
+
 
 class ThemeSource(models.TextChoices):
     KEYWORDS = "keywords", "Keywords"
@@ -18,6 +20,12 @@ class Theme(models.Model):
     name = models.CharField(max_length=64, unique=True)
     keywords = models.TextField(blank=True, help_text="Comma-separated words or phrases, matched case-insensitively.")
     source = models.CharField(max_length=16, choices=ThemeSource.choices, default=ThemeSource.KEYWORDS)
+    issue_type = models.CharField(
+        max_length=32,
+        choices=IssueType.choices,
+        blank=True,
+        help_text="The issue type of dissatisfied answers whose comment mentions this theme (for task routing).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

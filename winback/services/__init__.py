@@ -22,6 +22,7 @@ from winback.services.churn import (
 from winback.services.dunning import card_expiry_reminders_send, dunning_run
 from winback.services.surveys import (
     SurveyTokenError,
+    follow_ups_remind_overdue,
     invitation_for_token,
     response_follow_up,
     response_route,
@@ -49,6 +50,7 @@ __all__ = [
     "cluster_name",
     "csm_reminders_create",
     "dunning_run",
+    "follow_ups_remind_overdue",
     "invitation_for_token",
     "loop_message_send",
     "reactivations_detect",

@@ -9,14 +9,32 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Account, Contact, Subscription, SupportTicket, SurveyResponse, TaskPriority, TaskSource
-from winback import conf, emailing, texts
-from winback.models import ResponseFollowUp, SegmentStay, SurveyInvitation, SurveySchedule, SurveyTrigger
+from accounts.models import (
+    Account,
+    Contact,
+    Subscription,
+    SupportTicket,
+    SurveyResponse,
+    TaskPriority,
+    TaskSource,
+    TaskStatus,
+)
+from winback import conf, emailing, textmining, texts
+from winback.models import (
+    IssueRoute,
+    IssueType,
+    ResponseFollowUp,
+    SegmentStay,
+    SurveyInvitation,
+    SurveySchedule,
+    SurveyTrigger,
+    Theme,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -241,11 +259,16 @@ def invitation_for_token(*, token: str, now: dt.datetime | None = None) -> Surve
     return invitation
 
 
-def survey_answer(*, token: str, score: int, comment: str = "", now: dt.datetime | None = None) -> SurveyResponse:
-    """Take the answer of a tokenised link: once, before it expires, with a score in range; then route it."""
+def survey_answer(
+    *, token: str, score: int, comment: str = "", issue_type: str = "", now: dt.datetime | None = None
+) -> SurveyResponse:
+    """Take the answer of a tokenised link: once, before it expires, with a score in range; then route it
+    (a dissatisfied answer by the issue type the contact chose, if any)."""
     from winback.services.themes import themes_tag_responses
 
     now = now or timezone.now()
+    if issue_type and issue_type not in IssueType.values:
+        raise ValueError(f"Unknown issue type {issue_type!r}.")
     with transaction.atomic():
         invitation = invitation_for_token(token=token, now=now)
         # Lock the row so two submits of the same link cannot both record an answer.
@@ -263,7 +286,7 @@ def survey_answer(*, token: str, score: int, comment: str = "", now: dt.datetime
         locked.response = response
         locked.responded_at = now
         locked.save(update_fields=["response", "responded_at"])
-        response_route(response=response)
+        response_route(response=response, issue_type=issue_type)
     if response.comment:
         themes_tag_responses(response_ids=[response.pk])
     return response
@@ -275,11 +298,44 @@ def _task_title(response: SurveyResponse) -> str:
     return f"{response.category.capitalize()}: {label} from {who}"
 
 
+def _issue_type_of(response: SurveyResponse, asked: str) -> tuple[str, str]:
+    """(issue type, how it is known): as the contact chose it, else from the first theme its comment mentions."""
+    if asked:
+        return asked, "asked"
+    if response.comment:
+        for theme in Theme.objects.exclude(issue_type="").exclude(keywords="").order_by("name"):
+            if textmining.keyword_matches(response.comment, theme.keyword_list):
+                return theme.issue_type, "theme"
+    return "", ""
+
+
+def _issue_route(*, issue_type: str, account: Account) -> tuple[AbstractBaseUser | None, int]:
+    """Who follows up a dissatisfied answer of this issue type and in how many days (the SLA)."""
+    from django.contrib.auth import get_user_model
+
+    route = IssueRoute.objects.select_related("assignee").filter(issue_type=issue_type).first() if issue_type else None
+    if route is None:
+        return account.owner, conf.get("DETRACTOR_SLA_DAYS")
+    if route.assignee is not None and route.assignee.is_active:
+        return route.assignee, route.sla_days
+    if route.role:
+        member = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=route.role)
+            .annotate(n_open=Count("tasks", filter=Q(tasks__status=TaskStatus.OPEN)))
+            .order_by("n_open", "pk")
+            .first()
+        )
+        if member is not None:
+            return member, route.sla_days
+    return account.owner, route.sla_days
+
+
 @transaction.atomic
-def response_route(*, response: SurveyResponse, today: dt.date | None = None) -> ResponseFollowUp:
-    """Route an answer once: detractor → high-priority owner task due in 2 days (SLA); passive → CSM task;
-    promoter → advocacy tag and, when configured, a review/referral ask. CSAT 1–2 and 3 route like detractor and
-    passive."""
+def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.date | None = None) -> ResponseFollowUp:
+    """Route an answer once: detractor → high-priority task due within the SLA, for whom its issue type routes to
+    (the owner by default); passive → CSM task; promoter → advocacy tag and, when configured, a review/referral
+    ask. CSAT 1–2 and 3 route like detractor and passive."""
     existing = ResponseFollowUp.objects.filter(response=response).first()
     if existing is not None:
         return existing
@@ -289,12 +345,16 @@ def response_route(*, response: SurveyResponse, today: dt.date | None = None) ->
     follow_up = ResponseFollowUp(response=response, category=category)
     description = f"“{response.comment}”" if response.comment else "No comment left."
     if category in ("detractor", "dissatisfied"):
-        follow_up.sla_due_on = today + dt.timedelta(days=conf.get("DETRACTOR_SLA_DAYS"))
+        follow_up.issue_type, follow_up.issue_type_source = _issue_type_of(response, issue_type)
+        assignee, sla_days = _issue_route(issue_type=follow_up.issue_type, account=account)
+        follow_up.sla_due_on = today + dt.timedelta(days=sla_days)
+        about = f" ({follow_up.get_issue_type_display().lower()})" if follow_up.issue_type else ""
         follow_up.task = account_services.task_create(
             account=account,
-            title=_task_title(response) + ": call back",
+            title=_task_title(response) + about + ": call back",
             description=description,
             created_by=None,
+            assignee=assignee,
             due_date=follow_up.sla_due_on,
             priority=TaskPriority.HIGH,
             source=TaskSource.RULE,
@@ -325,6 +385,45 @@ def response_route(*, response: SurveyResponse, today: dt.date | None = None) ->
             )
     follow_up.save()
     return follow_up
+
+
+def follow_ups_remind_overdue(*, today: dt.date | None = None) -> int:
+    """One reminder per dissatisfied answer whose follow-up is past its SLA date and still open: a notification
+    (in the app and by email) to the task's assignee and the account owner. Returns how many were reminded."""
+    from automations.notifications import notify_many
+
+    today = today or timezone.localdate()
+    due = ResponseFollowUp.objects.filter(
+        sla_due_on__lt=today,
+        followed_up_at__isnull=True,
+        overdue_reminded_at__isnull=True,
+        task__status=TaskStatus.OPEN,
+    )
+    ids = list(due.values_list("pk", flat=True)[:5000])
+    # Claim first, so a second worker or a retry reminds nobody twice.
+    ResponseFollowUp.objects.filter(pk__in=ids, overdue_reminded_at__isnull=True).update(
+        overdue_reminded_at=timezone.now()
+    )
+    rows = ResponseFollowUp.objects.filter(pk__in=ids).select_related(
+        "task__assignee", "response__account__owner", "response__contact"
+    )
+    items = []
+    for follow_up in rows:
+        account = follow_up.response.account
+        users = {u.pk: u for u in (follow_up.task.assignee, account.owner) if u is not None}
+        late = (today - follow_up.sla_due_on).days
+        items.append(
+            {
+                "users": list(users.values()),
+                "title": f"Overdue: {follow_up.task.title}",
+                "body": f"Due {follow_up.sla_due_on:%Y-%m-%d} ({late} day{'s' if late != 1 else ''} late).",
+                "url": settings.SITE_URL.rstrip("/") + reverse("account-detail", args=[account.pk]),
+                "account": account,
+                "dedupe_key": f"follow-up-overdue:{follow_up.pk}",
+            }
+        )
+    notify_many(items=items, email=True, label="Overdue survey follow-ups")
+    return len(items)
 
 
 def responses_route_new(*, now: dt.datetime | None = None) -> int:
