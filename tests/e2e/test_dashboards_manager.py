@@ -1,5 +1,5 @@
 """Browser: a manager changes the period and the segment, the charts update, a number opens the accounts behind it,
-and a widget's CSV downloads."""
+the retention curve draws and drills down, and a widget's CSV downloads."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ def history():
                           status="churned")  # fmt: skip
     SubscriptionFactory(account=gone, start_date=add_months(this_month, -14), end_date=add_months(this_month, -2),
                         mrr=Decimal(3000))  # fmt: skip
+    # The one account whose first subscription started within the last 12 months: the retention curve's account.
+    brief = AccountFactory(name="Brief Trial Shop", segment="smb", owner=casey, status="churned")
+    SubscriptionFactory(account=brief, start_date=add_months(this_month, -8), end_date=add_months(this_month, -5),
+                        mrr=Decimal(20))  # fmt: skip
 
 
 def test_manager_filters_the_dashboard_drills_down_and_exports(live_server, login, page, history):
@@ -54,6 +58,19 @@ def test_manager_filters_the_dashboard_drills_down_and_exports(live_server, logi
     expect(churn_card.locator(".kpi-value")).to_have_text("16.7 %")  # 1 of 6 accounts active a year ago churned
     _wait_for_months(page, "chart-churn-trend", 12)
     _wait_for_months(page, "chart-mrr-movements", 12)
+
+    # The Kaplan–Meier retention curve: drawn from 100 % down to 0 at the one churn, which opens its account.
+    page.wait_for_function(
+        "() => { const c = window.Chart"
+        " && Chart.getChart(document.querySelector(\"canvas[data-chart='chart-survival']\"));"
+        " return !!c && c.data.datasets[0].data.length === 2 && c.data.datasets[0].data[1].y === 0; }"
+    )
+    survival = page.locator("#widget-survival")
+    expect(survival.get_by_text("Definition")).to_be_visible()
+    survival.locator("dt", has_text="churned").locator("xpath=following-sibling::dd").get_by_role("link").click()
+    panel = page.locator("#drilldown")
+    expect(panel.get_by_role("link", name="Brief Trial Shop")).to_be_visible()
+    expect(panel.get_by_text("Steady Enterprise")).to_have_count(0)
 
     # The period changes in place and in the URL; the charts are redrawn with 6 months.
     page.get_by_label("Period").select_option("6m")
