@@ -97,7 +97,7 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 class ChurnPredictionSerializer(serializers.ModelSerializer):
     account_name = serializers.CharField(source="account.name", read_only=True)
-    owner = serializers.CharField(source="account.owner.email", read_only=True, default=None)
+    owner = serializers.CharField(source="account.owner.email", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = ChurnPrediction
