@@ -110,12 +110,12 @@ RULES = [
       {"type": "notify", "to": "role:Manager", "title": "{{ account.name }}: 3 tickets in 7 days"},
       {"type": "send_email", "template": "proactive-check-in", "to": "contact"}], 14),
     ("nps-below-7", "NPS below 7 → task for the CS lead",
-     {"all": [{"type": "nps_at_most", "value": 6, "days": 7}]},
+     {"all": [{"type": "nps_at_most", "value": 6, "days": 7}, {"type": "no_open_followup", "kind": "nps"}]},
      [{"type": "create_task", "title": "Detractor NPS {{ match.Latest_NPS }} at {{ account.name }}",
        "assignee": "role:Manager", "priority": "high", "due_in_days": 3},
       {"type": "enrol_playbook", "playbook": "nps-below-7"}], 30),
     ("dissatisfied-survey", "Dissatisfied survey → high-priority task with a due date",
-     {"all": [{"type": "csat_at_most", "value": 2, "days": 7}]},
+     {"all": [{"type": "csat_at_most", "value": 2, "days": 7}, {"type": "no_open_followup", "kind": "csat"}]},
      [{"type": "create_task", "title": "Dissatisfied customer (CSAT {{ match.Latest_CSAT }}) at {{ account.name }}",
        "priority": "urgent", "due_in_days": 1}], 14),
     ("upsell-seats", "Seats nearly full → message the sales rep",
@@ -166,6 +166,14 @@ JOURNEYS = [
     ]),
 ]  # fmt: skip
 
+# Built-in rules whose conditions changed: the earlier tree, replaced on install when a rule still has it.
+# (The survey rules now leave an answer alone when a high-priority follow-up task — e.g. the win-back
+# detractor routing's call-back — is already open, instead of creating a second task for the same answer.)
+SUPERSEDED_CONDITIONS = {
+    "nps-below-7": {"all": [{"type": "nps_at_most", "value": 6, "days": 7}]},
+    "dissatisfied-survey": {"all": [{"type": "csat_at_most", "value": 2, "days": 7}]},
+}
+
 OWNER_ROLES = {"account-setup": "Implementation specialist", "first-value": "CSM", "advanced-adoption": "CSM"}
 
 
@@ -187,6 +195,11 @@ def builtins_install(*, enable_rules: bool = False) -> dict[str, int]:
                 [PlaybookStep(playbook=playbook, order=n, **step) for n, step in enumerate(steps, start=1)]
             )
             counts["playbooks"] += 1
+    for key, old_tree in SUPERSEDED_CONDITIONS.items():  # installed before; unchanged since: take the new tree
+        rule = Rule.objects.filter(key=key).first()
+        if rule is not None and rule.conditions == old_tree:
+            rule.conditions = next(tree for k, _, tree, _, _ in RULES if k == key)
+            rule.save(update_fields=["conditions", "updated_at"])
     for key, name, tree, actions_list, cooldown in RULES:
         if not Rule.objects.filter(key=key).exists():
             rule_save(key=key, name=name, conditions_tree=tree, actions_list=actions_list, cooldown_days=cooldown,

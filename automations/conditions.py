@@ -161,6 +161,24 @@ def _latest_survey(kind: str, label: str):
     return compile_
 
 
+def _no_open_followup(spec: dict, ctx: Context) -> Compiled:
+    """No open high-priority task on the account created since its latest answer of that kind: nobody (e.g. the
+    win-back survey routing, which gives every detractor answer a high-priority call-back task) follows it up yet."""
+    from accounts.models import Task, TaskPriority, TaskStatus
+
+    kind = spec.get("kind", "nps")
+    if kind not in ("nps", "csat"):
+        raise ConditionError(f"no_open_followup: kind must be nps or csat, not {kind!r}.")
+    answered = SurveyResponse.objects.filter(account=OuterRef("account"), kind=kind).order_by("-responded_at")
+    followup = Task.objects.filter(
+        account=OuterRef("pk"),
+        status=TaskStatus.OPEN,
+        priority__in=[TaskPriority.HIGH, TaskPriority.URGENT],
+        created_at__gte=Subquery(answered.values("responded_at")[:1]),
+    )
+    return Compiled(q=~Exists(followup))
+
+
 def _payment_failed(spec: dict, ctx: Context) -> Compiled:
     q = Q(payment_failed_at__isnull=False)
     if "days" in spec:
@@ -287,6 +305,10 @@ CONDITIONS: dict[str, tuple[str, Any]] = {
     "tickets_in_days": ("≥ N tickets in M days (count, days)", _tickets_in_days),
     "nps_at_most": ("Latest NPS ≤ X (value, days=90)", _latest_survey("nps", "Latest NPS")),
     "csat_at_most": ("Latest CSAT ≤ X — dissatisfied (value, days=90)", _latest_survey("csat", "Latest CSAT")),
+    "no_open_followup": (
+        "No open high-priority task since the latest survey answer (kind: nps | csat)",
+        _no_open_followup,
+    ),
     "payment_failed": ("Payment failed (optional days)", _payment_failed),
     "milestone_missed": ("Onboarding milestone missed (optional milestone key)", _milestone_missed),
     "renewal_within": ("Renewal within N days (days)", _renewal_within),
