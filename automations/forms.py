@@ -169,3 +169,115 @@ class PlaybookSettingsForm(forms.ModelForm):
 
 class EnrolForm(forms.Form):
     playbook = forms.ModelChoiceField(queryset=Playbook.objects.filter(enabled=True).order_by("name"))
+
+
+# --- Playbook editor -------------------------------------------------------------------------------------------------
+
+STEP_ROWS = 8
+STEP_HINTS = {
+    "task": "title=…; assignee=owner | role:Manager | user:x; priority=high; due_in_days=2",
+    "email": "template=proactive-check-in; to=contact | owner",
+    "wait": "days=7",
+    "branch": "condition=health_below; value=70; negate=true; reason=Health recovered",
+}
+
+
+def step_to_params(kind: str, config: dict) -> str | None:
+    """A step as row parameters, or None when it needs YAML (a branch on a nested condition)."""
+    if kind != "branch":
+        return format_params(config)
+    condition, negate = config.get("condition") or {}, False
+    if set(condition) == {"not"} and isinstance(condition["not"], dict):
+        condition, negate = condition["not"], True
+    if "type" not in condition:
+        return None
+    leaf = {k: v for k, v in condition.items() if k != "type"}
+    if any(isinstance(v, dict) for v in leaf.values()):
+        return None
+    params = {"condition": condition["type"], **leaf, **({"negate": True} if negate else {})}
+    if config.get("reason"):
+        params["reason"] = config["reason"]
+    return format_params(params)
+
+
+def step_from_params(kind: str, text: str) -> dict:
+    params = parse_params(text)
+    if kind != "branch":
+        return params
+    ctype = params.pop("condition", "")
+    if not ctype:
+        raise ValidationError("A branch needs condition=<condition type>, e.g. condition=health_below; value=70.")
+    negate, reason = bool(params.pop("negate", False)), str(params.pop("reason", "") or "Condition held")
+    leaf = {"type": ctype, **params}
+    return {"condition": {"not": leaf} if negate else leaf, "reason": reason}
+
+
+class PlaybookForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    key = forms.SlugField(max_length=100, help_text="Stable identifier, used by rules (enrol_playbook).")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    trigger = forms.CharField(max_length=255, required=False, help_text="When to use it.")
+    owner_role = forms.CharField(max_length=64, required=False)
+    metric = forms.CharField(max_length=255, required=False, label="Metric to track")
+    holdout_percent = forms.IntegerField(
+        min_value=0, max_value=50, initial=0, label="Holdout %", help_text="A random share held out (0–50%)."
+    )
+    enabled = forms.BooleanField(required=False, initial=True)
+    advanced = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        required=False,
+        label="Advanced: steps as YAML",
+        help_text="Overrides the rows: a list of {kind: task|email|wait|branch, …parameters}.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kinds = [("", "—"), ("task", "Task"), ("email", "Email"), ("wait", "Wait N days"),
+                 ("branch", "Branch: stop when a condition holds")]  # fmt: skip
+        for i in range(STEP_ROWS):
+            self.fields[f"step_{i}_kind"] = forms.ChoiceField(choices=kinds, required=False, label=f"Step {i + 1}")
+            self.fields[f"step_{i}_params"] = forms.CharField(required=False, label="Parameters")
+
+    @classmethod
+    def initial_for(cls, playbook) -> dict:
+        initial = {f: getattr(playbook, f) for f in ("name", "key", "description", "trigger", "owner_role", "metric",
+                                                     "holdout_percent", "enabled")}  # fmt: skip
+        steps = list(playbook.steps.order_by("order"))
+        rows = [step_to_params(s.kind, s.config) for s in steps]
+        if len(steps) > STEP_ROWS or any(r is None for r in rows):
+            initial["advanced"] = yaml.safe_dump([{"kind": s.kind, **s.config} for s in steps], sort_keys=False,
+                                                 allow_unicode=True)  # fmt: skip
+            return initial
+        for i, (step, params) in enumerate(zip(steps, rows, strict=True)):
+            initial[f"step_{i}_kind"], initial[f"step_{i}_params"] = step.kind, params
+        return initial
+
+    def step_rows(self):
+        return [(self[f"step_{i}_kind"], self[f"step_{i}_params"]) for i in range(STEP_ROWS)]
+
+    def clean(self):
+        data = super().clean()
+        advanced = (data.get("advanced") or "").strip()
+        steps: list[tuple[str, dict]] = []
+        if advanced:
+            try:
+                parsed = yaml.safe_load(advanced)
+            except yaml.YAMLError as exc:
+                raise ValidationError(f"Not valid YAML: {exc}") from exc
+            if not isinstance(parsed, list) or not all(isinstance(s, dict) for s in parsed):
+                raise ValidationError("The YAML must be a list of steps, each with a kind.")
+            steps = [(str(s.get("kind", "")), {k: v for k, v in s.items() if k != "kind"}) for s in parsed]
+        else:
+            for i in range(STEP_ROWS):
+                kind = data.get(f"step_{i}_kind")
+                if kind:
+                    try:
+                        steps.append((kind, step_from_params(kind, data.get(f"step_{i}_params") or "")))
+                    except ValidationError as exc:
+                        self.add_error(f"step_{i}_params", exc)
+                elif (data.get(f"step_{i}_params") or "").strip():
+                    self.add_error(f"step_{i}_kind", "Choose the kind of this step.")
+        if not steps and not self.errors:
+            raise ValidationError("Add at least one step.")
+        data["steps"] = steps
+        return data

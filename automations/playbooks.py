@@ -32,6 +32,92 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+class PlaybookInvalid(ValueError):
+    """A playbook or one of its steps is not valid (shown in the editor)."""
+
+
+def _step_validate(n: int, kind: str, config: dict) -> dict:
+    """A step's config, checked and normalised; PlaybookInvalid names the step."""
+    from accounts.models import TaskPriority
+    from automations.models import EmailTemplate
+
+    where = f"Step {n} ({kind})"
+    if not isinstance(config, dict):
+        raise PlaybookInvalid(f"{where}: the parameters must be key=value pairs.")
+    if kind == StepKind.TASK:
+        if not str(config.get("title", "")).strip():
+            raise PlaybookInvalid(f"{where}: a task needs a title.")
+        assignee = str(config.get("assignee", "owner"))
+        if assignee != "owner" and not assignee.startswith(("role:", "user:")):
+            raise PlaybookInvalid(f"{where}: assignee is owner, role:<Role> or user:<username>.")
+        if config.get("priority", TaskPriority.NORMAL) not in TaskPriority.values:
+            raise PlaybookInvalid(f"{where}: priority is one of {', '.join(TaskPriority.values)}.")
+        due = config.get("due_in_days")
+        if due is not None and (isinstance(due, bool) or not isinstance(due, int) or not 0 <= due <= 365):
+            raise PlaybookInvalid(f"{where}: due_in_days is a whole number of days from 0 to 365.")
+    elif kind == StepKind.EMAIL:
+        if not EmailTemplate.objects.filter(key=config.get("template", "")).exists():
+            raise PlaybookInvalid(f"{where}: no email template {config.get('template', '')!r}.")
+        if config.get("to", "contact") not in ("contact", "owner"):
+            raise PlaybookInvalid(f"{where}: to is contact or owner.")
+    elif kind == StepKind.WAIT:
+        days = config.get("days")
+        if isinstance(days, bool) or not isinstance(days, int | float) or not 0 < days <= 365:
+            raise PlaybookInvalid(f"{where}: wait a number of days from 1 to 365 (days=7).")
+    elif kind == StepKind.BRANCH:
+        try:
+            conditions.validate(config.get("condition") or {})
+        except conditions.ConditionError as exc:
+            raise PlaybookInvalid(f"{where}: {exc}") from exc
+    else:
+        raise PlaybookInvalid(f"Step {n}: unknown kind {kind!r}.")
+    return config
+
+
+@transaction.atomic
+def playbook_save(
+    *,
+    key: str,
+    name: str,
+    steps: list[tuple[str, dict]],
+    description: str = "",
+    trigger: str = "",
+    owner_role: str = "",
+    metric: str = "",
+    holdout_percent: int = 0,
+    enabled: bool = True,
+    playbook: Playbook | None = None,
+) -> Playbook:
+    """Create or update a playbook with its ordered steps ((kind, config) pairs), all or nothing.
+
+    The steps are replaced as a whole, numbered 1…n; active enrolments continue from the step number they are at.
+    """
+    from django.core.exceptions import ValidationError
+
+    if not steps:
+        raise PlaybookInvalid("A playbook needs at least one step.")
+    if not 0 <= holdout_percent <= 50:
+        raise PlaybookInvalid("Hold out from 0 to 50% of accounts.")
+    checked = [(kind, _step_validate(n, kind, config)) for n, (kind, config) in enumerate(steps, start=1)]
+    if Playbook.objects.filter(key=key).exclude(pk=playbook.pk if playbook else None).exists():
+        raise PlaybookInvalid(f"Another playbook has the key {key!r}.")
+    playbook = playbook or Playbook()
+    playbook.key, playbook.name, playbook.description = key, name, description
+    playbook.trigger, playbook.owner_role, playbook.metric = trigger, owner_role, metric
+    playbook.holdout_percent, playbook.enabled = holdout_percent, enabled
+    try:
+        playbook.full_clean()
+    except ValidationError as exc:
+        raise PlaybookInvalid("; ".join(exc.messages)) from exc
+    playbook.save()
+    playbook.steps.all().delete()
+    PlaybookStep.objects.bulk_create(
+        [PlaybookStep(playbook=playbook, order=n, kind=kind, config=config) for n, (kind, config) in
+         enumerate(checked, start=1)]
+    )  # fmt: skip
+    return playbook
+
+
 def in_holdout(*, playbook: Playbook, account_id: int) -> bool:
     """A stable random draw per (playbook, account): the same account is always in the same group."""
     if playbook.holdout_percent <= 0:

@@ -27,7 +27,9 @@ urlpatterns = [
     path("automations/rules/<int:pk>/run/", views.rule_run_now, name="rule-run-now"),
     # Playbooks and the Customer 360 section.
     path("automations/playbooks/", views.playbook_list, name="playbook-list"),
+    path("automations/playbooks/new/", views.playbook_edit, name="playbook-create"),
     path("automations/playbooks/<int:pk>/", views.playbook_detail, name="playbook-detail"),
+    path("automations/playbooks/<int:pk>/edit/", views.playbook_edit, name="playbook-edit"),
     path("automations/accounts/<int:pk>/", views.account_automations, name="account-automations"),
     path("automations/accounts/<int:pk>/enrol/", views.account_enrol, name="account-enrol"),
     path("automations/enrolments/<int:pk>/stop/", views.enrolment_stop, name="enrolment-stop"),

@@ -17,7 +17,15 @@ from django.views.decorators.vary import vary_on_headers
 from accounts.models import Account, Segment
 from automations import emails, journeys, notifications, playbooks, rules, selectors
 from automations.builtins import builtins_install
-from automations.forms import EmailTemplateForm, EnrolForm, PlaybookSettingsForm, RuleForm, RuleImportForm
+from automations.forms import (
+    STEP_HINTS,
+    EmailTemplateForm,
+    EnrolForm,
+    PlaybookForm,
+    PlaybookSettingsForm,
+    RuleForm,
+    RuleImportForm,
+)
 from automations.models import EmailStatus, EmailTemplate, Enrolment, Journey, MilestoneProgress, Playbook, Rule
 from churnapp.roles import can_configure, can_edit_account
 
@@ -220,8 +228,34 @@ def builtins_install_view(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def playbook_list(request: HttpRequest) -> HttpResponse:
-    context = {"playbooks": selectors.playbook_list(), "enrolments": selectors.active_enrolments(limit=100)}
+    context = {"playbooks": selectors.playbook_list(), "enrolments": selectors.active_enrolments(limit=100),
+               "can_configure": can_configure(request.user)}  # fmt: skip
     return render(request, "automations/playbook_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or edit a playbook and its ordered steps (managers and admins)."""
+    _require_configure(request)
+    playbook = get_object_or_404(Playbook, pk=pk) if pk else None
+    if request.method == "POST":
+        form = PlaybookForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                playbook = playbooks.playbook_save(
+                    key=data["key"], name=data["name"], description=data["description"], trigger=data["trigger"],
+                    owner_role=data["owner_role"], metric=data["metric"], holdout_percent=data["holdout_percent"],
+                    enabled=data["enabled"], steps=data["steps"], playbook=playbook,
+                )  # fmt: skip
+            except playbooks.PlaybookInvalid as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Playbook “{playbook.name}” saved.")
+                return redirect("automations:playbook-detail", pk=playbook.pk)
+    else:
+        form = PlaybookForm(initial=PlaybookForm.initial_for(playbook) if playbook else {"enabled": True})
+    return render(request, "automations/playbook_edit.html", {"form": form, "playbook": playbook, "hints": STEP_HINTS})
 
 
 @require_http_methods(["GET", "POST"])
