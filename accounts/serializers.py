@@ -292,15 +292,24 @@ class TaskSerializer(_AccountScoped):
 
 class BulkRowResultSerializer(serializers.Serializer):
     index = serializers.IntegerField()
-    id = serializers.IntegerField()
-    action = serializers.ChoiceField(choices=["created", "updated", "unchanged"])
+    id = serializers.IntegerField(allow_null=True, help_text="null for a pending row.")
+    action = serializers.ChoiceField(
+        choices=["created", "updated", "unchanged", "pending"],
+        help_text="pending: a ticket whose account is not known yet, kept and attached when the account appears.",
+    )
 
 
 class BulkResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
+    pending = serializers.IntegerField(help_text="Tickets kept until their account appears (tickets only).")
     results = BulkRowResultSerializer(many=True)
+
+
+class PendingSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["pending"])
+    detail = serializers.CharField()
 
 
 class BulkRowErrorSerializer(serializers.Serializer):

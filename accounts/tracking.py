@@ -222,6 +222,12 @@ def _apply_groups(groups: list[Message]) -> None:
                 row["custom_attributes"] = {**merged, **row.get("custom_attributes", {})}
         rows.append((index, row))
     rows_upsert(kind="accounts", rows=rows, replay=False)
+    from accounts.webhooks import helpdesk_unmatched_replay
+
+    # Tickets that were waiting for these accounts attach now (tracking messages replay in _process).
+    helpdesk_unmatched_replay(
+        external_ids=list(latest), domains=[row["domain"] for _, row in rows if row.get("domain")]
+    )
     accounts = dict(Account.objects.filter(external_id__in=latest).values_list("external_id", "pk"))
     links = {(accounts[m.group_id], m.user_id) for m in groups if m.user_id}
     _ensure_contacts(links)

@@ -16,7 +16,8 @@ Helpdesk webhook contract (for Zendesk triggers, Freshdesk automations, Help Sco
 
 The ticket's account is the organisation's external id, else the account whose domain matches the organisation
 domain or the requester's e-mail domain (exactly one). Answers: 200 stored, 202 recorded but no account matched
-(kept for later), 400 malformed, 401 bad or stale signature (> 5 minutes), 413 over 1 MB.
+(kept, and attached as soon as an account with that external id — or, without one, that domain — is created or
+given that domain), 400 malformed, 401 bad or stale signature (> 5 minutes), 413 over 1 MB.
 """
 
 from __future__ import annotations
@@ -107,6 +108,55 @@ def _helpdesk_account(ticket: dict) -> Account | None:
     return None
 
 
+def _helpdesk_ref(ticket: dict) -> str:
+    """What an unmatched ticket waits for: the organisation's external id, else "@<domain>" (the organisation's
+    domain or the requester's e-mail domain)."""
+    organization = ticket.get("organization") if isinstance(ticket.get("organization"), dict) else {}
+    requester = ticket.get("requester") if isinstance(ticket.get("requester"), dict) else {}
+    if organization.get("external_id"):
+        return str(organization["external_id"])
+    domain = organization.get("domain")
+    email = requester.get("email")
+    if not (isinstance(domain, str) and domain.strip()) and isinstance(email, str) and "@" in email:
+        domain = email.rsplit("@", 1)[1]
+    return f"@{domain.strip().lower()}" if isinstance(domain, str) and domain.strip() else ""
+
+
+def helpdesk_unmatched_replay(*, external_ids: list[str], domains: list[str]) -> int:
+    """Attach the kept tickets (helpdesk webhook and REST upserts) waiting for these accounts, oldest first, so
+    the latest state of each ticket wins; returns how many were applied."""
+    from accounts.imports.services import PENDING_TICKETS_SOURCE, RowErrors, bulk_upsert
+
+    refs = {str(e) for e in external_ids if e} | {f"@{d.strip().lower()}" for d in domains if d and d.strip()}
+    if not refs:
+        return 0
+    waiting = InboundWebhookEvent.objects.filter(
+        source__in=("helpdesk", PENDING_TICKETS_SOURCE), type="ticket", status=InboundWebhookStatus.UNMATCHED,
+        customer_ref__in=refs,
+    ).order_by("received_at", "id")  # fmt: skip
+    applied = 0
+    for record in waiting:
+        if record.source == "helpdesk":
+            response = _helpdesk_apply(
+                payload=record.payload, ticket=record.payload["ticket"], event_id=record.event_id
+            )
+            applied += response.status_code == 200
+            continue
+        try:
+            with transaction.atomic():
+                result = bulk_upsert(kind="tickets", rows=[record.payload])
+        except RowErrors as exc:
+            record.status, record.error = InboundWebhookStatus.FAILED, str(exc.errors[0]["errors"])[:2000]
+            record.save(update_fields=["status", "error"])
+            continue
+        if not result.pending:
+            record.status, record.processed_at = InboundWebhookStatus.PROCESSED, timezone.now()
+            record.account = Account.objects.filter(external_id=record.payload.get("account")).first()
+            record.save(update_fields=["status", "processed_at", "account"])
+            applied += 1
+    return applied
+
+
 @csrf_exempt
 @login_not_required
 @require_POST
@@ -148,8 +198,8 @@ def _helpdesk_apply(*, payload: dict, ticket: dict, event_id: str) -> JsonRespon
             return JsonResponse({"status": "duplicate"})
     account = _helpdesk_account(ticket)
     if account is None:
-        record.status = InboundWebhookStatus.UNMATCHED
-        record.save(update_fields=["status"])
+        record.status, record.customer_ref = InboundWebhookStatus.UNMATCHED, _helpdesk_ref(ticket)[:255]
+        record.save(update_fields=["status", "customer_ref"])
         return JsonResponse({"status": "unmatched", "detail": "No account matches; recorded for later."}, status=202)
     row = {
         "external_id": str(ticket["id"]),

@@ -114,6 +114,9 @@ class CrudViewSet(viewsets.ModelViewSet):
             raise exceptions.ValidationError(_single_errors(exc)) from exc
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
+        if obj is None:  # a ticket of an account not known yet: kept and attached when the account appears
+            detail = f"Unknown account {row.get('account')!r}: kept and attached when the account appears."
+            return Response({"status": "pending", "detail": detail}, status=status.HTTP_202_ACCEPTED)
         return self._respond(obj, action_name)
 
     def create(self, request, *args, **kwargs):

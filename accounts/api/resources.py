@@ -16,12 +16,16 @@ from accounts.imports import services
 from accounts.models import Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task, UsageEvent
 
 
-def documented(input_serializer, output_serializer, *, upsert: bool = True):
-    """Request and response bodies of the write operations (the output serializers are read-only)."""
+def documented(input_serializer, output_serializer, *, upsert: bool = True, pending: bool = False):
+    """Request and response bodies of the write operations (the output serializers are read-only). `pending`:
+    a row of an unknown account is kept (202) and attached when the account appears."""
+    created = {201: output_serializer, 200: output_serializer}
+    if pending:
+        created[202] = OpenApiResponse(s.PendingSerializer, description="Unknown account: kept until it appears.")
     writes = {
         "create": extend_schema(
             request=input_serializer,
-            responses={201: output_serializer, 200: output_serializer},
+            responses=created,
             description="Creates the record, or updates it when its natural key (external id) already exists.",
         ),
         "update": extend_schema(request=input_serializer, responses=output_serializer),
@@ -33,9 +37,7 @@ def documented(input_serializer, output_serializer, *, upsert: bool = True):
         ),
     }
     if upsert:
-        writes["by_external_id"] = extend_schema(
-            request=input_serializer, responses={201: output_serializer, 200: output_serializer}
-        )
+        writes["by_external_id"] = extend_schema(request=input_serializer, responses=created)
     return extend_schema_view(**writes)
 
 
@@ -64,9 +66,10 @@ class SubscriptionViewSet(UpsertViewSet):
     ordering_fields = ["id", "start_date", "end_date", "mrr"]
 
 
-@documented(s.TicketInputSerializer, s.TicketSerializer)
+@documented(s.TicketInputSerializer, s.TicketSerializer, pending=True)
 class TicketViewSet(UpsertViewSet):
-    """Helpdesk tickets. Upsert key: external_id (the helpdesk's ticket id)."""
+    """Helpdesk tickets. Upsert key: external_id (the helpdesk's ticket id). A ticket of an account not known yet
+    is kept (202, or `pending` in a bulk result) and attached as soon as the account is created."""
 
     kind = "tickets"
     queryset = SupportTicket.objects.select_related("account").order_by("id")

@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from accounts import serializers as s
 from accounts.imports.events import events_insert
@@ -73,10 +75,12 @@ class UpsertResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    pending: int = 0
     results: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "results": self.results}
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "pending": self.pending, "results": self.results}  # fmt: skip
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -253,6 +257,12 @@ def rows_upsert(
 
         if kind == "accounts":
             pending_messages_replay(group_ids=[obj.external_id for _, obj in to_create])
+            from accounts.webhooks import helpdesk_unmatched_replay
+
+            helpdesk_unmatched_replay(
+                external_ids=[obj.external_id for obj, _ in actions.values()],
+                domains=[obj.domain for obj, _ in actions.values() if obj.domain],
+            )
             customers = [row["billing_customer_id"] for _, row in rows if row.get("billing_customer_id")]
             if customers:
                 from accounts.webhooks_stripe import stripe_unmatched_replay
@@ -294,14 +304,62 @@ def bulk_upsert(*, kind: str, rows: list[Any], actor: AbstractBaseUser | None = 
         raise RowErrors([{"index": s.MAX_BULK_ROWS, "errors": {"non_field_errors": ["At most 1000 rows."]}}])
     valid, errors = rows_validate(kind=kind, rows=enumerate(rows))
     resolved, more = rows_resolve(kind=kind, rows=valid)
-    errors += more + _duplicates(KINDS[kind], resolved)
+    waiting: list[tuple[int, dict]] = []
+    if kind == "tickets":
+        # A ticket of an account not known yet is kept and attached when the account appears (never dropped).
+        unknown = {e["index"] for e in more if set(e["errors"]) == {"account"}}
+        waiting = [(index, row) for index, row in valid if index in unknown]
+        more = [e for e in more if e["index"] not in unknown]
+    errors += more + _duplicates(KINDS[kind], resolved + waiting)
     if errors:
         raise RowErrors(sorted(errors, key=lambda e: e["index"]))
     try:
         with transaction.atomic():
-            return rows_upsert(kind=kind, rows=resolved, actor=actor)
+            result = rows_upsert(kind=kind, rows=resolved, actor=actor)
     except IntegrityError as exc:
         raise RowErrors([{"index": 0, "errors": {"non_field_errors": [_integrity_message(exc)]}}]) from exc
+    if kind == "tickets":
+        tickets_pending_sync(stored=[row["external_id"] for _, row in resolved], waiting=[r for _, r in waiting])
+        result.pending = len(waiting)
+        result.results += [{"index": index, "id": None, "action": "pending"} for index, _ in waiting]
+        result.results.sort(key=lambda r: r["index"])
+    return result
+
+
+PENDING_TICKETS_SOURCE = "api"
+
+
+def tickets_pending_sync(*, stored: list[str], waiting: list[dict]) -> None:
+    """Keep REST ticket rows whose account is unknown (one record per ticket id, the latest row wins) and retire
+    the kept rows of tickets just stored with a known account, so a late replay never overwrites them."""
+    from accounts.models import InboundWebhookEvent, InboundWebhookStatus
+
+    if stored:
+        InboundWebhookEvent.objects.filter(
+            source=PENDING_TICKETS_SOURCE, status=InboundWebhookStatus.UNMATCHED,
+            event_id__in=[f"ticket:{external_id}" for external_id in stored],
+        ).update(
+            status=InboundWebhookStatus.IGNORED, error="Superseded by a later upsert.", processed_at=timezone.now()
+        )  # fmt: skip
+    if not waiting:
+        return
+    records = {
+        f"ticket:{row['external_id']}": InboundWebhookEvent(
+            source=PENDING_TICKETS_SOURCE,
+            event_id=f"ticket:{row['external_id']}",
+            type="ticket",
+            payload=orjson.loads(orjson.dumps(row)),
+            status=InboundWebhookStatus.UNMATCHED,
+            customer_ref=row["account"][:255],
+        )  # fmt: skip
+        for row in waiting
+    }
+    InboundWebhookEvent.objects.bulk_create(
+        list(records.values()),
+        update_conflicts=True,
+        unique_fields=["source", "event_id"],
+        update_fields=["payload", "status", "customer_ref", "received_at"],
+    )
 
 
 def chunk_upsert(*, kind: str, rows: list[tuple[int, Any]]) -> tuple[UpsertResult, list[dict]]:
@@ -339,10 +397,13 @@ def _integrity_message(exc: IntegrityError) -> str:
     return "Violates a data rule (for example end_date after start_date, score range)."
 
 
-def upsert_one(*, kind: str, row: dict, actor: AbstractBaseUser | None = None) -> tuple[models.Model, str]:
-    """Upsert a single row (PUT …/by-external-id/{id}/); returns the object and created/updated/unchanged."""
+def upsert_one(*, kind: str, row: dict, actor: AbstractBaseUser | None = None) -> tuple[models.Model | None, str]:
+    """Upsert a single row (PUT …/by-external-id/{id}/); returns the object and created/updated/unchanged, or
+    (None, "pending") for a ticket kept until its account appears."""
     result = bulk_upsert(kind=kind, rows=[row], actor=actor)
     entry = result.results[0]
+    if entry["action"] == "pending":
+        return None, "pending"
     return KINDS[kind].model.objects.get(pk=entry["id"]), entry["action"]
 
 
@@ -390,6 +451,10 @@ def update_one(*, kind: str, obj: models.Model, changes: dict, actor: AbstractBa
         raise RowErrors([{"index": 0, "errors": {"non_field_errors": [_integrity_message(exc)]}}]) from exc
     if tags is not None:
         _account_tags_set({obj.pk: tags})
+    if isinstance(obj, Account) and ("domain" in changes or "external_id" in changes):
+        from accounts.webhooks import helpdesk_unmatched_replay
+
+        helpdesk_unmatched_replay(external_ids=[obj.external_id], domains=[obj.domain] if obj.domain else [])
     return obj
 
 
