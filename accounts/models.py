@@ -410,6 +410,18 @@ class PendingMessage(models.Model):
         return f"{self.type} {self.message_id}"
 
 
+class TrackingAlias(models.Model):
+    """A Segment `alias`: `previous_id` (an anonymous or former user id) is the same person as `user_id`, so
+    messages sent under the previous id find that user's contact and account."""
+
+    previous_id = models.CharField(max_length=128, unique=True)
+    user_id = models.CharField(max_length=128, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.previous_id} → {self.user_id}"
+
+
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", "Accounts"
     CONTACTS = "contacts", "Contacts"

@@ -1,9 +1,11 @@
-"""The Segment-compatible tracking pipeline: identify, track (page, screen) and group messages → facts.
+"""The Segment-compatible tracking pipeline: identify, track (page, screen), group and alias messages → facts.
 
 - `group`: groupId is the account's external id; traits create or update the account (known keys map to fields,
   the rest become custom attributes) and the user is linked to it as a contact.
 - `identify`: traits update the contacts with that userId (email, name, title; the rest merge into traits).
 - `track` / `page` / `screen`: a usage event of the account given by `context.groupId`, else of the user's contact.
+- `alias`: previousId (an anonymous or former id) is the same person as userId: contacts known by the previous
+  id take the user id, and messages under the previous id (waiting or later) go to that user's account.
 - Clock skew: when the client sends `sentAt`, the event time is `receivedAt − (sentAt − timestamp)`, so a device
   whose clock is off still lands at the right instant (Segment's own correction).
 - Duplicates: `messageId` de-duplicates events; a message without one gets a content-derived id.
@@ -24,10 +26,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.imports.events import derived_message_id, events_insert
-from accounts.models import Account, Contact, PendingMessage, Segment
+from accounts.models import Account, Contact, PendingMessage, Segment, TrackingAlias
 
 EVENT_TYPES = {"track", "page", "screen"}
-SUPPORTED_TYPES = EVENT_TYPES | {"identify", "group"}
+SUPPORTED_TYPES = EVENT_TYPES | {"identify", "group", "alias"}
 MAX_ID_LENGTH = 128
 ACCOUNT_TRAITS = {"name": "name", "plan": "plan", "domain": "domain", "website": "domain", "tier": "tier"}
 CONTACT_TRAITS = {"email", "name", "title", "firstName", "lastName", "first_name", "last_name"}
@@ -54,6 +56,7 @@ class Message:
     properties: dict = field(default_factory=dict)
     traits: dict = field(default_factory=dict)
     raw: dict = field(default_factory=dict)
+    previous_id: str = ""
 
 
 class InvalidMessage(ValueError):
@@ -118,7 +121,7 @@ def parse_message(
     kind = raw.get("type") or default_type
     if not isinstance(kind, str) or kind not in SUPPORTED_TYPES:
         raise InvalidMessage(
-            f"Unsupported message type {str(kind)[:40]!r} (use identify, track, page, screen or group)."
+            f"Unsupported message type {str(kind)[:40]!r} (use identify, track, page, screen, group or alias)."
         )
     user_id = _id(raw.get("userId"), "userId")
     anonymous_id = _id(raw.get("anonymousId"), "anonymousId")
@@ -130,6 +133,13 @@ def parse_message(
     group_id = _id(raw.get("groupId"), "groupId") if kind == "group" else _id(context.get("groupId"), "context.groupId")
     if kind == "group" and not group_id:
         raise InvalidMessage("groupId is required for group.")
+    previous_id = ""
+    if kind == "alias":
+        previous_id = _id(raw.get("previousId"), "previousId")
+        if not previous_id or not user_id:
+            raise InvalidMessage("previousId and userId are required for alias.")
+        if previous_id == user_id:
+            raise InvalidMessage("previousId and userId must differ.")
     event = ""
     if kind == "track":
         event = raw.get("event")
@@ -169,6 +179,7 @@ def parse_message(
         properties=properties,
         traits=traits,
         raw=raw,
+        previous_id=previous_id,
     )
 
 
@@ -306,6 +317,15 @@ def _resolve_event_accounts(events: list[Message]) -> tuple[list[dict], list[Mes
             Contact.objects.filter(user_id__in=users_without_group).order_by("-id").values_list("user_id", "account_id")
         ):
             by_user[user_id] = account_id
+        # Users known by another id since an alias call: their messages go to that user's account.
+        aliases = _aliased(users_without_group - set(by_user))
+        if aliases:
+            found = dict(
+                Contact.objects.filter(user_id__in=set(aliases.values()))
+                .order_by("id")
+                .values_list("user_id", "account_id")
+            )
+            by_user.update({old: found[new] for old, new in aliases.items() if new in found})
     rows, unresolved = [], []
     for msg in events:
         account_id = accounts.get(msg.group_id) if msg.group_id else by_user.get(msg.user_id)
@@ -341,8 +361,48 @@ def _store_pending(messages: list[Message]) -> None:
     )
 
 
+def _apply_aliases(aliases: list[Message]) -> set[str]:
+    """Record previousId → userId, move contacts known by the previous id to the user id (unless the account
+    already has a contact with it) and let waiting messages of the previous id wait for the user id; returns the
+    user ids whose waiting messages may now resolve."""
+    mapping = {m.previous_id: m.user_id for m in sorted(aliases, key=lambda m: m.occurred_at)}
+    TrackingAlias.objects.bulk_create(
+        [TrackingAlias(previous_id=p, user_id=u) for p, u in mapping.items()],
+        update_conflicts=True,
+        unique_fields=["previous_id"],
+        update_fields=["user_id"],
+    )
+    contacts = list(Contact.objects.filter(user_id__in=mapping))
+    taken = set(
+        Contact.objects.filter(account_id__in={c.account_id for c in contacts}, user_id__in=set(mapping.values()))
+        .values_list("account_id", "user_id")
+    )  # fmt: skip
+    moved = []
+    for contact in contacts:
+        new_id = mapping[contact.user_id]
+        if (contact.account_id, new_id) not in taken:
+            taken.add((contact.account_id, new_id))
+            contact.user_id = new_id
+            moved.append(contact)
+    Contact.objects.bulk_update(moved, ["user_id"], batch_size=500)
+    waiting = list(PendingMessage.objects.filter(group_id="", user_id__in=mapping))
+    for pending in waiting:
+        pending.user_id = mapping[pending.user_id]
+    PendingMessage.objects.bulk_update(waiting, ["user_id"], batch_size=500)
+    return set(mapping.values())
+
+
+def _aliased(user_ids: set[str]) -> dict[str, str]:
+    """previous id → user id for the given ids that were aliased."""
+    if not user_ids:
+        return {}
+    return dict(TrackingAlias.objects.filter(previous_id__in=user_ids).values_list("previous_id", "user_id"))
+
+
 def _process(messages: list[Message], *, keep_pending: bool) -> tuple[int, int, list[Message]]:
-    """Apply messages in order group → identify → events; returns (stored, duplicates, unresolved)."""
+    """Apply messages in order alias → group → identify → events; returns (stored, duplicates, unresolved)."""
+    aliases = [m for m in messages if m.type == "alias"]
+    aliased_users = _apply_aliases(aliases) if aliases else set()
     groups = [m for m in messages if m.type == "group"]
     identifies = [m for m in messages if m.type == "identify"]
     events = [m for m in messages if m.type in EVENT_TYPES]
@@ -354,9 +414,9 @@ def _process(messages: list[Message], *, keep_pending: bool) -> tuple[int, int, 
     stored = events_insert(rows=rows) if rows else 0
     if keep_pending and unresolved:
         _store_pending(unresolved)
-    if groups or identifies:
+    if groups or identifies or aliased_users:
         pending_messages_replay(
-            group_ids={m.group_id for m in groups}, user_ids={m.user_id for m in groups + identifies}
+            group_ids={m.group_id for m in groups}, user_ids={m.user_id for m in groups + identifies} | aliased_users
         )
     return stored, len(rows) - stored, unresolved
 

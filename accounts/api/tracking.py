@@ -1,4 +1,5 @@
-"""Segment's HTTP Tracking API: POST /v1/identify, /v1/track, /v1/page, /v1/screen, /v1/group and /v1/batch.
+"""Segment's HTTP Tracking API: POST /v1/identify, /v1/track, /v1/page, /v1/screen, /v1/group, /v1/alias and
+/v1/batch.
 
 Authentication is an API key with the `ingest` scope, sent as Segment sends its write key (the Basic-auth
 username) or as a Bearer token. Bodies may be gzip-compressed (`Content-Encoding: gzip`); limits: 5 MB on the wire,
@@ -88,6 +89,8 @@ MESSAGE = inline_serializer(
         "anonymousId": serializers.CharField(required=False),
         "event": serializers.CharField(required=False),
         "groupId": serializers.CharField(required=False),
+        "previousId": serializers.CharField(required=False, help_text="alias: the former or anonymous id."),
+        "name": serializers.CharField(required=False, help_text="page / screen: its name."),
         "messageId": serializers.CharField(required=False),
         "timestamp": serializers.DateTimeField(required=False),
         "sentAt": serializers.DateTimeField(required=False),
@@ -180,6 +183,7 @@ TrackView = _single("track", "Track an event of a user (account from context.gro
 PageView = _single("page", "A page view (stored as event type page:<name>).")
 ScreenView = _single("screen", "A screen view (stored as event type screen:<name>).")
 GroupView = _single("group", "Link a user to an account (groupId = account external id); traits update it.")
+AliasView = _single("alias", "Alias previousId to userId: messages under either id reach the same contact.")
 
 urlpatterns = [
     path("identify", IdentifyView.as_view(), name="tracking-identify"),
@@ -187,5 +191,6 @@ urlpatterns = [
     path("page", PageView.as_view(), name="tracking-page"),
     path("screen", ScreenView.as_view(), name="tracking-screen"),
     path("group", GroupView.as_view(), name="tracking-group"),
+    path("alias", AliasView.as_view(), name="tracking-alias"),
     path("batch", BatchView.as_view(), name="tracking-batch"),
 ]

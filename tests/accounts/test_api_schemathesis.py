@@ -29,7 +29,7 @@ from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory,
 
 OPERATIONS = (
     r"^/api/v1/(accounts|contacts|subscriptions|events|tickets|survey-responses|activities|tasks|tags)/"
-    r"|^/v1/(identify|track|page|screen|group|batch)$"
+    r"|^/v1/(identify|track|page|screen|group|alias|batch)$"
 )
 
 

@@ -125,7 +125,7 @@ def test_batch_reports_invalid_messages_by_index_and_stores_the_rest(client, wri
     body = {"batch": [
         {"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"}},
         {"type": "track", "event": "No user"},
-        {"type": "alias", "userId": "u1", "previousId": "x"},
+        {"type": "alias", "userId": "u1"},
         {"type": "track", "userId": "u1", "event": "Bad time", "timestamp": "yesterday"},
         "nope",
         {"type": "track", "userId": "u1", "event": "Export", "context": {"groupId": "acc-1"}},
@@ -231,3 +231,40 @@ def test_nul_characters_are_rejected_per_message(client, write_key):
     assert [e["index"] for e in response.json()["errors"]] == [1, 2]
     assert "NUL" in response.json()["errors"][0]["reason"]
     assert UsageEvent.objects.count() == 1
+
+
+def test_page_and_screen_are_stored_as_usage_events(client, write_key):
+    AccountFactory(external_id="acc-1")
+    context = {"groupId": "acc-1"}
+    send(client, "/v1/page", {"userId": "u1", "name": "Pricing", "context": context, "messageId": "p-1"}, write_key)
+    send(client, "/v1/screen", {"userId": "u1", "name": "Home", "context": context, "messageId": "s-1"}, write_key)
+    send(client, "/v1/page", {"userId": "u1", "context": context, "messageId": "p-2"}, write_key)
+    assert sorted(UsageEvent.objects.values_list("event_type", flat=True)) == ["page", "page:Pricing", "screen:Home"]
+
+
+def test_alias_moves_the_contact_and_later_messages_of_the_previous_id_follow(client, write_key):
+    account = AccountFactory(external_id="acc-1")
+    ContactFactory(account=account, user_id="anon-1")
+    response = send(client, "/v1/alias", {"previousId": "anon-1", "userId": "u-42"}, write_key)
+    assert response.status_code == 200, response.json()
+    assert list(Contact.objects.values_list("user_id", flat=True)) == ["u-42"]
+    send(client, "/v1/track", {"userId": "u-42", "event": "Login", "messageId": "m-1"}, write_key)
+    send(client, "/v1/track", {"anonymousId": "anon-1", "event": "Export", "messageId": "m-2"}, write_key)
+    assert set(UsageEvent.objects.filter(account=account).values_list("event_type", flat=True)) == {"Login", "Export"}
+
+
+def test_alias_in_a_batch_releases_waiting_messages_of_the_previous_id(client, write_key):
+    account = AccountFactory(external_id="acc-1")
+    ContactFactory(account=account, user_id="u-42")
+    waiting = send(client, "/v1/track", {"anonymousId": "anon-7", "event": "Signup", "messageId": "m-7"}, write_key)
+    assert waiting.json()["pending"] == 1
+    body = {"batch": [
+        {"type": "alias", "previousId": "anon-7", "userId": "u-42"},
+        {"type": "alias", "userId": "u-42"},
+        {"type": "page", "anonymousId": "anon-7", "name": "Welcome", "messageId": "m-8"},
+    ]}  # fmt: skip
+    result = send(client, "/v1/batch", body, write_key).json()
+    assert [e["index"] for e in result["errors"]] == [1]
+    assert "previousId" in result["errors"][0]["reason"]
+    assert set(UsageEvent.objects.filter(account=account).values_list("message_id", flat=True)) == {"m-7", "m-8"}
+    assert not PendingMessage.objects.exists()
