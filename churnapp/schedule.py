@@ -99,6 +99,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=50),
         "options": {"queue": Queue.EMAIL.value, "expires": 60 * 60 * 1.5},
     },
+    # The win-back overview and Feedback pages' figures (grid, KPIs, NPS, SLA, themes), so the pages never aggregate
+    # per request; writes the pages show queue a refresh too, this catches everything else.
+    "winback-refresh-page-facts": {
+        "task": "winback.tasks.refresh_page_facts",
+        "schedule": 15 * 60,
+        "options": {"queue": Queue.SCORING.value, "expires": 15 * 60 * 1.5},
+    },
     # Weekly clustering of the comments no keyword theme caught.
     "winback-cluster-comments": {
         "task": "winback.tasks.cluster_comments",
