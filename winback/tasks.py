@@ -25,6 +25,7 @@ def capture_churn() -> dict:
     since = timezone.localdate() - dt.timedelta(days=7)
     result = services.churn_capture_from_subscriptions(since=since)
     result["stripe"] = services.churn_capture_from_webhooks()
+    services.page_facts_refresh_soon()
     return result
 
 
@@ -36,22 +37,27 @@ def run_surveys() -> dict:
     result["reminders"] = services.survey_reminders_send()
     result["routed"] = services.responses_route_new()
     result["overdue_reminders"] = services.follow_ups_remind_overdue()
+    services.page_facts_refresh_soon()
     return result
 
 
 @shared_task(**RETRY, soft_time_limit=600, time_limit=660)
 def daily_winback() -> dict:
     """CSM reminder tasks that fell due, keyword tagging of new comments, clicks on campaign emails."""
-    return {
+    result = {
         "reminders": services.csm_reminders_create(),
         "tagged": services.themes_tag_responses(),
         "responses": services.touchpoints_sync_responses(),
     }
+    services.page_facts_refresh_soon()
+    return result
 
 
 @shared_task(**RETRY, soft_time_limit=300, time_limit=360)
 def run_dunning() -> dict:
-    return services.dunning_run()
+    result = services.dunning_run()
+    services.page_facts_refresh_soon()
+    return result
 
 
 @shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
@@ -67,3 +73,14 @@ def send_campaign(campaign_id: int) -> dict:
     campaign = Campaign.objects.get(pk=campaign_id)
     services.campaign_enroll(campaign=campaign)
     return services.campaign_send(campaign=campaign)
+
+
+@shared_task(**RETRY, soft_time_limit=300, time_limit=360)
+def refresh_page_facts() -> dict:
+    """The win-back overview and Feedback figures, stored for the pages (every 15 minutes and after writes)."""
+    from django.core.cache import cache
+
+    from winback.services.facts import QUEUED_KEY
+
+    cache.delete(QUEUED_KEY)  # writes from now on queue the next refresh
+    return {key: f"{at:%Y-%m-%d %H:%M:%S}" for key, at in services.page_facts_refresh().items()}

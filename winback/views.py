@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, SurveyResponse
@@ -21,8 +20,6 @@ from winback.models import Campaign, ReleaseNote, SurveyInvitation, Theme, Theme
 from winback.services.surveys import SurveyTokenError
 
 CLOSED_STATUS = {"unknown": 404, "used": 410, "expired": 410}
-# The feedback page's NPS, SLA and response-rate cards cover this many days.
-FEEDBACK_WINDOW_DAYS = 90
 
 
 def _require_configure(request: HttpRequest) -> None:
@@ -34,15 +31,19 @@ def _account(pk: int) -> Account:
     return get_object_or_404(Account.objects.select_related("owner"), pk=pk)
 
 
+def _facts(read) -> dict:
+    """The page's stored figures; on a fresh install (no refresh yet) they are computed once, here."""
+    facts = read()
+    if facts is None:
+        services.page_facts_refresh()
+        facts = read()
+    return facts
+
+
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     context = {
-        "grid": selectors.winback_grid(),
-        "summary": selectors.churn_summary(),
-        "campaigns": selectors.campaign_kpis(),
-        "by_offer": selectors.conversion_by_offer(),
-        "by_touchpoint": selectors.response_by_touchpoint(),
-        "dunning": selectors.dunning_summary(),
+        **_facts(selectors.overview_facts),
         "records": selectors.churn_records().order_by("-churned_on", "-id")[:25],
         "can_configure": can_configure(request.user),
         "campaign_form": forms.CampaignForm(),
@@ -55,16 +56,10 @@ def overview(request: HttpRequest) -> HttpResponse:
 def feedback(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     run = selectors.latest_cluster_run()
-    since = timezone.now() - dt.timedelta(days=FEEDBACK_WINDOW_DAYS)
     context = {
-        "window_days": FEEDBACK_WINDOW_DAYS,
-        "nps": selectors.nps_summary(start=since),
-        "sla": selectors.detractor_sla(start=since.date()),
-        "funnel": selectors.survey_funnel(since=since),
+        **_facts(selectors.feedback_facts),
         "responses": selectors.recent_responses(category=category),
         "category": category,
-        "themes": selectors.theme_stats(),
-        "theme_monthly": selectors.theme_monthly(),
         "run": run,
         "clusters": selectors.cluster_examples(run) if run else [],
         "can_configure": can_configure(request.user),

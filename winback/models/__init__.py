@@ -15,6 +15,7 @@ from winback.models.campaigns import (
 )
 from winback.models.churn import ChurnReason, ChurnRecord, ChurnSource, ChurnType
 from winback.models.dunning import CardExpiryReminder, DunningCase, DunningStatus, DunningStep
+from winback.models.facts import PageFacts
 from winback.models.surveys import (
     IssueRoute,
     IssueType,
@@ -44,6 +45,7 @@ __all__ = [
     "IssueType",
     "LoopMessage",
     "Offer",
+    "PageFacts",
     "Reactivation",
     "ReleaseNote",
     "ResponseFollowUp",

@@ -20,6 +20,7 @@ from winback.services.churn import (
     reactivations_detect,
 )
 from winback.services.dunning import card_expiry_reminders_send, dunning_run
+from winback.services.facts import page_facts_refresh, page_facts_refresh_soon
 from winback.services.surveys import (
     SurveyTokenError,
     follow_ups_remind_overdue,
@@ -52,6 +53,8 @@ __all__ = [
     "dunning_run",
     "follow_ups_remind_overdue",
     "invitation_for_token",
+    "page_facts_refresh",
+    "page_facts_refresh_soon",
     "loop_message_send",
     "reactivations_detect",
     "release_note_publish",

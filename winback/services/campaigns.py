@@ -28,6 +28,7 @@ from winback.models import (
     TouchpointStatus,
     WinbackSuppression,
 )
+from winback.services.facts import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -176,6 +177,7 @@ def campaign_send(*, campaign: Campaign, now: dt.datetime | None = None) -> dict
         counts["sent" if sent else "suppressed"] += 1
         enrollment.status = EnrollmentStatus.CONTACTED if sent else EnrollmentStatus.SUPPRESSED
         enrollment.save(update_fields=["status"])
+    page_facts_refresh_soon()
     return counts
 
 

@@ -27,6 +27,7 @@ from winback.models import (
     Touchpoint,
     TouchpointStatus,
 )
+from winback.services.facts import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -137,6 +138,7 @@ def account_cancel(
     )
     if effective_on <= today:
         account_services.account_set_status(account=account, status=AccountStatus.CHURNED, actor=actor)
+    page_facts_refresh_soon()
     return record
 
 

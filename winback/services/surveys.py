@@ -35,6 +35,7 @@ from winback.models import (
     SurveyTrigger,
     Theme,
 )
+from winback.services.facts import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -289,6 +290,7 @@ def survey_answer(
         response_route(response=response, issue_type=issue_type)
     if response.comment:
         themes_tag_responses(response_ids=[response.pk])
+    page_facts_refresh_soon()
     return response
 
 
@@ -463,4 +465,5 @@ def response_follow_up(*, response: SurveyResponse, actor: AbstractBaseUser, not
         subject=f"Followed up {response.get_kind_display()} {response.score}",
         body=note.strip(),
     )
+    page_facts_refresh_soon()
     return follow_up

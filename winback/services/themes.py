@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import SurveyResponse
 from winback import emailing, textmining
 from winback.models import ClusterRun, LoopMessage, ResponseTheme, Theme, ThemeCluster, ThemeSource
+from winback.services.facts import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -65,6 +66,7 @@ def themes_cluster(
         ],
         batch_size=2000,
     )
+    page_facts_refresh_soon()
     return run
 
 
@@ -86,6 +88,7 @@ def cluster_name(*, cluster: ThemeCluster, name: str, actor: AbstractBaseUser | 
         ],
         ignore_conflicts=True,
     )
+    page_facts_refresh_soon()
     return theme
 
 

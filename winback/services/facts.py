@@ -1,0 +1,37 @@
+"""Page facts: the overview and Feedback pages' aggregates, computed by a worker and stored for the pages to read."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from winback import selectors
+from winback.models import PageFacts
+
+# Set while a refresh is queued, so a burst of writes queues one refresh, not one each.
+QUEUED_KEY = "winback:page-facts-refresh-queued"
+QUEUED_SECONDS = 120
+
+
+def page_facts_refresh(*, now: dt.datetime | None = None) -> dict[str, dt.datetime]:
+    """Recompute and store both pages' figures (idempotent: a rerun replaces them)."""
+    now = now or timezone.now()
+    figures = {"overview": selectors.overview_figures(), "feedback": selectors.feedback_figures(now=now)}
+    for key, data in figures.items():
+        PageFacts.objects.update_or_create(key=key, defaults={"data": data, "computed_at": now})
+    return dict.fromkeys(figures, now)
+
+
+def page_facts_refresh_soon() -> None:
+    """After a write the pages show: queue one refresh once the transaction commits (bursts share it)."""
+
+    def _enqueue() -> None:
+        if cache.add(QUEUED_KEY, 1, timeout=QUEUED_SECONDS):
+            from winback.tasks import refresh_page_facts
+
+            refresh_page_facts.apply_async(countdown=2)
+
+    transaction.on_commit(_enqueue)
