@@ -281,3 +281,93 @@ class PlaybookForm(forms.Form):
             raise ValidationError("Add at least one step.")
         data["steps"] = steps
         return data
+
+
+# --- Journey editor --------------------------------------------------------------------------------------------------
+
+MILESTONE_ROWS = 6
+MILESTONE_HINTS = {
+    "event": "event_type=campaign_sent (first one) · event_type=campaign_sent; count=3 · "
+    "event_type=list_imported; property=rows; at_least=100",
+    "attribute": "name=subscribers; at_least=100 (a property of the account)",
+    "active_users": "at_least=5 (active users on one day)",
+    "paid": "(a paid subscription)",
+    "manual": "(marked reached by hand on the Customer 360)",
+}
+
+
+class JourneyForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    key = forms.SlugField(max_length=100, help_text="Stable identifier, used by rules (milestone_missed).")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    onboarding = forms.BooleanField(required=False, label="Onboarding template",
+                                    help_text="Applies to new accounts (their first 90 days); due offsets count "
+                                              "from the account's start.")  # fmt: skip
+    segment = forms.ChoiceField(required=False, help_text="Blank: every segment.")
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import LifecycleStage, Segment
+
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].choices = [("", "every segment"), *Segment.choices]
+        kinds = [("", "—"), ("event", "Event"), ("attribute", "Property threshold"),
+                 ("active_users", "Active users"), ("paid", "Paid"), ("manual", "Manual")]  # fmt: skip
+        stages = [("", "no stage change"), *LifecycleStage.choices]
+        for i in range(MILESTONE_ROWS):
+            n = i + 1
+            self.fields[f"ms_{i}_name"] = forms.CharField(max_length=200, required=False, label=f"Milestone {n}")
+            self.fields[f"ms_{i}_kind"] = forms.ChoiceField(choices=kinds, required=False,
+                                                            label=f"Reached by (milestone {n})")  # fmt: skip
+            self.fields[f"ms_{i}_params"] = forms.CharField(required=False, label=f"Parameters of milestone {n}")
+            self.fields[f"ms_{i}_stage"] = forms.ChoiceField(choices=stages, required=False,
+                                                             label=f"Stage when reached (milestone {n})")  # fmt: skip
+            self.fields[f"ms_{i}_owner_role"] = forms.CharField(max_length=64, required=False,
+                                                                label=f"Owner role (milestone {n})")  # fmt: skip
+            self.fields[f"ms_{i}_due_days"] = forms.IntegerField(min_value=0, max_value=3650, required=False,
+                                                                 label=f"Due after days (milestone {n})")  # fmt: skip
+            self.fields[f"ms_{i}_first_value"] = forms.BooleanField(required=False,
+                                                                    label=f"First value (milestone {n})")  # fmt: skip
+            self.fields[f"ms_{i}_key"] = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def initial_for(cls, journey) -> dict:
+        initial = {f: getattr(journey, f) for f in ("name", "key", "description", "onboarding", "segment")}
+        for i, m in enumerate(journey.milestones.order_by("order")[:MILESTONE_ROWS]):
+            condition = dict(m.condition or {})
+            initial |= {f"ms_{i}_name": m.name, f"ms_{i}_kind": condition.pop("type", "manual"),
+                        f"ms_{i}_params": format_params(condition), f"ms_{i}_stage": m.stage,
+                        f"ms_{i}_owner_role": m.owner_role, f"ms_{i}_due_days": m.due_days,
+                        f"ms_{i}_first_value": m.first_value, f"ms_{i}_key": m.key}  # fmt: skip
+        return initial
+
+    def milestone_rows(self):
+        return [
+            [self[f"ms_{i}_{f}"] for f in ("name", "kind", "params", "stage", "owner_role", "due_days", "first_value")]
+            + [self[f"ms_{i}_key"]]
+            for i in range(MILESTONE_ROWS)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        milestones = []
+        for i in range(MILESTONE_ROWS):
+            name = (data.get(f"ms_{i}_name") or "").strip()
+            kind = data.get(f"ms_{i}_kind") or ""
+            if not name:
+                if kind or (data.get(f"ms_{i}_params") or "").strip():
+                    self.add_error(f"ms_{i}_name", "Give this milestone a name.")
+                continue
+            try:
+                params = parse_params(data.get(f"ms_{i}_params") or "")
+            except ValidationError as exc:
+                self.add_error(f"ms_{i}_params", exc)
+                continue
+            milestones.append({"key": data.get(f"ms_{i}_key") or "", "name": name,
+                               "condition": {"type": kind or "manual", **params},
+                               "stage": data.get(f"ms_{i}_stage") or "", "owner_role": data.get(f"ms_{i}_owner_role"),
+                               "due_days": data.get(f"ms_{i}_due_days"),
+                               "first_value": data.get(f"ms_{i}_first_value")})  # fmt: skip
+        if not milestones and not self.errors:
+            raise ValidationError("Add at least one milestone.")
+        data["milestones"] = milestones
+        return data

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import DateTimeField, ExpressionWrapper, F, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Subscription, Task, TaskPriority, TaskSource, UsageEvent
@@ -253,3 +253,117 @@ def journeys_refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 def days_between(start: dt.datetime, end: dt.datetime) -> float:
     return (end - start).total_seconds() / 86400
+
+
+# --- Editing journeys -------------------------------------------------------------------------------------------------
+
+MILESTONE_KINDS = ("event", "attribute", "active_users", "paid", "manual")
+
+
+class JourneyInvalid(ValueError):
+    """A journey or one of its milestones is not valid (shown in the editor)."""
+
+
+def _number(value, *, where: str, name: str, whole: bool = False, minimum: float = 0):
+    ok = not isinstance(value, bool) and isinstance(value, int if whole else int | float) and value >= minimum
+    if not ok:
+        kind = "a whole number" if whole else "a number"
+        raise JourneyInvalid(f"{where}: {name} must be {kind} of at least {minimum:g}.")
+    return value
+
+
+def milestone_condition_validate(*, where: str, condition: dict) -> dict:
+    """A milestone's condition, checked: event (event_type, count, property + at_least), attribute (name,
+    at_least), active_users (at_least), paid, manual."""
+    kind = condition.get("type")
+    if kind not in MILESTONE_KINDS:
+        raise JourneyInvalid(f"{where}: the condition is one of {', '.join(MILESTONE_KINDS)}.")
+    if kind == "event":
+        if not str(condition.get("event_type", "")).strip():
+            raise JourneyInvalid(f"{where}: an event condition needs event_type, e.g. event_type=campaign_sent.")
+        if "count" in condition:
+            _number(condition["count"], where=where, name="count", whole=True, minimum=1)
+        if condition.get("property"):
+            _number(condition.get("at_least"), where=where, name="at_least")
+    elif kind == "attribute":
+        if not str(condition.get("name", "")).strip():
+            raise JourneyInvalid(f"{where}: a property threshold needs the property's name, e.g. name=subscribers.")
+        _number(condition.get("at_least"), where=where, name="at_least")
+    elif kind == "active_users":
+        _number(condition.get("at_least"), where=where, name="at_least", whole=True, minimum=1)
+    return condition
+
+
+@transaction.atomic
+def journey_save(
+    *,
+    key: str,
+    name: str,
+    milestones: list[dict],
+    description: str = "",
+    onboarding: bool = False,
+    segment: str = "",
+    journey: Journey | None = None,
+) -> Journey:
+    """Create or update a journey and its ordered milestones, all or nothing.
+
+    Milestones are matched by key: an edited milestone keeps its accounts' progress; a milestone left out is
+    deleted with its progress. Each milestone: key, name, condition, stage, owner_role, due_days, first_value.
+    """
+    from django.core.exceptions import ValidationError
+    from django.utils.text import slugify
+
+    from accounts.models import LifecycleStage, Segment
+
+    if not milestones:
+        raise JourneyInvalid("A journey needs at least one milestone.")
+    if segment and segment not in Segment.values:
+        raise JourneyInvalid(f"Unknown segment {segment!r}.")
+    if Journey.objects.filter(key=key).exclude(pk=journey.pk if journey else None).exists():
+        raise JourneyInvalid(f"Another journey has the key {key!r}.")
+    rows, keys = [], set()
+    for n, m in enumerate(milestones, start=1):
+        where = f"Milestone {n}"
+        if not str(m.get("name", "")).strip():
+            raise JourneyInvalid(f"{where}: a milestone needs a name.")
+        mkey = slugify(m.get("key") or m["name"])[:100]
+        if not mkey or mkey in keys:
+            raise JourneyInvalid(f"{where}: its key {mkey!r} is empty or used twice.")
+        keys.add(mkey)
+        if m.get("stage") and m["stage"] not in LifecycleStage.values:
+            raise JourneyInvalid(f"{where}: unknown lifecycle stage {m['stage']!r}.")
+        due = m.get("due_days")
+        if due is not None:
+            _number(due, where=where, name="due_days", whole=True)
+        condition = milestone_condition_validate(where=where, condition=dict(m.get("condition") or {}))
+        rows.append({"key": mkey, "name": str(m["name"]).strip()[:200], "order": n, "condition": condition,
+                     "stage": m.get("stage") or "", "owner_role": str(m.get("owner_role") or "").strip()[:64],
+                     "due_days": due, "first_value": bool(m.get("first_value"))})  # fmt: skip
+    journey = journey or Journey()
+    journey.key, journey.name, journey.description = key, name, description
+    journey.onboarding, journey.segment = onboarding, segment
+    try:
+        journey.full_clean()
+    except ValidationError as exc:
+        raise JourneyInvalid("; ".join(exc.messages)) from exc
+    journey.save()
+    existing = {m.key: m for m in journey.milestones.all()}
+    journey.milestones.exclude(key__in=keys).delete()
+    for row in rows:
+        milestone = existing.get(row["key"]) or Milestone(journey=journey)
+        due_changed = milestone.pk is not None and milestone.due_days != row["due_days"]
+        for field, value in row.items():
+            setattr(milestone, field, value)
+        milestone.save()
+        if due_changed:  # open progress follows the new due offset
+            open_ = MilestoneProgress.objects.filter(
+                milestone=milestone, reached_at__isnull=True, missed_at__isnull=True
+            )
+            if milestone.due_days is None:
+                open_.update(due_at=None)
+            else:
+                offset = ExpressionWrapper(
+                    F("started_at") + dt.timedelta(days=milestone.due_days), output_field=DateTimeField()
+                )
+                open_.update(due_at=offset)
+    return journey

@@ -36,7 +36,9 @@ urlpatterns = [
     path("automations/milestones/<int:pk>/reach/", views.milestone_reach, name="milestone-reach"),
     # Journeys.
     path("automations/journeys/", views.journey_list, name="journey-list"),
+    path("automations/journeys/new/", views.journey_edit, name="journey-create"),
     path("automations/journeys/<int:pk>/", views.journey_funnel, name="journey-funnel"),
+    path("automations/journeys/<int:pk>/edit/", views.journey_edit, name="journey-edit"),
     # Email templates and outbox.
     path("automations/emails/", views.email_list, name="email-list"),
     path("automations/emails/new/", views.email_template_edit, name="email-template-create"),

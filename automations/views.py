@@ -18,9 +18,11 @@ from accounts.models import Account, Segment
 from automations import emails, journeys, notifications, playbooks, rules, selectors
 from automations.builtins import builtins_install
 from automations.forms import (
+    MILESTONE_HINTS,
     STEP_HINTS,
     EmailTemplateForm,
     EnrolForm,
+    JourneyForm,
     PlaybookForm,
     PlaybookSettingsForm,
     RuleForm,
@@ -343,7 +345,34 @@ def milestone_reach(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def journey_list(request: HttpRequest) -> HttpResponse:
     journeys_qs = Journey.objects.prefetch_related("milestones").order_by("name")
-    return render(request, "automations/journey_list.html", {"journeys": journeys_qs})
+    context = {"journeys": journeys_qs, "can_configure": can_configure(request.user)}
+    return render(request, "automations/journey_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def journey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create or edit a journey (or onboarding template) and its milestones (managers and admins)."""
+    _require_configure(request)
+    journey = get_object_or_404(Journey, pk=pk) if pk else None
+    if request.method == "POST":
+        form = JourneyForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                journey = journeys.journey_save(
+                    key=data["key"], name=data["name"], description=data["description"],
+                    onboarding=data["onboarding"], segment=data["segment"], milestones=data["milestones"],
+                    journey=journey,
+                )  # fmt: skip
+            except journeys.JourneyInvalid as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Journey “{journey.name}” saved.")
+                return redirect("automations:journey-list")
+    else:
+        form = JourneyForm(initial=JourneyForm.initial_for(journey) if journey else {})
+    context = {"form": form, "journey": journey, "hints": MILESTONE_HINTS}
+    return render(request, "automations/journey_edit.html", context)
 
 
 @require_GET
