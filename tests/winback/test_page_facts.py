@@ -112,3 +112,15 @@ def test_a_write_the_pages_show_queues_a_refresh_after_commit(
 def test_beat_refreshes_the_facts_every_15_minutes():
     entry = BEAT_SCHEDULE["winback-refresh-page-facts"]
     assert entry["task"] == "winback.tasks.refresh_page_facts" and entry["schedule"] == 15 * 60
+
+
+def test_benchmark_command_prints_both_pages_next_to_the_live_baseline(admin_user, data):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("winback_benchmark_pages", "--requests", "2", stdout=out)
+    text = out.getvalue()
+    assert "overview page (reads facts)" in text and "feedback page (reads facts)" in text
+    assert text.count("baseline: page + live figures") == 2
