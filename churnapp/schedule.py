@@ -19,6 +19,11 @@ BEAT_SCHEDULE = {
     },
     # Nightly full recompute of every account's usage metrics and health snapshot (set-based), which also
     # caches score, band and 30-day trend on Account for the lists.
+    "accounts-recover-stale-imports": {
+        "task": "accounts.imports.tasks.recover_stale_imports",
+        "schedule": timedelta(minutes=5),
+        "options": {"queue": Queue.INGEST.value, "expires": 5 * 60 * 1.5},
+    },
     "health-recompute-nightly": {
         "task": "health.tasks.recompute_health",
         "schedule": crontab(hour=2, minute=15),
