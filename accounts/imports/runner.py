@@ -18,7 +18,8 @@ from typing import IO, Any
 
 import orjson
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.imports import services
@@ -250,6 +251,72 @@ def _error_text(errors: dict) -> str:
                      for field, messages in errors.items())  # fmt: skip
 
 
+def _import_chunk(job: ImportJob, chunk: list[tuple[int, Any]], stored_errors: int) -> int:
+    """Upsert one chunk, store its row errors and move the counters and heartbeat; returns errors stored."""
+    if job.kind == ImportKind.EVENTS:
+        created, skipped, errors = events_chunk(chunk)
+        updated = 0
+    else:
+        created, updated, skipped, errors = rows_chunk(job.kind, chunk)
+    keep = errors[: max(0, MAX_STORED_ERRORS - stored_errors)]
+    raw_by_number = dict(chunk)
+    ImportRowError.objects.bulk_create(
+        [
+            ImportRowError(
+                job=job,
+                row_number=e["index"],
+                message=_error_text(e["errors"]),
+                raw=orjson.dumps(raw_by_number.get(e["index"]), default=str).decode()[:2000],
+            )
+            for e in keep
+        ]
+    )
+    ImportJob.objects.filter(pk=job.pk).update(
+        processed_rows=F("processed_rows") + len(chunk),
+        created_count=F("created_count") + created,
+        updated_count=F("updated_count") + updated,
+        skipped_count=F("skipped_count") + skipped,
+        failed_count=F("failed_count") + len(errors),
+        heartbeat_at=timezone.now(),
+    )
+    return len(keep)
+
+
+# An import whose heartbeat is older than this is taken for dead (its worker was killed or lost); chunks take
+# seconds, so minutes without a heartbeat mean nobody is running it.
+IMPORT_STALE_AFTER = dt.timedelta(minutes=10)
+IMPORT_MAX_ATTEMPTS = 3
+
+
+def import_jobs_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Re-queue running imports whose heartbeat is stale (they resume after the rows already done); after
+    IMPORT_MAX_ATTEMPTS runs, or without a stored file to resume from, mark them failed with the reason."""
+    from accounts.imports.tasks import run_import
+
+    now = now or timezone.now()
+    cutoff = now - IMPORT_STALE_AFTER
+    stale = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    kept = "Rows imported so far are kept; importing the same file again is safe (it is idempotent)."
+    failed = stale.filter(Q(attempts__gte=IMPORT_MAX_ATTEMPTS) | Q(file="")).update(
+        status=ImportStatus.FAILED,
+        finished_at=now,
+        error=Case(
+            When(file="", then=Value(f"The import stopped without finishing (its process ended). {kept}")),
+            default=Value(
+                f"The import stopped {IMPORT_MAX_ATTEMPTS} times without finishing (its worker died each time). {kept}"
+            ),
+        ),
+    )
+    with transaction.atomic():
+        ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        ImportJob.objects.filter(pk__in=ids, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
+        for pk in ids:
+            transaction.on_commit(lambda pk=pk: run_import.delay(pk))
+    return {"requeued": len(ids), "failed": failed}
+
+
 def import_job_create(*, kind: str, upload, created_by=None) -> ImportJob:
     """Store an uploaded file and queue its import (the task runs after commit)."""
     from accounts.imports.tasks import run_import
@@ -262,47 +329,30 @@ def import_job_create(*, kind: str, upload, created_by=None) -> ImportJob:
 def import_run(
     *, job: ImportJob, source: IO[bytes] | None = None, progress: Callable[[ImportJob], None] | None = None
 ) -> ImportJob:
-    """Run a queued job once (a second call, or a retried task, does nothing): stream, upsert, count, report."""
+    """Run a queued job once (a second call, or a retried task, does nothing): stream, upsert, count, report.
+
+    Each chunk commits together with the job's counters and heartbeat, so a job re-queued after its worker died
+    (`import_jobs_recover`) resumes after the rows already counted and the totals stay exact."""
+    now = timezone.now()
     claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=timezone.now()
-    )
+        status=ImportStatus.RUNNING, started_at=Coalesce("started_at", Value(now)), heartbeat_at=now,
+        attempts=F("attempts") + 1,
+    )  # fmt: skip
     if not claimed:
         job.refresh_from_db()
         return job
+    job.refresh_from_db()
+    done_rows = job.processed_rows  # > 0 when resuming
     stored_errors = ImportRowError.objects.filter(job=job).count()
     try:
         stream = source or job.file.open("rb")
         name = job.original_name or job.file.name
         total = count_rows(stream, name)
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=total)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=total, heartbeat_at=timezone.now())
         size = CHUNK_ROWS.get(job.kind, DEFAULT_CHUNK_ROWS)
-        for chunk in _chunks(iter_rows(stream, name), size):
-            if job.kind == ImportKind.EVENTS:
-                created, skipped, errors = events_chunk(chunk)
-                updated = 0
-            else:
-                created, updated, skipped, errors = rows_chunk(job.kind, chunk)
-            keep = errors[: max(0, MAX_STORED_ERRORS - stored_errors)]
-            raw_by_number = dict(chunk)
-            ImportRowError.objects.bulk_create(
-                [
-                    ImportRowError(
-                        job=job,
-                        row_number=e["index"],
-                        message=_error_text(e["errors"]),
-                        raw=orjson.dumps(raw_by_number.get(e["index"]), default=str).decode()[:2000],
-                    )
-                    for e in keep
-                ]
-            )
-            stored_errors += len(keep)
-            ImportJob.objects.filter(pk=job.pk).update(
-                processed_rows=F("processed_rows") + len(chunk),
-                created_count=F("created_count") + created,
-                updated_count=F("updated_count") + updated,
-                skipped_count=F("skipped_count") + skipped,
-                failed_count=F("failed_count") + len(errors),
-            )
+        for chunk in _chunks(itertools.islice(iter_rows(stream, name), done_rows, None), size):
+            with transaction.atomic():
+                stored_errors += _import_chunk(job, chunk, stored_errors)
             if progress:
                 job.refresh_from_db()
                 progress(job)

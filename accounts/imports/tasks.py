@@ -17,3 +17,11 @@ def run_import(job_id: int) -> str:
     if job is None:
         return "missing"
     return import_run(job=job).status
+
+
+@shared_task(queue=Queue.INGEST.value)
+def recover_stale_imports() -> dict[str, int]:
+    """Beat: re-queue imports whose worker died mid-run (stale heartbeat); fail them after repeated deaths."""
+    from accounts.imports.runner import import_jobs_recover
+
+    return import_jobs_recover()

@@ -202,3 +202,89 @@ def test_import_data_command_prints_progress_and_summary(tmp_path, capsys):
     assert "ghost" in report.read_text()
     assert "rows/s" in capsys.readouterr().err
     assert Decimal(UsageEvent.objects.count()) == 50
+
+
+# --- A worker that dies mid-import ------------------------------------------------------------------------------
+
+FIVE_ACCOUNTS = "account_id,name\n" + "".join(f"r-{n},Resumed {n}\n" for n in range(1, 6))
+
+
+class WorkerKilled(BaseException):
+    """Stands for SIGKILL: nothing in the import catches it."""
+
+
+def _job_killed_after_first_chunk(monkeypatch) -> ImportJob:
+    from accounts.imports import runner
+
+    monkeypatch.setattr(runner, "DEFAULT_CHUNK_ROWS", 2)
+    real = runner.rows_chunk
+    calls = []
+
+    def dies_on_second_chunk(kind, chunk):
+        calls.append(chunk)
+        if len(calls) == 2:
+            raise WorkerKilled
+        return real(kind, chunk)
+
+    monkeypatch.setattr(runner, "rows_chunk", dies_on_second_chunk)
+    job = ImportJob.objects.create(
+        kind="accounts", original_name="five.csv", file=SimpleUploadedFile("five.csv", FIVE_ACCOUNTS.encode())
+    )
+    with pytest.raises(WorkerKilled):
+        import_run(job=job)
+    monkeypatch.setattr(runner, "rows_chunk", real)
+    job.refresh_from_db()
+    return job
+
+
+def test_a_job_whose_worker_died_is_resumed_by_the_sweep_once_its_heartbeat_is_stale(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    import time_machine
+
+    from accounts.imports.tasks import recover_stale_imports
+
+    start = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        job = _job_killed_after_first_chunk(monkeypatch)
+    assert (job.status, job.processed_rows, job.created_count, job.attempts) == ("running", 2, 2, 1)
+    with time_machine.travel(start + dt.timedelta(minutes=5), tick=False):
+        assert recover_stale_imports() == {"requeued": 0, "failed": 0}  # still within the heartbeat window
+    with (
+        time_machine.travel(start + dt.timedelta(minutes=11), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert recover_stale_imports() == {"requeued": 1, "failed": 0}
+    job.refresh_from_db()
+    # Resumed after the two committed rows: exact totals, every row once.
+    assert (job.status, job.processed_rows, job.created_count, job.failed_count, job.attempts) == ("done", 5, 5, 0, 2)
+    assert Account.objects.filter(external_id__startswith="r-").count() == 5
+
+
+def test_a_job_that_keeps_dying_is_failed_with_a_clear_message_on_its_page(client, manager):
+    import datetime as dt
+
+    import time_machine
+
+    from accounts.imports.runner import IMPORT_MAX_ATTEMPTS, import_jobs_recover
+
+    start = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+    upload = SimpleUploadedFile("big.csv", b"account_id\nx\n")
+    dying = ImportJob.objects.create(kind="accounts", file=upload, status="running", heartbeat_at=start,
+                                     attempts=IMPORT_MAX_ATTEMPTS)  # fmt: skip
+    cli = ImportJob.objects.create(kind="events", status="running", heartbeat_at=start, attempts=1)  # no stored file
+    alive = ImportJob.objects.create(kind="events", file=upload, status="running", heartbeat_at=start, attempts=1)
+    with time_machine.travel(start + dt.timedelta(minutes=11), tick=False):
+        alive.heartbeat_at = start + dt.timedelta(minutes=10)
+        alive.save(update_fields=["heartbeat_at"])
+        assert import_jobs_recover() == {"requeued": 0, "failed": 2}
+    for job in (dying, cli, alive):
+        job.refresh_from_db()
+    assert (dying.status, cli.status, alive.status) == ("failed", "failed", "running")
+    assert f"stopped {IMPORT_MAX_ATTEMPTS} times" in dying.error and "importing the same file again" in dying.error
+    assert "process ended" in cli.error
+    client.force_login(manager)
+    page = client.get(reverse("import-detail", args=[dying.pk])).content.decode()
+    assert f"stopped {IMPORT_MAX_ATTEMPTS} times without finishing" in page
