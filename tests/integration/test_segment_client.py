@@ -26,6 +26,10 @@ def test_segment_python_client_events_are_stored(live_server):
     )
     client.group("user-1", "acc-seg", traits={"name": "Segmented Inc", "plan": "pro", "employees": 40})
     client.identify("user-1", traits={"email": "ana@segmented.example", "name": "Ana"})
+    client.track(anonymous_id="anon-1", event="Visited Pricing")  # before sign-up: attributed through the alias
+    client.alias("anon-1", "user-1")
+    client.page("user-1", name="Pricing", context={"groupId": "acc-seg"})
+    client.screen("user-1", name="Home", context={"groupId": "acc-seg"})
     when = dt.datetime(2024, 6, 1, 9, 30, tzinfo=dt.UTC)
     for i in range(120):
         client.track("user-1", "Campaign Sent", properties={"n": i}, context={"groupId": "acc-seg"}, timestamp=when)
@@ -39,5 +43,8 @@ def test_segment_python_client_events_are_stored(live_server):
     assert Contact.objects.get(account=account, user_id="user-1").email == "ana@segmented.example"
     assert UsageEvent.objects.filter(account=account, event_type="Campaign Sent").count() == 120
     assert UsageEvent.objects.filter(account=account, event_type="Logged In").count() == 1
+    assert UsageEvent.objects.filter(account=account, event_type="Visited Pricing", user_id="anon-1").count() == 1
+    assert set(UsageEvent.objects.filter(account=account, event_type__in=["page:Pricing", "screen:Home"])
+               .values_list("event_type", flat=True)) == {"page:Pricing", "screen:Home"}  # fmt: skip
     account.refresh_from_db()
     assert account.last_seen_at is not None
