@@ -371,3 +371,20 @@ class JourneyForm(forms.Form):
             raise ValidationError("Add at least one milestone.")
         data["milestones"] = milestones
         return data
+
+
+class AccountRoleForm(forms.Form):
+    role = forms.CharField(max_length=64, label="Role", widget=forms.TextInput(attrs={"list": "owner-roles"}))
+    user = forms.ModelChoiceField(queryset=None, required=False, label="Held by", empty_label="nobody")
+
+    def __init__(self, *args, **kwargs):
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+
+    def clean_role(self):
+        role = self.cleaned_data["role"].strip()
+        if not role:
+            raise ValidationError("Name the role.")
+        return role

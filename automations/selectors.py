@@ -214,3 +214,19 @@ def milestone_accounts(*, milestone, reached: bool, accounts: QuerySet | None = 
     if accounts is not None:
         qs = qs.filter(account__in=accounts)
     return qs.values_list("account_id", flat=True)
+
+
+def account_team(*, account_id: int) -> list:
+    """Who holds which working role for the account (milestone tasks go to them)."""
+    from automations.models import AccountRole
+
+    return list(AccountRole.objects.filter(account_id=account_id).select_related("user").order_by("role"))
+
+
+def owner_roles_in_use() -> list[str]:
+    """The owner roles that milestones and playbooks name (suggestions for the account team)."""
+    from automations.models import Milestone, Playbook
+
+    roles = set(Milestone.objects.exclude(owner_role="").values_list("owner_role", flat=True))
+    roles |= set(Playbook.objects.exclude(owner_role="").values_list("owner_role", flat=True))
+    return sorted(roles)

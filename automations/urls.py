@@ -32,6 +32,7 @@ urlpatterns = [
     path("automations/playbooks/<int:pk>/edit/", views.playbook_edit, name="playbook-edit"),
     path("automations/accounts/<int:pk>/", views.account_automations, name="account-automations"),
     path("automations/accounts/<int:pk>/enrol/", views.account_enrol, name="account-enrol"),
+    path("automations/accounts/<int:pk>/team/", views.account_role_assign, name="account-role-assign"),
     path("automations/enrolments/<int:pk>/stop/", views.enrolment_stop, name="enrolment-stop"),
     path("automations/milestones/<int:pk>/reach/", views.milestone_reach, name="milestone-reach"),
     # Journeys.

@@ -20,6 +20,7 @@ from automations.builtins import builtins_install
 from automations.forms import (
     MILESTONE_HINTS,
     STEP_HINTS,
+    AccountRoleForm,
     EmailTemplateForm,
     EnrolForm,
     JourneyForm,
@@ -288,11 +289,14 @@ def account_automations(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "automations/account_section.html#account-automations", _account_context(request, account))
 
 
-def _account_context(request: HttpRequest, account: Account) -> dict:
+def _account_context(request: HttpRequest, account: Account, role_form: AccountRoleForm | None = None) -> dict:
     return {
         "account": account,
         "enrolments": selectors.account_enrolments(account_id=account.pk),
         "milestones": selectors.account_milestones(account_id=account.pk),
+        "team": selectors.account_team(account_id=account.pk),
+        "owner_roles": selectors.owner_roles_in_use(),
+        "role_form": role_form or AccountRoleForm(),
         "enrol_form": EnrolForm(),
         "can_edit": can_edit_account(request.user, account),
     }
@@ -312,6 +316,22 @@ def account_enrol(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, "automations/account_section.html#account-automations", _account_context(request, account)
         )
+    return redirect("account-detail", pk=account.pk)
+
+
+@require_POST
+def account_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Customer 360: make a user the holder of a working role for the account (blank user: nobody)."""
+    account = get_object_or_404(Account, pk=pk)
+    if not can_edit_account(request.user, account):
+        raise PermissionDenied("You can only edit the accounts you own.")
+    form = AccountRoleForm(request.POST)
+    if form.is_valid():
+        journeys.account_role_assign(account=account, role=form.cleaned_data["role"], user=form.cleaned_data["user"])
+        form = None
+    if request.htmx:
+        return render(request, "automations/account_section.html#account-automations",
+                      _account_context(request, account, role_form=form))  # fmt: skip
     return redirect("account-detail", pk=account.pk)
 
 

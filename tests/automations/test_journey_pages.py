@@ -99,3 +99,27 @@ def test_csm_and_viewer_read_journeys_but_cannot_edit_them(client, csm, viewer):
         assert client.post(reverse("automations:journey-edit", args=[journey.pk]),
                            _post([{"name": "Other"}])).status_code == 403  # fmt: skip
     assert list(journey.milestones.values_list("name", flat=True)) == ["M"]
+
+
+def test_the_account_team_is_set_on_the_customer_360(client, csm, viewer):
+    from automations.models import AccountRole
+    from tests.factories import UserFactory
+
+    account = AccountFactory(owner=csm, name="Acme")
+    ivy = UserFactory(username="ivy")
+    journeys.journey_save(key="j", name="J", milestones=[{"name": "Setup", "owner_role": "Implementation specialist",
+                                                          "condition": {"type": "manual"}}])  # fmt: skip
+    url = reverse("automations:account-role-assign", args=[account.pk])
+    client.force_login(viewer)
+    assert client.post(url, {"role": "Implementation specialist", "user": ivy.pk}).status_code == 403
+    client.force_login(csm)  # the owner may set the account's team
+    section = client.get(reverse("automations:account-automations", args=[account.pk])).content.decode()
+    assert '<option value="Implementation specialist">' in section  # suggested from the milestones
+    response = client.post(url, {"role": "Implementation specialist", "user": ivy.pk}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "<html" not in response.content.decode()
+    assert "Implementation specialist</strong>: " in response.content.decode()
+    assert AccountRole.objects.get(account=account).user == ivy
+    bad = client.post(url, {"role": "  ", "user": ivy.pk}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 200 and "This field is required." in bad.content.decode()
+    client.post(url, {"role": "Implementation specialist", "user": ""}, HTTP_HX_REQUEST="true")
+    assert not AccountRole.objects.exists()
