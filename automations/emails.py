@@ -61,7 +61,11 @@ class TemplateNotFound(LookupError):
 def _plain(value: Any) -> Any:
     """Keep only plain data: dicts of plain values and scalars. Objects (models, querysets, callables) drop out."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items() if isinstance(k, str) and _plain(v) is not None}
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str) and (plain := _plain(item)) is not None:
+                out[key] = plain
+        return out
     if isinstance(value, _PLAIN):
         return value
     return None
