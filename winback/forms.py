@@ -54,6 +54,33 @@ class PauseForm(forms.Form):
         return data
 
 
+class IssueRouteForm(forms.Form):
+    """Who follows up dissatisfied answers of one issue type: a person, else a role's least-loaded member, else the
+    account owner; due within `sla_days`."""
+
+    issue_type = forms.ChoiceField(choices=IssueType.choices, widget=forms.HiddenInput)
+    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="—", label="Person")
+    role = forms.ChoiceField(required=False, label="Else a role")
+    sla_days = forms.IntegerField(min_value=1, max_value=30, label="Due in (days)")
+
+    def __init__(self, *args, row_key: str = "", **kwargs):
+        from accounts.selectors import owner_choices
+        from churnapp.roles import Role
+
+        # One form per table row: its fields point at the row's <form> by id (a form cannot wrap table cells).
+        row_key = row_key or str((args[0] if args else kwargs.get("data") or {}).get("issue_type", ""))[:32]
+        kwargs.setdefault("auto_id", f"route-{row_key}-%s")
+        super().__init__(*args, **kwargs)
+        self.form_id = f"route-{row_key}"
+        for field in self.fields.values():
+            field.widget.attrs["form"] = self.form_id
+        self.fields["assignee"].queryset = owner_choices()
+        self.fields["role"].choices = [
+            ("", "— (account owner)"),
+            *((r.value, r.value) for r in Role if r != Role.VIEWER),
+        ]
+
+
 class SurveyAnswerForm(forms.Form):
     """The public answer form; the score range depends on the survey kind."""
 

@@ -22,6 +22,8 @@ from winback.models import (
     DunningCase,
     DunningStatus,
     EnrollmentStatus,
+    IssueRoute,
+    IssueType,
     Offer,
     PageFacts,
     Reactivation,
@@ -202,6 +204,26 @@ def survey_funnel(*, since: dt.datetime | None = None) -> dict:
     )
     agg["response_rate"] = round(100 * agg["answered"] / agg["sent"], 1) if agg["sent"] else None
     return agg
+
+
+def issue_routes() -> list[dict]:
+    """Every issue type with its route (person, role, SLA days); unconfigured types go to the owner."""
+    routes = {r.issue_type: r for r in IssueRoute.objects.select_related("assignee")}
+    default_sla = conf.get("DETRACTOR_SLA_DAYS")
+    rows = []
+    for value, label in IssueType.choices:
+        route = routes.get(value)
+        rows.append(
+            {
+                "issue_type": value,
+                "label": label,
+                "assignee_id": route.assignee_id if route else None,
+                "assignee": route.assignee if route else None,
+                "role": route.role if route else "",
+                "sla_days": route.sla_days if route else default_sla,
+            }
+        )
+    return rows
 
 
 def latest_nps_by_account(*, account_ids: list[int] | None = None) -> dict[int, int]:

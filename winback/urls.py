@@ -14,6 +14,7 @@ urlpatterns = [
     path("winback/accounts/<int:pk>/survey/", views.account_survey, name="account-survey"),
     path("winback/responses/<int:pk>/follow-up/", views.response_follow_up, name="response-follow-up"),
     path("winback/clusters/<int:pk>/name/", views.cluster_name, name="cluster-name"),
+    path("winback/issue-routes/", views.issue_route_save, name="issue-route-save"),
     path("winback/themes/recluster/", views.themes_recluster, name="themes-recluster"),
     path("winback/themes/<int:pk>/loop/", views.theme_loop, name="theme-loop"),
     path("winback/campaigns/", views.campaign_create, name="campaign-create"),

@@ -11,12 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, SurveyResponse
 from churnapp.roles import can_configure, can_edit_account
 from winback import forms, selectors, services
-from winback.models import Campaign, ReleaseNote, SurveyInvitation, Theme, ThemeCluster
+from winback.models import Campaign, IssueType, ReleaseNote, SurveyInvitation, Theme, ThemeCluster
 from winback.services.surveys import SurveyTokenError
 
 CLOSED_STATUS = {"unknown": 404, "used": 410, "expired": 410}
@@ -52,21 +53,71 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "winback/overview.html", context)
 
 
+def _route_forms(bound: forms.IssueRouteForm | None = None) -> list[dict]:
+    rows = []
+    for row in selectors.issue_routes():
+        if bound is not None and bound.data.get("issue_type") == row["issue_type"]:
+            form = bound
+        else:
+            form = forms.IssueRouteForm(
+                row_key=row["issue_type"],
+                initial={
+                    "issue_type": row["issue_type"],
+                    "assignee": row["assignee_id"],
+                    "role": row["role"],
+                    "sla_days": row["sla_days"],
+                },
+            )
+        rows.append({**row, "form": form})
+    return rows
+
+
 @require_GET
 def feedback(request: HttpRequest) -> HttpResponse:
+    return _feedback_page(request)
+
+
+def _feedback_page(
+    request: HttpRequest, *, route_form: forms.IssueRouteForm | None = None, status: int = 200
+) -> HttpResponse:
     category = request.GET.get("category", "")
     run = selectors.latest_cluster_run()
+    configure = can_configure(request.user)
     context = {
         **_facts(selectors.feedback_facts),
         "responses": selectors.recent_responses(category=category),
         "category": category,
         "run": run,
         "clusters": selectors.cluster_examples(run) if run else [],
-        "can_configure": can_configure(request.user),
+        "can_configure": configure,
         "follow_up_form": forms.FollowUpForm(),
         "loop_form": forms.LoopMessageForm(),
+        "routes": _route_forms(route_form) if configure else [],
+        # A form that names no known issue type has no row to show its errors in.
+        "route_errors": route_form.errors
+        if route_form is not None and route_form.data.get("issue_type") not in IssueType.values
+        else None,
     }
-    return render(request, "winback/feedback.html", context)
+    return render(request, "winback/feedback.html", context, status=status)
+
+
+@require_POST
+def issue_route_save(request: HttpRequest) -> HttpResponse:
+    """Who follows up dissatisfied answers of one issue type, and within how many days (managers)."""
+    _require_configure(request)
+    form = forms.IssueRouteForm(request.POST)
+    if not form.is_valid():
+        return _feedback_page(request, route_form=form, status=400)
+    data = form.cleaned_data
+    route = services.issue_route_set(
+        issue_type=data["issue_type"],
+        assignee=data["assignee"],
+        role=data["role"],
+        sla_days=data["sla_days"],
+        actor=request.user,
+    )
+    messages.success(request, f"Dissatisfied answers about {route.get_issue_type_display().lower()}: {route}.")
+    return redirect(reverse("winback:feedback") + "#routing")
 
 
 @require_http_methods(["GET", "POST"])

@@ -21,10 +21,21 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_issue_type_chosen_on_the_survey_page_routes_the_task(live_server, page, login):
     owner = UserFactory(username="casey", role="CSM")
     billing = UserFactory(username="bea", first_name="Bea", role="Manager")
-    IssueRoute.objects.create(issue_type="billing", assignee=billing, sla_days=1)
+    UserFactory(username="mia", role="Manager")
     account = AccountFactory(owner=owner, name="Acme Mail")
     contact = ContactFactory(account=account, name="Dana Reyes", email="dana@acme.example", is_primary=True)
     invitation = services.survey_invite(contact=contact, kind="csat")
+
+    # A manager routes billing issues to Bea, due in one day, on the Feedback page.
+    login("mia")
+    page.goto(f"{live_server.url}/winback/feedback/#routing")
+    page.get_by_label("Person for Billing or price").select_option(str(billing.pk))
+    page.get_by_label("Days for Billing or price").fill("1")
+    page.locator("#routing tr", has_text="Billing or price").get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Dissatisfied answers about billing or price")).to_be_visible()
+    route = IssueRoute.objects.get(issue_type="billing")
+    assert (route.assignee, route.sla_days) == (billing, 1)
+    page.get_by_role("button", name="Log out").click()
 
     page.goto(f"{live_server.url}/survey/{invitation.token}/")
     page.locator("label.score", has_text=re.compile(r"^2$")).click()

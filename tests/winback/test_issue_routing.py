@@ -136,3 +136,42 @@ class TestSurveyPage:
         response = client.post(url, {"score": "2", "issue_type": "bogus"})
         assert response.status_code == 400 and b"errorlist" in response.content
         assert not Task.objects.exists()
+
+
+class TestRoutingSettings:
+    def test_manager_sets_a_route_on_the_feedback_page_and_it_applies(self, client, manager, contact):
+        lead = UserFactory(username="lead", role="CSM")
+        client.force_login(manager)
+        page = client.get(reverse("winback:feedback")).content.decode()
+        assert 'id="routing"' in page and 'form="route-billing"' in page
+        response = client.post(
+            reverse("winback:issue-route-save"),
+            {"issue_type": "billing", "assignee": lead.pk, "role": "", "sla_days": "3"},
+        )
+        assert response.status_code == 302
+        route = IssueRoute.objects.get(issue_type="billing")
+        assert (route.assignee, route.sla_days) == (lead, 3)
+        task = answer(contact, issue_type="billing").follow_up.task
+        assert task.assignee == lead and task.due_date == TODAY + dt.timedelta(days=3)
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"issue_type": "billing", "sla_days": "0"},
+            {"issue_type": "billing", "sla_days": "abc"},
+            {"issue_type": "nope", "sla_days": "2"},
+            {"issue_type": "billing", "sla_days": "2", "role": "Viewer"},
+            {"issue_type": "billing", "sla_days": "2", "assignee": "999999"},
+        ],
+    )
+    def test_bad_input_is_a_form_error_and_nothing_is_saved(self, client, manager, body):
+        client.force_login(manager)
+        response = client.post(reverse("winback:issue-route-save"), body)
+        assert response.status_code == 400 and b"errorlist" in response.content
+        assert not IssueRoute.objects.exists()
+
+    def test_csm_may_not_configure_routing(self, client, csm):
+        client.force_login(csm)
+        response = client.post(reverse("winback:issue-route-save"), {"issue_type": "billing", "sla_days": "2"})
+        assert response.status_code == 403 and not IssueRoute.objects.exists()
+        assert 'id="routing"' not in client.get(reverse("winback:feedback")).content.decode()

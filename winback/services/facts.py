@@ -32,6 +32,6 @@ def page_facts_refresh_soon() -> None:
         if cache.add(QUEUED_KEY, 1, timeout=QUEUED_SECONDS):
             from winback.tasks import refresh_page_facts
 
-            refresh_page_facts.apply_async(countdown=2)
+            refresh_page_facts.apply_async()
 
     transaction.on_commit(_enqueue)

@@ -389,6 +389,26 @@ def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.
     return follow_up
 
 
+def issue_route_set(
+    *, issue_type: str, assignee: AbstractBaseUser | None, role: str, sla_days: int, actor: AbstractBaseUser
+) -> IssueRoute:
+    """Configure who follows up dissatisfied answers of an issue type and the SLA (managers and admins)."""
+    from django.core.exceptions import PermissionDenied
+
+    from churnapp.roles import can_configure
+
+    if not can_configure(actor):
+        raise PermissionDenied("Only managers and admins configure routing.")
+    if issue_type not in IssueType.values:
+        raise ValueError(f"Unknown issue type {issue_type!r}.")
+    if not 1 <= sla_days <= 30:
+        raise ValueError("The SLA is 1 to 30 days.")
+    route, _ = IssueRoute.objects.update_or_create(
+        issue_type=issue_type, defaults={"assignee": assignee, "role": role, "sla_days": sla_days}
+    )
+    return route
+
+
 def follow_ups_remind_overdue(*, today: dt.date | None = None) -> int:
     """One reminder per dissatisfied answer whose follow-up is past its SLA date and still open: a notification
     (in the app and by email) to the task's assignee and the account owner. Returns how many were reminded."""
