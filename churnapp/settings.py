@@ -237,6 +237,7 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "accounts.models.TaskStatus",
         "ActivityKindEnum": "accounts.models.ActivityKind",
         "SurveyKindEnum": "accounts.models.SurveyKind",
+        "HealthBandWithUnscoredEnum": "dashboards.api.BAND_CHOICES",
     },
 }
 
