@@ -126,6 +126,25 @@ def in_holdout(*, playbook: Playbook, account_id: int) -> bool:
     return int.from_bytes(digest[:8], "big") % 10_000 < playbook.holdout_percent * 100
 
 
+def _new_enrolment(
+    *, playbook: Playbook, account: Account, first_step: int | None, source: str, now: dt.datetime
+) -> Enrolment:
+    """An unsaved enrolment of `account`, held out or due now, with its baseline for the impact report."""
+    holdout = in_holdout(playbook=playbook, account_id=account.pk)
+    return Enrolment(
+        playbook=playbook,
+        account=account,
+        holdout=holdout,
+        status=EnrolmentStatus.HELD_OUT if holdout else EnrolmentStatus.ACTIVE,
+        step=first_step or 0,
+        next_run_at=None if holdout else now,
+        source=source[:64],
+        baseline_health=account.health_score,
+        baseline_mrr=account.mrr,
+        enrolled_at=now,
+    )
+
+
 def playbook_enrol(
     *, playbook: Playbook, account: Account, source: str = "manual", now: dt.datetime | None = None
 ) -> tuple[Enrolment, bool]:
@@ -136,20 +155,9 @@ def playbook_enrol(
     ).first()
     if existing is not None:
         return existing, False
-    holdout = in_holdout(playbook=playbook, account_id=account.pk)
     first = playbook.steps.order_by("order").values_list("order", flat=True).first()
-    enrolment = Enrolment(
-        playbook=playbook,
-        account=account,
-        holdout=holdout,
-        status=EnrolmentStatus.HELD_OUT if holdout else EnrolmentStatus.ACTIVE,
-        step=first or 0,
-        next_run_at=None if holdout else now,
-        source=source[:64],
-        baseline_health=account.health_score,
-        baseline_mrr=account.mrr,
-        enrolled_at=now,
-    )
+    enrolment = _new_enrolment(playbook=playbook, account=account, first_step=first, source=source, now=now)
+    holdout = enrolment.holdout
     try:
         with transaction.atomic():
             enrolment.save()
@@ -182,19 +190,7 @@ def playbook_enrol_many(
         if account.pk in open_:
             out.append((open_[account.pk], False))
             continue
-        holdout = in_holdout(playbook=playbook, account_id=account.pk)
-        enrolment = Enrolment(
-            playbook=playbook,
-            account=account,
-            holdout=holdout,
-            status=EnrolmentStatus.HELD_OUT if holdout else EnrolmentStatus.ACTIVE,
-            step=first or 0,
-            next_run_at=None if holdout else now,
-            source=source[:64],
-            baseline_health=account.health_score,
-            baseline_mrr=account.mrr,
-            enrolled_at=now,
-        )
+        enrolment = _new_enrolment(playbook=playbook, account=account, first_step=first, source=source, now=now)
         open_[account.pk] = enrolment
         new.append(enrolment)
         out.append((enrolment, True))
