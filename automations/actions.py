@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, TaskPriority
+from health import selectors as health_selectors
 
 
 class ActionError(ValueError):
@@ -50,7 +51,9 @@ def _text(template: str, ctx: ActionContext) -> str:
 
     if ctx.context is None:
         ctx.context = email_context(
-            account=ctx.account, extra={"match": {k.replace(" ", "_"): v for k, v in ctx.matched.items()}}
+            account=ctx.account,
+            extra={"match": {k.replace(" ", "_"): v for k, v in ctx.matched.items()}},
+            features=None if "features_used" in template else [],
         )
     return render_string(template, ctx.context)
 
@@ -304,6 +307,10 @@ def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
         contacts = Contact.objects.filter(account_id__in={ctx.account.pk for ctx in ctxs}).exclude(email="")
         for contact in contacts.order_by("account_id", "-is_primary", "pk"):
             first_contact.setdefault(contact.account_id, contact)
+    sources = template.subject + template.body_text + template.body_html
+    features = health_selectors.features_adopted(
+        account_ids=[c.account.pk for c in ctxs] if "features_used" in sources else []
+    )
     outcomes: list[Outcome | None] = []
     messages = []
     for ctx in ctxs:
@@ -318,7 +325,7 @@ def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
             subject=template.subject,
             body_text=template.body_text,
             body_html=template.body_html,
-            context=email_context(account=ctx.account, contact=contact),
+            context=email_context(account=ctx.account, contact=contact, features=features.get(ctx.account.pk, [])),
         )
         messages.append(
             {

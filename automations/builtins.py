@@ -14,10 +14,10 @@ from automations.rules import rule_save
 ACTIVE = {"type": "status", "in": ["onboarding", "active", "at_risk", "won_back"]}
 
 EMAIL_TEMPLATES = [
-    ("reactivation-1", "Re-activation 1: what you built", "We miss you at {{ account.name }}",
-     "Hi {{ contact.first_name }},\n\nIt has been {{ usage.last_seen_days }} days since your team last used "
-     "{{ account.plan }}. Your campaigns and lists are still here, ready to go.\n\nReply to this email and "
-     "I will set up a 15-minute walkthrough.\n\n{{ owner.name }}"),
+    ("reactivation-1", "Re-activation 1: what you built", "What {{ account.name }} set up is still there",
+     "Hi {{ contact.first_name }},\n\nIt has been quiet at {{ account.name }} since {{ usage.quiet_since }}. "
+     "What you set up on {{ account.plan }} ({{ usage.features_used }}) is still there, ready to go.\n\n"
+     "Reply to this email and I will set up a 15-minute walkthrough of the next step.\n\n{{ owner.name }}"),
     ("reactivation-2", "Re-activation 2: a quick win", "One quick win for {{ account.name }}",
      "Hi {{ contact.first_name }},\n\nTeams like yours get the most value from automated welcome series. "
      "Here is a 5-minute guide: {{ site.url }}/guides/welcome-series\n\n{{ owner.name }}"),

@@ -32,6 +32,7 @@ from django.utils.html import escape, linebreaks, urlize
 from automations import conf
 from automations.models import EmailMessage, EmailSource, EmailStatus, EmailTemplate, Suppression
 from automations.selectors import automated_emails_to_address_since, contact_emails_sent_since
+from health import selectors as health_selectors
 
 if TYPE_CHECKING:
     from accounts.models import Account, Contact
@@ -137,10 +138,17 @@ def _person(user) -> dict:
     }
 
 
-def email_context(*, account: Account | None = None, contact: Contact | None = None, extra: dict | None = None) -> dict:
+def email_context(
+    *,
+    account: Account | None = None,
+    contact: Contact | None = None,
+    extra: dict | None = None,
+    features: list[str] | None = None,
+) -> dict:
     """The whitelisted context of automated mail: plain values about the account, contact, owner and usage.
 
     `extra` adds plain values (e.g. {"churn": {"reason": "price"}} from win-back, {"survey": {"url": …}}).
+    `features` are the account's adopted features when the caller read them for many accounts at once.
     """
     context: dict[str, Any] = {"site": {"url": settings.SITE_URL}}
     if account is not None:
@@ -157,7 +165,16 @@ def email_context(*, account: Account | None = None, contact: Contact | None = N
             "health_band": account.health_band,
         }
         context["owner"] = _person(account.owner)
-        context["usage"] = {"last_seen_days": last_seen_days, "last_seen_at": account.last_seen_at}
+        if features is None:
+            features = health_selectors.features_adopted(account_ids=[account.pk])[account.pk]
+        features = [name.replace("_", " ") for name in features]
+        context["usage"] = {
+            "last_seen_days": last_seen_days,
+            "last_seen_at": account.last_seen_at,
+            # Phrases that read well whatever the facts are, so a template never shows an empty gap.
+            "quiet_since": f"{account.last_seen_at:%-d %B}" if account.last_seen_at else "the account was opened",
+            "features_used": ", ".join(features[:3]) if features else "your workspace",
+        }
     if contact is not None:
         name = contact.name or contact.email.split("@")[0]
         context["contact"] = {"name": name, "first_name": name.split()[0] if name else "", "email": contact.email}

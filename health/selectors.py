@@ -17,6 +17,7 @@ from health.models import (
     ChurnModelVersion,
     ChurnPrediction,
     CsmSentiment,
+    FeatureFirstUse,
     HealthProfile,
     HealthProfileVersion,
     HealthSnapshot,
@@ -301,3 +302,12 @@ def active_days_on(*, day: dt.date, accounts: QuerySet | None = None) -> QuerySe
     up to that day), for the accounts in `accounts` (a subquery of ids) or all."""
     rows = AccountMetrics.objects.filter(day=day)
     return rows if accounts is None else rows.filter(account__in=accounts)
+
+
+def features_adopted(*, account_ids: list[int]) -> dict[int, list[str]]:
+    """The key features each account has used, first adopted first (for mail personalised by past usage)."""
+    out: dict[int, list[str]] = {account_id: [] for account_id in account_ids}
+    rows = FeatureFirstUse.objects.filter(account_id__in=account_ids).order_by("account_id", "first_day", "feature")
+    for account_id, feature in rows.values_list("account_id", "feature"):
+        out[account_id].append(feature)
+    return out

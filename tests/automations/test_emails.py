@@ -201,3 +201,40 @@ def test_requeue_stale_resends_a_message_whose_task_was_lost(contact, monkeypatc
     assert emails.email_requeue_stale() == 1
     message.refresh_from_db()
     assert message.status == EmailStatus.SENT and len(mail.outbox) == 1
+
+
+def _reactivation_mail(account, contact) -> tuple[str, str]:
+    from automations.builtins import EMAIL_TEMPLATES
+
+    _, _, subject, body = next(t for t in EMAIL_TEMPLATES if t[0] == "reactivation-1")
+    rendered_subject, text, _ = emails.email_render_source(
+        subject=subject, body_text=body, body_html="", context=emails.email_context(account=account, contact=contact)
+    )
+    return rendered_subject, text
+
+
+@time_machine.travel(dt.datetime(2026, 5, 20, 12, tzinfo=dt.UTC))
+def test_reactivation_mail_names_when_the_team_was_last_seen_and_what_it_used():
+    from health.models import FeatureFirstUse
+
+    account = AccountFactory(
+        name="Acme", plan="Growth", owner=UserFactory(), last_seen_at=dt.datetime(2026, 5, 4, 9, tzinfo=dt.UTC)
+    )
+    contact = ContactFactory(account=account, name="Dana Smith")
+    FeatureFirstUse.objects.create(account=account, feature="campaign_sent", first_day=dt.date(2026, 1, 5))
+    FeatureFirstUse.objects.create(account=account, feature="automation_created", first_day=dt.date(2026, 2, 1))
+
+    subject, text = _reactivation_mail(account, contact)
+
+    assert "miss you" not in (subject + text).lower()
+    assert "quiet at Acme since 4 May." in text
+    assert "on Growth (campaign sent, automation created) is still there" in text
+
+
+def test_reactivation_mail_reads_well_for_an_account_never_seen():
+    account = AccountFactory(name="Acme", plan="Growth", owner=UserFactory(), last_seen_at=None)
+    _, text = _reactivation_mail(account, ContactFactory(account=account))
+
+    assert "quiet at Acme since the account was opened." in text
+    assert "(your workspace)" in text
+    assert "()" not in text and all("  " not in line for line in text.splitlines())  # no gap for a missing fact
