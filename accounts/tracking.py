@@ -18,19 +18,25 @@ Everything here is set-based: a batch of any size costs a fixed number of querie
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.imports.events import derived_message_id, events_insert
 from accounts.models import Account, Contact, PendingMessage, Segment, TrackingAlias
 
+logger = logging.getLogger(__name__)
+
 EVENT_TYPES = {"track", "page", "screen"}
 SUPPORTED_TYPES = EVENT_TYPES | {"identify", "group", "alias"}
 MAX_ID_LENGTH = 128
+# Deadlock and serialization failures: PostgreSQL rolled the batch back, so running it again is safe.
+RETRYABLE_PGCODES = {"40P01", "40001"}
+DEADLOCK_ATTEMPTS = 3
 ACCOUNT_TRAITS = {"name": "name", "plan": "plan", "domain": "domain", "website": "domain", "tier": "tier"}
 CONTACT_TRAITS = {"email", "name", "title", "firstName", "lastName", "first_name", "last_name"}
 
@@ -449,11 +455,20 @@ def tracking_ingest(
             continue
         seen.add(msg.message_id)
         parsed.append(msg)
-    try:
-        with transaction.atomic():
-            stored, duplicates, unresolved = _process(parsed, keep_pending=True)
-    except IntegrityError as exc:  # pragma: no cover - defensive: report, never a 500
-        raise InvalidMessage(f"Conflicts with existing data: {exc}") from exc
+    for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                stored, duplicates, unresolved = _process(parsed, keep_pending=True)
+            break
+        except IntegrityError as exc:  # pragma: no cover - defensive: report, never a 500
+            raise InvalidMessage(f"Conflicts with existing data: {exc}") from exc
+        except OperationalError as exc:
+            # Two batches that repeat the same message ids in another order can deadlock on the unique key;
+            # PostgreSQL rolls one back (to our savepoint): running it again stores it, nothing is half-written.
+            if getattr(exc.__cause__, "pgcode", None) not in RETRYABLE_PGCODES or attempt == DEADLOCK_ATTEMPTS:
+                raise
+            logger.info("Tracking batch rolled back by %s; attempt %d of %d", exc.__cause__.pgcode, attempt + 1,
+                        DEADLOCK_ATTEMPTS)  # fmt: skip
     result.valid = len(parsed) + result.duplicates
     result.stored += stored
     result.duplicates += duplicates

@@ -11,6 +11,7 @@ from __future__ import annotations
 import zlib
 
 import orjson
+from django.db import OperationalError
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.base import MAX_BODY_BYTES, PayloadTooLarge
-from accounts.tracking import InvalidMessage, tracking_ingest
+from accounts.tracking import RETRYABLE_PGCODES, InvalidMessage, tracking_ingest
 from churnapp.authentication import HasApiKeyScope
 from churnapp.models import ApiKey
 
@@ -114,6 +115,11 @@ RESPONSES = {
         description="No valid message (a TrackingResult with the reason of each by index), or a malformed body "
         "(`detail`).",
     ),
+    503: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="The database rolled the batch back (deadlock) on every attempt: nothing was stored; retry "
+        "after the `Retry-After` seconds.",
+    ),
 }
 
 
@@ -134,6 +140,12 @@ class _TrackingView(APIView):
             result = tracking_ingest(
                 messages=messages, received_at=timezone.now(), sent_at=sent_at, default_type=self.message_type
             )
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "pgcode", None) not in RETRYABLE_PGCODES:
+                raise
+            # Rolled back by the database every time (nothing stored): the sender retries, as Segment's clients do.
+            body = {"success": False, "errors": [{"index": None, "reason": "Busy: nothing was stored, retry."}]}
+            return Response(body, status=503, headers={"Retry-After": "1"})
         except InvalidMessage as exc:
             body = {
                 "success": False,

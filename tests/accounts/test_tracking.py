@@ -268,3 +268,56 @@ def test_alias_in_a_batch_releases_waiting_messages_of_the_previous_id(client, w
     assert "previousId" in result["errors"][0]["reason"]
     assert set(UsageEvent.objects.filter(account=account).values_list("message_id", flat=True)) == {"m-7", "m-8"}
     assert not PendingMessage.objects.exists()
+
+
+def test_a_batch_rolled_back_by_a_deadlock_is_run_again_and_stored_once(client, write_key, monkeypatch):
+    from django.db import OperationalError
+
+    from accounts import tracking
+
+    class DeadlockDetected(Exception):
+        pgcode = "40P01"
+
+    real_process, calls = tracking._process, []
+
+    def deadlock_once(messages, *, keep_pending):
+        calls.append(len(messages))
+        if len(calls) == 1:
+            real_process(messages, keep_pending=keep_pending)  # written, then rolled back to the savepoint
+            raise OperationalError("deadlock detected") from DeadlockDetected()
+        return real_process(messages, keep_pending=keep_pending)
+
+    monkeypatch.setattr(tracking, "_process", deadlock_once)
+    AccountFactory(external_id="acc-1")
+    batch = [{"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"},
+              "timestamp": "2024-05-31T10:00:00Z", "messageId": f"m-{n}"} for n in range(3)]  # fmt: skip
+
+    response = send(client, "/v1/batch", {"batch": batch}, write_key)
+
+    assert response.status_code == 200, response.json()
+    assert (response.json()["stored"], calls) == (3, [3, 3])
+    assert UsageEvent.objects.count() == 3
+
+
+def test_a_batch_that_keeps_deadlocking_answers_503_without_writing(client, write_key, monkeypatch):
+    from django.db import OperationalError
+
+    from accounts import tracking
+
+    class DeadlockDetected(Exception):
+        pgcode = "40P01"
+
+    def always_deadlock(messages, *, keep_pending):
+        raise OperationalError("deadlock detected") from DeadlockDetected()
+
+    monkeypatch.setattr(tracking, "_process", always_deadlock)
+    AccountFactory(external_id="acc-1")
+    body = {"userId": "u1", "event": "Login", "context": {"groupId": "acc-1"}, "messageId": "m-1"}
+    with pytest.raises(OperationalError):
+        tracking.tracking_ingest(messages=[{**body, "type": "track"}])
+
+    response = send(client, "/v1/track", body, write_key)
+
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert response.json()["success"] is False
+    assert UsageEvent.objects.count() == 0
