@@ -11,6 +11,9 @@ _DEFAULTS: dict[str, object] = {
     "EMAIL_CAP_DAYS": 3,
     # A message claimed by a worker but not sent after this long is re-queued by the recovery sweep.
     "EMAIL_STALE_CLAIM_MINUTES": 15,
+    # A queued message no worker has claimed after this long has lost its send task: the sweep sends it again
+    # (harmless if the task still exists: the claim is a conditional update, one worker sends).
+    "EMAIL_UNCLAIMED_MINUTES": 2,
     # Slack-compatible incoming webhook for notifications (empty: off).
     "SLACK_WEBHOOK_URL": "",
     # Trigger-rule evaluation cycle, in seconds (beat).

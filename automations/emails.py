@@ -509,7 +509,7 @@ def email_requeue_stale() -> int:
     """Recovery sweep: re-send messages whose send task was lost (broker outage, killed worker)."""
     now = timezone.now()
     stale_claim = now - dt.timedelta(minutes=conf.get("EMAIL_STALE_CLAIM_MINUTES"))
-    never_claimed = now - dt.timedelta(minutes=2)
+    never_claimed = now - dt.timedelta(minutes=conf.get("EMAIL_UNCLAIMED_MINUTES"))
     ids = list(
         EmailMessage.objects.filter(status=EmailStatus.QUEUED)
         .filter(Q(claimed_at__lt=stale_claim) | Q(claimed_at__isnull=True, created_at__lt=never_claimed))

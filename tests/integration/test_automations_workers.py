@@ -118,9 +118,13 @@ def test_worker_killed_mid_cycle_then_restarted_duplicates_nothing_and_misses_no
     workers["procs"]["second"] = _start(workers["tmp"], "second", beat=True, chunk=5)
     wait_for(lambda: not RuleExecution.objects.filter(status=ExecutionStatus.PENDING).exists(),
              timeout=180, message="the restarted worker to finish the pending executions")  # fmt: skip
-    # The send task the killed worker held (if any) is re-queued by the recovery sweep once its claim is stale.
+    # A send task the killed worker had taken but not started is gone with it (Redis gives it back only after the
+    # visibility timeout): the recovery sweep (beat, every 5 minutes) sends such messages again — run it now.
+    settings.AUTOMATIONS_EMAIL_UNCLAIMED_MINUTES = 0
+    emails.email_requeue_stale()
     wait_for(lambda: not EmailMessage.objects.filter(status=EmailStatus.QUEUED, claimed_at__isnull=True).exists(),
              timeout=120, message="the email queue to drain")  # fmt: skip
+    # The one it was sending (claimed, never sent) is re-queued once its claim is stale.
     settings.AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES = 0
     emails.email_requeue_stale()
     wait_for(lambda: EmailMessage.objects.filter(status=EmailStatus.SENT).count() == N_ACCOUNTS,
