@@ -152,8 +152,9 @@ def journey_cohorts(*, journey) -> list[str]:
 
 
 def _median_days_to_reach(progress: QuerySet) -> dict[int, float]:
-    """Per milestone id, the median days from start to reaching it (negative spans count as 0), in the database on
-    PostgreSQL (percentile_cont), else from the reached rows' spans."""
+    """Per milestone id, the median of the whole days from start to reaching it (negative spans count as 0; the
+    median of an even count is the mean of the two middle values), in the database on PostgreSQL
+    (percentile_cont), else from the reached rows' spans."""
     import statistics
 
     from django.db import connection
@@ -164,15 +165,20 @@ def _median_days_to_reach(progress: QuerySet) -> dict[int, float]:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT r.milestone_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY "
-                "GREATEST(EXTRACT(EPOCH FROM (r.reached_at - r.started_at)), 0) / 86400) "
+                "FLOOR(GREATEST(EXTRACT(EPOCH FROM (r.reached_at - r.started_at)), 0) / 86400)) "
                 f"FROM ({sql}) r GROUP BY r.milestone_id",
                 params,
             )
             return {mid: float(days) for mid, days in cursor.fetchall()}
-    spans: dict[int, list[float]] = {}
+    spans: dict[int, list[int]] = {}
     for mid, started, done in reached.values_list("milestone_id", "started_at", "reached_at").iterator(10000):
-        spans.setdefault(mid, []).append(max((done - started).total_seconds() / 86400, 0))
-    return {mid: statistics.median(days) for mid, days in spans.items()}
+        spans.setdefault(mid, []).append(whole_days(started, done))
+    return {mid: float(statistics.median(days)) for mid, days in spans.items()}
+
+
+def whole_days(started: dt.datetime, reached: dt.datetime) -> int:
+    """Whole days from `started` to `reached` (0 when reached before it started): the funnel's time unit."""
+    return max(int((reached - started).total_seconds() // 86400), 0)
 
 
 def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: QuerySet | None = None) -> dict:
@@ -181,7 +187,6 @@ def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: Qu
     account ids). Counted in the database (a few grouped queries, whatever the number of accounts)."""
     from automations.models import MilestoneProgress
 
-    milestones = list(journey.milestones.order_by("order"))
     qs = MilestoneProgress.objects.filter(milestone__journey=journey)
     if accounts is not None:
         qs = qs.filter(account__in=accounts)
@@ -199,8 +204,17 @@ def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: Qu
         )
         .order_by()
     }
-    medians = _median_days_to_reach(qs)
-    n = qs.values("account_id").distinct().count()
+    return funnel_summary(
+        milestones=list(journey.milestones.order_by("order")),
+        counts=counts,
+        medians=_median_days_to_reach(qs),
+        n=qs.values("account_id").distinct().count(),
+    )
+
+
+def funnel_summary(*, milestones: list, counts: dict[int, dict], medians: dict[int, float], n: int) -> dict:
+    """The funnel of `journey_funnel` from its counts: per milestone id `counts` (reached, missed) and `medians`
+    (days to reach), `n` accounts on the journey. Also what the dashboards' onboarding facts add up to."""
     steps, previous, stall, ttfv = [], 1.0, None, None
     for m in milestones:
         bucket = counts.get(m.pk, {"reached": 0, "missed": 0})
@@ -217,6 +231,27 @@ def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: Qu
         if m.first_value and ttfv is None:
             ttfv = median
     return {"accounts": n, "steps": steps, "stall": stall, "time_to_first_value": ttfv}
+
+
+def onboarding_progress_frame():
+    """Progress on the onboarding journeys' milestones, one row per account and milestone, for the dashboards'
+    facts: journey_id, milestone_id, account_id, created_at (the account's), segment, plan, days (whole days to
+    reach it; NaN while not reached), missed (not reached and past due). A pandas DataFrame."""
+    import pandas as pd
+
+    from automations.models import MilestoneProgress
+
+    columns = ["milestone__journey_id", "milestone_id", "account_id", "account__created_at", "account__segment",
+               "account__plan", "started_at", "reached_at", "missed_at"]  # fmt: skip
+    rows = MilestoneProgress.objects.filter(milestone__journey__onboarding=True).values_list(*columns)
+    frame = pd.DataFrame(list(rows.iterator(20000)), columns=columns)
+    names = ["journey_id", "milestone_id", "account_id", "created_at", "segment", "plan"]
+    out = frame.iloc[:, :6].set_axis(names, axis=1)
+    reached = pd.to_datetime(frame["reached_at"], utc=True)
+    spans = (reached - pd.to_datetime(frame["started_at"], utc=True)).dt.total_seconds() // 86400
+    out["days"] = spans.clip(lower=0)
+    out["missed"] = reached.isna() & frame["missed_at"].notna()
+    return out
 
 
 def onboarding_journeys() -> QuerySet:

@@ -121,19 +121,23 @@ def _repeat_purchases(query: KpiQuery, periods: Sequence[Period], source: str) -
 def _survival(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
     rows = []
     for start, end in periods:
-        lifetimes = lifecycle.account_lifetimes(start=start, end=end, filters=query.filters)
+        lifetimes = lifecycle.lifetime_counts(start=start, end=end, filters=query.filters, source=source)
         rows.append(formulas.survival_curve(kaplan_meier(lifetimes), observed_days=(end - start).days))
     return rows
 
 
 def _band_movement(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
-    return [formulas.band_movement(lifecycle.band_movement(start=s, end=e, filters=query.filters)) for s, e in periods]
+    return [
+        formulas.band_movement(lifecycle.band_movement(start=s, end=e, filters=query.filters, source=source))
+        for s, e in periods
+    ]
 
 
 def _engagement(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
     return [
         formulas.engagement_frequency(
-            lifecycle.engagement_counts(start=s, end=e, filters=query.filters), lifecycle.ACTIVE_DAY_BUCKETS
+            lifecycle.engagement_counts(start=s, end=e, filters=query.filters, source=source),
+            lifecycle.ACTIVE_DAY_BUCKETS,
         )
         for s, e in periods
     ]
@@ -141,7 +145,7 @@ def _engagement(query: KpiQuery, periods: Sequence[Period], source: str) -> list
 
 def _onboarding(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row]:
     return [
-        formulas.onboarding_funnel(lifecycle.onboarding_funnels(start=s, end=e, filters=query.filters))
+        formulas.onboarding_funnel(lifecycle.onboarding_funnels(start=s, end=e, filters=query.filters, source=source))
         for s, e in periods
     ]
 

@@ -101,6 +101,7 @@ class KpiFactRun(models.Model):
     accounts = models.PositiveIntegerField(default=0)
     period_rows = models.PositiveIntegerField(default=0)
     cohort_rows = models.PositiveIntegerField(default=0)
+    lifecycle_rows = models.PositiveIntegerField(default=0, help_text="Lifetime, band, engagement, onboarding rows.")
     error = models.TextField(blank=True)
 
     class Meta:
@@ -218,3 +219,82 @@ class TaskLoadFact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment}/{self.plan}/{self.owner_id}: {self.open_tasks} open"
+
+
+class LifetimeFact(models.Model):
+    """Accounts of a monthly cohort (month of their first subscription start) followed to the run's last month
+    start, per segment × plan, by lifetime in days and whether they churned by then: what the Kaplan–Meier curve
+    of a period ending at that month start counts (`dashboards.selectors.lifecycle.account_lifetimes`)."""
+
+    cohort = models.DateField()
+    segment = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64)
+    duration = models.IntegerField(help_text="Days from the first subscription start to churn or to the run's month.")
+    churned = models.BooleanField()
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["cohort"])]
+
+    def __str__(self) -> str:
+        return f"cohort {self.cohort:%Y-%m} {self.segment}/{self.plan}: {self.n} × {self.duration} d"
+
+
+class BandMovementFact(models.Model):
+    """Accounts per (band on `from_day`, band on `to_day`) per segment × plan, for the period from `start` to the
+    run's last month start: `from_day` and `to_day` are its first and last days with health snapshots."""
+
+    start = models.DateField()
+    from_day = models.DateField()
+    to_day = models.DateField()
+    segment = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64)
+    from_band = models.CharField(max_length=16, help_text="Empty: not scored or no snapshot that day.")
+    to_band = models.CharField(max_length=16, help_text="Empty: not scored or no snapshot that day.")
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["start"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_day}→{self.to_day} {self.from_band or '-'}→{self.to_band or '-'}: {self.n}"
+
+
+class EngagementFact(models.Model):
+    """Accounts per active days (in the 30 days up to `day`, the last day before `end` with stored usage metrics),
+    per segment × plan: the engagement frequency of periods ending at the month start `end`."""
+
+    end = models.DateField()
+    day = models.DateField()
+    segment = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64)
+    active_days = models.PositiveSmallIntegerField()
+    n = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["end"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.segment}/{self.plan}: {self.n} × {self.active_days} active days"
+
+
+class OnboardingFact(models.Model):
+    """Accounts created in a month (the signup cohort) on an onboarding journey, per segment × plan: rows with a
+    milestone count, per whole days to reach it, those that reached it (`days` set) or missed it (`days` empty);
+    the row without a milestone counts the cohort's accounts on the journey. Ids are plain columns (a fact table)."""
+
+    journey_id = models.IntegerField()
+    milestone_id = models.IntegerField(null=True)
+    cohort = models.DateField()
+    segment = models.CharField(max_length=32)
+    plan = models.CharField(max_length=64)
+    days = models.IntegerField(null=True)
+    n_accounts = models.IntegerField(default=0)
+    n_reached = models.IntegerField(default=0)
+    n_missed = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["cohort"])]
+
+    def __str__(self) -> str:
+        return f"journey {self.journey_id} milestone {self.milestone_id} cohort {self.cohort:%Y-%m}"

@@ -13,28 +13,37 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Task, TaskStatus
+from automations import selectors as automations
 from churnapp.roles import can_configure
 from dashboards.kpis.facts import (
     account_snapshot_rows,
     cohort_fact_rows,
+    lifetime_fact_rows,
+    onboarding_fact_rows,
     period_fact_rows,
     survey_cumulative,
     task_load_rows,
 )
 from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES
-from dashboards.kpis.periods import add_months, month_start, month_starts, months_between
+from dashboards.kpis.periods import add_months, instant, month_start, month_starts, months_between
 from dashboards.models import (
     AccountSnapshotFact,
     AcquisitionCost,
+    BandMovementFact,
     CohortFact,
+    EngagementFact,
     FactRunStatus,
     Goal,
     KpiFactRun,
+    LifetimeFact,
+    OnboardingFact,
     PeriodFact,
     TaskLoadFact,
 )
-from dashboards.selectors import live
+from dashboards.params import KpiFilters
+from dashboards.selectors import lifecycle, live
 from dashboards.selectors.facts import FACT_WINDOWS
+from health import selectors as health
 
 DEFAULT_FACT_MONTHS = 24
 
@@ -183,4 +192,54 @@ def _facts_write(*, starts: list[dt.date], today: dt.date) -> dict[str, int]:
                     n_active=row.n_active) for row in cells.itertuples()),
         batch_size=2000,
     )  # fmt: skip
-    return {"accounts": len(accounts), "period_rows": period_rows, "cohort_rows": len(cells)}
+    lifecycle_rows = _lifecycle_facts_write(starts=starts, group_of=group_of, groups=groups)
+    return {"accounts": len(accounts), "period_rows": period_rows, "cohort_rows": len(cells),
+            "lifecycle_rows": lifecycle_rows}  # fmt: skip
+
+
+def _lifecycle_facts_write(*, starts: list[dt.date], group_of: pd.Series, groups: list[tuple[str, str]]) -> int:
+    """Lifetimes and band movement up to the last month start; engagement per month start; onboarding per signup
+    month. The same reads the live path makes (`dashboards.selectors.lifecycle`), grouped by segment × plan."""
+    first, last = starts[0], starts[-1]
+    for model in (LifetimeFact, BandMovementFact, EngagementFact, OnboardingFact):
+        model.objects.all().delete()
+
+    lifetimes = lifetime_fact_rows(lifecycle.account_lifetimes(start=first, end=last, filters=KpiFilters()),
+                                   group_of=group_of)  # fmt: skip
+    written = len(LifetimeFact.objects.bulk_create(
+        (LifetimeFact(cohort=row.cohort, segment=groups[row.group][0], plan=groups[row.group][1],
+                      duration=row.duration, churned=row.churned, n=row.n) for row in lifetimes.itertuples()),
+        batch_size=5000,
+    ))  # fmt: skip
+
+    moves: dict[tuple[dt.date, dt.date], list[dict]] = {}
+    for start in starts[:-1]:
+        from_day, to_day = health.snapshot_day_bounds(start=start, end=last)
+        if from_day is None or from_day == to_day:
+            continue
+        if (from_day, to_day) not in moves:
+            moves[(from_day, to_day)] = health.band_transitions_by_group(start_day=from_day, end_day=to_day)
+        pairs = moves[(from_day, to_day)]
+        written += len(BandMovementFact.objects.bulk_create(
+            (BandMovementFact(start=start, from_day=from_day, to_day=to_day, **row) for row in pairs),
+            batch_size=5000,
+        ))  # fmt: skip
+
+    engagement: dict[dt.date, list[dict]] = {}
+    for end in starts[1:]:
+        day = health.metrics_day_on_or_before(day=end - dt.timedelta(days=1))
+        if day is None:
+            continue
+        if day not in engagement:
+            engagement[day] = health.active_days_by_group(day=day)
+        written += len(EngagementFact.objects.bulk_create(
+            (EngagementFact(end=end, day=day, **row) for row in engagement[day]), batch_size=5000
+        ))  # fmt: skip
+
+    progress = automations.onboarding_progress_frame()
+    if not progress.empty:
+        progress = progress[pd.to_datetime(progress["created_at"], utc=True) >= instant(first)]
+    written += len(OnboardingFact.objects.bulk_create(
+        (OnboardingFact(**row) for row in onboarding_fact_rows(progress)), batch_size=5000
+    ))  # fmt: skip
+    return written

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 from django.db import connection
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -277,6 +277,25 @@ def band_transitions(*, start_day: dt.date, end_day: dt.date, accounts: QuerySet
         return [{"from_band": a, "to_band": b, "n": n} for a, b, n in cursor.fetchall()]
 
 
+def band_transitions_by_group(*, start_day: dt.date, end_day: dt.date) -> list[dict]:
+    """`band_transitions` of all accounts per their segment × plan: rows of segment, plan, from_band, to_band, n
+    (for the dashboards' facts; one grouped query, the per-account pairs never leave the database)."""
+    pairs = (
+        HealthSnapshot.objects.filter(day__in=[start_day, end_day])
+        .values("account_id", g_segment=F("account__segment"), g_plan=F("account__plan"))
+        .annotate(from_band=Max("band", filter=Q(day=start_day)), to_band=Max("band", filter=Q(day=end_day)))
+        .order_by()
+    )
+    sql, params = pairs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pairs.g_segment, pairs.g_plan, COALESCE(pairs.from_band, ''), COALESCE(pairs.to_band, ''), "
+            f"COUNT(*) FROM ({sql}) pairs GROUP BY 1, 2, 3, 4",
+            params,
+        )
+        return [{"segment": s, "plan": p, "from_band": a, "to_band": b, "n": n} for s, p, a, b, n in cursor.fetchall()]
+
+
 def band_transition_accounts(
     *, start_day: dt.date, end_day: dt.date, from_band: str, to_band: str, accounts: QuerySet | None = None
 ) -> QuerySet:
@@ -302,6 +321,18 @@ def active_days_on(*, day: dt.date, accounts: QuerySet | None = None) -> QuerySe
     up to that day), for the accounts in `accounts` (a subquery of ids) or all."""
     rows = AccountMetrics.objects.filter(day=day)
     return rows if accounts is None else rows.filter(account__in=accounts)
+
+
+def active_days_by_group(*, day: dt.date) -> list[dict]:
+    """Accounts with stored metrics on `day` per segment × plan of the account and active days in the 30 days up
+    to that day: rows of segment, plan, active_days, n (for the dashboards' facts)."""
+    rows = (
+        AccountMetrics.objects.filter(day=day)
+        .values(segment=F("account__segment"), plan=F("account__plan"), active_days=F("active_days_30"))
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return list(rows)
 
 
 def features_adopted(*, account_ids: list[int]) -> dict[int, list[str]]:

@@ -19,6 +19,7 @@ from dashboards.kpis.metrics import (
     grouped_totals,
     period_account_metrics,
 )
+from dashboards.kpis.periods import month_start
 
 
 def survey_cumulative(
@@ -155,3 +156,68 @@ def task_load_rows(tasks: pd.DataFrame, *, today: dt.date) -> list[dict]:
     for row in rows:
         row["owner_id"] = None if row["owner_id"] == -1 else int(row["owner_id"])
     return rows
+
+
+def _month_of(values: pd.Series) -> pd.Series:
+    """The first day of the month of each date or (UTC) datetime."""
+    return values.map(lambda value: month_start(value.date() if isinstance(value, dt.datetime) else value))
+
+
+def lifetime_fact_rows(lifetimes: pd.DataFrame, *, group_of: pd.Series) -> pd.DataFrame:
+    """(cohort, group, duration, churned, n) of the lifetimes of `account_lifetimes` (columns account_id,
+    first_start, duration, event): accounts per month of the first subscription start and lifetime."""
+    columns = ["cohort", "group", "duration", "churned", "n"]
+    if lifetimes.empty:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame(
+        {
+            "cohort": _month_of(lifetimes["first_start"]),
+            "group": lifetimes["account_id"].map(group_of),
+            "duration": lifetimes["duration"].astype(int),
+            "churned": lifetimes["event"].astype(bool),
+        }
+    ).dropna(subset=["group"])
+    counts = frame.groupby(["cohort", "group", "duration", "churned"], as_index=False).size()
+    return counts.rename(columns={"size": "n"}).astype({"group": int, "n": int})[columns]
+
+
+def onboarding_fact_rows(progress: pd.DataFrame) -> list[dict]:
+    """Rows of `OnboardingFact` from onboarding progress (columns of `automations.selectors.onboarding_progress_frame`):
+    per journey, signup month (UTC) and segment × plan, the accounts on the journey (no milestone); per milestone
+    too, the accounts that reached it by whole days to reach it, and those that missed it (no days)."""
+    if progress.empty:
+        return []
+    frame = progress.assign(cohort=_month_of(pd.to_datetime(progress["created_at"], utc=True)))
+    keys = ["journey_id", "cohort", "segment", "plan"]
+
+    def counted(rows: pd.DataFrame, by: list[str], name: str) -> list[dict]:
+        return rows.groupby(by, as_index=False).size().rename(columns={"size": name}).to_dict("records")
+
+    on_journey = counted(frame.drop_duplicates(["journey_id", "account_id"]), keys, "n_accounts")
+    reached = counted(frame[frame["days"].notna()].astype({"days": int}), [*keys, "milestone_id", "days"], "n_reached")
+    missed = counted(frame[frame["missed"]], [*keys, "milestone_id"], "n_missed")
+    rows = []
+    for row in on_journey + reached + missed:
+        milestone, days = row.get("milestone_id"), row.get("days")
+        rows.append(
+            {**row, "journey_id": int(row["journey_id"]), "milestone_id": None if milestone is None else int(milestone),
+             "days": None if days is None else int(days)}
+        )  # fmt: skip
+    return rows
+
+
+def weighted_median(counts: Sequence[tuple[int, int]]) -> float | None:
+    """The median of values given as (value, how many times): the middle one, or the mean of the two middle ones
+    for an even count (what PostgreSQL's percentile_cont(0.5) gives). None without values."""
+    ordered = sorted((value, n) for value, n in counts if n > 0)
+    total = sum(n for _, n in ordered)
+    if not total:
+        return None
+    low, high = (total - 1) // 2, total // 2  # 0-based positions of the middle value(s)
+    seen, found = 0, {}
+    for value, n in ordered:
+        for position in (low, high):
+            if position not in found and seen <= position < seen + n:
+                found[position] = value
+        seen += n
+    return (found[low] + found[high]) / 2

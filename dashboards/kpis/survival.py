@@ -15,7 +15,8 @@ CURVE_COLUMNS = ["time", "at_risk", "events", "censored", "survival"]
 
 
 def kaplan_meier(lifetimes: pd.DataFrame) -> pd.DataFrame:
-    """The Kaplan–Meier curve of `lifetimes` (columns duration, event): one row per distinct duration.
+    """The Kaplan–Meier curve of `lifetimes` (columns duration, event, and optionally n: how many accounts the row
+    stands for, 1 without it): one row per distinct duration.
 
     Returns columns time, at_risk, events, censored, survival (S just after time), ordered by time; empty when
     there is no lifetime. Negative durations are a caller's error (ValueError).
@@ -26,14 +27,15 @@ def kaplan_meier(lifetimes: pd.DataFrame) -> pd.DataFrame:
     if (durations < 0).any():
         raise ValueError("A lifetime cannot be negative.")
     events = lifetimes["event"].astype(bool)
+    weights = lifetimes["n"].astype(int) if "n" in lifetimes else pd.Series(1, index=lifetimes.index)
     table = (
-        pd.DataFrame({"time": durations, "events": events.astype(int), "censored": (~events).astype(int)})
+        pd.DataFrame({"time": durations, "events": events * weights, "censored": (~events) * weights})
         .groupby("time", sort=True)
         .sum()
     )
     leaving = table["events"] + table["censored"]
     # At risk at t: everyone whose duration is t or more = all minus those who left strictly before t.
-    table["at_risk"] = len(lifetimes) - leaving.cumsum().shift(fill_value=0)
+    table["at_risk"] = int(weights.sum()) - leaving.cumsum().shift(fill_value=0)
     table["survival"] = (1 - table["events"] / table["at_risk"]).cumprod()
     return table.reset_index()[CURVE_COLUMNS]
 

@@ -18,7 +18,7 @@ from accounts.models import Account, BillingEvent, BillingEventKind, Subscriptio
 from automations import selectors as automations
 from dashboards.kpis.periods import instant
 from dashboards.params import KpiFilters
-from dashboards.selectors import _shared
+from dashboards.selectors import AUTO, _shared, _use_facts, facts, latest_run
 from dashboards.selectors.live import account_scope
 from health import selectors as health
 from winback import selectors as winback
@@ -107,11 +107,28 @@ def account_lifetimes(*, start: dt.date, end: dt.date, filters: KpiFilters) -> p
     )
 
 
+def lifetime_counts(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> pd.DataFrame:
+    """The lifetimes of `account_lifetimes` counted per (duration, event): columns duration, event, n. From the
+    facts when the period ends at the latest run's last month start (`facts.covers_run_end`)."""
+    if _use_facts(source, facts.covers_run_end(latest_run(), start, end, filters)):
+        return facts.lifetime_counts(start, end, filters)
+    lifetimes = account_lifetimes(start=start, end=end, filters=filters)
+    counts = lifetimes.groupby(["duration", "event"], as_index=False).size()
+    return counts.rename(columns={"size": "n"})[["duration", "event", "n"]]
+
+
 # --- Health band movement and engagement --------------------------------------------------------------------------
 
 
-def band_movement(*, start: dt.date, end: dt.date, filters: KpiFilters) -> dict:
-    """Bands on the first and the last snapshot day in [start, end], and the accounts per (from, to) pair."""
+def band_movement(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> dict:
+    """Bands on the first and the last snapshot day in [start, end], and the accounts per (from, to) pair.
+
+    From the facts when the period ends at the latest run's last month start and the run found a movement.
+    """
+    if _use_facts(source, facts.covers_run_end(latest_run(), start, end, filters)):
+        stored = facts.band_movement(start, filters)
+        if stored is not None:
+            return stored
     first, last = health.snapshot_day_bounds(start=start, end=end)
     if first is None or first == last:
         return {"from_day": first, "to_day": last, "transitions": []}
@@ -135,8 +152,13 @@ def engagement_day(*, start: dt.date, end: dt.date) -> dt.date | None:
     return health.metrics_day_on_or_before(day=end - dt.timedelta(days=1), since=start)
 
 
-def engagement_counts(*, start: dt.date, end: dt.date, filters: KpiFilters) -> dict:
-    """Accounts per active-days bucket on the period's last metrics day, and the average: one aggregate."""
+def engagement_counts(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> dict:
+    """Accounts per active-days bucket on the period's last metrics day, and the average: one aggregate (a few
+    fact rows when the facts cover the period and the run found metrics before its end)."""
+    if _use_facts(source, facts.covers_periods(latest_run(), [(start, end)], filters)):
+        stored = facts.engagement_counts(start, end, filters, ACTIVE_DAY_BUCKETS)
+        if stored is not None:
+            return stored
     day = engagement_day(start=start, end=end)
     if day is None:
         return {"day": None, "counts": [0] * len(ACTIVE_DAY_BUCKETS), "average": None}
@@ -168,12 +190,22 @@ def signed_up(*, start: dt.date, end: dt.date, filters: KpiFilters) -> QuerySet:
     return Account.objects.filter(filters.q(), created_at__gte=instant(start), created_at__lt=instant(end)).values("pk")
 
 
-def onboarding_funnels(*, start: dt.date, end: dt.date, filters: KpiFilters) -> list[dict]:
-    """The funnel of every onboarding journey (automations' funnel read) for the accounts created in the period."""
+def onboarding_funnels(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> list[dict]:
+    """The funnel of every onboarding journey (automations' funnel read) for the accounts created in the period;
+    added up from the onboarding facts (per signup month) when they cover the period."""
+    journeys = automations.onboarding_journeys().prefetch_related("milestones")
+    if _use_facts(source, facts.covers_periods(latest_run(), [(start, end)], filters)):
+        stored = facts.onboarding_counts(start, end, filters)
+        empty = {"n": 0, "counts": {}, "medians": {}}
+        return [
+            {"journey": journey, "funnel": automations.funnel_summary(
+                milestones=sorted(journey.milestones.all(), key=lambda m: m.order), **stored.get(journey.pk, empty))}
+            for journey in journeys
+        ]  # fmt: skip
     cohort = signed_up(start=start, end=end, filters=filters)
     return [
         {"journey": journey, "funnel": automations.journey_funnel(journey=journey, accounts=cohort)}
-        for journey in automations.onboarding_journeys()
+        for journey in journeys
     ]
 
 
