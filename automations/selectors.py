@@ -254,6 +254,13 @@ def onboarding_progress_frame():
     return out
 
 
+def journey_list() -> QuerySet:
+    """Every journey with its milestones, by name (the journeys page)."""
+    from automations.models import Journey
+
+    return Journey.objects.prefetch_related("milestones").order_by("name")
+
+
 def onboarding_journeys() -> QuerySet:
     """The onboarding journeys (templates applied to new accounts), by name."""
     from automations.models import Journey

@@ -364,8 +364,7 @@ def milestone_reach(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def journey_list(request: HttpRequest) -> HttpResponse:
-    journeys_qs = Journey.objects.prefetch_related("milestones").order_by("name")
-    context = {"journeys": journeys_qs, "can_configure": can_configure(request.user)}
+    context = {"journeys": selectors.journey_list(), "can_configure": can_configure(request.user)}
     return render(request, "automations/journey_list.html", context)
 
 
