@@ -295,8 +295,8 @@ def _account_context(request: HttpRequest, account: Account, role_form: AccountR
         "enrolments": selectors.account_enrolments(account_id=account.pk),
         "milestones": selectors.account_milestones(account_id=account.pk),
         "team": selectors.account_team(account_id=account.pk),
-        "owner_roles": selectors.owner_roles_in_use(),
-        "role_form": role_form or AccountRoleForm(),
+        "owner_roles": selectors.owner_roles_in_use() if role_form is not None else [],
+        "role_form": role_form,
         "enrol_form": EnrolForm(),
         "can_edit": can_edit_account(request.user, account),
     }
@@ -319,12 +319,19 @@ def account_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("account-detail", pk=account.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def account_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    """Customer 360: make a user the holder of a working role for the account (blank user: nobody)."""
+    """Customer 360: make a user the holder of a working role for the account (blank user: nobody).
+
+    GET answers the form alone: the section shows a button for it, so the list of every user is rendered only
+    when someone assigns a role, not on each Customer 360 view.
+    """
     account = get_object_or_404(Account, pk=pk)
     if not can_edit_account(request.user, account):
         raise PermissionDenied("You can only edit the accounts you own.")
+    if request.method == "GET":
+        context = {"account": account, "role_form": AccountRoleForm(), "owner_roles": selectors.owner_roles_in_use()}
+        return render(request, "automations/account_section.html#account-role-form", context)
     form = AccountRoleForm(request.POST)
     if form.is_valid():
         journeys.account_role_assign(account=account, role=form.cleaned_data["role"], user=form.cleaned_data["user"])

@@ -114,12 +114,18 @@ def test_the_account_team_is_set_on_the_customer_360(client, csm, viewer):
     assert client.post(url, {"role": "Implementation specialist", "user": ivy.pk}).status_code == 403
     client.force_login(csm)  # the owner may set the account's team
     section = client.get(reverse("automations:account-automations", args=[account.pk])).content.decode()
-    assert '<option value="Implementation specialist">' in section  # suggested from the milestones
+    # The section offers the form; the list of every user is rendered only when it is asked for.
+    assert "Assign a role…" in section and 'name="user"' not in section
+    form = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert '<option value="Implementation specialist">' in form  # suggested from the milestones
+    assert f'<option value="{ivy.pk}">' in form and 'name="role"' in form
     response = client.post(url, {"role": "Implementation specialist", "user": ivy.pk}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200 and "<html" not in response.content.decode()
     assert "Implementation specialist</strong>: " in response.content.decode()
     assert AccountRole.objects.get(account=account).user == ivy
+    assert "Assign a role…" in response.content.decode()  # saved: the form folds back into its button
     bad = client.post(url, {"role": "  ", "user": ivy.pk}, HTTP_HX_REQUEST="true")
     assert bad.status_code == 200 and "This field is required." in bad.content.decode()
+    assert 'name="user"' in bad.content.decode()  # the form stays open with its error
     client.post(url, {"role": "Implementation specialist", "user": ""}, HTTP_HX_REQUEST="true")
     assert not AccountRole.objects.exists()
