@@ -99,14 +99,15 @@ def _health_dropped(spec: dict, ctx: Context) -> Compiled:
     then = ctx.today - dt.timedelta(days=days)
     # Daily snapshots: the one of `then` (or up to 3 days before, for gaps) against the cached score now.
     window = HealthSnapshot.objects.filter(day__lte=then, day__gte=then - dt.timedelta(days=3), score__isnull=False)
-    dropped = window.filter(score__gte=F("account__health_score") + points).values("account_id")
+    # Correlated, not `pk IN (snapshots joined to their accounts)`: one semi-join, no second scan of the accounts.
+    dropped = Exists(window.filter(account=OuterRef("pk"), score__gte=OuterRef("health_score") + points))
     past_name = ctx.name("past_health")
     past = Subquery(
         window.filter(account=OuterRef("pk")).order_by("-day").values("score")[:1], output_field=IntegerField()
     )
     drop_name = ctx.name("health_drop")
     return Compiled(
-        q=Q(pk__in=dropped),
+        q=Q(dropped),
         annotations={
             past_name: past,
             drop_name: ExpressionWrapper(F(past_name) - F("health_score"), output_field=IntegerField()),

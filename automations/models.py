@@ -193,29 +193,43 @@ class RuleExecution(models.Model):
     # No database-level foreign keys on this high-volume log: a cold cycle inserts a row per firing account, and
     # PostgreSQL would check (and key-share lock) the account and the rule once per row at commit — most of the
     # cycle's time. Deleting a rule or an account still deletes its executions (Django's on_delete cascade).
-    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="executions", db_constraint=False)
+    # No index of its own on `rule` (the (rule, created_at) and pending (rule, id) indexes start with it) nor on
+    # `account` (the unique key does): every index costs each row of a cold cycle an insert.
+    rule = models.ForeignKey(
+        Rule, on_delete=models.CASCADE, related_name="executions", db_constraint=False, db_index=False
+    )
     account = models.ForeignKey(
-        "accounts.Account", on_delete=models.CASCADE, related_name="rule_executions", db_constraint=False
+        "accounts.Account",
+        on_delete=models.CASCADE,
+        related_name="rule_executions",
+        db_constraint=False,
+        db_index=False,
     )
     window = models.BigIntegerField()
     matched = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING)
-    task = models.ForeignKey("accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    task = models.ForeignKey(
+        "accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "account", "window"], name="rule_execution_unique_window"),
+            models.UniqueConstraint(fields=["account", "rule", "window"], name="rule_execution_unique_window"),
         ]
-        # Few indexes: a cold cycle inserts one row per firing account and phase 2 updates each row once.
-        # (rule, account, window) serves the per-account lookups; (rule, created_at) covering the account the
-        # cooldown exclusion (an index-only scan on PostgreSQL) and the log.
+        # Few indexes: a cold cycle inserts one row per firing account, into every index, and phase 2 updates each
+        # row once. The unique key (account, rule, window) serves the lookups by account (deleting one); (rule,
+        # created_at) covering the account the cooldown exclusion (an index-only scan on PostgreSQL), the log and
+        # the lookups by rule (deleting one).
         indexes = [
             models.Index(fields=["rule", "created_at"], include=["account"], name="rule_execution_rule_created"),
             # Phase 2 picks a rule's pending executions in id order: a small partial index whatever the table's size.
             models.Index(fields=["rule", "id"], condition=Q(status="pending"), name="rule_execution_pending_rule"),
+            # Only executions that created a task are looked up by it (the open-task exclusion, deleting a task):
+            # the rows a cycle inserts have none yet, so the insert does not touch this index.
+            models.Index(fields=["task"], condition=Q(task__isnull=False), name="rule_execution_task"),
         ]
 
     def __str__(self) -> str:
