@@ -4,6 +4,7 @@ playbook, fire an outgoing webhook. Each runs inside the caller's transaction an
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, TaskPriority
 from health import selectors as health_selectors
+
+logger = logging.getLogger(__name__)
 
 
 class ActionError(ValueError):
@@ -457,6 +460,29 @@ def run(spec: dict, ctx: ActionContext) -> str:
     if kind not in ACTIONS:
         raise ActionError(f"Unknown action type {kind!r}.")
     return ACTIONS[kind][1](spec, ctx)
+
+
+def run_many_isolated(spec: dict, ctxs: list[ActionContext], *, what: str) -> list[Outcome]:
+    """`run_many` in a savepoint; failures become outcomes, never exceptions. A misconfigured action fails the
+    same for every account; any other failure of the set-based run retries account by account, each in its own
+    savepoint, so one bad account does not fail the others. `what` names the rule or step in the log."""
+    from django.db import transaction
+
+    try:
+        with transaction.atomic():
+            return run_many(spec, ctxs)
+    except ActionError as exc:
+        return [(False, str(exc))] * len(ctxs)
+    except Exception as exc:
+        logger.warning("%s: action %s failed set-based (%s); running it account by account", what, spec, exc)
+    out: list[Outcome] = []
+    for ctx in ctxs:
+        try:
+            with transaction.atomic():
+                out.append((True, run(spec, ctx)))
+        except Exception as exc:  # recorded on that account's log, shown in the UI: never silent
+            out.append((False, str(exc)))
+    return out
 
 
 def run_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:

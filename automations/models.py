@@ -208,8 +208,15 @@ class RuleExecution(models.Model):
     window = models.BigIntegerField()
     matched = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING)
+    # Nor on `task`: its constraint trigger fires for every inserted row although a new execution has no task yet.
     task = models.ForeignKey(
-        "accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+        "accounts.Task",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)

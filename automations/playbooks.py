@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 logger = logging.getLogger(__name__)
+ADVANCE_CHUNK = 200  # enrolments advanced per transaction
 
 
 class PlaybookInvalid(ValueError):
@@ -197,7 +198,7 @@ def playbook_enrol_many(
     Enrolment.objects.bulk_create(new, batch_size=2000)
     due = [e.pk for e in new if not e.holdout and first is not None]
     if due:
-        transaction.on_commit(lambda: [_enqueue_advance(pk) for pk in due])
+        transaction.on_commit(lambda: _enqueue_advance_many(due))
     return out
 
 
@@ -205,6 +206,13 @@ def _enqueue_advance(enrolment_id: int) -> None:
     from automations.tasks import advance_enrolment
 
     advance_enrolment.delay(enrolment_id)
+
+
+def _enqueue_advance_many(enrolment_ids: list[int]) -> None:
+    from automations.tasks import advance_enrolments
+
+    for i in range(0, len(enrolment_ids), ADVANCE_CHUNK):
+        advance_enrolments.delay(enrolment_ids[i : i + ADVANCE_CHUNK])
 
 
 def enrolment_stop(*, enrolment: Enrolment, reason: str, actor: AbstractBaseUser | None = None) -> Enrolment:
@@ -225,88 +233,131 @@ def _step_action(step: PlaybookStep) -> dict:
 
 def enrolment_advance(*, enrolment: Enrolment, now: dt.datetime | None = None) -> str:
     """Run the enrolment's due steps up to the next wait (inside the caller's transaction). Returns its status."""
+    return enrolments_advance(enrolments=[enrolment], now=now)[enrolment.pk]
+
+
+def _next_step(enrolment: Enrolment, steps: list[PlaybookStep], done: set[tuple[int, int]]) -> PlaybookStep | None:
+    return next((s for s in steps if s.order >= enrolment.step and (enrolment.pk, s.order) not in done), None)
+
+
+def enrolments_advance(*, enrolments: list[Enrolment], now: dt.datetime | None = None) -> dict[int, str]:
+    """Run the due steps of many enrolments up to their next wait (inside the caller's transaction), set-based.
+
+    Enrolments at the same step of the same playbook move together: a task or email step runs once for all of
+    them (`actions.run_many_isolated`: one INSERT of tasks …, a failure recorded per account and the playbook
+    going on), a branch is one query for all their accounts, and the step runs are written in one INSERT, the
+    enrolments in one UPDATE. Steps an enrolment already ran (a retry) are skipped. Returns each status.
+    """
     now = now or timezone.now()
-    if enrolment.status != EnrolmentStatus.ACTIVE or (enrolment.next_run_at and enrolment.next_run_at > now):
-        return enrolment.status
-    playbook = enrolment.playbook
-    account = Account.objects.select_related("owner").get(pk=enrolment.account_id)
-    done = set(enrolment.step_runs.values_list("order", flat=True))
-    for step in playbook.steps.filter(order__gte=enrolment.step).order_by("order"):
-        if step.order in done:
-            continue
-        ok, detail = True, ""
-        if step.kind == StepKind.WAIT:
-            days = float(step.config.get("days", 1))
-            enrolment.next_run_at = now + dt.timedelta(days=days)
-            detail = f"Wait {days:g} days, until {enrolment.next_run_at:%Y-%m-%d %H:%M}"
-        elif step.kind == StepKind.BRANCH:
-            tree = step.config.get("condition") or {}
-            rows, _ = conditions.matching(tree, now=now, queryset=Account.objects.filter(pk=account.pk))
-            if rows.exists():
-                EnrolmentStepRun.objects.create(
-                    enrolment=enrolment, order=step.order, kind=step.kind, detail="Condition held: stopped", ran_at=now
-                )
+    due = [e for e in enrolments
+           if e.status == EnrolmentStatus.ACTIVE and not (e.next_run_at and e.next_run_at > now)]  # fmt: skip
+    if due:
+        accounts = Account.objects.select_related("owner").in_bulk([e.account_id for e in due])
+        steps: dict[int, list[PlaybookStep]] = {}
+        for step in PlaybookStep.objects.filter(playbook_id__in={e.playbook_id for e in due}).order_by("order"):
+            steps.setdefault(step.playbook_id, []).append(step)
+        done = set(EnrolmentStepRun.objects.filter(enrolment__in=due).values_list("enrolment_id", "order"))
+        runs: list[EnrolmentStepRun] = []
+        moving = due
+        while moving:
+            at_step: dict[int, list[Enrolment]] = {}
+            for enrolment in moving:
+                step = _next_step(enrolment, steps.get(enrolment.playbook_id, []), done)
+                if step is None:
+                    enrolment.status = EnrolmentStatus.COMPLETED
+                    enrolment.finished_at, enrolment.next_run_at = now, None
+                else:
+                    at_step.setdefault(step.pk, []).append(enrolment)
+            moving = []
+            for step_id, group in at_step.items():
+                step = next(s for s in steps[group[0].playbook_id] if s.pk == step_id)
+                outcomes = _step_run(step, group, accounts, now)
+                for enrolment, (ok, detail, goes_on) in zip(group, outcomes, strict=True):
+                    runs.append(EnrolmentStepRun(enrolment=enrolment, order=step.order, kind=step.kind, ok=ok,
+                                                 detail=detail, ran_at=now))  # fmt: skip
+                    enrolment.step = step.order + 1
+                    if goes_on:
+                        moving.append(enrolment)
+        EnrolmentStepRun.objects.bulk_create(runs, batch_size=2000)
+        Enrolment.objects.bulk_update(due, ["status", "stop_reason", "finished_at", "next_run_at", "step"])
+    return {e.pk: e.status for e in enrolments}
+
+
+def _step_run(
+    step: PlaybookStep, group: list[Enrolment], accounts: dict[int, Account], now: dt.datetime
+) -> list[tuple[bool, str, bool]]:
+    """One step for the enrolments at it: per enrolment (ok, detail, whether it goes on to the next step now).
+    A wait pauses them (next_run_at), a branch whose condition holds stops them."""
+    if step.kind == StepKind.WAIT:
+        days = float(step.config.get("days", 1))
+        until = now + dt.timedelta(days=days)
+        for enrolment in group:
+            enrolment.next_run_at = until
+        return [(True, f"Wait {days:g} days, until {until:%Y-%m-%d %H:%M}", False)] * len(group)
+    if step.kind == StepKind.BRANCH:
+        tree = step.config.get("condition") or {}
+        in_group = Account.objects.filter(pk__in=[e.account_id for e in group])
+        rows, _ = conditions.matching(tree, now=now, queryset=in_group)
+        held = {row["pk"] for row in rows}
+        out = []
+        for enrolment in group:
+            if enrolment.account_id in held:
                 enrolment.status = EnrolmentStatus.STOPPED
                 enrolment.stop_reason = step.config.get("reason", "Condition held")[:255]
                 enrolment.finished_at, enrolment.next_run_at = now, None
-                enrolment.step = step.order + 1
-                enrolment.save()
-                return enrolment.status
-            detail = "Condition did not hold: continue"
-        else:
-            ctx = actions.ActionContext(
-                account=account, source="playbook", key=f"enrolment:{enrolment.pk}:{step.order}", label=playbook.name
-            )
-            try:
-                with transaction.atomic():
-                    detail = actions.run(_step_action(step), ctx)
-            except Exception as exc:  # recorded on the enrolment: never silent
-                ok, detail = False, str(exc)[:2000]
-                logger.warning(
-                    "Playbook %s step %s failed for account %s: %s", playbook.pk, step.order, account.pk, exc
-                )
-        EnrolmentStepRun.objects.create(
-            enrolment=enrolment, order=step.order, kind=step.kind, ok=ok, detail=detail, ran_at=now
-        )
-        enrolment.step = step.order + 1
-        if step.kind == StepKind.WAIT:
-            enrolment.save(update_fields=["step", "next_run_at"])
-            return enrolment.status
-    enrolment.status = EnrolmentStatus.COMPLETED
-    enrolment.finished_at, enrolment.next_run_at = now, None
-    enrolment.save(update_fields=["status", "finished_at", "next_run_at", "step"])
-    return enrolment.status
+                out.append((True, "Condition held: stopped", False))
+            else:
+                out.append((True, "Condition did not hold: continue", True))
+        return out
+    playbook = group[0].playbook
+    ctxs = [
+        actions.ActionContext(account=accounts[e.account_id], source="playbook", key=f"enrolment:{e.pk}:{step.order}",
+                              label=playbook.name)
+        for e in group
+    ]  # fmt: skip
+    outcomes = actions.run_many_isolated(_step_action(step), ctxs, what=f"Playbook {playbook.pk} step {step.order}")
+    for enrolment, (ok, detail) in zip(group, outcomes, strict=True):
+        if not ok:  # recorded on the enrolment's step run: never silent
+            logger.warning("Playbook %s step %s failed for account %s: %s", playbook.pk, step.order,
+                           enrolment.account_id, detail)  # fmt: skip
+    return [(ok, detail[:2000], True) for ok, detail in outcomes]
 
 
 def enrolments_advance_due(*, now: dt.datetime | None = None, limit: int | None = None) -> int:
-    """Advance every active enrolment that is due, one transaction each (skip rows another worker holds)."""
+    """Advance every active enrolment that is due, a chunk per transaction (rows another worker holds are
+    skipped). Returns how many were advanced."""
     now = now or timezone.now()
     count = 0
     while limit is None or count < limit:
+        size = ADVANCE_CHUNK if limit is None else min(ADVANCE_CHUNK, limit - count)
         with transaction.atomic():
-            enrolment = (
+            chunk = list(
                 Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(status=EnrolmentStatus.ACTIVE, next_run_at__lte=now)
                 .select_related("playbook")
-                .order_by("next_run_at", "pk")
-                .first()
+                .order_by("next_run_at", "pk")[:size]
             )
-            if enrolment is None:
+            if not chunk:
                 break
-            enrolment_advance(enrolment=enrolment, now=now)
-        count += 1
+            enrolments_advance(enrolments=chunk, now=now)
+        count += len(chunk)
     return count
 
 
-def advance_one(*, enrolment_id: int) -> str:
+def advance_many(*, enrolment_ids: list[int]) -> dict[int, str]:
+    """Advance these enrolments now (rows another worker holds are skipped: it is advancing them)."""
     with transaction.atomic():
-        enrolment = (
+        chunk = list(
             Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("playbook")
-            .filter(pk=enrolment_id)
-            .first()
+            .filter(pk__in=enrolment_ids)
+            .order_by("pk")
         )
-        return enrolment_advance(enrolment=enrolment) if enrolment else "busy"
+        return enrolments_advance(enrolments=chunk)
+
+
+def advance_one(*, enrolment_id: int) -> str:
+    return advance_many(enrolment_ids=[enrolment_id]).get(enrolment_id, "busy")
 
 
 # --- Impact report ---------------------------------------------------------------------------------------------------

@@ -218,28 +218,9 @@ def rule_evaluate(
 # --- Running actions -------------------------------------------------------------------------------------------------
 
 
-def _run_one_by_one(spec: dict, ctxs: list[actions.ActionContext]) -> list[actions.Outcome]:
-    """The fallback when a set-based action fails as a whole: each account in its own savepoint."""
-    out: list[actions.Outcome] = []
-    for ctx in ctxs:
-        try:
-            with transaction.atomic():
-                out.append((True, actions.run(spec, ctx)))
-        except Exception as exc:  # recorded on that execution's log, shown in the UI: never silent
-            out.append((False, str(exc)))
-    return out
-
-
 def _run_action(rule: Rule, index: int, spec: dict, ctxs: list[actions.ActionContext]) -> list[actions.Outcome]:
     """One action of a rule for a chunk of executions, set-based; failures are recorded per execution."""
-    try:
-        with transaction.atomic():
-            return actions.run_many(spec, ctxs)
-    except actions.ActionError as exc:  # misconfigured: the same failure for every execution
-        return [(False, str(exc))] * len(ctxs)
-    except Exception as exc:
-        logger.warning("Rule %s action %s failed set-based (%s); running it account by account", rule.pk, index, exc)
-        return _run_one_by_one(spec, ctxs)
+    return actions.run_many_isolated(spec, ctxs, what=f"Rule {rule.pk} action {index}")
 
 
 def executions_run(*, rule: Rule, executions: list[RuleExecution]) -> dict[int, str]:

@@ -87,6 +87,15 @@ def advance_enrolment(enrolment_id: int) -> str:
     return playbooks.advance_one(enrolment_id=enrolment_id)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=120, time_limit=150)
+def advance_enrolments(enrolment_ids: list[int]) -> dict[str, int]:
+    """Right after a bulk enrolment: run the first steps of these enrolments together, set-based."""
+    from automations import playbooks
+
+    statuses = playbooks.advance_many(enrolment_ids=enrolment_ids)
+    return {"advanced": len(statuses)}
+
+
 @shared_task(
     autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True, reject_on_worker_lost=True
 )

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 
-from accounts.models import Task
+from accounts.models import Account, Task
 from automations import impact, playbooks
 from automations.models import Enrolment, EnrolmentStepRun, Playbook, PlaybookStep
 from tests.automations.factories import EmailTemplateFactory
@@ -61,6 +61,40 @@ def test_steps_run_in_order_and_wait_the_given_days(playbook, account):
     assert task.due_date == dt.date(2026, 5, 9)
     assert enrolment.status == "completed"
     assert list(EnrolmentStepRun.objects.values_list("order", flat=True)) == [1, 2, 3, 4]
+
+
+def test_due_enrolments_advance_together_in_queries_that_do_not_grow_with_them(playbook):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owner = UserFactory(username="otto")
+
+    def enrol(names: list[str]):
+        accounts = [AccountFactory(name=name, owner=owner, last_seen_at=T0 - dt.timedelta(days=20)) for name in names]
+        for a in accounts:
+            ContactFactory(account=a, email=f"{a.name.lower()}@example.com")
+        with time_machine.travel(T0, tick=False):
+            playbooks.playbook_enrol_many(playbook=playbook, accounts=accounts, sources=["test"] * len(accounts))
+        return accounts
+
+    def advance(at: dt.datetime) -> int:
+        with time_machine.travel(at, tick=False), CaptureQueriesContext(connection) as queries:
+            playbooks.enrolments_advance_due()
+        return len(queries)
+
+    few = enrol([f"Few{i}" for i in range(3)])
+    first = advance(T0)
+    many = enrol([f"Many{i}" for i in range(30)])
+    assert advance(T0) == first  # the email and wait steps for 30 enrolments: the queries of 3
+    assert len(mail.outbox) == 33
+    returned = many[:10]
+    Account.objects.filter(pk__in=[a.pk for a in returned]).update(last_seen_at=T0 + dt.timedelta(days=2))
+    advance(T0 + dt.timedelta(days=3))  # the branch stops those who came back; the others get the task
+    statuses = dict(Enrolment.objects.values_list("account__name", "status"))
+    assert sorted(n for n, s in statuses.items() if s == "stopped") == sorted(a.name for a in returned)
+    assert Task.objects.filter(title__startswith="Call ").count() == len(few) + 20
+    assert set(EnrolmentStepRun.objects.filter(enrolment__account=few[0]).values_list("order", flat=True)) == {
+        1, 2, 3, 4}  # fmt: skip
 
 
 def test_branch_stops_the_enrolment_when_the_condition_holds(playbook, account):

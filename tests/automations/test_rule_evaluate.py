@@ -85,3 +85,19 @@ def test_a_conflict_on_one_account_still_inserts_the_others(monkeypatch):
     monkeypatch.setattr(rules, "_eligible", lambda rule, now, ids=None: rules.Account.objects.all())
     assert rules.rule_evaluate(rule=rule, now=now) == 1
     assert set(RuleExecution.objects.values_list("account_id", flat=True)) == {first.pk, second.pk}
+
+
+def test_deleting_a_task_or_an_account_cleans_up_its_executions_without_database_constraints():
+    from tests.factories import TaskFactory
+
+    account = AccountFactory(health_score=10)
+    rule = _rule({"type": "health_below", "value": 70})
+    rules.rule_evaluate(rule=rule)
+    execution = RuleExecution.objects.get()
+    execution.task = TaskFactory(account=account)
+    execution.save()
+    execution.task.delete()
+    execution.refresh_from_db()
+    assert execution.task_id is None  # on_delete SET_NULL, done by Django
+    account.delete()
+    assert not RuleExecution.objects.exists()  # on_delete CASCADE, done by Django
