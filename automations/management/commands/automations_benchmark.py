@@ -145,6 +145,39 @@ class Command(BaseCommand):
             self.stdout.write(f"Phase 2 — actions ({kinds}) of {ran:,} executions: {phase2:.2f} s "
                               f"({ran / phase2:,.0f} per s, set-based, {conf.get('ACTIONS_CHUNK')} executions of a "
                               "rule per transaction)")  # fmt: skip
+        self._playbook(sample)
+
+    def _playbook(self, n: int) -> None:
+        """Enrol `n` synthetic accounts in a playbook (task, then wait 7 days) and time advancing them all.
+
+        All in one transaction rolled back at the end: no enrolment, task or queued advance is left behind.
+        """
+        from automations import playbooks
+        from automations.models import Enrolment, Playbook, PlaybookStep
+
+        with transaction.atomic():
+            playbook = Playbook.objects.create(key=f"{PREFIX}playbook", name="Benchmark playbook", enabled=False)
+            PlaybookStep.objects.create(playbook=playbook, order=1, kind="task",
+                                        config={"title": "Benchmark: check in", "due_in_days": 3})  # fmt: skip
+            PlaybookStep.objects.create(playbook=playbook, order=2, kind="wait", config={"days": 7})
+            accounts = Account.objects.filter(external_id__startswith=PREFIX).order_by("pk")[:n]
+            now = timezone.now()
+            # Due enrolments as a bulk enrolment leaves them, without queueing their immediate advance.
+            enrolments = Enrolment.objects.bulk_create(
+                [Enrolment(playbook=playbook, account_id=pk, step=1, next_run_at=now, source="benchmark",
+                           enrolled_at=now) for pk in accounts.values_list("pk", flat=True)],
+                batch_size=5000,
+            )  # fmt: skip
+            ids = [e.pk for e in enrolments]
+            start = time.perf_counter()
+            advanced = sum(len(playbooks.advance_many(enrolment_ids=ids[i : i + playbooks.ADVANCE_CHUNK]))
+                           for i in range(0, len(ids), playbooks.ADVANCE_CHUNK))  # fmt: skip
+            seconds = time.perf_counter() - start
+            steps = Enrolment.objects.filter(playbook=playbook, step=3).count()
+            transaction.set_rollback(True)
+        self.stdout.write(f"Playbooks — task + wait steps of {advanced:,} due enrolments ({steps:,} now waiting): "
+                          f"{seconds:.2f} s ({advanced / seconds:,.0f} per s, set-based, "
+                          f"{playbooks.ADVANCE_CHUNK} per transaction)")  # fmt: skip
 
     def _baseline(self) -> dict[str, float]:
         """Two raw SQL reads of the same data, each the median of 3 runs (the machine may be shared)."""
