@@ -112,7 +112,7 @@ def _reach_times(milestone: Milestone, pending, now: dt.datetime):
 @transaction.atomic
 def milestones_detect(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Mark reached milestones (with their time), then missed ones; move lifecycle stages. Set-based per milestone."""
-    from accounts.services import account_set_lifecycle_stage
+    from accounts.services import accounts_set_lifecycle_stage_bulk
 
     now = now or timezone.now()
     reached = 0
@@ -132,12 +132,14 @@ def milestones_detect(*, now: dt.datetime | None = None) -> dict[str, int]:
         missed_at=now
     )
     # Stages only move forward along the journey, and never for accounts at risk or churned (rules own those).
-    changes = 0
-    for account in Account.objects.filter(pk__in=staged, lifecycle_stage__in=FORWARD_STAGES):
-        new = staged[account.pk]
-        if new in FORWARD_STAGES and FORWARD_STAGES.index(new) > FORWARD_STAGES.index(account.lifecycle_stage):
-            account_set_lifecycle_stage(account=account, stage=new, actor=None)
-            changes += 1
+    # One UPDATE (and one INSERT of audit entries) per target stage, whatever the number of accounts.
+    moving: dict[str, list[int]] = {}
+    current = Account.objects.filter(pk__in=list(staged), lifecycle_stage__in=FORWARD_STAGES)
+    for pk, stage in current.values_list("pk", "lifecycle_stage").iterator(chunk_size=5000):
+        new = staged[pk]
+        if new in FORWARD_STAGES and FORWARD_STAGES.index(new) > FORWARD_STAGES.index(stage):
+            moving.setdefault(new, []).append(pk)
+    changes = sum(len(accounts_set_lifecycle_stage_bulk(account_ids=ids, stage=new)) for new, ids in moving.items())
     tasks = milestone_tasks_create(now=now)
     return {"reached": reached, "missed": missed, "stage_changes": changes, **tasks}
 

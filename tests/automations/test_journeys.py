@@ -122,6 +122,29 @@ def test_stages_only_move_forward_and_never_for_at_risk_or_churned(onboarding):
     assert stages == {"renewal": "renewal", "at_risk": "at_risk", "trial": "adopted"}
 
 
+def test_stage_moves_are_one_update_whatever_the_number_of_accounts(onboarding):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import Activity
+
+    def detect(n: int) -> int:
+        accounts = [AccountFactory(created_at=NOW - d(20), lifecycle_stage="onboarding") for _ in range(n)]
+        journeys.journeys_refresh(now=NOW)  # progress rows for the new accounts
+        for account in accounts:
+            UsageEventFactory(account=account, event_type="campaign_sent", occurred_at=NOW - d(5))
+        with CaptureQueriesContext(connection) as queries:
+            assert journeys.milestones_detect(now=NOW)["stage_changes"] == n
+        stages = Account.objects.filter(pk__in=[a.pk for a in accounts]).values_list("lifecycle_stage", flat=True)
+        assert set(stages) == {"adopted"}
+        return len(queries)
+
+    assert detect(2) == detect(12)
+    assert (
+        Activity.objects.filter(kind="change", details__field="lifecycle_stage", details__new="Adopted").count() == 14
+    )
+
+
 # --- Owner roles assign the work -------------------------------------------------------------------------------------
 
 
