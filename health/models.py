@@ -165,7 +165,14 @@ class HealthSnapshot(models.Model):
     class Meta:
         ordering = ["-day"]
         constraints = [models.UniqueConstraint(fields=["account", "day"], name="health_snapshot_unique_account_day")]
-        indexes = [models.Index(fields=["day"])]
+        indexes = [
+            models.Index(fields=["day"]),
+            # The Customer 360 trend (an account's last 90 days): read from this index alone (PostgreSQL), where
+            # the rows themselves lie one per day's batch across the table.
+            models.Index(
+                fields=["account", "day"], include=["id", "score", "band", "version"], name="health_snapshot_trend"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day}: {self.score}"

@@ -54,31 +54,38 @@ def _breakdown(snapshot: HealthSnapshot) -> list[dict]:
 
 def changelog(snapshots: list[HealthSnapshot], step: int = 7) -> list[dict]:
     """Weekly comparisons from the newest snapshot back: an entry when the score moved by at least
-    HEALTH_CHANGELOG_MIN_POINTS or the band changed. Newest first."""
+    HEALTH_CHANGELOG_MIN_POINTS or the band changed. Newest first.
+
+    `snapshots` need day, score, band and version; the factors that explain each entry are read in one query,
+    for the entries' snapshots only (the trend's rows come from an index, without their factors).
+    """
     by_day = {s.day: s for s in snapshots}
     if not by_day:
         return []
     minimum = conf.get("CHANGELOG_MIN_POINTS")
-    entries = []
+    pairs = []
     day = max(by_day)
     while day - dt.timedelta(days=step) >= min(by_day):
         new, old = by_day.get(day), by_day.get(day - dt.timedelta(days=step))
         if new and old:
             moved = new.score is not None and old.score is not None and abs(new.score - old.score) >= minimum
             if moved or new.band != old.band or (new.score is None) != (old.score is None):
-                entries.append(
-                    {
-                        "day": new.day,
-                        "since": old.day,
-                        "band_from": old.band,
-                        "band_to": new.band,
-                        "delta": (new.score - old.score) if new.score is not None and old.score is not None else None,
-                        "text": scoring.explain_change(old.factors, new.factors, old.score, new.score),
-                        "version_changed": new.version_id != old.version_id,
-                    }
-                )
+                pairs.append((new, old))
         day -= dt.timedelta(days=step)
-    return entries
+    wanted = {s.pk for pair in pairs for s in pair}
+    factors = dict(HealthSnapshot.objects.filter(pk__in=wanted).values_list("pk", "factors")) if wanted else {}
+    return [
+        {
+            "day": new.day,
+            "since": old.day,
+            "band_from": old.band,
+            "band_to": new.band,
+            "delta": (new.score - old.score) if new.score is not None and old.score is not None else None,
+            "text": scoring.explain_change(factors[old.pk], factors[new.pk], old.score, new.score),
+            "version_changed": new.version_id != old.version_id,
+        }
+        for new, old in pairs
+    ]
 
 
 def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
@@ -109,12 +116,13 @@ def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
 def account_health(*, account: Account, today: dt.date | None = None) -> dict:
     """Everything the Customer 360 health section shows, in a fixed number of queries."""
     today = today or timezone.localdate()
+    # The trend's columns only: an index-only scan of (account, day) INCLUDE (…), not one heap page per day.
     snapshots = list(
         HealthSnapshot.objects.filter(account=account, day__gt=today - dt.timedelta(days=TREND_DAYS), day__lte=today)
-        .select_related("version__profile")
+        .only("id", "account_id", "day", "score", "band", "version_id")
         .order_by("day")
     )
-    latest = snapshots[-1] if snapshots else None
+    latest = HealthSnapshot.objects.select_related("version__profile").get(pk=snapshots[-1].pk) if snapshots else None
     bands = scoring.Bands(latest.version.green_min, latest.version.yellow_min) if latest else scoring.Bands()
     prediction = ChurnPrediction.objects.filter(account=account).select_related("model").order_by("-day").first()
     return {
