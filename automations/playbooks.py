@@ -215,12 +215,15 @@ def _enqueue_advance_many(enrolment_ids: list[int]) -> None:
         advance_enrolments.delay(enrolment_ids[i : i + ADVANCE_CHUNK])
 
 
+def _mark_stopped(enrolment: Enrolment, reason: str, now: dt.datetime) -> None:
+    enrolment.status = EnrolmentStatus.STOPPED
+    enrolment.stop_reason = reason[:255]
+    enrolment.finished_at, enrolment.next_run_at = now, None
+
+
 def enrolment_stop(*, enrolment: Enrolment, reason: str, actor: AbstractBaseUser | None = None) -> Enrolment:
     if enrolment.status == EnrolmentStatus.ACTIVE:
-        enrolment.status = EnrolmentStatus.STOPPED
-        enrolment.stop_reason = reason[:255]
-        enrolment.finished_at = timezone.now()
-        enrolment.next_run_at = None
+        _mark_stopped(enrolment, reason, timezone.now())
         enrolment.save(update_fields=["status", "stop_reason", "finished_at", "next_run_at"])
     return enrolment
 
@@ -302,9 +305,7 @@ def _step_run(
         out = []
         for enrolment in group:
             if enrolment.account_id in held:
-                enrolment.status = EnrolmentStatus.STOPPED
-                enrolment.stop_reason = step.config.get("reason", "Condition held")[:255]
-                enrolment.finished_at, enrolment.next_run_at = now, None
+                _mark_stopped(enrolment, step.config.get("reason", "Condition held"), now)
                 out.append((True, "Condition held: stopped", False))
             else:
                 out.append((True, "Condition did not hold: continue", True))

@@ -218,7 +218,7 @@ def _lifecycle_facts_write(*, starts: list[dt.date], group_of: pd.Series, groups
         if from_day is None or from_day == to_day:
             continue
         if (from_day, to_day) not in moves:
-            moves[(from_day, to_day)] = health.band_transitions_by_group(start_day=from_day, end_day=to_day)
+            moves[(from_day, to_day)] = health.band_transitions(start_day=from_day, end_day=to_day, by_group=True)
         pairs = moves[(from_day, to_day)]
         written += len(BandMovementFact.objects.bulk_create(
             (BandMovementFact(start=start, from_day=from_day, to_day=to_day, **row) for row in pairs),

@@ -258,50 +258,40 @@ def snapshot_day_bounds(*, start: dt.date, end: dt.date) -> tuple[dt.date | None
     return bounds["first"], bounds["last"]
 
 
-def _band_pairs(*, start_day: dt.date, end_day: dt.date, accounts: QuerySet | None) -> QuerySet:
+def _band_pairs(*, start_day: dt.date, end_day: dt.date, accounts: QuerySet | None, by_group: bool = False) -> QuerySet:
     """Per account with a snapshot on either day: its band on `start_day` (`from_band`) and on `end_day`
-    (`to_band`); null where it has no snapshot that day, "" where its snapshot has no score."""
+    (`to_band`); null where it has no snapshot that day, "" where its snapshot has no score. `by_group` adds
+    the account's segment and plan (`g_segment`, `g_plan`)."""
     snapshots = HealthSnapshot.objects.filter(day__in=[start_day, end_day])
     if accounts is not None:
         snapshots = snapshots.filter(account__in=accounts)
+    groups = {"g_segment": F("account__segment"), "g_plan": F("account__plan")} if by_group else {}
     return (
-        snapshots.values("account_id")
+        snapshots.values("account_id", **groups)
         .annotate(from_band=Max("band", filter=Q(day=start_day)), to_band=Max("band", filter=Q(day=end_day)))
         .order_by()
     )
 
 
-def band_transitions(*, start_day: dt.date, end_day: dt.date, accounts: QuerySet | None = None) -> list[dict]:
+def band_transitions(
+    *, start_day: dt.date, end_day: dt.date, accounts: QuerySet | None = None, by_group: bool = False
+) -> list[dict]:
     """How many accounts moved from each band on `start_day` to each band on `end_day`: rows of from_band,
-    to_band (green, yellow, red or "" — not scored, or no snapshot that day) and n. One grouped query, counted
-    again in the database (the per-account pairs never leave it). `accounts`: a subquery of account ids."""
-    sql, params = _band_pairs(start_day=start_day, end_day=end_day, accounts=accounts).query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COALESCE(pairs.from_band, ''), COALESCE(pairs.to_band, ''), COUNT(*) "
-            f"FROM ({sql}) pairs GROUP BY 1, 2",
-            params,
-        )
-        return [{"from_band": a, "to_band": b, "n": n} for a, b, n in cursor.fetchall()]
-
-
-def band_transitions_by_group(*, start_day: dt.date, end_day: dt.date) -> list[dict]:
-    """`band_transitions` of all accounts per their segment × plan: rows of segment, plan, from_band, to_band, n
-    (for the dashboards' facts; one grouped query, the per-account pairs never leave the database)."""
-    pairs = (
-        HealthSnapshot.objects.filter(day__in=[start_day, end_day])
-        .values("account_id", g_segment=F("account__segment"), g_plan=F("account__plan"))
-        .annotate(from_band=Max("band", filter=Q(day=start_day)), to_band=Max("band", filter=Q(day=end_day)))
-        .order_by()
-    )
+    to_band (green, yellow, red or "" — not scored, or no snapshot that day) and n, and with `by_group` per
+    segment and plan of the account (for the dashboards' facts). One grouped query, counted again in the
+    database (the per-account pairs never leave it). `accounts`: a subquery of account ids."""
+    pairs = _band_pairs(start_day=start_day, end_day=end_day, accounts=accounts, by_group=by_group)
     sql, params = pairs.query.sql_with_params()
+    groups = ("segment", "plan") if by_group else ()
+    columns = "".join(f"pairs.g_{name}, " for name in groups)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pairs.g_segment, pairs.g_plan, COALESCE(pairs.from_band, ''), COALESCE(pairs.to_band, ''), "
-            f"COUNT(*) FROM ({sql}) pairs GROUP BY 1, 2, 3, 4",
+            f"SELECT {columns}COALESCE(pairs.from_band, ''), COALESCE(pairs.to_band, ''), COUNT(*) "
+            f"FROM ({sql}) pairs GROUP BY {', '.join(str(i) for i in range(1, len(groups) + 3))}",
             params,
         )
-        return [{"segment": s, "plan": p, "from_band": a, "to_band": b, "n": n} for s, p, a, b, n in cursor.fetchall()]
+        names = [*groups, "from_band", "to_band", "n"]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def band_transition_accounts(
