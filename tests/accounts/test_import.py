@@ -320,3 +320,22 @@ def test_a_job_that_keeps_dying_is_failed_with_a_clear_message_on_its_page(clien
     client.force_login(manager)
     page = client.get(reverse("import-detail", args=[dying.pk])).content.decode()
     assert f"stopped {IMPORT_MAX_ATTEMPTS} times without finishing" in page
+
+
+def test_choices_are_read_by_label_or_value_in_any_case(tmp_path):
+    """Spreadsheets and CRM exports write "Enterprise" or "Mid-market", not the stored value."""
+    from accounts.models import Account
+
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,name,segment\nacme,Acme,SMB\nglobex,Globex,Mid-market\ninitech,Initech,enterprise\n")
+    call_command("import_data", "--kind", "accounts", str(path), stdout=io.StringIO())
+    segments = dict(Account.objects.values_list("external_id", "segment"))
+    assert segments == {"acme": "smb", "globex": "mid_market", "initech": "enterprise"}
+
+
+def test_an_unknown_choice_is_still_a_row_error(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,name,segment\nacme,Acme,Galactic\n")
+    with pytest.raises(SystemExit):
+        call_command("import_data", "--kind", "accounts", str(path), stdout=io.StringIO())
+    assert 'Galactic"" is not a valid choice' in (tmp_path / "accounts.csv.errors.csv").read_text()

@@ -60,6 +60,7 @@ def recorded_commands(monkeypatch):
             AccountFactory()
         if name in failing:
             raise RuntimeError(f"{name} blew up")
+        return None
 
     monkeypatch.setattr(bootstrap, "call_command", fake_call_command)
     return calls, failing
