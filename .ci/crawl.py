@@ -27,10 +27,10 @@ DEBUG_PAGE_MARKERS = ("Traceback (most recent call last)", "Using the URLconf", 
 # Pages whose point is their figures: a selector that must match elements showing a number.
 MAIN_NUMBERS = {
     r"^/dashboard/$": ".kpi-value",
-    r"^/accounts/\d+/$": "#health .kpi, .kpi",
+    r"^/accounts/\d+/$": ".header-facts dd",
 }
-PER_SHAPE = 3  # addresses of one shape (digits replaced) visited per role
-MAX_PAGES = 120  # per role
+PER_SHAPE = 2  # addresses of one shape (digits replaced) visited per role
+MAX_PAGES = 80  # per role
 
 
 def shape(path: str) -> str:

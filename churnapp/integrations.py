@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import inbound_webhook_summary
@@ -59,7 +60,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "last_delivery": WebhookDelivery.objects.select_related("endpoint").first(),
         "stripe": {**inbound["stripe"], "configured": bool(settings.STRIPE_WEBHOOK_SECRET)},
         "helpdesk": {**inbound["helpdesk"], "configured": bool(settings.HELPDESK_WEBHOOK_SECRET)},
-        "site_url": settings.SITE_URL.rstrip("/"),
+        "stripe_url": request.build_absolute_uri(reverse("webhook-stripe")),
+        "helpdesk_url": request.build_absolute_uri(reverse("webhook-helpdesk")),
     }
     return render(request, "churnapp/integrations.html", context)
 

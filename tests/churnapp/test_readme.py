@@ -141,7 +141,9 @@ def test_every_readme_command_works_when_copied(fresh_checkout):
     for heading, commands in readme_blocks():
         production = "Production" in heading
         database = f"sqlite:///{fresh_checkout / 'production.sqlite3'}"
-        block_env = _bare_env(**PRODUCTION_ENV, DATABASE_URL=database) if production else env
+        # In the production image `python`, `gunicorn` and `celery` are the installed ones: the virtualenv's here.
+        path = f"{fresh_checkout / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}"
+        block_env = _bare_env(**PRODUCTION_ENV, DATABASE_URL=database, PATH=path) if production else env
         for command in commands:
             if command in RUN_BY_CI:
                 continue

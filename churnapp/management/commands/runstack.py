@@ -19,7 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args, port, host, **options):
-        # SIGTERM (e.g. from a process manager) stops the stack like Ctrl-C does.
+        # Ctrl-C and SIGTERM (a process manager) stop the whole stack. SIGINT is set explicitly: a shell that
+        # starts `make run` in the background leaves it ignored, and Ctrl-C sent to the group must still work.
+        signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
         python = sys.executable
         worker_cmd = [
@@ -37,6 +39,7 @@ class Command(BaseCommand):
             pass
         finally:
             self.stdout.write("Stopping web, worker and beat…")
+            self.stdout.flush()
             for p in procs:
                 _signal_group(p, signal.SIGTERM)
             for p in procs:
