@@ -73,6 +73,11 @@ def _single_errors(exc: services.RowErrors) -> dict:
 BULK_RESPONSES = {
     200: s.BulkResultSerializer,
     400: OpenApiResponse(s.BulkErrorSerializer, description="Invalid rows, each with its index; nothing written."),
+    403: OpenApiResponse(
+        s.BulkErrorSerializer,
+        description="Rows on accounts the caller may not edit (existing objects included), each with its index; "
+        "nothing written.",
+    ),
 }
 
 
@@ -110,6 +115,8 @@ class CrudViewSet(viewsets.ModelViewSet):
             raise exceptions.ValidationError({"non_field_errors": ["Send one JSON object."]})
         try:
             obj, action_name = services.upsert_one(kind=self.kind, row=row, actor=actor_of(self.request))
+        except services.RowsForbidden as exc:
+            raise exceptions.PermissionDenied({"detail": str(exc), **_single_errors(exc)}) from exc
         except services.RowErrors as exc:
             raise exceptions.ValidationError(_single_errors(exc)) from exc
         except DjangoPermissionDenied as exc:
@@ -142,6 +149,8 @@ class CrudViewSet(viewsets.ModelViewSet):
             raise exceptions.ParseError('Send a JSON array of rows (or {"rows": [...]}).')
         try:
             result = services.bulk_upsert(kind=self.kind, rows=rows, actor=actor_of(request))
+        except services.RowsForbidden as exc:
+            return Response({"detail": str(exc), "errors": exc.errors}, status=status.HTTP_403_FORBIDDEN)
         except services.RowErrors as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         except DjangoPermissionDenied as exc:
