@@ -234,7 +234,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "churnapp API",
-    "DESCRIPTION": "Accounts, subscriptions, usage, health and KPIs of the churnapp customer success platform.",
+    "DESCRIPTION": "Accounts, subscriptions, usage, health and KPIs of the churnapp customer success platform.\n\n"
+    "API-key scopes: `ingest` reaches only the tracking API (`/v1/identify`, `/v1/track`, … `/v1/batch`) and event "
+    "ingestion (`POST /api/v1/events/bulk/`) — it is the key that lives in client apps and browsers; `read` allows "
+    "GET; `write` allows creating, updating and deleting, CRM and helpdesk sync included (accounts, contacts, "
+    "subscriptions, tickets, survey responses, tasks, activities, tags, single, by external id or bulk); `admin` "
+    "allows everything. A signed-in user's role applies instead of scopes.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -98,7 +98,8 @@ class CrudViewSet(viewsets.ModelViewSet):
     kind: str = ""
     input_serializer_class = None
     lookup_value_regex = r"[^/]+"  # any id reaches the view, which answers a JSON 404 for non-numbers
-    api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (bulk accepts ingest keys)
+    # CRM and helpdesk sync (single, by external id and bulk) needs `write`; `ingest` reaches tracking and events only.
+    api_key_scopes: tuple[str, ...] | None = None
     parser_classes = [BoundedJSONParser]
     metadata_class = DescriptionOnlyMetadata
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
@@ -142,7 +143,7 @@ class CrudViewSet(viewsets.ModelViewSet):
         return self._respond(obj, "updated")
 
     @extend_schema(summary="Bulk upsert (≤ 1000 rows, all or nothing)", responses=BULK_RESPONSES)
-    @action(detail=False, methods=["post"], url_path="bulk", api_key_scopes=("ingest", "write"))
+    @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request):
         rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list):

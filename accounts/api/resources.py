@@ -141,7 +141,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     pagination_class = EventPagination
     parser_classes = [BoundedJSONParser]
     ordering = ["-id"]
-    api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (bulk accepts ingest keys)
+    api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (event ingestion accepts ingest keys)
     ordering_fields: list[str] = []
 
     @extend_schema(

@@ -194,6 +194,10 @@ def _ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int
         raise PermissionDenied("You can only edit the accounts you own.")
 
 
+def _has_account(model: type[models.Model]) -> bool:
+    return any(f.name == "account" for f in model._meta.concrete_fields)
+
+
 def _rows_guard(
     spec: Kind, rows: list[tuple[int, dict]], existing: dict[tuple, models.Model], actor: AbstractBaseUser | None
 ) -> tuple[list[dict], list[dict]]:
@@ -204,6 +208,8 @@ def _rows_guard(
     - An upsert never moves an existing object to another account: the natural key names the object, not its
       owner. A move is an explicit `PATCH /api/v1/<kind>/<id>/`, which needs edit rights on both accounts.
     """
+    if spec.model is not Account and not _has_account(spec.model):
+        return [], []  # tags: shared, not on an account
     label = spec.model._meta.verbose_name
     matched: dict[int, models.Model] = {}
     for index, row in rows:
@@ -268,7 +274,7 @@ def rows_upsert(
             continue
         lookup = {f"{f}__in": {row[f] for row in keyed} for f in key}
         queryset = model.objects.filter(**lookup)
-        if model is not Account:
+        if _has_account(model):
             queryset = queryset.select_related("account")
         for obj in queryset:
             existing[(key, *(getattr(obj, f) for f in key))] = obj
