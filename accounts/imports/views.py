@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -12,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.imports.runner import import_job_create
 from accounts.models import ImportJob, ImportKind
+from churnapp.csvsafe import csv_response
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024 * 1024
 
@@ -53,22 +52,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, {"job": job, "errors": job.row_errors.all()[:20]})
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 def import_errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     _require_importer(request)
     job = get_object_or_404(ImportJob, pk=pk)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(["row", "error", "data"])
-        for row_number, message, raw in job.row_errors.values_list("row_number", "message", "raw").iterator():
-            yield writer.writerow([row_number, message, raw])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    return response
+    rows = job.row_errors.values_list("row_number", "message", "raw").iterator()
+    return csv_response(filename=f"import-{job.pk}-errors.csv", header=["row", "error", "data"], rows=rows)
