@@ -169,10 +169,17 @@ class EventInputSerializer(serializers.Serializer):
 
 class ActivityInputSerializer(serializers.Serializer):
     account = AccountRefField()
-    kind = serializers.ChoiceField(choices=ActivityKind.choices, required=False)
+    kind = serializers.ChoiceField(
+        choices=ActivityKind.choices, required=False, help_text="Any but `change`: audit entries are system-written."
+    )
     subject = serializers.CharField(max_length=255, required=False, allow_blank=True)
     body = serializers.CharField(max_length=50_000, allow_blank=True)
     occurred_at = serializers.DateTimeField(required=False)
+
+    def validate_kind(self, value: str) -> str:
+        if value == ActivityKind.CHANGE:
+            raise serializers.ValidationError("Change entries are the audit log: only the system writes them.")
+        return value
 
 
 class TaskInputSerializer(serializers.Serializer):

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 
 class ApiScope(models.TextChoices):
-    INGEST = "ingest", "Ingest (tracking API, bulk event and import endpoints)"
+    INGEST = "ingest", "Ingest (tracking API /v1/… and event ingestion only; safe in client apps)"
     READ = "read", "Read (GET on the REST API)"
-    WRITE = "write", "Write (create, update, delete on the REST API)"
+    WRITE = "write", "Write (create, update, delete on the REST API, CRM and helpdesk sync included)"
     ADMIN = "admin", "Admin (everything)"
 
 

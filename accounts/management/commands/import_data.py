@@ -7,7 +7,6 @@ another path) and 2 when the file could not be read at all. The summary is alway
 
 from __future__ import annotations
 
-import csv
 import sys
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.imports.runner import import_run
 from accounts.models import ImportJob, ImportKind, ImportStatus
+from churnapp.csvsafe import SafeCsvWriter
 
 EXIT_ROWS_FAILED = 1
 
@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if job.failed_count:
             report = Path(errors) if errors else path.with_name(f"{path.name}.errors.csv")
             with report.open("w", newline="") as out:
-                writer = csv.writer(out)
+                writer = SafeCsvWriter(out)
                 writer.writerow(["row", "error", "data"])
                 writer.writerows(job.row_errors.values_list("row_number", "message", "raw").iterator())
             self.stdout.write(f"Error report: {report}")
