@@ -265,3 +265,24 @@ AUTOMATIONS_SLACK_WEBHOOK_URL = env.str("AUTOMATIONS_SLACK_WEBHOOK_URL", default
 AUTOMATIONS_RULES_INTERVAL = env.int("AUTOMATIONS_RULES_INTERVAL", default=300)  # seconds between rule cycles
 AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES = env.int("AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES", default=15)
 AUTOMATIONS_ACTIONS_CHUNK = env.int("AUTOMATIONS_ACTIONS_CHUNK", default=500)  # executions whose actions run at once
+
+# --- Login protection (django-axes) and password-reset throttling ------------------------------------------------
+# One username from one client address is locked out after LOGIN_FAILURE_LIMIT failures, for LOGIN_LOCKOUT_MINUTES
+# (each failure during the lockout starts it again). The client address is REMOTE_ADDR: forwarded headers are not
+# trusted here, so nobody can pick a fresh address per attempt.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
+AUTHENTICATION_BACKENDS = [
+    "churnapp.login_protection.LoginLockoutBackend",  # first: refuses locked-out logins before a password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("LOGIN_LOCKOUT_MINUTES", default=15) / 60  # hours, as a float
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "churnapp.login_protection.lockout_response"
+# Password-reset e-mails: requests per address and per client address within the window (seconds).
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=3)
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=60 * 60)

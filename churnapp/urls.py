@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from churnapp.api import api_urlpatterns
 from churnapp.api_docs import ApiDocsView, ApiRedocView, ApiSchemaView
-from churnapp.views import healthz
+from churnapp.views import PasswordResetConfirmView, PasswordResetView, healthz
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("winback.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("auth/password_reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("auth/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("auth/", include("django.contrib.auth.urls")),
     path("healthz/", healthz, name="healthz"),
     path("admin/", admin.site.urls),
