@@ -286,3 +286,22 @@ AXES_LOCKOUT_CALLABLE = "churnapp.login_protection.lockout_response"
 PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=3)
 PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
 PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=60 * 60)
+
+# --- Content-Security-Policy (django-csp) -------------------------------------------------------------------------
+# Every page: scripts and styles only from our own static files (no inline script, handler or style attribute),
+# never framed. A few views add to it with django-csp's decorators (the API docs UIs, the e-mail preview).
+# Outside the other middleware, so responses they make themselves (the login lockout page) carry the header too.
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+    }
+}
