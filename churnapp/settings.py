@@ -15,8 +15,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CHURNAPP_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+# A `.env` next to manage.py (yours) wins over `var/local.env` (written by `make run` for the embedded default: DEBUG
+# and a generated SECRET_KEY), and the process environment wins over both: read_env never overrides a set variable.
+for _env_file in (BASE_DIR / ".env", VAR_DIR / "local.env"):
+    if _env_file.is_file():
+        env.read_env(_env_file)
 
 
 def _required(name: str, *, dev_default: str | None = None) -> str:
@@ -69,7 +72,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the views' exceptions first: the product's error pages when DEBUG is on.
+    "churnapp.errors.FriendlyErrorsMiddleware",
 ]
+CSRF_FAILURE_VIEW = "churnapp.errors.csrf_failure"
 
 ROOT_URLCONF = "churnapp.urls"
 WSGI_APPLICATION = "churnapp.wsgi.application"
@@ -157,6 +163,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="churnapp <noreply@lo
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers and container health checks probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
@@ -185,6 +193,10 @@ else:
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
         "store_processed": False,
     }
+    # The filesystem transport does not create its folders, and publishing into a missing one raises
+    # FileNotFoundError: every process that may enqueue (web, worker, any manage.py command) creates them here.
+    for _folder in ("out", "control", "processed"):
+        (CELERY_QUEUE_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None

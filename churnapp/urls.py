@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from churnapp.api import api_urlpatterns
 from churnapp.api_docs import ApiDocsView, ApiRedocView, ApiSchemaView
-from churnapp.views import PasswordResetConfirmView, PasswordResetView, healthz
+from churnapp.views import PasswordResetConfirmView, PasswordResetView, favicon, healthz
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -17,6 +17,7 @@ urlpatterns = [
     path("auth/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("auth/", include("django.contrib.auth.urls")),
     path("healthz/", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboards.urls")),
     path("api/v1/kpis/", include("dashboards.api_urls")),
@@ -30,4 +31,7 @@ urlpatterns = [
     path("webhooks/", include("accounts.webhooks")),
 ]
 
+handler400 = "churnapp.errors.bad_request"
+handler403 = "churnapp.errors.permission_denied"
 handler404 = "churnapp.errors.not_found"
+handler500 = "churnapp.errors.server_error"

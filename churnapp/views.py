@@ -4,7 +4,8 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from churnapp.login_protection import PASSWORD_RESET_THROTTLED_MESSAGE, password_reset_allowed
@@ -17,6 +18,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico on their own; the icon is a static SVG."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
