@@ -244,6 +244,8 @@ ROWS: list[Row] = [
     Row(ADMIN_ROUTE, "get", STAFF),
     Row("/", "get", SIGNED_IN),
     Row("/accounts/", "get", SIGNED_IN),
+    Row("/favicon.ico", "get", EVERYONE),
+    Row("/settings/integrations/", "get", ADMINS),
     Row("/accounts/bulk-assign/", "post", CONFIGURERS),
     Row("/accounts/views/", "post", CSM_AND_UP),
     Row("/accounts/views/{pk}/delete/", "post", OWNER_AND_MANAGERS),

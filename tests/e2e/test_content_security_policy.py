@@ -36,6 +36,7 @@ PAGES = [
     "/health/model/",
     "/health/priorities/",
     "/imports/",
+    "/settings/integrations/",
     "/settings/integrations/api-keys/",
     "/settings/integrations/webhooks/",
     "/auth/password_change/",
