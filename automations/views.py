@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -441,6 +443,8 @@ def email_list(request: HttpRequest) -> HttpResponse:
     return render(request, "automations/email_list.html", context)
 
 
+# The preview iframe (sandboxed, no scripts) shows the e-mail as sent: inline styles and remote images included.
+@csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["https:"]})
 @require_http_methods(["GET", "POST"])
 def email_template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_configure(request)

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from axes.utils import reset as axes_reset
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
+
+from churnapp.login_protection import PASSWORD_RESET_THROTTLED_MESSAGE, password_reset_allowed
 
 
 @login_not_required
@@ -21,3 +25,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
     """Browsers ask for /favicon.ico on their own; the icon is a static SVG."""
     return HttpResponsePermanentRedirect(static("favicon.svg"))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, with reset e-mails throttled per address and per client address (429 past the limit)."""
+
+    def form_valid(self, form) -> HttpResponse:
+        if not password_reset_allowed(request=self.request, email=form.cleaned_data["email"]):
+            form.add_error(None, PASSWORD_RESET_THROTTLED_MESSAGE)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Setting a new password through a reset link also lifts a login lockout of that username."""
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        axes_reset(username=self.user.get_username())
+        return response

@@ -1,7 +1,14 @@
-// Charts: any <canvas data-chart="ID"> is drawn from the JSON in <script id="ID">, also after htmx swaps.
+// Behaviour the templates declare with data- attributes: the Content-Security-Policy allows no inline script,
+// no on* handler and no style="" attribute, so everything dynamic is wired here (also after htmx swaps).
 (function () {
+  function within(root, selector, callback) {
+    if (root.matches && root.matches(selector)) callback(root);
+    root.querySelectorAll(selector).forEach(callback);
+  }
+
+  // Charts: any <canvas data-chart="ID"> is drawn from the JSON in <script id="ID">.
   function draw(root) {
-    root.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+    within(root, "canvas[data-chart]", function (canvas) {
       if (canvas.dataset.drawn) return;
       var source = document.getElementById(canvas.dataset.chart);
       if (!source || typeof Chart === "undefined") return;
@@ -9,14 +16,61 @@
       new Chart(canvas, JSON.parse(source.textContent));
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { draw(document); });
-  document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
-  // Select-all box for bulk actions.
+
+  // Sizes computed on the server: data-width="42" (a percentage width), data-fill="42" (the --w of a gradient
+  // bar), data-heat="0.42" (the opacity of a heat-map cell's colour). Set through the CSSOM, which CSP allows.
+  function size(root) {
+    within(root, "[data-width]", function (el) { el.style.width = el.dataset.width + "%"; });
+    within(root, "[data-fill]", function (el) { el.style.setProperty("--w", el.dataset.fill + "%"); });
+    within(root, "[data-heat]", function (el) {
+      el.style.backgroundColor = "rgba(48, 86, 211, " + el.dataset.heat + ")";
+    });
+  }
+
+  function enhance(root) {
+    size(root);
+    draw(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { size(event.target); });
+  document.addEventListener("htmx:afterSettle", function (event) { enhance(event.target); });
+
   document.addEventListener("change", function (event) {
+    // Select-all box for bulk actions.
     if (event.target.matches("[data-select-all]")) {
       document.querySelectorAll("input[name='" + event.target.dataset.selectAll + "']").forEach(function (box) {
         box.checked = event.target.checked;
       });
     }
+    // A filter select that applies itself.
+    if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    // <form data-confirm="Revoke this key?">: asks before sending.
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+      return;
+    }
+    // <input data-current-query>: carries the page's current query string (the filters the address bar holds).
+    form.querySelectorAll("input[data-current-query]").forEach(function (input) {
+      input.value = window.location.search.slice(1);
+    });
+  });
+
+  // <button data-empty="#panel">: empties the panel it sits in (closing a drill-down).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-empty]");
+    if (!button) return;
+    var panel = button.closest(button.dataset.empty);
+    if (panel) panel.replaceChildren();
+  });
+
+  // A polling element with data-poll-unless-open skips its refresh while one of its <details> is open.
+  document.addEventListener("htmx:confirm", function (event) {
+    var elt = event.detail.elt;
+    if (elt.matches("[data-poll-unless-open]") && elt.querySelector("details[open]")) event.preventDefault();
   });
 })();
