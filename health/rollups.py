@@ -1,9 +1,9 @@
 """Daily usage rollups: one row per account and day, rebuilt from the raw events of that day.
 
 Incremental: after ingestion, `rollups_refresh(account_day_pairs=…)` recomputes only the affected account-days
-(the ingestion path calls it through `health.tasks.refresh_rollups`). `rollups_rebuild()` (`manage.py
-rebuild_rollups`) recomputes everything, a month of events at a time. Both are set-based: one grouped query over
-the events, pandas to fold it, bulk writes.
+(the ingestion path queues `health.tasks.refresh_rollups` through the `events-ingested` hook). `rollups_rebuild()`
+(`manage.py rebuild_rollups`) recomputes everything, a month of events at a time, in one transaction. Both are
+set-based: one grouped query over the events, pandas to fold it, bulk writes.
 """
 
 from __future__ import annotations

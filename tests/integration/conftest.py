@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -79,3 +83,69 @@ def wait_for() -> Callable[..., None]:
         raise AssertionError(f"Timed out after {timeout}s waiting for {message}.")
 
     return _wait
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class WebServer:
+    url: str
+    log: Path
+    process: subprocess.Popen
+
+
+def start_gunicorn(tmp_path: Path, *, workers: int = 2, extra_env: dict | None = None) -> WebServer:
+    """gunicorn as production runs it (the repository's gunicorn.conf.py) on a free port and the test database."""
+    if connection.vendor != "postgresql":
+        pytest.fail("Integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL; run them through .ci/run.")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CHURNAPP_VAR_DIR": str(tmp_path), "DEBUG": "true",
+           **(extra_env or {})}  # fmt: skip
+    log_path = tmp_path / f"gunicorn-{port}.log"
+    log = open(log_path, "w")  # noqa: SIM115 — the process owns it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "churnapp.wsgi", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/healthz/", timeout=2)  # noqa: S310 — local test server
+        except urllib.error.HTTPError:  # answering at all (503 while the worker starts) means it serves
+            return WebServer(url=url, log=log_path, process=proc)
+        except OSError:
+            pass
+        else:
+            return WebServer(url=url, log=log_path, process=proc)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.3)
+    stop_process(proc)
+    pytest.fail(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db, tmp_path) -> Iterator[WebServer]:
+    server = start_gunicorn(tmp_path)
+    try:
+        yield server
+    finally:
+        stop_process(server.process)
