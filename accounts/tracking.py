@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.imports.events import derived_message_id, events_insert
 from accounts.models import Account, Contact, PendingMessage, Segment, TrackingAlias
+from churnapp.validation import EVENT_TIME_RANGE, event_time_problem
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,6 @@ class InvalidMessage(ValueError):
     pass
 
 
-# Times outside this window are client bugs, and at the extremes clock-skew arithmetic would overflow.
-MIN_EVENT_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-MAX_EVENT_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
-
-
 def _parse_time(value: Any, name: str) -> dt.datetime | None:
     if value in (None, ""):
         return None
@@ -81,11 +77,15 @@ def _parse_time(value: Any, name: str) -> dt.datetime | None:
         raise InvalidMessage(f"{name} must be an ISO 8601 string.")
     try:
         parsed = dt.datetime.fromisoformat(value)
-        parsed = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InvalidMessage(f"{name} is not an ISO 8601 date-time: {value[:40]!r}.") from None
-    if not MIN_EVENT_TIME <= parsed <= MAX_EVENT_TIME:
-        raise InvalidMessage(f"{name} is out of range (years 1970–9000): {value[:40]!r}.")
+    try:
+        parsed = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise InvalidMessage(f"{name} is out of range ({EVENT_TIME_RANGE}): {value[:40]!r}.") from None
+    problem = event_time_problem(parsed)
+    if problem:
+        raise InvalidMessage(f"{name} {problem[:-1]}: {value[:40]!r}.")
     return parsed
 
 
@@ -166,7 +166,7 @@ def parse_message(
         occurred_at = received_at
     elif sent_at is not None:
         occurred_at = received_at - (sent_at - timestamp)
-        if not MIN_EVENT_TIME <= occurred_at <= MAX_EVENT_TIME:
+        if event_time_problem(occurred_at):
             raise InvalidMessage("timestamp and sentAt are too far apart to correct for clock skew.")
     else:
         occurred_at = timestamp
