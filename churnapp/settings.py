@@ -292,3 +292,12 @@ AUTOMATIONS_ACTIONS_CHUNK = env.int("AUTOMATIONS_ACTIONS_CHUNK", default=500)  #
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000_000)
 IMPORT_MAX_ROW_KB = env.int("IMPORT_MAX_ROW_KB", default=1024)  # one JSON Lines line / JSON array element
+
+# --- Faults and bad input (issue 16) ------------------------------------------------------------------------------
+# Every REST endpoint parses JSON through one bounded parser: gzip understood (413 past 20 MB decompressed, 415 for
+# other encodings), NUL characters a 400 per field.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "churnapp.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]

@@ -22,6 +22,8 @@ from django.utils import timezone
 from accounts import serializers as s
 from accounts.imports.events import events_insert
 from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
+from churnapp.parsers import NUL_MESSAGE
+from churnapp.validation import nul_paths
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -104,6 +106,10 @@ def rows_validate(*, kind: str, rows: Iterable[tuple[int, Any]]) -> tuple[list[t
     for index, raw in rows:
         if not isinstance(raw, dict):
             errors.append({"index": index, "errors": {"non_field_errors": ["Each row must be a JSON object."]}})
+            continue
+        nul = nul_paths(raw)
+        if nul:  # PostgreSQL cannot store them: refused per field, the same on the REST API and in imports
+            errors.append({"index": index, "errors": {path: [NUL_MESSAGE] for path in nul}})
             continue
         serializer = serializer_class(data=raw)
         if serializer.is_valid():
