@@ -304,3 +304,8 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
 # A pooled connection is checked before a request reuses it: after a database restart the first request reconnects
 # instead of failing.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
+# A broker, cache or database outage answers a JSON 503 with Retry-After (never an HTML 500); Redis calls give up
+# after a second instead of hanging a web worker, and the API-key throttle fails open when the cache is down.
+MIDDLEWARE.append("churnapp.middleware.DependencyUnavailableMiddleware")
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}

@@ -1,19 +1,22 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from churnapp.heartbeats import health_report
 
 
 @login_not_required
 @require_GET
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and container health checks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Each dependency's state for load balancers and people: `status` is ok, degraded (broker, cache, a worker
+    or beat away: ingestion still accepts) or down (503: the database is unreachable)."""
+    report, healthy = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
 
 
 @login_not_required
