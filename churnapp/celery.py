@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from celery import Celery, signals
 
+from churnapp.redelivery import UnackedRefresher
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "churnapp.settings")
 
 
@@ -23,6 +25,7 @@ app = Celery("churnapp")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_default_queue = Queue.DEFAULT.value
 app.autodiscover_tasks()
+app.steps["consumer"].add(UnackedRefresher)
 
 
 @app.on_after_finalize.connect

@@ -309,3 +309,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"
 MIDDLEWARE.append("churnapp.middleware.DependencyUnavailableMiddleware")
 if REDIS_URL:
     CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# Redis broker: a killed worker's task is redelivered within a minute (45 s visibility timeout + a 5 s restore
+# sweep); live workers keep the messages they hold from being redelivered (churnapp.redelivery), so tasks longer
+# than the timeout never run twice. Broker calls give up after seconds instead of hanging a request.
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=45),
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+        "socket_timeout": 10,
+        "socket_connect_timeout": 2,
+    }

@@ -39,7 +39,9 @@ def celery_worker_with_beat(transactional_db, tmp_path) -> Iterator[subprocess.P
     yield from _worker(tmp_path, beat=True)
 
 
-def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
+def start_worker(tmp_path: Path, *, beat: bool = False, name: str = "", include: tuple[str, ...] = (),
+                 extra_env: dict | None = None) -> subprocess.Popen:  # fmt: skip
+    """A Celery worker process (solo pool, every queue) on the test database and Redis; its log in tmp_path."""
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         pytest.fail("Integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL; run them through .ci/run.")
     env = {
@@ -48,28 +50,39 @@ def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
         "CHURNAPP_VAR_DIR": str(tmp_path),
         "ACCOUNT_SNAPSHOT_INTERVAL": "2",
         "DEBUG": "true",
+        **(extra_env or {}),
     }
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 — closed below
+    log = open(tmp_path / f"worker{name}.log", "a")  # noqa: SIM115 — the process owns it
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "churnapp", "worker", *(["-B"] if beat else []), "--pool=solo",
-         "--loglevel=INFO", "-Q", "default,ingest,scoring,email", "-n", f"ci-{os.getpid()}@localhost"],
+         "--loglevel=INFO", "-Q", "default,ingest,scoring,email", "-n", f"ci-{os.getpid()}{name}@localhost",
+         *(["--include", ",".join(include)] if include else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: the embedded beat is a child process of the worker
     )  # fmt: skip
+    log.close()
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen, log_path: Path | None = None) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    # Nothing of the worker may outlive the test, the embedded beat process included.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.returncode not in (0, -15) and log_path is not None and log_path.exists():
+        print(log_path.read_text()[-5000:])
+
+
+def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
+    proc = start_worker(tmp_path, beat=beat)
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        # Nothing of the worker may outlive the test, the embedded beat process included.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        if proc.returncode not in (0, -15):
-            print((tmp_path / "worker.log").read_text()[-5000:])
+        stop_worker(proc, tmp_path / "worker.log")
 
 
 @pytest.fixture
