@@ -38,3 +38,17 @@ def nul_paths(data: Any, path: str = "") -> list[str]:
         for index, value in enumerate(data):
             found += nul_paths(value, f"{path}.{index}" if path else str(index))
     return found
+
+
+def date_fields_out_of_range(values: dict) -> list[str]:
+    """Names of the date and date-time values outside the accepted window (the same as event times): a date in
+    year 9999 or 1 is a client bug and would overflow date arithmetic downstream (renewals, KPI periods)."""
+    low, high = MIN_EVENT_TIME.date(), MAX_EVENT_TIME.date()
+    bad = []
+    for name, value in values.items():
+        if isinstance(value, dt.datetime):
+            if event_time_problem(value if value.tzinfo else value.replace(tzinfo=dt.UTC)):
+                bad.append(name)
+        elif isinstance(value, dt.date) and not low <= value <= high:
+            bad.append(name)
+    return bad

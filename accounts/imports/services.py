@@ -23,7 +23,9 @@ from accounts import serializers as s
 from accounts.imports.events import events_insert
 from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
 from churnapp.parsers import NUL_MESSAGE
-from churnapp.validation import nul_paths
+from churnapp.validation import EVENT_TIME_RANGE, date_fields_out_of_range, nul_paths
+
+DATE_RANGE_MESSAGE = f"Date out of range ({EVENT_TIME_RANGE})."
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -113,6 +115,10 @@ def rows_validate(*, kind: str, rows: Iterable[tuple[int, Any]]) -> tuple[list[t
             continue
         serializer = serializer_class(data=raw)
         if serializer.is_valid():
+            far = date_fields_out_of_range(serializer.validated_data)
+            if far:
+                errors.append({"index": index, "errors": {name: [DATE_RANGE_MESSAGE] for name in far}})
+                continue
             valid.append((index, dict(serializer.validated_data)))
         else:
             errors.append({"index": index, "errors": _flatten(serializer.errors)})
