@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -31,7 +32,16 @@ from automations.forms import (
     RuleForm,
     RuleImportForm,
 )
-from automations.models import EmailStatus, EmailTemplate, Enrolment, Journey, MilestoneProgress, Playbook, Rule
+from automations.models import (
+    EmailMessage,
+    EmailStatus,
+    EmailTemplate,
+    Enrolment,
+    Journey,
+    MilestoneProgress,
+    Playbook,
+    Rule,
+)
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
 
@@ -439,8 +449,21 @@ def email_list(request: HttpRequest) -> HttpResponse:
         "statuses": EmailStatus.choices,
         "status": request.GET.get("status", ""),
         "can_configure": can_configure(request.user),
+        "unknown_count": selectors.email_outbox(status=EmailStatus.UNKNOWN).count(),
     }
     return render(request, "automations/email_list.html", context)
+
+
+@require_POST
+def email_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's decision on a message whose delivery is unknown: resend it (same Message-ID) or mark it sent."""
+    _require_configure(request)
+    message = get_object_or_404(EmailMessage, pk=pk)
+    resend = request.POST.get("action") == "resend"
+    if emails.email_resolve_unknown(message=message, resend=resend, actor=request.user):
+        outcome = "resent" if resend else "marked sent"
+        messages.success(request, f"“{message.subject}” to {message.to_email}: {outcome}.")
+    return redirect(f"{reverse('automations:email-list')}?status={EmailStatus.UNKNOWN}")
 
 
 # The preview iframe (sandboxed, no scripts) shows the e-mail as sent: inline styles and remote images included.

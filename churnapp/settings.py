@@ -297,6 +297,34 @@ IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000_000)
 IMPORT_MAX_ROW_KB = env.int("IMPORT_MAX_ROW_KB", default=1024)  # one JSON Lines line / JSON array element
 
+# --- Faults and bad input (issue 16) ------------------------------------------------------------------------------
+# Every REST endpoint parses JSON through one bounded parser: gzip understood (413 past 20 MB decompressed, 415 for
+# other encodings), NUL characters a 400 per field.
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "churnapp.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+# A pooled connection is checked before a request reuses it: after a database restart the first request reconnects
+# instead of failing.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
+# A broker, cache or database outage answers a JSON 503 with Retry-After (never an HTML 500); Redis calls give up
+# after a second instead of hanging a web worker, and the API-key throttle fails open when the cache is down.
+MIDDLEWARE.append("churnapp.middleware.DependencyUnavailableMiddleware")
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# Redis broker: a killed worker's task is redelivered within a minute (45 s visibility timeout + a 5 s restore
+# sweep); live workers keep the messages they hold from being redelivered (churnapp.redelivery), so tasks longer
+# than the timeout never run twice. Broker calls give up after seconds instead of hanging a request.
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=45),
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+        "socket_timeout": 10,
+        "socket_connect_timeout": 2,
+    }
+
 # --- Login protection (django-axes) and password-reset throttling ------------------------------------------------
 # One username from one client address is locked out after LOGIN_FAILURE_LIMIT failures, for LOGIN_LOCKOUT_MINUTES
 # (each failure during the lockout starts it again). The client address is REMOTE_ADDR: forwarded headers are not

@@ -3,21 +3,23 @@ from __future__ import annotations
 from axes.utils import reset as axes_reset
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.templatetags.static import static
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from churnapp.heartbeats import health_report
 from churnapp.login_protection import PASSWORD_RESET_THROTTLED_MESSAGE, password_reset_allowed
 
 
 @login_not_required
 @require_GET
+@never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and container health checks."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """Each dependency's state for load balancers and people: `status` is ok, degraded (broker, cache, a worker
+    or beat away: ingestion still accepts) or down (503: the database is unreachable)."""
+    report, healthy = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)
 
 
 @login_not_required
