@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -191,6 +192,8 @@ class ChurnModel:
     names: dict[str, str]
     groups: list[list[int]] | None = None
     calibration: str = ""
+    types: list[str] = field(default_factory=list)
+    ratios: list[tuple[str, str]] = field(default_factory=list)
 
     def _design(self, frame: pd.DataFrame) -> np.ndarray:
         if self.kind == "boosting":
@@ -251,17 +254,23 @@ class ChurnModel:
             out.append(row)
         return out
 
-    def signal(self, top: int = 10) -> list[dict]:
-        """The terms carrying the most weight: |coefficient| for logistic models, split gain share for boosting."""
-        if self.kind == "boosting":
-            return []
-        coef = self.estimator.coef_[0]
-        if self.groups is not None:
-            labels = [self.group_label(i) for i in range(len(self.groups))]
-        else:
-            labels = [label_for(k, self.names) for k in self.prepared.names()]
-        order = np.argsort(-np.abs(coef), kind="stable")[:top]
-        return [{"label": labels[j], "weight": round(float(coef[j]), 3)} for j in order if coef[j] != 0]
+    def signal(self, frame: pd.DataFrame, top: int = 10) -> list[dict]:
+        """The terms carrying the signal on `frame`: mean |effect| in log-odds (the drivers' method), largest first."""
+        effects, keys, labels = self.contributions(frame)
+        strength = np.abs(effects).mean(axis=0)
+        direction = np.array([np.corrcoef(effects[:, j], _plain(frame, key))[0, 1] if key in frame else np.nan
+                              for j, key in enumerate(keys)])  # fmt: skip
+        order = np.argsort(-strength, kind="stable")[:top]
+        return [
+            {"feature": keys[j], "label": labels[j], "strength": round(float(strength[j]), 4),
+             "risk_when": None if np.isnan(direction[j]) else ("higher" if direction[j] > 0 else "lower")}
+            for j in order if strength[j] > 0
+        ]  # fmt: skip
+
+
+def _plain(frame: pd.DataFrame, key: str) -> np.ndarray:
+    values = pd.to_numeric(frame[key], errors="coerce").to_numpy(dtype=float)
+    return np.nan_to_num(values, nan=np.nanmedian(values) if np.isfinite(values).any() else 0.0)
 
 
 def label_for(feature: str, names: dict[str, str]) -> str:
@@ -316,7 +325,7 @@ def _fit(kind: str, train: pd.DataFrame, *, label: str, names: dict[str, str], h
     early, late = _split_by_date(train, CALIBRATION_SHARE)
     if late.empty or late[label].astype(int).sum() < 3 or early[label].astype(int).sum() < 5:
         early, late = train, train  # too short to hold out a slice: calibrate in-sample (noted)
-    columns = feature_columns(train, kind)
+    columns = [c for c in feature_columns(train, kind) if early[c].notna().any() and early[c].nunique() > 1]
     if not columns:
         raise NotEnoughData(f"No features for the {kind} candidate: no usage rollups in the training window.")
     prepared = Prepared.fit(early, columns, plans=kind == "logistic")
@@ -329,7 +338,9 @@ def _fit(kind: str, train: pd.DataFrame, *, label: str, names: dict[str, str], h
     y_late = late[label].astype(int).to_numpy()
     method = "isotonic" if y_late.sum() >= ISOTONIC_MIN_CHURNS else "sigmoid"
     calibrated = CalibratedClassifierCV(FrozenEstimator(model.estimator), method=method)
-    calibrated.fit(model._design(late), y_late)
+    with warnings.catch_warnings():  # the folds only split the frozen model's predictions: few churns are fine
+        warnings.simplefilter("ignore", UserWarning)
+        calibrated.fit(model._design(late), y_late)
     model.calibrated = calibrated
     model.calibration = f"{method} on {late['obs_date'].min()}…{late['obs_date'].max()}" + (
         " (in-sample: too little history for a separate slice)" if late is train else ""
