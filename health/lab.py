@@ -53,6 +53,7 @@ MIN_TRAIN_MONTHS = 3
 ISOTONIC_MIN_CHURNS = 100
 CALIBRATION_SHARE = 0.25
 ENOUGH_TEST_CHURNS = 20
+MIN_ROWS = 60
 
 
 class NotEnoughData(Exception):
@@ -244,7 +245,7 @@ class ChurnModel:
         for i in range(len(effects)):
             row = []
             for j in np.argsort(-effects[i], kind="stable")[:top]:
-                if effects[i, j] <= 0:
+                if round(float(effects[i, j]), 3) <= 0:
                     continue
                 value = raw.at[i, keys[j]] if keys[j] in raw.columns else None
                 row.append(
@@ -258,8 +259,9 @@ class ChurnModel:
         """The terms carrying the signal on `frame`: mean |effect| in log-odds (the drivers' method), largest first."""
         effects, keys, labels = self.contributions(frame)
         strength = np.abs(effects).mean(axis=0)
-        direction = np.array([np.corrcoef(effects[:, j], _plain(frame, key))[0, 1] if key in frame else np.nan
-                              for j, key in enumerate(keys)])  # fmt: skip
+        with np.errstate(invalid="ignore", divide="ignore"):
+            direction = np.array([np.corrcoef(effects[:, j], _plain(frame, key))[0, 1] if key in frame else np.nan
+                                  for j, key in enumerate(keys)])  # fmt: skip
         order = np.argsort(-strength, kind="stable")[:top]
         return [
             {"feature": keys[j], "label": labels[j], "strength": round(float(strength[j]), 4),
@@ -421,7 +423,9 @@ def backtest(
     """Rolling-origin backtest of every candidate. Returns the table (one row per cutoff and candidate), the
     mean AUC per candidate and the winner (highest mean AUC over the cutoffs)."""
     label = f"label_{horizon_days}"
-    rows = labelled(frame, label)
+    rows = labelled(frame, label) if label in frame else frame.iloc[0:0]
+    if len(rows) < MIN_ROWS:
+        raise NotEnoughData(f"Need at least {MIN_ROWS} labelled observations to train; have {len(rows)}.")
     found, months = cutoffs(rows, horizon_days=horizon_days, count=count, test_months=test_months)
     if not found:
         raise NotEnoughData(

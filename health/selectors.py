@@ -15,6 +15,7 @@ from health.features import Facts
 from health.metrics import METRIC_KEYS
 from health.models import (
     AccountMetrics,
+    ChurnLabRun,
     ChurnModelVersion,
     ChurnPrediction,
     CsmSentiment,
@@ -161,6 +162,17 @@ def published_of(*, profile: HealthProfile) -> HealthProfileVersion | None:
 
 def current_model() -> ChurnModelVersion | None:
     return ChurnModelVersion.objects.filter(status=ModelStatus.PROMOTED).first()
+
+
+def latest_backtest() -> ChurnModelVersion | None:
+    """The newest trained version that carries a rolling-origin backtest of the candidates."""
+    return (
+        ChurnModelVersion.objects.defer("artifact")
+        .exclude(status=ModelStatus.FAILED)
+        .filter(metrics__has_key="lab")
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def model_versions(limit: int = 20) -> list[ChurnModelVersion]:
@@ -401,3 +413,9 @@ def churn_facts(*, since: dt.date, until: dt.date) -> Facts:
         surveys=surveys,
         accounts=accounts,
     )
+
+
+def lab_runs(*, limit: int | None = 10) -> QuerySet:
+    """Churn-model lab runs, newest first."""
+    runs = ChurnLabRun.objects.order_by("-created_at", "-pk")
+    return runs if limit is None else runs[:limit]
