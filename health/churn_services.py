@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -356,8 +357,8 @@ def lab_run_request(
     if errors:
         raise ValidationError(errors)
     run = ChurnLabRun.objects.create(
-        requested_by=actor, train_until=train_until, test_from=test_from, test_until=test_until,
-        horizon_days=horizon_days, as_of=as_of,
+        requested_by=actor if isinstance(actor, get_user_model()) else None,  # an API key is no user
+        train_until=train_until, test_from=test_from, test_until=test_until, horizon_days=horizon_days, as_of=as_of,
     )  # fmt: skip
     from health.tasks import run_churn_lab
 
