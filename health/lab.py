@@ -10,6 +10,8 @@ Candidates
 - `logistic` — regularised (L2) logistic regression on the full catalogue (usage per type and its changes,
   days since last use, tenure, MRR, seats, renewal, tickets, surveys, plan), median-imputed with missing flags.
 - `boosting` — scikit-learn's HistGradientBoostingClassifier on the full catalogue (missing values native).
+- `blend` — the mean of the calibrated logistic and boosting probabilities (steadier than either on short
+  histories); its drivers are the mean of the two models' effects.
 
 Each is fitted on the earlier part of its training rows and calibrated on the latest slice (sigmoid, or isotonic
 when the slice holds ≥ 100 churns) with CalibratedClassifierCV over the frozen fitted model.
@@ -44,7 +46,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
 
-CANDIDATES = ("baseline", "logistic", "boosting")
+CANDIDATES = ("baseline", "logistic", "boosting", "blend")
+BLENDED = ("logistic", "boosting")
 BASELINE = "baseline"
 BASELINE_PREFIXES = ("n28:", "pu28:", "pm28:", "ratio:")
 GROUP_CORRELATION = 0.65
@@ -195,6 +198,7 @@ class ChurnModel:
     calibration: str = ""
     types: list[str] = field(default_factory=list)
     ratios: list[tuple[str, str]] = field(default_factory=list)
+    parts: list[ChurnModel] = field(default_factory=list)
 
     def _design(self, frame: pd.DataFrame) -> np.ndarray:
         if self.kind == "boosting":
@@ -205,6 +209,8 @@ class ChurnModel:
         return z
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        if self.parts:
+            return np.mean([part.predict(frame) for part in self.parts], axis=0)
         with threadpool_limits(1):
             return self.calibrated.predict_proba(self._design(frame))[:, 1]
 
@@ -215,6 +221,8 @@ class ChurnModel:
 
     def contributions(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
         """(rows × terms effects in log-odds, term keys, term labels)."""
+        if self.parts:
+            return self._blended_effects(frame)
         x = self._design(frame)
         if self.kind == "boosting":
             with threadpool_limits(1):
@@ -225,6 +233,22 @@ class ChurnModel:
             return effects, keys, [self.group_label(i) for i in range(len(self.groups))]
         keys = self.prepared.names()
         return effects, keys, [label_for(k, self.names) for k in keys]
+
+    def _blended_effects(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
+        """The mean of the parts' effects per term (a term one part lacks counts as 0 there)."""
+        keys: dict[str, str] = {}
+        parts = []
+        for part in self.parts:
+            effects, part_keys, labels = part.contributions(frame)
+            keys.update(zip(part_keys, labels, strict=True))
+            parts.append(dict(zip(part_keys, effects.T, strict=True)))
+        order = list(keys)
+        total = np.zeros((len(frame), len(order)))
+        for part in parts:
+            for j, key in enumerate(order):
+                if key in part:
+                    total[:, j] += part[key]
+        return total / len(parts), order, [keys[k] for k in order]
 
     def _replacement_effects(self, x: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
         """Baseline replacement: log-odds now minus log-odds with one feature set to its training median."""
@@ -314,7 +338,17 @@ def _split_by_date(rows: pd.DataFrame, share: float) -> tuple[pd.DataFrame, pd.D
 def fit(kind: str, train: pd.DataFrame, *, label: str, names: dict[str, str], horizon_days: int) -> ChurnModel:
     """Fit one candidate on `train` (labelled rows): the earlier rows fit the model, the latest slice calibrates."""
     with threadpool_limits(1):
+        if kind == "blend":
+            return blend([_fit(k, train, label=label, names=names, horizon_days=horizon_days) for k in BLENDED])
         return _fit(kind, train, label=label, names=names, horizon_days=horizon_days)
+
+
+def blend(parts: list[ChurnModel]) -> ChurnModel:
+    """The blend of fitted models: their mean probability."""
+    first = parts[0]
+    model = ChurnModel("blend", first.horizon_days, first.prepared, None, None, first.names, parts=parts)
+    model.calibration = "; ".join(f"{p.kind}: {p.calibration}" for p in parts)
+    return model
 
 
 def _fit(kind: str, train: pd.DataFrame, *, label: str, names: dict[str, str], horizon_days: int) -> ChurnModel:
@@ -400,15 +434,24 @@ def evaluate_split(
 ) -> dict[str, dict]:
     """Every candidate fitted on `train_rows` and scored on `test_rows`: {kind: scores (+ error)}."""
     y = test_rows[label].astype(int).to_numpy()
-    out = {}
+    out, predicted = {}, {}
     for kind in kinds:
+        if kind == "blend" and all(k in kinds for k in BLENDED):
+            continue  # from the parts' predictions below, without fitting them twice
         try:
             model = fit(kind, train_rows, label=label, names=names, horizon_days=horizon_days)
         except NotEnoughData as exc:
             out[kind] = {"error": str(exc)}
             continue
-        out[kind] = scores(y, model.predict(test_rows))
-    return out
+        predicted[kind] = model.predict(test_rows)
+        out[kind] = scores(y, predicted[kind])
+    if "blend" in kinds and "blend" not in out:
+        missing = [k for k in BLENDED if k not in predicted]
+        out["blend"] = (
+            {"error": f"needs {' and '.join(missing)}"} if missing
+            else scores(y, np.mean([predicted[k] for k in BLENDED], axis=0))
+        )  # fmt: skip
+    return {kind: out[kind] for kind in kinds}
 
 
 def backtest(

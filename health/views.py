@@ -181,7 +181,7 @@ def _line_chart(labels: list, series: list[tuple[str, list, str]], *, y_title: s
 
 def _backtest_rows(lab: dict) -> list[dict]:
     """The backtest table for the page: per cutoff, the baseline first (the row to beat), then the others."""
-    order = {"baseline": 0, "logistic": 1, "boosting": 2}
+    order = {"baseline": 0, "logistic": 1, "boosting": 2, "blend": 3}
     rows = sorted(lab.get("table", []), key=lambda r: (r["cutoff"], order.get(r["candidate"], 9)))
     base = {r["cutoff"]: r.get("auc") for r in rows if r["candidate"] == "baseline"}
     for row in rows:

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from accounts.models import Account
-from health import services
+from health import lab, services
 from health.models import ChurnModelVersion, ChurnObservation, ChurnPrediction
 from health.rollups import rollups_rebuild
 from tests.factories import AccountFactory, SubscriptionFactory
@@ -52,8 +52,8 @@ def test_train_promotes_the_first_model_and_rejects_one_that_is_not_better(world
     # promoted model is then trained on every labelled observation.
     assert dt.date.fromisoformat(first.metrics["fold_train_to"]) + dt.timedelta(days=90) <= first.holdout_from
     assert first.holdout_from <= first.holdout_to <= first.train_to
-    assert first.metrics["candidate"] in {"baseline", "logistic", "boosting"}
-    assert {r["candidate"] for r in first.metrics["lab"]["table"]} == {"baseline", "logistic", "boosting"}
+    assert first.metrics["candidate"] in lab.CANDIDATES
+    assert {r["candidate"] for r in first.metrics["lab"]["table"]} == set(lab.CANDIDATES)
     assert first.metrics["profit"]["best_k"] >= 0
     second = services.churn_model_train(rebuild_observations=False)
     assert second.status == "rejected"

@@ -24,7 +24,7 @@ def test_backtest_finds_the_planted_per_event_type_signal_and_beats_the_baseline
     frame, names = planted
     report = lab.backtest(frame, horizon_days=60, names=names, count=2, test_months=3)
     assert len(report["cutoffs"]) == 2
-    assert report["winner"] in {"logistic", "boosting"}
+    assert report["winner"] in {"logistic", "boosting", "blend"}
     means = report["means"]
     assert means[report["winner"]]["auc"] >= means["baseline"]["auc"] + 0.03
     for row in report["table"]:
