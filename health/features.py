@@ -151,6 +151,8 @@ def catalogue(types: list[str], ratios: list[tuple[str, str]]) -> dict[str, str]
             "chg_active_days": "change in active days vs 3 months ago",
             "events_28": "events (28 days)",
             "user_days_28": "active user-days (28 days)",
+            "user_days_per_seat": "active user-days per seat (28 days)",
+            "events_per_seat": "events per seat (28 days)",
             "chg_user_days": "change in active user-days vs 3 months ago",
             "since_active": "days since last activity",
             "tenure_days": "tenure (days)",
@@ -343,6 +345,8 @@ def build_features(
     seats = subs["seats"].fillna(0).to_numpy(dtype=float)
     seats_90 = subs["seats_90"].to_numpy(dtype=float)
     columns["seats"] = seats
+    columns["user_days_per_seat"] = np.where(seats > 0, user_days / np.maximum(seats, 1), np.nan)
+    columns["events_per_seat"] = np.where(seats > 0, overall["events"] / np.maximum(seats, 1), np.nan)
     columns["seats_chg_90"] = np.where(seats_90 > 0, seats - np.nan_to_num(seats_90), np.nan)
     period = subs["billing_period"].to_numpy(dtype=float)
     columns["billing_period"] = period
