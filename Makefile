@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export DEBUG ?= true
+# When `make run` started, so the stack can say how long the first page took.
+export CHURNAPP_STARTED_AT ?= $(shell date +%s)
 
 .PHONY: run test install lint format ci clean
 
@@ -15,8 +17,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The embedded default's configuration, read by every manage.py command (see churnapp/settings.py).
+var/local.env:
+	@mkdir -p var
+	@$(PYTHON) -c 'import secrets; print("# Written once by make run: local development settings.\nDEBUG=true\nSECRET_KEY=" + secrets.token_urlsafe(50))' > $@
+	@echo "Wrote $@ (DEBUG on, a generated SECRET_KEY) for manage.py commands."
+
 ## Install, migrate, create an admin and demo data if missing, then serve web + worker + beat.
-run: install
+run: install var/local.env
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap
 	PORT=$(PORT) $(PY) manage.py runstack

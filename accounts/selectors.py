@@ -14,6 +14,7 @@ from accounts.models import (
     Account,
     AccountStatus,
     Activity,
+    InboundWebhookEvent,
     SavedView,
     Subscription,
     SupportTicket,
@@ -181,3 +182,18 @@ def owner_options() -> list[tuple[int, str]]:
     """(id, display name) of owner_choices, cheap enough to render as <option>s on every page."""
     rows = owner_choices().values_list("pk", "first_name", "last_name", "username")
     return [(pk, f"{first} {last}".strip() or username) for pk, first, last, username in rows]
+
+
+def inbound_webhook_summary(*, sources: tuple[str, ...] = ("stripe", "helpdesk")) -> dict[str, dict]:
+    """Per inbound webhook source: how many deliveries were received and the latest one (None when never)."""
+    counts = dict(
+        InboundWebhookEvent.objects.filter(source__in=sources)
+        .values_list("source")
+        .annotate(n=Count("id"))
+        .values_list("source", "n")
+    )
+    summary = {}
+    for source in sources:
+        latest = InboundWebhookEvent.objects.filter(source=source).only("type", "status", "received_at").first()
+        summary[source] = {"count": counts.get(source, 0), "latest": latest}
+    return summary

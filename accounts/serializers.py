@@ -61,6 +61,19 @@ class AccountRefField(serializers.CharField):
         super().__init__(**kwargs)
 
 
+class LenientChoiceField(serializers.ChoiceField):
+    """A choice given by its value or its label, in any case ("Enterprise", "enterprise", "Mid-market",
+    "mid_market" all mean `mid_market`), as CRM exports and spreadsheets write them; stored as the value."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            wanted = data.strip().casefold()
+            for value, label in self.choices.items():
+                if wanted in (str(value).casefold(), str(label).casefold(), str(label).casefold().replace("-", "_")):
+                    return value
+        return super().to_internal_value(data)
+
+
 # --- Input ------------------------------------------------------------------------------------------------------
 
 
@@ -69,11 +82,11 @@ class AccountInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False)
     domain = serializers.CharField(max_length=255, required=False, allow_blank=True)
     owner_email = serializers.EmailField(required=False, allow_blank=True, help_text="An existing user's e-mail.")
-    segment = serializers.ChoiceField(choices=Segment.choices, required=False)
+    segment = LenientChoiceField(choices=Segment.choices, required=False)
     tier = serializers.CharField(max_length=32, required=False, allow_blank=True)
     plan = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    lifecycle_stage = serializers.ChoiceField(choices=LifecycleStage.choices, required=False)
-    status = serializers.ChoiceField(choices=AccountStatus.choices, required=False)
+    lifecycle_stage = LenientChoiceField(choices=LifecycleStage.choices, required=False)
+    status = LenientChoiceField(choices=AccountStatus.choices, required=False)
     renewal_date = serializers.DateField(required=False, allow_null=True)
     custom_attributes = serializers.DictField(required=False, help_text="Merged into the existing attributes.")
     tags = serializers.ListField(child=serializers.SlugField(max_length=64), required=False, max_length=100)
@@ -103,7 +116,7 @@ class SubscriptionInputSerializer(serializers.Serializer):
     billing_period = BillingPeriodField(required=False)
     start_date = serializers.DateField()
     end_date = serializers.DateField(required=False, allow_null=True, help_text="Exclusive; empty while open.")
-    status = serializers.ChoiceField(choices=SubscriptionStatus.choices, required=False)
+    status = LenientChoiceField(choices=SubscriptionStatus.choices, required=False)
     cancellation_reason = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
     def validate(self, attrs):
@@ -117,8 +130,8 @@ class TicketInputSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=128, help_text="The ticket id in the helpdesk.")
     account = AccountRefField()
     subject = serializers.CharField(max_length=255)
-    status = serializers.ChoiceField(choices=TicketStatus.choices, required=False)
-    priority = serializers.ChoiceField(choices=TicketPriority.choices, required=False)
+    status = LenientChoiceField(choices=TicketStatus.choices, required=False)
+    priority = LenientChoiceField(choices=TicketPriority.choices, required=False)
     opened_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -156,10 +169,17 @@ class EventInputSerializer(serializers.Serializer):
 
 class ActivityInputSerializer(serializers.Serializer):
     account = AccountRefField()
-    kind = serializers.ChoiceField(choices=ActivityKind.choices, required=False)
+    kind = serializers.ChoiceField(
+        choices=ActivityKind.choices, required=False, help_text="Any but `change`: audit entries are system-written."
+    )
     subject = serializers.CharField(max_length=255, required=False, allow_blank=True)
     body = serializers.CharField(max_length=50_000, allow_blank=True)
     occurred_at = serializers.DateTimeField(required=False)
+
+    def validate_kind(self, value: str) -> str:
+        if value == ActivityKind.CHANGE:
+            raise serializers.ValidationError("Change entries are the audit log: only the system writes them.")
+        return value
 
 
 class TaskInputSerializer(serializers.Serializer):
@@ -167,8 +187,8 @@ class TaskInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
     due_date = serializers.DateField(required=False, allow_null=True)
-    priority = serializers.ChoiceField(choices=TaskPriority.choices, required=False)
-    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    priority = LenientChoiceField(choices=TaskPriority.choices, required=False)
+    status = LenientChoiceField(choices=TaskStatus.choices, required=False)
     assignee_email = serializers.EmailField(required=False, allow_blank=True)
     outcome = serializers.CharField(required=False, allow_blank=True, max_length=50_000)
 

@@ -39,6 +39,17 @@ def _ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
         raise PermissionDenied("You can only edit the accounts you own.")
 
 
+def activity_ensure_editable(*, activity: Activity, actor: AbstractBaseUser | None) -> None:
+    """Audit entries (kind "change") are written by the system only and never edited or deleted; any other entry
+    is edited only by its author (an entry without author, e.g. synced by an integration, by whoever may edit the
+    account — an API key included)."""
+    if activity.kind == ActivityKind.CHANGE:
+        raise PermissionDenied("Audit entries (changes) cannot be edited or deleted.")
+    if activity.author_id is not None and (actor is None or actor.pk != activity.author_id):
+        raise PermissionDenied("Only the author can edit this activity.")
+    _ensure_can_edit(actor, activity.account)
+
+
 def _change_entry(*, account: Account, actor: AbstractBaseUser | None, field: str, old: str, new: str) -> Activity:
     return Activity(
         account=account,

@@ -16,6 +16,7 @@ from accounts import selectors, services
 from accounts.filters import AccountFilterSet
 from accounts.forms import BulkAssignForm, NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
 from accounts.models import Account, AccountStatus, SavedView, Task
+from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
 
 PAGE_SIZE = 25
@@ -229,7 +230,7 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
     services.task_complete(task=task, actor=request.user, outcome=form.cleaned_data.get("outcome", ""))
     if request.htmx:
         return render(request, "htmx/task-row.html", {"task": task, "today": task.completed_at.date()})
-    return redirect(request.POST.get("next") or "home")
+    return redirect_next(request, "home")
 
 
 @require_POST

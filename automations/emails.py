@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import re
 from decimal import Decimal
+from html import unescape as html_unescape
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -105,15 +106,54 @@ def template_variables(source: str) -> list[str]:
     return list(dict.fromkeys(m.group(1) for m in _PLACEHOLDER.finditer(source)))
 
 
+def _is_url_placeholder(path: str) -> bool:
+    """`survey.url`, `card.update_url`…: values the system puts in the context (settings, signed links), never
+    customer data, which only fills names, e-mails and figures."""
+    last = path.rsplit(".", 1)[-1]
+    return last == "url" or last.endswith("_url")
+
+
+def text_template_to_html(source: str, context: dict) -> str:
+    """The HTML body of a text-only template: URLs written in the template and URL placeholders become links;
+    every other value is escaped text, so a URL a customer put in their name (identify) never becomes a tracked
+    link on our domain."""
+    safe = _plain(context) or {}
+    parts: list[str] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(source):
+        parts.append(urlize(source[position : match.start()], autoescape=True))
+        value = _lookup(safe, match.group(1))
+        if _is_url_placeholder(match.group(1)) and value.startswith(("https://", "http://")):
+            parts.append(f'<a href="{escape(value)}">{escape(value)}</a>')
+        else:
+            parts.append(str(escape(value)))
+        position = match.end()
+    parts.append(urlize(source[position:], autoescape=True))
+    return linebreaks("".join(parts), autoescape=False)
+
+
+_ANCHOR = re.compile(r'<a href="([^"]*)"[^>]*>(.*?)</a>', re.DOTALL)
+
+
 def text_to_html(text: str) -> str:
-    """An HTML body for a text-only template: escaped, paragraphs and line breaks kept, URLs linked."""
-    return linebreaks(urlize(text, autoescape=True), autoescape=False)
+    """An HTML body for a message queued as text only (notifications, digests), whose text may carry customer data
+    (account names): escaped, paragraphs and line breaks kept, and only links to this site are linked."""
+    site = settings.SITE_URL.rstrip("/") + "/"
+
+    def _own_only(match: re.Match) -> str:
+        href = html_unescape(match.group(1))
+        return match.group(0) if href.startswith(site) else match.group(2)
+
+    return linebreaks(_ANCHOR.sub(_own_only, urlize(text, autoescape=True)), autoescape=False)
 
 
 def email_render_source(*, subject: str, body_text: str, body_html: str, context: dict) -> tuple[str, str, str]:
     subject_out = " ".join(render_string(subject, context).split())
     text_out = render_string(body_text, context)
-    html_out = render_string(body_html, context, html=True) if body_html.strip() else text_to_html(text_out)
+    if body_html.strip():
+        html_out = render_string(body_html, context, html=True)
+    else:
+        html_out = text_template_to_html(body_text, context)
     return subject_out, text_out, html_out
 
 

@@ -30,6 +30,7 @@ from automations.forms import (
     RuleImportForm,
 )
 from automations.models import EmailStatus, EmailTemplate, Enrolment, Journey, MilestoneProgress, Playbook, Rule
+from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
 
 # A transparent 1×1 GIF.
@@ -105,7 +106,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
     notifications.notification_mark_read(user=request.user, notification_id=int(pk) if pk and pk.isdigit() else None)
     if request.htmx:
         return notification_bell(request)
-    return HttpResponseRedirect(request.POST.get("next") or "/notifications/")
+    return redirect_next(request, "/notifications/")
 
 
 # --- Rules -----------------------------------------------------------------------------------------------------------

@@ -4,9 +4,11 @@ Accepted forms (all carry the same key `ck_<prefix>_<secret>`):
 - `Authorization: Bearer <key>` (or `Token <key>`), or `X-Api-Key: <key>`;
 - `Authorization: Basic base64(<key>:)`, the key as the username — how Segment clients send their write key.
 
-Scopes: `read` allows safe methods (GET, HEAD, OPTIONS), `write` allows unsafe methods, `ingest` allows the
-endpoints that declare it (tracking API, bulk event and import endpoints), `admin` allows everything. A view
-(or a viewset action) may narrow the scopes it accepts with `api_key_scopes = ("ingest",)`.
+Scopes: `read` allows safe methods (GET, HEAD, OPTIONS), `write` allows unsafe methods (CRM and helpdesk sync
+included: accounts, contacts, subscriptions, tickets, surveys, tasks, activities, tags), `ingest` allows only the
+endpoints that declare it — the tracking API (`/v1/…`) and event ingestion (`POST /api/v1/events/bulk/`) —, `admin`
+allows everything. A view (or a viewset action) may narrow the scopes it accepts with `api_key_scopes = ("ingest",)`.
+An ingest key lives in client apps and browsers, so it must never reach account data.
 Session users (the browser) are not affected by scopes; their roles apply as before.
 """
 
@@ -135,5 +137,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "An API key `ck_…` (Admin → API keys or `manage.py create_api_key`). Tracking endpoints "
-            "also accept it as the Basic-auth username (Segment's write key).",
+            "also accept it as the Basic-auth username (Segment's write key). Scopes: `ingest` = tracking API and "
+            "event ingestion only; `read` = GET; `write` = create, update, delete (CRM and helpdesk sync); "
+            "`admin` = everything.",
         }

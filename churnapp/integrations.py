@@ -1,17 +1,23 @@
-"""Admin pages for integrations: API keys (secret shown once, revocable) and outgoing webhook endpoints."""
+"""Admin pages for integrations: an overview, API keys (secret shown once, revocable), outgoing webhook endpoints."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.selectors import inbound_webhook_summary
 from churnapp import webhooks_out
 from churnapp.apikeys import api_key_create, api_key_revoke
-from churnapp.models import ApiKey, ApiScope, WebhookEndpoint, WebhookEvent
+from churnapp.models import ApiKey, ApiScope, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+# The secret of a key just created travels to the next GET in the session, so a reload cannot create a second key.
+NEW_KEY_SESSION_KEY = "integrations:new-api-key"
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -38,16 +44,43 @@ class WebhookEndpointForm(forms.Form):
         return url
 
 
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    """Every connection at a glance: API keys, outgoing webhooks, billing and helpdesk webhooks, each with its
+    last activity, so an admin sees at once whether data is flowing."""
+    _require_admin(request)
+    keys = ApiKey.objects.all()
+    inbound = inbound_webhook_summary()
+    context = {
+        "active_keys": keys.filter(revoked_at__isnull=True).count(),
+        "revoked_keys": keys.filter(revoked_at__isnull=False).count(),
+        "last_used_key": keys.filter(last_used_at__isnull=False).order_by("-last_used_at").first(),
+        "endpoints": WebhookEndpoint.objects.count(),
+        "active_endpoints": WebhookEndpoint.objects.filter(is_active=True).count(),
+        "last_delivery": WebhookDelivery.objects.select_related("endpoint").first(),
+        "stripe": {**inbound["stripe"], "configured": bool(settings.STRIPE_WEBHOOK_SECRET)},
+        "helpdesk": {**inbound["helpdesk"], "configured": bool(settings.HELPDESK_WEBHOOK_SECRET)},
+        "stripe_url": request.build_absolute_uri(reverse("webhook-stripe")),
+        "helpdesk_url": request.build_absolute_uri(reverse("webhook-helpdesk")),
+    }
+    return render(request, "churnapp/integrations.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def api_keys(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
-    form = ApiKeyForm(request.POST or None)
-    secret = None
-    if request.method == "POST" and form.is_valid():
-        key, secret = api_key_create(
-            name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user
-        )
+    if request.method == "POST":
+        form = ApiKeyForm(request.POST)
+        if form.is_valid():
+            key, secret = api_key_create(
+                name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"], created_by=request.user
+            )
+            request.session[NEW_KEY_SESSION_KEY] = secret
+            messages.success(request, f"Created API key {key.name}.")
+            return redirect("api-keys")
+    else:
         form = ApiKeyForm()
+    secret = request.session.pop(NEW_KEY_SESSION_KEY, None)
     context = {"form": form, "keys": ApiKey.objects.select_related("created_by"), "secret": secret}
     return render(request, "churnapp/api_keys.html", context)
 

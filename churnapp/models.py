@@ -8,9 +8,9 @@ from django.utils import timezone
 
 
 class ApiScope(models.TextChoices):
-    INGEST = "ingest", "Ingest (tracking API, bulk event and import endpoints)"
+    INGEST = "ingest", "Ingest (tracking API /v1/… and event ingestion only; safe in client apps)"
     READ = "read", "Read (GET on the REST API)"
-    WRITE = "write", "Write (create, update, delete on the REST API)"
+    WRITE = "write", "Write (create, update, delete on the REST API, CRM and helpdesk sync included)"
     ADMIN = "admin", "Admin (everything)"
 
 
@@ -106,3 +106,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.endpoint_id} ({self.status})"
+
+
+class SetupStep(models.Model):
+    """One step of the first start (`manage.py bootstrap`) and whether it completed.
+
+    Bootstrap runs each derived step (snapshots, rollups, health backfill, model, …) once; a step that failed or
+    never ran is run again by the next `make run`, so a start that was interrupted always ends in a complete demo.
+    """
+
+    name = models.CharField(max_length=64, unique=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    seconds = models.FloatField(null=True, blank=True, help_text="How long the last run took.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({'done' if self.completed_at else 'pending'})"

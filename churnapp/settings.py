@@ -15,8 +15,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CHURNAPP_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+# A `.env` next to manage.py (yours) wins over `var/local.env` (written by `make run` for the embedded default: DEBUG
+# and a generated SECRET_KEY), and the process environment wins over both: read_env never overrides a set variable.
+for _env_file in (BASE_DIR / ".env", VAR_DIR / "local.env"):
+    if _env_file.is_file():
+        env.read_env(_env_file)
 
 
 def _required(name: str, *, dev_default: str | None = None) -> str:
@@ -69,7 +72,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the views' exceptions first: the product's error pages when DEBUG is on.
+    "churnapp.errors.FriendlyErrorsMiddleware",
 ]
+CSRF_FAILURE_VIEW = "churnapp.errors.csrf_failure"
 
 ROOT_URLCONF = "churnapp.urls"
 WSGI_APPLICATION = "churnapp.wsgi.application"
@@ -154,9 +160,16 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="churnapp <noreply@localhost>")
 
 # Security: strict when DEBUG is off (`manage.py check --deploy` is clean).
-if not DEBUG:
+# X-Forwarded-Proto is trusted only behind a TLS proxy that sets it (and strips it from clients): otherwise any
+# client could claim HTTPS.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 60 * 60)  # seconds; sign in again after 12 h
+if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # Load balancers and container health checks probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
@@ -185,6 +198,10 @@ else:
         "processed_folder": str(CELERY_QUEUE_DIR / "processed"),
         "store_processed": False,
     }
+    # The filesystem transport does not create its folders, and publishing into a missing one raises
+    # FileNotFoundError: every process that may enqueue (web, worker, any manage.py command) creates them here.
+    for _folder in ("out", "control", "processed"):
+        (CELERY_QUEUE_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
@@ -224,7 +241,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "churnapp API",
-    "DESCRIPTION": "Accounts, subscriptions, usage, health and KPIs of the churnapp customer success platform.",
+    "DESCRIPTION": "Accounts, subscriptions, usage, health and KPIs of the churnapp customer success platform.\n\n"
+    "API-key scopes: `ingest` reaches only the tracking API (`/v1/identify`, `/v1/track`, … `/v1/batch`) and event "
+    "ingestion (`POST /api/v1/events/bulk/`) — it is the key that lives in client apps and browsers; `read` allows "
+    "GET; `write` allows creating, updating and deleting, CRM and helpdesk sync included (accounts, contacts, "
+    "subscriptions, tickets, survey responses, tasks, activities, tags, single, by external id or bulk); `admin` "
+    "allows everything. A signed-in user's role applies instead of scopes.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -265,3 +287,8 @@ AUTOMATIONS_SLACK_WEBHOOK_URL = env.str("AUTOMATIONS_SLACK_WEBHOOK_URL", default
 AUTOMATIONS_RULES_INTERVAL = env.int("AUTOMATIONS_RULES_INTERVAL", default=300)  # seconds between rule cycles
 AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES = env.int("AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES", default=15)
 AUTOMATIONS_ACTIONS_CHUNK = env.int("AUTOMATIONS_ACTIONS_CHUNK", default=500)  # executions whose actions run at once
+
+# --- Imports: upload size, rows per import, size of one JSON row -------------------------------------------------
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000_000)
+IMPORT_MAX_ROW_KB = env.int("IMPORT_MAX_ROW_KB", default=1024)  # one JSON Lines line / JSON array element

@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from churnapp.api import api_urlpatterns
-from churnapp.views import healthz
+from churnapp.views import favicon, healthz
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -15,6 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("auth/", include("django.contrib.auth.urls")),
     path("healthz/", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboards.urls")),
     path("api/v1/kpis/", include("dashboards.api_urls")),
@@ -28,4 +29,7 @@ urlpatterns = [
     path("webhooks/", include("accounts.webhooks")),
 ]
 
+handler400 = "churnapp.errors.bad_request"
+handler403 = "churnapp.errors.permission_denied"
 handler404 = "churnapp.errors.not_found"
+handler500 = "churnapp.errors.server_error"

@@ -4,9 +4,11 @@ Signature: every delivery carries `X-Churnapp-Signature: t=<unix time>,v1=<hex>`
 HMAC-SHA256(endpoint secret, f"{t}." + raw body). Receivers recompute it and reject stale timestamps.
 
 SSRF: a URL is resolved before every attempt and refused when any address is loopback, private, link-local,
-multicast, reserved or unspecified, unless settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS is on or its host is in
-settings.WEBHOOKS_ALLOWED_HOSTS. The connection then goes to the address that was checked (no second DNS
-lookup an attacker could rebind), redirects are not followed.
+multicast, reserved or unspecified — or is an IPv6 form that embeds such an IPv4 address (IPv4-mapped,
+IPv4-compatible, NAT64 64:ff9b::/96, 6to4 2002::/16, Teredo) —, unless settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS
+is on or its host is in settings.WEBHOOKS_ALLOWED_HOSTS. The connection then goes to the address that was checked
+(no second DNS lookup an attacker could rebind), redirects are not followed. The Slack notification webhook is
+sent the same way (`post_pinned`).
 
 Any app emits with `webhook_emit(event=..., payload=...)` inside its transaction; deliveries are queued after
 commit.
@@ -53,6 +55,35 @@ def _allow_private() -> bool:
     return getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_NETWORKS", False)
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (IPv4-mapped, IPv4-compatible, NAT64, 6to4, Teredo client), which
+    reaches that IPv4 host through a translator or tunnel; `ipaddress` reports most of these forms as global."""
+    if address.version != 6:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Global unicast, and so is any IPv4 address it embeds; local-use NAT64 (64:ff9b:1::/48) never is."""
+    if not address.is_global or address.is_multicast or address in _NAT64_LOCAL:
+        return False
+    embedded = _embedded_ipv4(address)
+    return embedded is None or (embedded.is_global and not embedded.is_multicast)
+
+
 def check_url(url: str) -> tuple[str, str, int]:
     """Validate a webhook URL; returns (hostname, checked ip, port) to connect to, or raises UnsafeUrl."""
     parts = urlsplit(url)
@@ -68,7 +99,7 @@ def check_url(url: str) -> tuple[str, str, int]:
     allowed = _allow_private() or host in getattr(settings, "WEBHOOKS_ALLOWED_HOSTS", [])
     if not allowed:
         for address in addresses:
-            if not address.is_global or address.is_multicast:
+            if not is_public_address(address):
                 raise UnsafeUrl(f"{host} resolves to a non-public address ({address}); refused.")
     return host, str(addresses[0]), port
 
@@ -146,7 +177,9 @@ def webhook_emit_many(
     return deliveries
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+def post_pinned(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to `url` after `check_url`, connecting to the address that was checked (TLS still verifies the host
+    name), without redirects; returns (status, first 500 bytes of the answer). Raises UnsafeUrl."""
     host, ip, port = check_url(url)
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -187,7 +220,7 @@ def delivery_attempt(*, delivery_id: int) -> str:
     }
     code, error = None, ""
     try:
-        code, snippet = _post(endpoint.url, body, headers)
+        code, snippet = post_pinned(endpoint.url, body, headers)
         if not 200 <= code < 300:
             error = f"HTTP {code}: {snippet[:200]}"
     except UnsafeUrl as exc:

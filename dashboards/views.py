@@ -5,7 +5,6 @@ Thin: `dashboards.widgets` assembles what a widget shows from the KPI catalog; s
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.selectors import owner_choices
+from churnapp.csvsafe import csv_response
 from churnapp.roles import can_configure
 from dashboards import selectors, services
 from dashboards.catalog import KPIS
@@ -89,22 +89,9 @@ def dashboard_widget(request: HttpRequest, widget: str) -> HttpResponse:
     return render(request, f"dashboards/widgets.html#{widget}", {**context, "state": state, "title": title})
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv_response(filename: str, columns: list[str], rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow(columns)
-        for row in rows:
-            yield writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    cells = (["" if row.get(c) is None else row.get(c) for c in columns] for row in rows)
+    return csv_response(filename=filename, header=columns, rows=cells)
 
 
 @require_GET

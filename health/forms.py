@@ -12,6 +12,27 @@ class SentimentForm(forms.Form):
     expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
 
+MAX_BACKTEST_MONTHS = 36
+
+
+class BacktestForm(forms.Form):
+    """How many past months the backtest replays (each month is one snapshot of every account)."""
+
+    months = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_BACKTEST_MONTHS,
+        required=False,
+        error_messages={
+            "invalid": "Backtest months must be a whole number.",
+            "min_value": "Backtest months: at least 1.",
+            "max_value": f"Backtest months: at most {MAX_BACKTEST_MONTHS}.",
+        },
+    )
+
+    def clean_months(self) -> int:
+        return self.cleaned_data["months"] or 12
+
+
 def points_text(points: list) -> str:
     return ", ".join(f"{_num(x)}:{_num(y)}" for x, y in points)
 

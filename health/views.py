@@ -127,8 +127,12 @@ def profile_backtest(request: HttpRequest, pk: int) -> HttpResponse:
     _require_configure(request)
     get_object_or_404(HealthProfile, pk=pk)
     factors, bands, _note, errors = _parsed(request)
-    months = int(request.POST.get("months") or 12)
-    result = None if errors else selectors.profile_backtest(factors=factors, bands=bands, months=months)
+    form = forms.BacktestForm(request.POST)
+    if not form.is_valid():
+        errors = [*errors, *(message for messages in form.errors.values() for message in messages)]
+    result = (
+        None if errors else selectors.profile_backtest(factors=factors, bands=bands, months=form.cleaned_data["months"])
+    )
     return render(request, "health/profile_detail.html#profile-backtest", {"errors": errors, "backtest": result})
 
 

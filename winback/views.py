@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, SurveyResponse
+from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
 from winback import forms, selectors, services
 from winback.models import Campaign, IssueType, ReleaseNote, SurveyInvitation, Theme, ThemeCluster
@@ -217,7 +218,7 @@ def response_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         services.response_follow_up(response=response, actor=request.user, note=form.cleaned_data["note"])
         messages.success(request, "Marked as followed up.")
-    return redirect(request.POST.get("next") or "winback:feedback")
+    return redirect_next(request, "winback:feedback")
 
 
 @require_POST

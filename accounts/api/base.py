@@ -73,6 +73,11 @@ def _single_errors(exc: services.RowErrors) -> dict:
 BULK_RESPONSES = {
     200: s.BulkResultSerializer,
     400: OpenApiResponse(s.BulkErrorSerializer, description="Invalid rows, each with its index; nothing written."),
+    403: OpenApiResponse(
+        s.BulkErrorSerializer,
+        description="Rows on accounts the caller may not edit (existing objects included), each with its index; "
+        "nothing written.",
+    ),
 }
 
 
@@ -93,7 +98,8 @@ class CrudViewSet(viewsets.ModelViewSet):
     kind: str = ""
     input_serializer_class = None
     lookup_value_regex = r"[^/]+"  # any id reaches the view, which answers a JSON 404 for non-numbers
-    api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (bulk accepts ingest keys)
+    # CRM and helpdesk sync (single, by external id and bulk) needs `write`; `ingest` reaches tracking and events only.
+    api_key_scopes: tuple[str, ...] | None = None
     parser_classes = [BoundedJSONParser]
     metadata_class = DescriptionOnlyMetadata
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
@@ -110,6 +116,8 @@ class CrudViewSet(viewsets.ModelViewSet):
             raise exceptions.ValidationError({"non_field_errors": ["Send one JSON object."]})
         try:
             obj, action_name = services.upsert_one(kind=self.kind, row=row, actor=actor_of(self.request))
+        except services.RowsForbidden as exc:
+            raise exceptions.PermissionDenied({"detail": str(exc), **_single_errors(exc)}) from exc
         except services.RowErrors as exc:
             raise exceptions.ValidationError(_single_errors(exc)) from exc
         except DjangoPermissionDenied as exc:
@@ -135,13 +143,15 @@ class CrudViewSet(viewsets.ModelViewSet):
         return self._respond(obj, "updated")
 
     @extend_schema(summary="Bulk upsert (≤ 1000 rows, all or nothing)", responses=BULK_RESPONSES)
-    @action(detail=False, methods=["post"], url_path="bulk", api_key_scopes=("ingest", "write"))
+    @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request):
         rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list):
             raise exceptions.ParseError('Send a JSON array of rows (or {"rows": [...]}).')
         try:
             result = services.bulk_upsert(kind=self.kind, rows=rows, actor=actor_of(request))
+        except services.RowsForbidden as exc:
+            return Response({"detail": str(exc), "errors": exc.errors}, status=status.HTTP_403_FORBIDDEN)
         except services.RowErrors as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         except DjangoPermissionDenied as exc:

@@ -3,6 +3,7 @@ tags, tasks, activities (CRUD and bulk upsert) and usage events (read, plus bulk
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -11,9 +12,10 @@ from rest_framework.response import Response
 
 from accounts import serializers as s
 from accounts.api import filters
-from accounts.api.base import BULK_RESPONSES, BoundedJSONParser, CrudViewSet, UpsertViewSet
+from accounts.api.base import BULK_RESPONSES, BoundedJSONParser, CrudViewSet, UpsertViewSet, actor_of
 from accounts.imports import services
 from accounts.models import Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task, UsageEvent
+from accounts.services import activity_ensure_editable
 
 
 def documented(input_serializer, output_serializer, *, upsert: bool = True, pending: bool = False):
@@ -126,6 +128,20 @@ class ActivityViewSet(CrudViewSet):
     filterset_class = filters.ActivityFilterSet
     ordering_fields = ["id", "occurred_at"]
 
+    def _ensure_editable(self) -> None:
+        try:
+            activity_ensure_editable(activity=self.get_object(), actor=actor_of(self.request))
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+
+    def update(self, request, *args, **kwargs):
+        self._ensure_editable()
+        return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        self._ensure_editable()
+        return super().destroy(request, *args, **kwargs)
+
 
 class EventPagination(CursorPagination):
     ordering = "-id"
@@ -141,7 +157,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     pagination_class = EventPagination
     parser_classes = [BoundedJSONParser]
     ordering = ["-id"]
-    api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (bulk accepts ingest keys)
+    api_key_scopes: tuple[str, ...] | None = None  # narrowed per action (event ingestion accepts ingest keys)
     ordering_fields: list[str] = []
 
     @extend_schema(

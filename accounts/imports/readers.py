@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import IO
 
 CHUNK_CHARS = 64 * 1024
+DEFAULT_MAX_ROW_CHARS = 1024 * 1024  # one JSON Lines line or JSON array element (settings.IMPORT_MAX_ROW_KB)
 
 
 class UnreadableFile(ValueError):
@@ -57,9 +58,18 @@ def iter_csv(binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
         raise UnreadableFile(f"Malformed CSV: {exc}") from exc
 
 
-def iter_jsonl(binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
+def iter_jsonl(binary: IO[bytes], max_row_chars: int = DEFAULT_MAX_ROW_CHARS) -> Iterator[tuple[int, dict]]:
+    """Rows of a JSON Lines file; a line longer than `max_row_chars` is reported and skipped, never held whole."""
+    text = _text(binary)
+    number = 0
     try:
-        for number, line in enumerate(_text(binary), start=1):
+        while line := text.readline(max_row_chars + 1):
+            number += 1
+            if len(line) > max_row_chars and not line.endswith("\n"):
+                while (rest := text.readline(CHUNK_CHARS)) and not rest.endswith("\n"):
+                    pass  # skip the rest of the oversized line
+                yield number, {"__invalid__": f"Line {number} is over {max_row_chars // 1024} KB."}
+                continue
             if not line.strip():
                 continue
             try:
@@ -70,8 +80,9 @@ def iter_jsonl(binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
         raise UnreadableFile(f"The file is not UTF-8 text ({exc.reason}).") from exc
 
 
-def iter_json_array(binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
-    """Rows of a top-level JSON array, decoded incrementally (the array never sits in memory)."""
+def iter_json_array(binary: IO[bytes], max_row_chars: int = DEFAULT_MAX_ROW_CHARS) -> Iterator[tuple[int, dict]]:
+    """Rows of a top-level JSON array, decoded incrementally (the array never sits in memory); an element longer
+    than `max_row_chars` stops the file with a clear error."""
     text = _text(binary)
     decoder = json.JSONDecoder()
     buffer, pos, eof = "", 0, False
@@ -114,6 +125,8 @@ def iter_json_array(binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
                         continue  # a value ending exactly at the buffer edge may be cut short
                     break
                 except json.JSONDecodeError as exc:
+                    if len(buffer) - pos > max_row_chars:
+                        raise UnreadableFile(f"Row {number + 1} is over {max_row_chars // 1024} KB.") from exc
                     if eof or not fill():
                         raise UnreadableFile(f"Malformed JSON after row {number}: {exc.msg}.") from exc
             number += 1
@@ -123,11 +136,13 @@ def iter_json_array(binary: IO[bytes]) -> Iterator[tuple[int, dict]]:
         raise UnreadableFile(f"The file is not UTF-8 text ({exc.reason}).") from exc
 
 
-def iter_rows(binary: IO[bytes], name: str) -> Iterator[tuple[int, dict]]:
+def iter_rows(binary: IO[bytes], name: str, max_row_chars: int = DEFAULT_MAX_ROW_CHARS) -> Iterator[tuple[int, dict]]:
     head = binary.read(512)
     binary.seek(0)
     fmt = detect_format(name, head)
-    return {"csv": iter_csv, "json": iter_json_array, "jsonl": iter_jsonl}[fmt](binary)
+    if fmt == "csv":
+        return iter_csv(binary)  # bounded per field by csv.field_size_limit()
+    return {"json": iter_json_array, "jsonl": iter_jsonl}[fmt](binary, max_row_chars)
 
 
 def count_rows(binary: IO[bytes], name: str) -> int | None:

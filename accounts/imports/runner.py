@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 import orjson
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -240,6 +241,15 @@ def rows_chunk(kind: str, chunk: list[tuple[int, Any]]) -> tuple[int, int, int, 
 # --- Jobs -------------------------------------------------------------------------------------------------------
 
 
+def _capped(rows: Iterable, cap: int, over: list[bool]) -> Iterator:
+    """The first `cap` rows; marks `over` when there are more (JSON arrays, whose rows are not counted up front)."""
+    for count, row in enumerate(rows, start=1):
+        if count > cap:
+            over.append(True)
+            return
+        yield row
+
+
 def _chunks(rows: Iterable, size: int) -> Iterator[list]:
     iterator = iter(rows)
     while chunk := list(itertools.islice(iterator, size)):
@@ -349,13 +359,25 @@ def import_run(
         name = job.original_name or job.file.name
         total = count_rows(stream, name)
         ImportJob.objects.filter(pk=job.pk).update(total_rows=total, heartbeat_at=timezone.now())
+        cap = settings.IMPORT_MAX_ROWS
+        if total is not None and total > cap:
+            raise UnreadableFile(
+                f"The file has {total:,} rows; an import takes at most {cap:,} (IMPORT_MAX_ROWS): split the file."
+            )
         size = CHUNK_ROWS.get(job.kind, DEFAULT_CHUNK_ROWS)
-        for chunk in _chunks(itertools.islice(iter_rows(stream, name), done_rows, None), size):
+        over: list[bool] = []
+        rows = _capped(iter_rows(stream, name, settings.IMPORT_MAX_ROW_KB * 1024), cap, over)
+        for chunk in _chunks(itertools.islice(rows, done_rows, None), size):
             with transaction.atomic():
                 stored_errors += _import_chunk(job, chunk, stored_errors)
             if progress:
                 job.refresh_from_db()
                 progress(job)
+        if over:
+            raise UnreadableFile(
+                f"The file has more than {cap:,} rows (IMPORT_MAX_ROWS): the first {cap:,} were imported; split the "
+                f"file to import the rest."
+            )
         ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.DONE, finished_at=timezone.now())
     except UnreadableFile as exc:
         ImportJob.objects.filter(pk=job.pk).update(

@@ -70,6 +70,13 @@ class RowErrors(Exception):
         self.errors = errors
 
 
+class RowsForbidden(RowErrors, PermissionDenied):
+    """Some rows touch an account the actor may not edit (the API answers 403 with the rows' errors)."""
+
+    def __str__(self) -> str:
+        return "You can only edit the accounts you own."
+
+
 @dataclass
 class UpsertResult:
     created: int = 0
@@ -77,6 +84,7 @@ class UpsertResult:
     unchanged: int = 0
     pending: int = 0
     results: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)  # rows left out (imports), not part of the API answer
 
     def as_dict(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
@@ -172,21 +180,83 @@ def _duplicates(kind: Kind, rows: list[tuple[int, dict]]) -> list[dict]:
     return errors
 
 
-def _ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int]) -> None:
-    """Managers, admins, API keys and the system write everywhere; a CSM only on the accounts they own."""
+def _unwritable_accounts(actor: AbstractBaseUser | None, account_ids: set[int]) -> set[int]:
+    """The accounts among `account_ids` the actor may not edit. Managers, admins, API keys and the system write
+    everywhere; a CSM only on the accounts they own."""
     if actor is None or getattr(actor, "api_key", None) is not None or actor.has_perm("accounts.assign_owner"):
-        return
+        return set()
     owned = set(Account.objects.filter(pk__in=account_ids, owner=actor).values_list("pk", flat=True))
-    if account_ids - owned:
+    return account_ids - owned
+
+
+def _ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int]) -> None:
+    if _unwritable_accounts(actor, account_ids):
         raise PermissionDenied("You can only edit the accounts you own.")
 
 
+def _has_account(model: type[models.Model]) -> bool:
+    return any(f.name == "account" for f in model._meta.concrete_fields)
+
+
+def _rows_guard(
+    spec: Kind, rows: list[tuple[int, dict]], existing: dict[tuple, models.Model], actor: AbstractBaseUser | None
+) -> tuple[list[dict], list[dict]]:
+    """Object-level rules of an upsert; returns (forbidden rows, invalid rows) as per-row errors.
+
+    - The actor must be allowed to edit the account of every row and, for rows that match an existing object, the
+      account that object is on now (a CSM cannot overwrite a teammate's contact by naming its external id).
+    - An upsert never moves an existing object to another account: the natural key names the object, not its
+      owner. A move is an explicit `PATCH /api/v1/<kind>/<id>/`, which needs edit rights on both accounts.
+    """
+    if spec.model is not Account and not _has_account(spec.model):
+        return [], []  # tags: shared, not on an account
+    label = spec.model._meta.verbose_name
+    matched: dict[int, models.Model] = {}
+    for index, row in rows:
+        key = _key_of(spec, row)
+        if key is not None and key in existing:
+            matched[index] = existing[key]
+    if spec.model is Account:
+        denied = _unwritable_accounts(actor, {obj.pk for obj in matched.values()})
+        forbidden = [
+            {"index": i, "errors": {"external_id": ["You can only edit the accounts you own."]}}
+            for i, obj in matched.items()
+            if obj.pk in denied
+        ]
+        return forbidden, []
+    wanted = {row["account_id"] for _, row in rows if row.get("account_id")}
+    denied = _unwritable_accounts(actor, wanted | {obj.account_id for obj in matched.values()})
+    forbidden, invalid = [], []
+    for index, row in rows:
+        obj = matched.get(index)
+        if obj is not None and obj.account_id in denied:
+            message = f"This {label} belongs to an account you cannot edit."
+            forbidden.append({"index": index, "errors": {"external_id": [message]}})
+        elif row.get("account_id") in denied:
+            forbidden.append({"index": index, "errors": {"account": ["You can only edit the accounts you own."]}})
+        elif obj is not None and "account_id" in row and row["account_id"] != obj.account_id:
+            message = (
+                f"This {label} belongs to account {obj.account.external_id!r}; an upsert cannot move it to another "
+                f"account (use PATCH on its id)."
+            )
+            invalid.append({"index": index, "errors": {"account": [message]}})
+    return forbidden, invalid
+
+
 def rows_upsert(
-    *, kind: str, rows: list[tuple[int, dict]], actor: AbstractBaseUser | None = None, replay: bool = True
+    *,
+    kind: str,
+    rows: list[tuple[int, dict]],
+    actor: AbstractBaseUser | None = None,
+    replay: bool = True,
+    skip_invalid: bool = False,
 ) -> UpsertResult:
     """Create or update resolved rows by natural key in one SELECT, one bulk UPDATE and one bulk INSERT.
 
-    New accounts and contacts with a product user id release the tracking messages waiting for them (`replay`).
+    Rows touching an account the actor may not edit raise RowsForbidden (nothing written). Rows that would move an
+    existing object to another account raise RowErrors, or with `skip_invalid` are left out and reported in
+    `result.errors` (imports). New accounts and contacts with a product user id release the tracking messages
+    waiting for them (`replay`).
     """
     spec = KINDS[kind]
     result = UpsertResult()
@@ -203,12 +273,21 @@ def rows_upsert(
         if not keyed:
             continue
         lookup = {f"{f}__in": {row[f] for row in keyed} for f in key}
-        for obj in model.objects.filter(**lookup):
+        queryset = model.objects.filter(**lookup)
+        if _has_account(model):
+            queryset = queryset.select_related("account")
+        for obj in queryset:
             existing[(key, *(getattr(obj, f) for f in key))] = obj
-    if model is not Account:
-        _ensure_actor_may_write(actor, {row["account_id"] for _, row in rows if "account_id" in row})
-    else:
-        _ensure_actor_may_write(actor, {obj.pk for obj in existing.values()})
+    forbidden, invalid = _rows_guard(spec, rows, existing, actor)
+    if forbidden:
+        raise RowsForbidden(forbidden)
+    if invalid:
+        if not skip_invalid:
+            raise RowErrors(invalid)
+        result.errors = invalid
+        bad = {e["index"] for e in invalid}
+        rows = [(index, row) for index, row in rows if index not in bad]
+        tags_by_index = {index: names for index, names in tags_by_index.items() if index not in bad}
     to_create: list[tuple[int, models.Model]] = []
     to_update: dict[int, models.Model] = {}
     update_fields: set[str] = set()
@@ -372,7 +451,8 @@ def chunk_upsert(*, kind: str, rows: list[tuple[int, Any]]) -> tuple[UpsertResul
     errors += more + dupes
     try:
         with transaction.atomic():
-            return rows_upsert(kind=kind, rows=resolved), errors
+            result = rows_upsert(kind=kind, rows=resolved, skip_invalid=True)
+            return result, errors + result.errors
     except IntegrityError:
         pass
     # A constraint failed somewhere in the chunk: retry row by row to report exactly the offending rows.
@@ -380,10 +460,11 @@ def chunk_upsert(*, kind: str, rows: list[tuple[int, Any]]) -> tuple[UpsertResul
     for index, row in resolved:
         try:
             with transaction.atomic():
-                one = rows_upsert(kind=kind, rows=[(index, row)])
+                one = rows_upsert(kind=kind, rows=[(index, row)], skip_invalid=True)
         except IntegrityError as exc:
             errors.append({"index": index, "errors": {"non_field_errors": [_integrity_message(exc)]}})
             continue
+        errors += one.errors
         result.created += one.created
         result.updated += one.updated
         result.unchanged += one.unchanged

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from accounts.imports.readers import iter_json_array
@@ -197,11 +198,42 @@ def test_import_data_command_prints_progress_and_summary(tmp_path, capsys):
     path.write_text("account_id,event_time,event_type\n" + rows + "ghost,2024-05-01T10:00:00Z,x\n")
     report = tmp_path / "errors.csv"
     out = io.StringIO()
-    call_command("import_data", "--kind", "events", str(path), "--errors", str(report), stdout=out)
-    assert "51 rows" in out.getvalue() and "50 created" in out.getvalue() and "1 failed" in out.getvalue()
+    # A failed row makes the exit status 1, so a script can tell; the rows that could be stored are stored.
+    with pytest.raises(SystemExit) as exited:
+        call_command("import_data", "--kind", "events", str(path), "--errors", str(report), stdout=out)
+    assert exited.value.code == 1
+    last_line = out.getvalue().strip().splitlines()[-1]
+    assert "51 rows" in last_line and "50 created" in last_line and "1 failed" in last_line
     assert "ghost" in report.read_text()
     assert "rows/s" in capsys.readouterr().err
     assert Decimal(UsageEvent.objects.count()) == 50
+
+
+def test_import_data_writes_the_error_report_next_to_the_input_by_default(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("account_id,event_time,event_type\nghost,2024-05-01T10:00:00Z,x\n")
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("import_data", "--kind", "events", str(path), stdout=out)
+    report = tmp_path / "events.csv.errors.csv"
+    assert "ghost" in report.read_text()
+    assert f"Error report: {report}" in out.getvalue()
+
+
+def test_import_data_exits_zero_when_every_row_is_stored(tmp_path):
+    AccountFactory(external_id="a-1")
+    path = tmp_path / "events.csv"
+    path.write_text("account_id,event_time,event_type\na-1,2024-05-01T10:00:00Z,login\n")
+    out = io.StringIO()
+    call_command("import_data", "--kind", "events", str(path), stdout=out)
+    assert out.getvalue().strip().splitlines()[-1].startswith("1 rows")
+    assert not (tmp_path / "events.csv.errors.csv").exists()
+
+
+def test_import_data_of_a_missing_file_exits_2(tmp_path):
+    with pytest.raises(CommandError) as raised:
+        call_command("import_data", "--kind", "events", str(tmp_path / "nope.csv"))
+    assert raised.value.returncode == 2
 
 
 # --- A worker that dies mid-import ------------------------------------------------------------------------------
@@ -288,3 +320,22 @@ def test_a_job_that_keeps_dying_is_failed_with_a_clear_message_on_its_page(clien
     client.force_login(manager)
     page = client.get(reverse("import-detail", args=[dying.pk])).content.decode()
     assert f"stopped {IMPORT_MAX_ATTEMPTS} times without finishing" in page
+
+
+def test_choices_are_read_by_label_or_value_in_any_case(tmp_path):
+    """Spreadsheets and CRM exports write "Enterprise" or "Mid-market", not the stored value."""
+    from accounts.models import Account
+
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,name,segment\nacme,Acme,SMB\nglobex,Globex,Mid-market\ninitech,Initech,enterprise\n")
+    call_command("import_data", "--kind", "accounts", str(path), stdout=io.StringIO())
+    segments = dict(Account.objects.values_list("external_id", "segment"))
+    assert segments == {"acme": "smb", "globex": "mid_market", "initech": "enterprise"}
+
+
+def test_an_unknown_choice_is_still_a_row_error(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,name,segment\nacme,Acme,Galactic\n")
+    with pytest.raises(SystemExit):
+        call_command("import_data", "--kind", "accounts", str(path), stdout=io.StringIO())
+    assert 'Galactic"" is not a valid choice' in (tmp_path / "accounts.csv.errors.csv").read_text()

@@ -120,15 +120,27 @@ def test_sessions_are_not_throttled_or_scoped(client, viewer, monkeypatch):
 def test_admin_creates_a_key_in_the_ui_and_sees_the_secret_once(client, admin_user):
     client.force_login(admin_user)
     response = client.post(reverse("api-keys"), {"name": "Segment", "scopes": ["ingest"]})
-    assert response.status_code == 200
+    # POST/redirect/GET: reloading the page that shows the secret cannot create a second key.
+    assert response.status_code == 302
+    assert response.url == reverse("api-keys")
+    shown = client.get(reverse("api-keys"))
     key = ApiKey.objects.get()
-    secret = response.context["secret"]
+    secret = shown.context["secret"]
     assert secret.startswith(f"ck_{key.prefix}_")
-    assert secret in response.content.decode()
+    assert secret in shown.content.decode()
     assert key.created_by == admin_user
     again = client.get(reverse("api-keys")).content.decode()
     assert secret not in again
     assert f"ck_{key.prefix}_" in again
+    assert ApiKey.objects.count() == 1
+
+
+def test_invalid_key_form_shows_errors_without_creating(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(reverse("api-keys"), {"name": "", "scopes": []})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not ApiKey.objects.exists()
 
 
 def test_admin_revokes_a_key_in_the_ui(client, admin_user):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,9 +18,14 @@ PRODUCTION = {
 }
 
 
+# An empty var folder, so a local `var/local.env` written by `make run` cannot supply what a test leaves out.
+EMPTY_VAR = tempfile.mkdtemp(prefix="churnapp-var-")
+
+
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     unset = {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
+    env = {"CHURNAPP_VAR_DIR": EMPTY_VAR, **env}
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
     )
@@ -62,3 +68,21 @@ def test_collectstatic_with_production_storage_builds_a_manifest(tmp_path):
     result = _manage("collectstatic", "--noinput", env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "staticfiles.json").exists()
+
+
+def test_manage_py_reads_the_local_env_that_make_run_writes(tmp_path):
+    """README commands (changepassword, create_user…) work without exporting anything by hand."""
+    (tmp_path / "local.env").write_text("DEBUG=true\nSECRET_KEY=generated-for-this-checkout\n")
+    result = _manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG, settings.SECRET_KEY)",
+        env={"CHURNAPP_VAR_DIR": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True generated-for-this-checkout"
+
+
+def test_the_environment_wins_over_the_local_env(tmp_path):
+    (tmp_path / "local.env").write_text("DEBUG=true\nSECRET_KEY=generated-for-this-checkout\n")
+    env = {**PRODUCTION, "CHURNAPP_VAR_DIR": str(tmp_path)}
+    result = _manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)", env=env)
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr

@@ -107,6 +107,7 @@ class Command(BaseCommand):
             **os.environ,
             "API_KEY_THROTTLE_RATE": "off",
             "DEBUG": "false",
+            "BEHIND_TLS_PROXY": "true",
             "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1",
         }

@@ -5,8 +5,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -18,27 +19,62 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
 
     def handle(self, *args, port, host, **options):
-        for folder in ("out", "control", "processed"):
-            (settings.CELERY_QUEUE_DIR / folder).mkdir(parents=True, exist_ok=True)
+        # Ctrl-C and SIGTERM (a process manager) stop the whole stack. SIGINT is set explicitly: a shell that
+        # starts `make run` in the background leaves it ignored, and Ctrl-C sent to the group must still work.
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         python = sys.executable
         worker_cmd = [
             python, "-m", "celery", "-A", "churnapp", "worker", "-B", "--pool=solo", "--loglevel=INFO",
             "-Q", "default,ingest,scoring,email",
         ]  # fmt: skip
         web_cmd = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
-        procs = [subprocess.Popen(worker_cmd), subprocess.Popen(web_cmd)]
-        self.stdout.write(self.style.SUCCESS(f"\n  churnapp is running at http://{host}:{port}/  (Ctrl-C stops it)\n"))
+        # Each child leads its own process group, so stopping it also stops what it started (beat under the worker).
+        procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in (worker_cmd, web_cmd)]
         try:
+            self._announce_when_serving(host, port, procs)
             while all(p.poll() is None for p in procs):
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
         finally:
+            self.stdout.write("Stopping web, worker and beat…")
+            self.stdout.flush()
             for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGTERM)
+                _signal_group(p, signal.SIGTERM)
             for p in procs:
                 try:
-                    p.wait(timeout=10)
+                    p.wait(timeout=15)
                 except subprocess.TimeoutExpired:
-                    p.kill()
+                    pass
+                _signal_group(p, signal.SIGKILL)
+
+    def _announce_when_serving(self, host: str, port: int, procs: list[subprocess.Popen]) -> None:
+        """Print the address once the first page answers, with the seconds since `make run` started."""
+        url = f"http://{host}:{port}/login/"
+        while all(p.poll() is None for p in procs):
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.3)
+        else:
+            return
+        started = os.environ.get("CHURNAPP_STARTED_AT")
+        since = f" ({time.time() - int(started):.0f} s after make run started)" if started else ""
+        self.stdout.write(
+            self.style.SUCCESS(f"\n  churnapp is running at http://{host}:{port}/{since}  (Ctrl-C stops it)\n")
+        )
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)
+    except ProcessLookupError:
+        pass

@@ -47,8 +47,8 @@ class Command(BaseCommand):
         if signed_in is None:
             raise CommandError("No such user: give --user with an active username (a manager or admin).")
         host = next((h for h in settings.ALLOWED_HOSTS if h not in ("*", "") and not h.startswith(".")), "localhost")
-        # HTTPS as behind the production proxy (SECURE_PROXY_SSL_HEADER), so SECURE_SSL_REDIRECT does not answer 301.
-        client = Client(HTTP_HOST=host, HTTP_X_FORWARDED_PROTO="https")
+        # HTTPS (as forwarded by the TLS proxy, or directly), so SECURE_SSL_REDIRECT does not answer 301.
+        client = Client(HTTP_HOST=host, HTTP_X_FORWARDED_PROTO="https", **{"wsgi.url_scheme": "https"})
         client.force_login(signed_in)
 
         self.stdout.write(self._scale())
