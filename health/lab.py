@@ -200,6 +200,11 @@ class ChurnModel:
     ratios: list[tuple[str, str]] = field(default_factory=list)
     parts: list[ChurnModel] = field(default_factory=list)
 
+    def __setstate__(self, state: dict) -> None:
+        # A model pickled by an earlier version lacks the fields added since: they take their defaults.
+        defaults = {"groups": None, "calibration": "", "types": [], "ratios": [], "parts": []}
+        self.__dict__.update({**defaults, **state})
+
     def _design(self, frame: pd.DataFrame) -> np.ndarray:
         if self.kind == "boosting":
             return _matrix(frame, self.prepared.columns)

@@ -103,3 +103,15 @@ def test_too_little_history_is_a_clear_error():
     frame = pd.DataFrame({"obs_date": [dt.date(2025, 1, 1)] * 10, "account_id": range(10), "label_90": [False] * 10})
     with pytest.raises(lab.NotEnoughData, match="at least 60 labelled observations"):
         lab.backtest(frame, horizon_days=90, names={})
+
+
+def test_a_model_pickled_before_newer_fields_existed_still_predicts(planted):
+    import pickle
+
+    frame, names = planted
+    rows = lab.labelled(frame, "label_60")
+    model = lab.fit("logistic", rows, label="label_60", names=names, horizon_days=60)
+    for name in ("parts", "types", "ratios"):
+        del model.__dict__[name]  # as stored by an earlier version
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.parts == [] and len(restored.predict(rows.head(3))) == 3
