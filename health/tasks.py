@@ -59,3 +59,10 @@ def train_churn_model() -> dict:
 def predict_churn(day: str | None = None) -> dict:
     """Daily: churn probability, drivers and expected revenue saved for every active account."""
     return services.churn_predict(day=dt.date.fromisoformat(day) if day else None)
+
+
+@shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
+def run_churn_lab(run_id: int) -> dict:
+    """On request: evaluate every churn-model candidate on the run's split (claimed once)."""
+    run = services.lab_run_execute(run_id=run_id)
+    return {"run": run_id, "status": run.status if run else "already claimed"}
