@@ -39,12 +39,15 @@ def _ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
         raise PermissionDenied("You can only edit the accounts you own.")
 
 
-def activity_ensure_editable(*, activity: Activity, actor: AbstractBaseUser | None) -> None:
-    """Audit entries (kind "change") are written by the system only and never edited or deleted; any other entry
-    is edited only by its author (an entry without author, e.g. synced by an integration, by whoever may edit the
-    account — an API key included)."""
+def activity_ensure_editable(*, activity: Activity, actor: AbstractBaseUser | None, delete: bool = False) -> None:
+    """Audit entries (kind "change") are written by the system only and never edited or deleted. Any other entry
+    is edited only by its author, so its byline stays true (an entry without author, e.g. synced by an
+    integration, by whoever may edit the account — an API key included); deleting one follows the role's
+    permissions (managers, admins, write keys)."""
     if activity.kind == ActivityKind.CHANGE:
         raise PermissionDenied("Audit entries (changes) cannot be edited or deleted.")
+    if delete:
+        return
     if activity.author_id is not None and (actor is None or actor.pk != activity.author_id):
         raise PermissionDenied("Only the author can edit this activity.")
     _ensure_can_edit(actor, activity.account)

@@ -128,9 +128,9 @@ class ActivityViewSet(CrudViewSet):
     filterset_class = filters.ActivityFilterSet
     ordering_fields = ["id", "occurred_at"]
 
-    def _ensure_editable(self) -> None:
+    def _ensure_editable(self, *, delete: bool = False) -> None:
         try:
-            activity_ensure_editable(activity=self.get_object(), actor=actor_of(self.request))
+            activity_ensure_editable(activity=self.get_object(), actor=actor_of(self.request), delete=delete)
         except DjangoPermissionDenied as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
 
@@ -139,7 +139,7 @@ class ActivityViewSet(CrudViewSet):
         return super().update(request, *args, **kwargs)
 
     def destroy(self, request, *args, **kwargs):
-        self._ensure_editable()
+        self._ensure_editable(delete=True)
         return super().destroy(request, *args, **kwargs)
 
 

@@ -89,3 +89,13 @@ def test_author_edits_own_note(client, csm, own_account):
     assert response.status_code == 200, response.json()
     note.refresh_from_db()
     assert (note.body, note.author_id) == ("Final", csm.pk)
+
+
+def test_manager_deletes_but_cannot_rewrite_someone_elses_note(client, csm, manager, own_account):
+    note = ActivityFactory(account=own_account, author=csm, body="Promised a discount.")
+    client.force_login(manager)
+    assert send(client, "patch", f"/api/v1/activities/{note.pk}/", {"body": "Promised nothing."}).status_code == 403
+    note.refresh_from_db()
+    assert note.body == "Promised a discount."
+    assert send(client, "delete", f"/api/v1/activities/{note.pk}/", None).status_code == 204
+    assert not Activity.objects.filter(pk=note.pk).exists()
