@@ -135,6 +135,7 @@ PK_OF.update(
 )
 KWARG_VALUES.update(
     {
+        "/api/v1/churn-models/lab-runs/{run_id}/|run_id": "@lab_run",
         "section": "timeline",
         "widget": "kpi-cards",
         "kpi": "churn-rate",
@@ -325,6 +326,7 @@ ROWS: list[Row] = [
     Row("/health/accounts/{pk}/sentiment/", "post", OWNER_AND_MANAGERS),
     Row("/health/model/", "get", SIGNED_IN),
     Row("/health/model/train/", "post", CONFIGURERS),
+    Row("/health/model/lab/", "post", CONFIGURERS),
     Row("/health/priorities/", "get", SIGNED_IN),
     Row("/health/profiles/", "get", SIGNED_IN),
     Row("/health/profiles/{pk}/", "get", SIGNED_IN),
@@ -394,6 +396,9 @@ ROWS: list[Row] = [
     Row("/api/v1/churn-models/", "get", API_READ),
     Row("/api/v1/churn-models/current/", "get", API_READ),
     Row("/api/v1/churn-models/train/", "post", API_CONFIG),
+    Row("/api/v1/churn-models/lab-runs/", "get", API_READ),
+    Row("/api/v1/churn-models/lab-runs/", "post", API_CONFIG),
+    Row("/api/v1/churn-models/lab-runs/{run_id}/", "get", API_READ),
     Row("/api/v1/churn-models/{id}/", "get", API_READ),
     Row("/api/v1/churn-predictions/", "get", API_READ),
     Row("/api/v1/contacts/", "get", API_READ),

@@ -147,7 +147,7 @@ def build_world() -> World:
     )
     from churnapp.models import WebhookEndpoint
     from dashboards.models import AcquisitionCost, Goal
-    from health.models import ChurnModelVersion, HealthProfile, HealthProfileVersion, HealthSnapshot
+    from health.models import ChurnLabRun, ChurnModelVersion, HealthProfile, HealthProfileVersion, HealthSnapshot
     from tests.factories import (
         AccountFactory,
         ActivityFactory,
@@ -200,6 +200,12 @@ def build_world() -> World:
             account=account, day=dt.date.today(), version=version, score=50, band="yellow"
         ),
         "churn_model": ChurnModelVersion.objects.create(status="promoted"),
+        "lab_run": ChurnLabRun.objects.create(
+            train_until=dt.date(2025, 6, 1),
+            test_from=dt.date(2025, 6, 1),
+            test_until=dt.date(2025, 9, 1),
+            horizon_days=90,
+        ),
         "audit_entry": ActivityFactory(
             account=account, author=users["manager"], kind="change", subject="Status changed from Active to Churned"
         ),
