@@ -136,6 +136,7 @@ def build_world() -> World:
     from accounts.models import ImportJob
     from automations.builtins import builtins_install
     from automations.models import (
+        EmailMessage,
         EmailTemplate,
         Enrolment,
         Journey,
@@ -217,6 +218,9 @@ def build_world() -> World:
         ),
         "enrolment": Enrolment.objects.create(playbook=playbook, account=account),
         "email_template": EmailTemplate.objects.order_by("pk").first(),
+        "email_message": EmailMessage.objects.create(
+            to_email="pat@example.com", subject="Renewal", body_text="Hello", status="unknown"
+        ),
         "notification": Notification.objects.create(title="Hello", user=users["csm_owner"]),
         "goal": Goal.objects.create(metric="mrr", comparator="gte", target=Decimal(1), year=2024, quarter=1),
         "cac": AcquisitionCost.objects.create(month=dt.date(2024, 1, 1), amount=Decimal(1)),
