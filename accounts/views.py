@@ -18,6 +18,7 @@ from accounts.forms import BulkAssignForm, NoteForm, OwnerForm, SavedViewForm, S
 from accounts.models import Account, AccountStatus, SavedView, Task
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
+from churnapp.templatetags.people import display_name
 
 PAGE_SIZE = 25
 
@@ -87,10 +88,15 @@ def account_bulk_assign(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose at least one account and a valid owner.")
     else:
-        count = services.account_assign_owner(
-            accounts=list(form.cleaned_data["accounts"]), owner=form.cleaned_data["owner"], actor=request.user
-        )
-        messages.success(request, f"Reassigned {count} account{'s' if count != 1 else ''}.")
+        chosen = list(form.cleaned_data["accounts"])
+        owner = form.cleaned_data["owner"]
+        count = services.account_assign_owner(accounts=chosen, owner=owner, actor=request.user)
+        kept = len(chosen) - count
+        to = f" to {display_name(owner)}" if owner else " to nobody (unassigned)"
+        text = f"Reassigned {count} account{'s' if count != 1 else ''}{to}."
+        if kept:
+            text += f" {kept} already had that owner."
+        messages.success(request, text)
     if request.htmx:
         return HttpResponseClientRedirect(back)
     return redirect(back)

@@ -11,12 +11,33 @@
   }
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:afterSettle", function (event) { draw(event.target); });
-  // Select-all box for bulk actions.
+  function ticked(name) {
+    return document.querySelectorAll("input[type=checkbox][name='" + name + "']:checked").length;
+  }
+  function showCounts() {
+    document.querySelectorAll("[data-selected-count]").forEach(function (el) {
+      el.textContent = ticked(el.dataset.selectedCount) + " selected";
+    });
+  }
+  // Select-all box for bulk actions, and the live "N selected" counter beside the action.
   document.addEventListener("change", function (event) {
     if (event.target.matches("[data-select-all]")) {
       document.querySelectorAll("input[name='" + event.target.dataset.selectAll + "']").forEach(function (box) {
         box.checked = event.target.checked;
       });
     }
+    if (event.target.matches("input[type=checkbox]")) showCounts();
   });
+  document.addEventListener("htmx:afterSettle", showCounts);
+  // A bulk action asks before it runs, naming how many rows it touches:
+  // <form data-confirm-count="accounts" data-confirm="Assign {count} account(s) to {owner}?">.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-confirm]")) return;
+    var message = form.dataset.confirm;
+    if (form.dataset.confirmCount) message = message.replace("{count}", ticked(form.dataset.confirmCount));
+    var owner = form.querySelector("select[name=owner]");
+    if (owner) message = message.replace("{owner}", owner.options[owner.selectedIndex].text);
+    if (!window.confirm(message)) event.preventDefault();
+  }, true);
 })();
