@@ -127,6 +127,24 @@ def account_usage_weekly(*, account: Account, weeks: int = 26, now: dt.datetime 
     return series
 
 
+def open_task_counts(*, today: dt.date | None = None, task_filter: Q | None = None) -> dict[int | None, dict]:
+    """Open and overdue tasks per assignee, read live: tasks are what a person acts on, never a stale copy.
+
+    Open = status open; overdue = open with a due date before `today`. `task_filter` narrows the tasks (e.g. to
+    the accounts of a segment, or to one assignee). The one definition behind My day and the dashboard's workload.
+    """
+    today = today or timezone.localdate()
+    rows = (
+        Task.objects.filter(task_filter or Q(), status=TaskStatus.OPEN)
+        .values("assignee_id")
+        .annotate(open_tasks=Count("id"), overdue_tasks=Count("id", filter=Q(due_date__lt=today)))
+        .order_by()
+    )
+    return {
+        row["assignee_id"]: {"open_tasks": row["open_tasks"], "overdue_tasks": row["overdue_tasks"]} for row in rows
+    }
+
+
 def my_day(*, user: AbstractBaseUser, today: dt.date | None = None, team: bool = False) -> dict:
     """A CSM's day: open tasks by due date (overdue first), at-risk accounts, renewals in the next 60 days.
 
@@ -145,10 +163,14 @@ def my_day(*, user: AbstractBaseUser, today: dt.date | None = None, team: bool =
         .exclude(status=AccountStatus.CHURNED)
         .order_by("renewal_date")[:50]
     )
+    counts = open_task_counts(today=today, task_filter=Q(assignee=user)).get(
+        user.pk, {"open_tasks": 0, "overdue_tasks": 0}
+    )
     return {
         "today": today,
         "tasks": tasks,
-        "overdue_count": sum(1 for t in tasks if t.due_date and t.due_date < today),
+        "open_count": counts["open_tasks"],
+        "overdue_count": counts["overdue_tasks"],
         "at_risk": list(at_risk),
         "renewals": list(renewals),
         "book_mrr": mine.exclude(status=AccountStatus.CHURNED).aggregate(

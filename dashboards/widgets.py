@@ -19,6 +19,7 @@ from dashboards import charts
 from dashboards.catalog import KPIS, kpi_series, kpi_value
 from dashboards.kpis.periods import Window
 from dashboards.params import KpiQuery
+from dashboards.selectors import latest_run
 from dashboards.selectors.goals import goals_progress
 
 MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
@@ -309,7 +310,10 @@ def workload(state: DashboardState) -> dict:
         owner["href"] = state.accounts_link(owner=str(owner["owner_id"]) if owner["owner_id"] else "none",
                                             status=NOT_CHURNED)  # fmt: skip
     columns = ["owner", "n_accounts", "mrr", "n_at_risk", "open_tasks", "overdue_tasks"]
-    return {"owners": shown, "more": len(owners) - len(shown), "rows": owners, "columns": columns}
+    # Account columns come from the latest KPI facts run when there is one; the task columns are always live.
+    run = latest_run()
+    return {"owners": shown, "more": len(owners) - len(shown), "rows": owners, "columns": columns,
+            "facts_at": run.finished_at if run else None}  # fmt: skip
 
 
 def goals(state: DashboardState) -> dict:
