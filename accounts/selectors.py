@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -35,6 +36,49 @@ def active_on_q(day: dt.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}start_date__lte": day}) & (
         Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gt": day})
     )
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_renewal(*, first_start: dt.date, billing_period: int, day: dt.date) -> dt.date:
+    """The account's next renewal after `day`: terms renew on anniversaries of its first subscription's start, in
+    steps of its billing period (months; monthly terms renew every month). Pure: the one rule behind every renewal
+    date and "days to renewal" shown anywhere."""
+    months = max(int(billing_period or 1), 1)
+    # Counted from the first start each time, so a term starting on the 31st does not drift to the 28th.
+    k = max(((day.year - first_start.year) * 12 + day.month - first_start.month) // months, 1)
+    while k > 1 and _add_months(first_start, (k - 1) * months) > day:
+        k -= 1
+    renewal = _add_months(first_start, k * months)
+    while renewal <= day:
+        k += 1
+        renewal = _add_months(first_start, k * months)
+    return renewal
+
+
+def next_renewal_dates(*, day: dt.date, account_ids: list[int] | None = None) -> dict[int, dt.date]:
+    """The renewal date per account active at `day` (`next_renewal` of its first start and the longest billing
+    period among its active subscriptions).
+
+    The one definition behind Account.renewal_date (Customer 360, accounts list, My day's renewals, rules) and the
+    health metric "days to renewal" (Priorities, churn drivers).
+    """
+    subs = Subscription.objects.filter(start_date__lte=day)
+    if account_ids is not None:
+        subs = subs.filter(account_id__in=account_ids)
+    first: dict[int, dt.date] = {}
+    period: dict[int, int] = {}
+    rows = subs.values_list("account_id", "start_date", "end_date", "billing_period").order_by()
+    for account_id, start, end, months in rows.iterator(chunk_size=5000):
+        if account_id not in first or start < first[account_id]:
+            first[account_id] = start
+        if end is None or end > day:
+            period[account_id] = max(period.get(account_id, 0), months or 1)
+    return {pk: next_renewal(first_start=first[pk], billing_period=months, day=day) for pk, months in period.items()}
 
 
 def subscriptions_active_on(*, day: dt.date) -> QuerySet[Subscription]:

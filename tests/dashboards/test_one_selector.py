@@ -53,3 +53,44 @@ def test_dashboard_workload_says_tasks_are_live_and_facts_have_an_age(client, ma
     html = client.get("/dashboard/widgets/workload/").content.decode()
     assert "open and overdue tasks live" in html
     assert "(KPI facts)" in html
+
+
+def test_monthly_account_gets_a_next_renewal_date_shared_by_every_page(client, csm):
+    import time_machine
+
+    from accounts.services import account_refresh_snapshots
+    from health.metrics import compute_metrics
+    from tests.factories import SubscriptionFactory
+
+    today = dt.date(2026, 3, 10)
+    monthly = AccountFactory(owner=csm, name="Monthly Co", renewal_date=None)
+    SubscriptionFactory(account=monthly, start_date=dt.date(2025, 1, 31), end_date=None, billing_period=1)
+    annual = AccountFactory(owner=csm, name="Annual Co", renewal_date=None)
+    SubscriptionFactory(account=annual, start_date=dt.date(2025, 6, 1), end_date=None, billing_period=12)
+    with time_machine.travel(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC), tick=False):
+        account_refresh_snapshots(today=today)
+        monthly.refresh_from_db()
+        annual.refresh_from_db()
+        # Anniversaries of the first start, clamped to the month's end: Jan 31 → … → Mar 31.
+        assert monthly.renewal_date == dt.date(2026, 3, 31)
+        assert annual.renewal_date == dt.date(2026, 6, 1)
+        assert account_selectors.next_renewal_dates(day=today) == {
+            monthly.pk: dt.date(2026, 3, 31),
+            annual.pk: dt.date(2026, 6, 1),
+        }
+        metrics = compute_metrics(as_of=today, account_ids=[monthly.pk, annual.pk])
+        assert metrics.at[monthly.pk, "days_to_renewal"] == 21
+        assert metrics.at[annual.pk, "days_to_renewal"] == (dt.date(2026, 6, 1) - today).days
+        # My day's 60-day renewals include the monthly account.
+        assert [a.pk for a in account_selectors.my_day(user=csm, today=today)["renewals"]] == [monthly.pk]
+        client.force_login(csm)
+        assert "Mar 31, 2026" in client.get(reverse("account-detail", args=[monthly.pk])).content.decode()
+
+
+def test_next_renewal_steps_from_the_first_start():
+    nr = account_selectors.next_renewal
+    assert nr(first_start=dt.date(2025, 1, 15), billing_period=1, day=dt.date(2025, 1, 15)) == dt.date(2025, 2, 15)
+    assert nr(first_start=dt.date(2025, 1, 15), billing_period=1, day=dt.date(2025, 1, 14)) == dt.date(2025, 2, 15)
+    assert nr(first_start=dt.date(2025, 1, 31), billing_period=1, day=dt.date(2025, 2, 28)) == dt.date(2025, 3, 31)
+    assert nr(first_start=dt.date(2024, 2, 29), billing_period=12, day=dt.date(2025, 3, 1)) == dt.date(2026, 2, 28)
+    assert nr(first_start=dt.date(2025, 1, 1), billing_period=3, day=dt.date(2025, 12, 31)) == dt.date(2026, 1, 1)
