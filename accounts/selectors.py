@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -101,6 +101,25 @@ def account_mrr_on(*, day: dt.date, account_ids: list[int] | None = None) -> dic
 
 def total_mrr_on(*, day: dt.date) -> Decimal:
     return subscriptions_active_on(day=day).aggregate(total=Coalesce(Sum("mrr"), Value(ZERO)))["total"]
+
+
+def latest_survey_score(*, kind: str, before: dt.datetime | None = None) -> Subquery:
+    """Subquery for an account's latest answer of `kind` (nps | csat), answered before `before` when given: the
+    newest by time, then by id. The one definition of "latest NPS/CSAT" (health factor, churn drivers, win-back
+    card, rules); annotate with it: `Account.objects.annotate(nps=latest_survey_score(kind="nps"))`."""
+    answers = SurveyResponse.objects.filter(account=OuterRef("pk"), kind=kind)
+    if before is not None:
+        answers = answers.filter(responded_at__lt=before)
+    return Subquery(answers.order_by("-responded_at", "-pk").values("score")[:1])
+
+
+def latest_survey_scores(
+    *, kind: str, account_ids: list[int] | None = None, before: dt.datetime | None = None
+) -> dict[int, int]:
+    """{account id: latest score of `kind`} for the accounts that answered (see `latest_survey_score`)."""
+    accounts = Account.objects.all() if account_ids is None else Account.objects.filter(pk__in=account_ids)
+    rows = accounts.annotate(score=latest_survey_score(kind=kind, before=before)).filter(score__isnull=False)
+    return dict(rows.values_list("pk", "score"))
 
 
 def account_list(*, queryset: QuerySet[Account] | None = None) -> QuerySet[Account]:

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 
-from accounts.models import Account, Subscription, SupportTicket, SurveyResponse, UsageEvent
-from accounts.selectors import next_renewal
+from accounts.models import Account, Subscription, SupportTicket, UsageEvent
+from accounts.selectors import latest_survey_score, next_renewal
 from health import conf
 from health.models import CsmSentiment, FeatureFirstUse, UsageDaily
 
@@ -124,11 +124,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
     # Accounts with their attributes, latest NPS / CSAT and unexpired CSM sentiment (correlated subqueries,
     # still one statement).
     def latest(kind: str):
-        return Subquery(
-            SurveyResponse.objects.filter(account=OuterRef("pk"), kind=kind, responded_at__lt=end)
-            .order_by("-responded_at", "-pk")
-            .values("score")[:1]
-        )
+        return latest_survey_score(kind=kind, before=end)
 
     sentiment = Subquery(
         CsmSentiment.objects.filter(account=OuterRef("pk"), created_at__lt=end, expires_on__gt=as_of)

@@ -10,6 +10,7 @@ from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
 from accounts.models import Account, BillingEvent, BillingEventKind, SurveyResponse, UsageEvent
 from winback import conf
 from winback.models import (
@@ -227,14 +228,8 @@ def issue_routes() -> list[dict]:
 
 
 def latest_nps_by_account(*, account_ids: list[int] | None = None) -> dict[int, int]:
-    """The most recent NPS score per account (for rules with NPS conditions)."""
-    qs = SurveyResponse.objects.filter(kind="nps")
-    if account_ids is not None:
-        qs = qs.filter(account_id__in=account_ids)
-    out: dict[int, int] = {}
-    for account_id, score in qs.order_by("account_id", "responded_at", "id").values_list("account_id", "score"):
-        out[account_id] = score
-    return out
+    """The most recent NPS score per account (for rules with NPS conditions): the accounts app's one definition."""
+    return account_selectors.latest_survey_scores(kind="nps", account_ids=account_ids)
 
 
 # --- Themes ------------------------------------------------------------------------------------------------------
