@@ -19,7 +19,7 @@ from dashboards import charts
 from dashboards.catalog import KPIS, kpi_series, kpi_value
 from dashboards.kpis.periods import Window
 from dashboards.params import KpiQuery
-from dashboards.selectors import latest_run
+from dashboards.selectors import latest_run, lifecycle
 from dashboards.selectors.goals import goals_progress
 
 MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
@@ -425,7 +425,9 @@ def onboarding(state: DashboardState) -> dict:
             step["width"] = round(100 * (step["share"] or 0))
             rows.append({"journey": journey["journey"], **{k: v for k, v in step.items() if "href" not in k}})
     columns = ["journey", "milestone", "reached", "not_reached", "missed", "share", "median_days"]
+    signups = lifecycle.signed_up(start=state.query.start, end=state.query.end, filters=state.query.filters).count()
     return {"row": row, "journeys": row["journeys"], "reason": row["reasons"].get("journeys", ""), "rows": rows,
+            "signups": signups,
             "columns": columns, "definition": KPIS["onboarding-funnel"].definition,
             "api": state.api("onboarding-funnel")}  # fmt: skip
 
