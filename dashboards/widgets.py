@@ -124,12 +124,14 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "churn", "kpi": "churn-rate", "title": "Logo churn", "value": pct(churn["churn_rate"]),
             "reason": churn["reasons"].get("churn_rate", ""),
             "details": [
-                _detail("churned", number(churn["n_churn"]), state.drill("churn-rate", "churned")),
+                _detail("churned (active at start, not at end)", number(churn["n_churn"]),
+                        state.drill("churn-rate", "churned")),
                 _detail("active at start", number(churn["n_start"]), state.drill("churn-rate", "active-start")),
                 _detail("retention", pct(churn["retention_rate"])),
                 _detail("a month on average", pct(monthly)),
             ],
             "benchmark": "Monthly: SMB < 5 %, enterprise < 1–2 %", "benchmark_status": _benchmark_status(churn_ok),
+            "compare": True,
         },
         {
             "id": "mrr-churn", "kpi": "mrr-churn", "title": "MRR churn", "value": pct(mrr_churn["mrr_churn_rate"]),
@@ -155,8 +157,9 @@ def kpi_cards(state: DashboardState) -> dict:
             "reason": arpa["reasons"].get("mrr", ""),
             "details": [
                 _detail("active accounts", number(arpa["n_active"]), state.drill("arpa", "active-end")),
-                _detail("ARPA", money(arpa["arpa"])),
+                _detail("ARPA at the end", money(arpa["arpa"])),
             ],
+            "compare": True,
         },
         {
             "id": "activity", "kpi": "activity-churn", "title": "Activity churn (1 month)",
@@ -190,10 +193,11 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "clv", "kpi": "clv", "title": "Customer lifetime value", "value": money(clv["clv"]),
             "reason": clv["reasons"].get("clv", ""),
             "details": [
-                _detail("ARPA", money(clv["arpa"]), state.drill("clv", "active-start")),
+                _detail("ARPA, average of the month starts", money(clv["arpa"]), state.drill("clv", "active-start")),
                 _detail("CAC", money(clv["cac"]), reverse("dashboard-cac"), drill=False),
                 _detail("CLV : CAC", number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
             ],
+            "compare": True,
         },
     ]  # fmt: skip
     for card in cards:
@@ -435,7 +439,7 @@ def onboarding(state: DashboardState) -> dict:
 def winback(state: DashboardState) -> dict:
     row = kpi_value(KPIS["winback-results"], state.query)
     details = [
-        _detail("churned in the period", number(row["n_churned"])),
+        _detail("departures in the period (churn records)", number(row["n_churned"])),
         _detail("of them won back by the end", number(row["n_won_back"])),
         _detail("win-back rate", pct(row["winback_rate"])),
         _detail("reactivations in the period", number(row["n_reactivated"]), state.drill("winback-results",

@@ -94,3 +94,28 @@ def test_next_renewal_steps_from_the_first_start():
     assert nr(first_start=dt.date(2025, 1, 31), billing_period=1, day=dt.date(2025, 2, 28)) == dt.date(2025, 3, 31)
     assert nr(first_start=dt.date(2024, 2, 29), billing_period=12, day=dt.date(2025, 3, 1)) == dt.date(2026, 2, 28)
     assert nr(first_start=dt.date(2025, 1, 1), billing_period=3, day=dt.date(2025, 12, 31)) == dt.date(2026, 1, 1)
+
+
+def test_two_churned_and_two_arpa_figures_carry_different_names_and_definitions_side_by_side(client, manager):
+    from tests.factories import SubscriptionFactory
+    from tests.winback.factories import ChurnRecordFactory
+
+    # Starts and leaves inside January: a departure (churn record), not logo churn (not active on Jan 1).
+    brief = AccountFactory(name="Brief Co")
+    SubscriptionFactory(account=brief, start_date=dt.date(2024, 1, 5), end_date=dt.date(2024, 1, 20), mrr=100)
+    ChurnRecordFactory(account=brief, churned_on=dt.date(2024, 1, 20))
+    steady = AccountFactory(name="Steady Co")
+    SubscriptionFactory(account=steady, start_date=dt.date(2023, 1, 1), end_date=None, mrr=300)
+    query = KpiQuery(start=dt.date(2024, 1, 1), end=dt.date(2024, 2, 1))
+    assert kpi_value(KPIS["churn-rate"], query)["n_churn"] == 0
+    assert kpi_value(KPIS["winback-results"], query)["n_churned"] == 1
+    client.force_login(manager)
+    params = "?period=custom&start=2024-01-01&end=2024-02-01"
+    cards = client.get(f"/dashboard/widgets/kpi-cards/{params}").content.decode()
+    winback = client.get(f"/dashboard/widgets/winback/{params}").content.decode()
+    assert "churned (active at start, not at end)" in cards
+    assert "ARPA at the end" in cards and "ARPA, average of the month starts" in cards
+    assert "departures in the period (churn records)" in winback
+    for html in (cards, winback):
+        assert "figure-definitions" in html
+        assert "Win-back · departures (churn records)" in html and "Logo churn · churned" in html
