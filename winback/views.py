@@ -86,7 +86,8 @@ def _feedback_page(
     configure = can_configure(request.user)
     context = {
         **_facts(selectors.feedback_facts),
-        "responses": selectors.recent_responses(category=category),
+        "responses_page": (answers := selectors.responses_page(category=category, page=request.GET.get("page"))),
+        "responses": answers.object_list,
         "category": category,
         "run": run,
         "clusters": selectors.cluster_examples(run) if run else [],

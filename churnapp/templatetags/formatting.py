@@ -144,3 +144,11 @@ def human_label(key) -> str:
         return EMPTY
     text = str(key).replace("_", " ").replace("-", " ").strip()
     return text[:1].upper() + text[1:].lower() if text else EMPTY
+
+
+@register.simple_tag(takes_context=True)
+def page_link_query(context, number: int) -> str:
+    """The current query string with `page` set to `number` (links of templates/htmx/pagination.html)."""
+    params = context["request"].GET.copy()
+    params["page"] = number
+    return params.urlencode()
