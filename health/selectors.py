@@ -22,10 +22,21 @@ from health.models import (
     HealthProfileVersion,
     HealthSnapshot,
     ModelStatus,
+    UsageDaily,
     VersionStatus,
 )
 
 TREND_DAYS = 90
+
+
+def factor_help(key: str) -> str:
+    """The definition shown with a factor wherever it appears (breakdown, profile editor)."""
+    meaningful = conf.meaningful_activity_definition()
+    return {
+        "days_since_meaningful": f"Days since the last meaningful day. {meaningful}",
+        "active_days_30": f"Meaningful days in the last 30 days. {meaningful}",
+        "active_days_7": f"Meaningful days in the last 7 days. {meaningful}",
+    }.get(key, "")
 
 
 def _breakdown(snapshot: HealthSnapshot) -> list[dict]:
@@ -40,6 +51,7 @@ def _breakdown(snapshot: HealthSnapshot) -> list[dict]:
             {
                 "key": key,
                 "label": scoring.factor_label(key),
+                "help": factor_help(key),
                 "raw": raw,
                 "normalised": normalised,
                 "weight": float(factor["weight"]),
@@ -248,6 +260,11 @@ def account_health(*, account: Account, today: dt.date | None = None) -> dict:
         .first(),
         "prediction": prediction,
         "silent_churn": bool(latest and account.metrics.filter(day=latest.day, silent_churn=True).exists()),
+        "last_meaningful_day": UsageDaily.objects.filter(account=account, meaningful=True, day__lte=today)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first(),
+        "meaningful_definition": conf.meaningful_activity_definition(),
     }
 
 

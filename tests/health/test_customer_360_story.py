@@ -84,3 +84,21 @@ def test_latest_answer_is_the_newest_by_time_then_id(db):
     SurveyResponseFactory(account=account, contact=contact, kind="nps", score=1, responded_at=at - dt.timedelta(1))
     assert latest_survey_scores(kind="nps") == {account.pk: 9}
     assert latest_survey_scores(kind="nps", before=at) == {account.pk: 1}
+
+
+def test_meaningful_activity_is_defined_where_the_factor_shows(client, csm):
+    from health.conf import meaningful_activity_definition
+    from health.models import UsageDaily
+
+    account = AccountFactory(owner=csm, last_seen_at=timezone.now() - dt.timedelta(days=2))
+    UsageDaily.objects.create(account=account, day=timezone.localdate() - dt.timedelta(days=91), events=9,
+                              key_events=4, active_users=1, meaningful=True)  # fmt: skip
+    _scored(account, band="yellow", score=50, probability=0.3, drivers=[])
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    definition = meaningful_activity_definition()
+    assert "at least 2 key events" in definition and "campaign sent" in definition
+    assert "Days since the last meaningful day." in html
+    assert "Last meaningful day:" in html and "last event of any kind: 2" in html
+    usage = client.get(reverse("account-section", args=[account.pk, "usage"])).content.decode()
+    assert "count meaningful days only" in usage
