@@ -288,7 +288,7 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
                     created_by=None,
                     due_date=due,
                     priority=TaskPriority.HIGH if conf.value_band(record.mrr_lost) == "high" else TaskPriority.NORMAL,
-                    source=TaskSource.RULE,
+                    source=TaskSource.WINBACK,
                 )
                 CsmReminder.objects.create(churn_record=record, step=step, due_on=due, task=task)
                 Touchpoint.objects.create(
