@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from churnapp.templatetags import formatting
 from dashboards import charts
 from dashboards.catalog import KPIS, kpi_series, kpi_value
 from dashboards.kpis.periods import Window
@@ -82,13 +83,13 @@ class DashboardState:
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f} %"
+    """A share as the pages show it (the `percent` template filter)."""
+    return formatting.percent(value, digits)
 
 
 def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    """An amount as the pages show it (the `money` template filter): "−$5,750"."""
+    return formatting.money(value)
 
 
 def number(value: float | None, digits: int = 0) -> str:

@@ -152,3 +152,52 @@ def page_link_query(context, number: int) -> str:
     params = context["request"].GET.copy()
     params["page"] = number
     return params.urlencode()
+
+
+def human_value(value) -> str:
+    """A fact's value as a person reads it: ISO dates and times as `when`, numbers grouped, None as "—"."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date):
+        return when(value)
+    if isinstance(value, str):
+        parsed = parse_datetime(value) if "T" in value or " " in value.strip() else None
+        if parsed is None and len(value) == 10:
+            try:
+                parsed = parse_date(value)
+            except ValueError:
+                parsed = None
+        return when(parsed) if parsed else value
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float | Decimal):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+register.filter("human_value", human_value)
+
+
+@register.filter(needs_autoescape=True)
+def bullets(text, autoescape: bool = True):
+    """Plain text whose "- " lines are a list, as HTML: paragraphs for the other lines, a <ul> for the bullets."""
+    from django.utils.html import conditional_escape
+    from django.utils.safestring import mark_safe
+
+    esc = conditional_escape if autoescape else (lambda s: s)
+    out, items = [], []
+    for line in str(text or "").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(("- ", "• ")):
+            items.append(f"<li>{esc(stripped[2:])}</li>")
+            continue
+        if items:
+            out.append(f"<ul>{''.join(items)}</ul>")
+            items = []
+        if stripped:
+            out.append(f"<p>{esc(stripped)}</p>")
+    if items:
+        out.append(f"<ul>{''.join(items)}</ul>")
+    return mark_safe("".join(out))  # noqa: S308 - every piece of text above is escaped

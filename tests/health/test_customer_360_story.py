@@ -98,7 +98,7 @@ def test_meaningful_activity_is_defined_where_the_factor_shows(client, csm):
     html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
     definition = meaningful_activity_definition()
     assert "at least 2 key events" in definition and "campaign sent" in definition
-    assert "Days since the last meaningful day." in html
-    assert "Last meaningful day:" in html and "last event of any kind: 2" in html
+    assert "A meaningful day is a day on which one user did at least 2 key events" in html
+    assert "counts from the last meaningful day:" in html and "the last event of any kind was 2" in html
     usage = client.get(reverse("account-section", args=[account.pk, "usage"])).content.decode()
     assert "count meaningful days only" in usage
