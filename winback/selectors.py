@@ -179,10 +179,15 @@ def _answers(category: str) -> QuerySet[SurveyResponse]:
     return qs
 
 
-def responses_page(*, category: str = "", page: int | str | None = 1, per_page: int = 50) -> Page:
+def responses_page(
+    *, category: str = "", since: dt.date | None = None, page: int | str | None = 1, per_page: int = 50
+) -> Page:
     """One page of the answers (newest first) with what the feedback list shows, and the total count; filtered by
-    NPS category or open follow-ups."""
-    ids = _answers(category).order_by("-responded_at", "-id").values_list("pk", flat=True)
+    NPS category or open follow-ups, and to the answers given since a day (the SLA card's window)."""
+    answers = _answers(category)
+    if since is not None:
+        answers = answers.filter(responded_at__gte=dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC))
+    ids = answers.order_by("-responded_at", "-id").values_list("pk", flat=True)
     current = Paginator(ids, per_page).get_page(page)
     # Pick the page first, then join: joining accounts, contacts and tasks before the LIMIT costs a scan of each.
     current.object_list = list(
@@ -600,6 +605,7 @@ def feedback_figures(*, now: dt.datetime | None = None) -> dict:
         "window_days": FEEDBACK_WINDOW_DAYS,
         "nps": nps_summary(start=since),
         "sla": detractor_sla(start=since.date(), today=timezone.localdate(now)),
+        "sla_since": since.date().isoformat(),
         "funnel": survey_funnel(since=since),
         "themes": theme_stats(),
         "theme_monthly": theme_monthly(today=timezone.localdate(now)),

@@ -201,3 +201,11 @@ def bullets(text, autoescape: bool = True):
     if items:
         out.append(f"<ul>{''.join(items)}</ul>")
     return mark_safe("".join(out))  # noqa: S308 - every piece of text above is escaped
+
+
+@register.filter
+def month_label(value) -> str:
+    """A month ("2025-12", or a date) as "Dec 2025"."""
+    if isinstance(value, str):
+        value = parse_date(f"{value[:7]}-01") if len(value) >= 7 else None
+    return date_format(value, "M Y") if isinstance(value, dt.date) else EMPTY

@@ -65,3 +65,18 @@ def test_answer_lists_are_paginated_with_counts(client, csm):
     second = client.get(reverse("winback:feedback"), {"page": 2}).content.decode()
     assert "Page 2 of 2" in second
     assert selectors.responses_page(page=2).object_list.__len__() == 7
+
+
+def test_the_sla_card_links_to_the_same_open_follow_ups_it_counts(client, csm):
+    account = AccountFactory(owner=csm)
+    _answer(account, 3, days_ago=10)
+    _answer(account, 4, days_ago=200)  # outside the card's 90 days: open, but not in the card
+    page_facts_refresh()
+    client.force_login(csm)
+    html = client.get(reverse("winback:feedback")).content.decode()
+    since = (timezone.localdate() - dt.timedelta(days=90)).isoformat()
+    assert "1 dissatisfied answer:" in html and f"?category=open&amp;since={since}" in html
+    windowed = client.get(reverse("winback:feedback"), {"category": "open", "since": since}).content.decode()
+    assert "1 answer not followed up yet" in windowed
+    everything = client.get(reverse("winback:feedback"), {"category": "open", "since": "nonsense"}).content.decode()
+    assert "2 answers not followed up yet" in everything and "all time" in everything
