@@ -175,7 +175,7 @@ def _usage_chart(usage: list[dict]) -> dict:
                 {"label": "Events", "data": [row["events"] for row in usage], "backgroundColor": "#9db4f0",
                  "yAxisID": "y"},
                 {"label": "Active users", "data": [row["users"] for row in usage], "type": "line",
-                 "borderColor": "#1f8a4c", "backgroundColor": "#1f8a4c", "yAxisID": "users", "tension": 0.3},
+                 "borderColor": "#1f8a4c", "backgroundColor": "#1f8a4c", "yAxisID": "users", "tension": 0},
             ],
         },
         "options": {

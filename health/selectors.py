@@ -109,7 +109,7 @@ def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
             "labels": labels,
             "datasets": [
                 {"label": "Health score", "data": [s.score for s in snapshots], "borderColor": "#3457d5",
-                 "backgroundColor": "#3457d5", "pointRadius": 0, "tension": 0.2, "spanGaps": True},
+                 "backgroundColor": "#3457d5", "pointRadius": 0, "tension": 0, "spanGaps": True},
                 {"label": f"Green ≥ {bands.green_min}", "data": [bands.green_min] * len(snapshots),
                  "borderColor": "#1f8a4c", "borderDash": [4, 4], "pointRadius": 0, "borderWidth": 1},
                 {"label": f"Red < {bands.yellow_min}", "data": [bands.yellow_min] * len(snapshots),

@@ -172,8 +172,9 @@ def _line_chart(labels: list, series: list[tuple[str, list, str]], *, y_title: s
         "data": {
             "labels": labels,
             "datasets": [
+                # Straight segments between measured points: a curve would invent values between them.
                 {"label": name, "data": data, "borderColor": color, "backgroundColor": color, "pointRadius": 2,
-                 "tension": 0.2} for name, data, color in series
+                 "tension": 0} for name, data, color in series
             ],
         },
         "options": {
@@ -181,6 +182,30 @@ def _line_chart(labels: list, series: list[tuple[str, list, str]], *, y_title: s
             "scales": {"y": {"title": {"display": bool(y_title), "text": y_title}, **scales}},
         },
     }  # fmt: skip
+
+
+def reliability_chart(rows: list[dict]) -> dict:
+    """Predicted vs observed churn per probability bin, as points joined by straight lines, with the number of
+    holdout accounts in each bin as bars on a second axis: a bin of 3 accounts says little."""
+    chart = _line_chart(
+        [f"{r['bin']} (n={r.get('n', '?')})" for r in rows],
+        [
+            ("Predicted", [r["predicted"] for r in rows], "#9db4f0"),
+            ("Observed", [r["observed"] for r in rows], "#c0392b"),
+        ],
+        y_title="churn rate",
+        min=0,
+        max=1,
+    )
+    chart["data"]["datasets"].append(
+        {"label": "Accounts in the bin", "type": "bar", "data": [r.get("n") for r in rows],
+         "backgroundColor": "rgba(120, 130, 150, .25)", "yAxisID": "n", "order": 10}
+    )  # fmt: skip
+    chart["options"]["scales"]["n"] = {
+        "position": "right", "beginAtZero": True, "grid": {"drawOnChartArea": False},
+        "title": {"display": True, "text": "accounts"}, "ticks": {"precision": 0},
+    }  # fmt: skip
+    return chart
 
 
 @require_GET
@@ -196,16 +221,8 @@ def model_page(request: HttpRequest) -> HttpResponse:
     }
     if current and current.metrics:
         rel = current.metrics["reliability"]
-        context["reliability_chart"] = _line_chart(
-            [r["bin"] for r in rel],
-            [
-                ("Predicted", [r["predicted"] for r in rel], "#9db4f0"),
-                ("Observed", [r["observed"] for r in rel], "#c0392b"),
-            ],
-            y_title="churn rate",
-            min=0,
-            max=1,
-        )
+        context["reliability_chart"] = reliability_chart(rel)
+        context["reliability_rows"] = rel
         profit = current.metrics["profit"]
         context["profit_chart"] = _line_chart(
             profit["k"],

@@ -6,6 +6,8 @@
       var source = document.getElementById(canvas.dataset.chart);
       if (!source || typeof Chart === "undefined") return;
       canvas.dataset.drawn = "1";
+      // Monthly and daily series are measured points: straight segments, never a spline between them.
+      Chart.defaults.elements.line.tension = 0;
       new Chart(canvas, JSON.parse(source.textContent));
     });
   }
