@@ -126,6 +126,16 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("account-list")
 
 
+def _read_only_reason(request: HttpRequest, account: Account) -> str:
+    if not request.user.has_perm("accounts.change_account"):
+        return "Read-only: your role can view accounts but not change them."
+    owner = display_name(account.owner, "nobody")
+    return (
+        f"Read-only: this account belongs to {owner}. You can see everything; notes, tasks, status and owner "
+        "changes are for its owner and managers."
+    )
+
+
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account_or_404(pk)
@@ -133,6 +143,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "account": account,
         "can_edit": can_edit,
+        "read_only_reason": "" if can_edit else _read_only_reason(request, account),
         "status_form": StatusForm(initial={"status": account.status}),
         "owners": selectors.owner_options() if can_edit else [],
         "statuses": AccountStatus.choices,

@@ -186,10 +186,14 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("automations:rule-detail", pk=rule.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: how many accounts "Run now" would touch, with a button to confirm. POST (confirmed): run it."""
     _require_configure(request)
     rule = get_object_or_404(Rule, pk=pk)
+    if request.method == "GET" or request.POST.get("confirmed") != "1":
+        context = {"rule": rule, "preview": rules.rule_run_preview(rule=rule)}
+        return render(request, "automations/rule_detail.html#run-now-confirm", context)
     result = rules.rule_run_now(rule=rule)
     messages.success(request, f"Ran “{rule.name}”: fired for {result['fired']} account(s).")
     return redirect("automations:rule-detail", pk=rule.pk)

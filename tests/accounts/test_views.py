@@ -415,3 +415,11 @@ def test_my_day_task_rows_do_not_repeat_the_account_name(client, csm):
     assert html.count(beside) == 1
     assert f'<a href="/accounts/{account.pk}/">Call Ecolux Media about the renewal</a>' in html
     assert "Journey" in html
+
+
+def test_a_csm_on_another_csms_account_is_told_it_is_read_only(client, csm, teammate, other_account, own_account):
+    client.force_login(csm)
+    theirs = client.get(reverse("account-detail", args=[other_account.pk])).content.decode()
+    assert 'id="read-only-hint"' in theirs and "Read-only: this account belongs to" in theirs
+    mine = client.get(reverse("account-detail", args=[own_account.pk])).content.decode()
+    assert 'id="read-only-hint"' not in mine
