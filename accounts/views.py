@@ -16,6 +16,7 @@ from accounts import selectors, services
 from accounts.filters import AccountFilterSet
 from accounts.forms import BulkAssignForm, NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
 from accounts.models import Account, AccountStatus, SavedView, Task
+from churnapp.paging import page_of
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
 from churnapp.templatetags.people import display_name
@@ -170,7 +171,9 @@ def _section_context(request: HttpRequest, account: Account, section: str, **ext
     elif section == "contacts":
         context["contacts"] = selectors.account_contacts(account=account)
     elif section == "tasks":
-        context["tasks"] = selectors.account_tasks(account=account)
+        tasks = page_of(selectors.account_tasks(account=account), page=request.GET.get("page"), per_page=20)
+        context["tasks_page"] = tasks
+        context["tasks"] = tasks.object_list
         context.setdefault("task_form", TaskForm())
         context["owners"] = selectors.owner_options() if context["can_edit"] else []
     return context

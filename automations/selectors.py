@@ -64,7 +64,12 @@ def email_outbox(*, status: str = "", account_id: int | None = None) -> QuerySet
 
 
 def notifications_for(*, user: AbstractBaseUser, limit: int = 20) -> list[Notification]:
-    return list(Notification.objects.filter(user=user).select_related("account").order_by("-created_at", "-id")[:limit])
+    return list(user_notifications(user=user)[:limit])
+
+
+def user_notifications(*, user: AbstractBaseUser) -> QuerySet:
+    """A user's notifications, newest first (paginate it)."""
+    return Notification.objects.filter(user=user).select_related("account").order_by("-created_at", "-id")
 
 
 def unread_notification_count(*, user: AbstractBaseUser) -> int:
@@ -83,14 +88,15 @@ def rule_list() -> QuerySet:
     ).order_by("name")
 
 
-def rule_executions(*, rule, limit: int = 100) -> list:
+def rule_executions(*, rule) -> QuerySet:
+    """A rule's executions, newest first, with what the execution log shows (paginate it)."""
     from automations.models import RuleExecution
 
-    return list(
+    return (
         RuleExecution.objects.filter(rule=rule)
         .select_related("account", "task")
         .prefetch_related("action_runs")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 

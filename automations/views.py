@@ -30,6 +30,7 @@ from automations.forms import (
     RuleImportForm,
 )
 from automations.models import EmailStatus, EmailTemplate, Enrolment, Journey, MilestoneProgress, Playbook, Rule
+from churnapp.paging import page_of
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
 
@@ -95,7 +96,10 @@ def notification_bell(request: HttpRequest) -> HttpResponse:
 def notification_list(request: HttpRequest) -> HttpResponse:
     context = {
         "unread": selectors.unread_notification_count(user=request.user),
-        "notifications": selectors.notifications_for(user=request.user, limit=200),
+        "notifications_page": (
+            listed := page_of(selectors.user_notifications(user=request.user), page=request.GET.get("page"))
+        ),
+        "notifications": listed.object_list,
     }
     return render(request, "automations/notifications.html", context)
 
@@ -164,7 +168,8 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk)
     context = {
         "rule": rule,
-        "executions": selectors.rule_executions(rule=rule),
+        "executions_page": (executions := page_of(selectors.rule_executions(rule=rule), page=request.GET.get("page"))),
+        "executions": executions.object_list,
         "can_configure": can_configure(request.user),
         "yaml": rules.rules_export_yaml(rules=[rule]),
     }

@@ -292,13 +292,35 @@ def model_versions(limit: int = 20) -> list[ChurnModelVersion]:
     return list(ChurnModelVersion.objects.defer("artifact").order_by("-created_at")[:limit])
 
 
-def priorities(*, owner=None, limit: int = 100) -> QuerySet[ChurnPrediction]:
+def priorities(*, owner=None, limit: int | None = None) -> QuerySet[ChurnPrediction]:
     """Today's (latest) predictions ranked by expected revenue saved; `owner` narrows to one CSM's book."""
     latest = ChurnPrediction.objects.order_by("-day").values_list("day", flat=True).first()
     qs = ChurnPrediction.objects.filter(day=latest).select_related("account__owner", "model")
     if owner is not None:
         qs = qs.filter(account__owner=owner)
-    return qs.order_by("-expected_saved")[:limit]
+    qs = qs.order_by("-expected_saved", "account_id")
+    return qs[:limit] if limit is not None else qs
+
+
+def predictions_with_driver_words(predictions: list[ChurnPrediction]) -> list[ChurnPrediction]:
+    """Set `driver_rows` on each prediction: its drivers in words (`churn_drivers`) with the values of the stored
+    metrics of its day, read for all of them in one query, so Priorities says what the Customer 360 says."""
+    if not predictions:
+        return predictions
+    day = max(p.day for p in predictions)
+    fields = [k for k in METRIC_KEYS if k in _METRIC_FIELDS]
+    facts: dict[int, dict] = {}
+    rows = (
+        AccountMetrics.objects.filter(account_id__in=[p.account_id for p in predictions], day__lte=day)
+        .order_by("account_id", "-day")
+        .values("account_id", *fields)
+    )
+    for row in rows:
+        if row["account_id"] not in facts:
+            facts[row["account_id"]] = {k: (None if row[k] is None else float(row[k])) for k in fields}
+    for prediction in predictions:
+        prediction.driver_rows = churn_drivers(drivers=prediction.drivers, facts=facts.get(prediction.account_id, {}))
+    return predictions
 
 
 def _covered(frame: pd.DataFrame, profile: HealthProfile) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Account
+from churnapp.paging import page_of
 from churnapp.roles import can_configure, can_edit_account
 from health import conf, forms, scoring, selectors, services
 from health.forms import SentimentForm
@@ -249,9 +250,10 @@ def model_train(request: HttpRequest) -> HttpResponse:
 def priorities(request: HttpRequest) -> HttpResponse:
     """Accounts ranked by expected revenue saved. A CSM starts with their book; anyone can switch to all."""
     scope = request.GET.get("scope") or ("all" if can_configure(request.user) else "mine")
-    rows = selectors.priorities(owner=request.user if scope == "mine" else None)
+    page = page_of(selectors.priorities(owner=request.user if scope == "mine" else None), page=request.GET.get("page"))
     context = {
-        "rows": rows,
+        "page": page,
+        "rows": selectors.predictions_with_driver_words(list(page.object_list)),
         "scope": scope,
         "current": selectors.current_model(),
         "action_cost": conf.get("ACTION_COST"),
