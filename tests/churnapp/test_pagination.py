@@ -58,3 +58,11 @@ def test_priorities_are_paginated_and_numbered_across_pages(client, manager):
     second = client.get(reverse("health:priorities"), {"scope": "all", "page": 2}).content.decode()
     assert "60 accounts ranked" in second and "Page 2 of 2" in second
     assert '<td class="num">51</td>' in second
+
+
+def test_the_pagination_partial_never_prints_its_own_comment(client, csm):
+    account = AccountFactory(owner=csm)
+    TaskFactory(account=account, assignee=csm)
+    client.force_login(csm)
+    html = client.get(reverse("account-section", args=[account.pk, "tasks"])).content.decode()
+    assert "Pages of a list" not in html and "{#" not in html
