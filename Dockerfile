@@ -7,4 +7,4 @@ COPY . .
 # Production storage (hashed names + manifest) needs DEBUG off; the key and host are placeholders for this step only.
 RUN DEBUG=false SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.py collectstatic --noinput
 EXPOSE 8000
-CMD ["gunicorn", "churnapp.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "churnapp.wsgi", "-c", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

@@ -9,11 +9,16 @@ export CHURNAPP_STARTED_AT ?= $(shell date +%s)
 
 .PHONY: run test install lint format ci clean
 
+# `make run` needs only what the app runs on; `make test` adds the test and lint tools.
+$(VENV)/.installed-run: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $@
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@ $(VENV)/.installed-run
 
 install: $(VENV)/.installed
 
@@ -24,10 +29,8 @@ var/local.env:
 	@echo "Wrote $@ (DEBUG on, a generated SECRET_KEY) for manage.py commands."
 
 ## Install, migrate, create an admin and demo data if missing, then serve web + worker + beat.
-run: install var/local.env
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py bootstrap
-	PORT=$(PORT) $(PY) manage.py runstack
+run: $(VENV)/.installed-run var/local.env
+	PORT=$(PORT) $(PY) manage.py runstack --prepare
 
 ## The whole suite on the embedded defaults (SQLite, tasks run in-process); browser tests skip without Chromium.
 test: install

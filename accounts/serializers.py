@@ -30,6 +30,7 @@ from accounts.models import (
     TicketStatus,
     UsageEvent,
 )
+from churnapp.validation import event_time_problem
 
 BILLING_PERIOD_NAMES = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12, "yearly": 12}
 MAX_BULK_ROWS = 1000
@@ -156,10 +157,16 @@ class TagInputSerializer(serializers.Serializer):
     color = serializers.CharField(max_length=16, required=False)
 
 
+def validate_event_time(value):
+    problem = event_time_problem(value)
+    if problem:
+        raise serializers.ValidationError(f"Event time {problem}")
+
+
 class EventInputSerializer(serializers.Serializer):
     account = AccountRefField()
     event_type = serializers.CharField(max_length=128)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = serializers.DateTimeField(validators=[validate_event_time])
     user_id = serializers.CharField(max_length=128, required=False, allow_blank=True)
     message_id = serializers.CharField(
         max_length=128, required=False, help_text="De-duplication key; derived from the content when omitted."

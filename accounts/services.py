@@ -179,7 +179,9 @@ def task_complete(*, task: Task, actor: AbstractBaseUser | None, outcome: str = 
 
 
 def saved_view_create(*, owner: AbstractBaseUser, name: str, query: str, shared: bool) -> SavedView:
-    """Save (or overwrite) one of the user's accounts-list views."""
+    """Save (or overwrite) one of the user's accounts-list views. Viewers change nothing, not even views."""
+    if not owner.has_perms(["accounts.add_savedview", "accounts.change_savedview"]):
+        raise PermissionDenied("Viewers cannot save views.")
     view, _ = SavedView.objects.update_or_create(
         owner=owner, name=name, defaults={"query": query.lstrip("?"), "shared": shared}
     )
@@ -187,8 +189,10 @@ def saved_view_create(*, owner: AbstractBaseUser, name: str, query: str, shared:
 
 
 def saved_view_delete(*, view: SavedView, actor: AbstractBaseUser) -> None:
-    if view.owner_id != actor.pk and not actor.has_perm("accounts.delete_savedview"):
-        raise PermissionDenied("Only the owner can delete this view.")
+    """The owner (unless a viewer) or anyone allowed to delete views (managers, admins) deletes a view."""
+    own = view.owner_id == actor.pk and actor.has_perm("accounts.change_savedview")
+    if not own and not actor.has_perm("accounts.delete_savedview"):
+        raise PermissionDenied("Only the owner can delete this view (viewers change nothing).")
     view.delete()
 
 

@@ -14,6 +14,13 @@ How the history is built:
 4. Usage events are Poisson counts per user and day from that engagement; tickets cluster before churn; survey
    scores follow engagement; CSMs log calls and notes and hold open tasks around the end date.
 
+`mechanism` switches the churn mechanism, to test the churn model on histories it was not tuned to:
+- `default`: the mix above;
+- `usage_decay`: every churner's usage fades over 45–120 days (no silent churners);
+- `ticket_storm`: usage stays as it was; churners file a burst of urgent tickets in the weeks before;
+- `price_shock`: usage stays; churners' price rose 20–40 % one to three months earlier (a few who stay see it too);
+- `silent`: total usage stays; churners stop one event type (reports) over the ~75 days before, logging in instead.
+
 Frames refer to each other by position: `account` is a row of `accounts`, `owner`/`author`/`assignee` a row of
 `users`, `contact` a row of `contacts`. The churn date itself stays latent: no output column says who will churn.
 """
@@ -27,6 +34,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+MECHANISMS = ("default", "usage_decay", "ticket_storm", "price_shock", "silent")
 SEGMENTS = np.array(["smb", "mid_market", "enterprise"], dtype=object)
 SEGMENT_SHARE = [0.64, 0.28, 0.08]
 PLANS = np.array(["starter", "growth", "pro", "enterprise"], dtype=object)
@@ -167,6 +175,7 @@ class _World:
     decay_floor: np.ndarray
     dip_start: np.ndarray  # a temporary drop (the champion left), or NEVER
     dip_len: np.ndarray
+    mechanism: str = "default"
 
     def alive(self, day: int | np.ndarray) -> np.ndarray:
         """Whether each account holds a subscription at `day` (paused counts: paused is not churn)."""
@@ -174,16 +183,24 @@ class _World:
         return (self.signup <= day) & ((day < self.churn) | (day >= self.react))
 
 
-def simulate(*, accounts: int = 300, months: int = 18, seed: int = 42, end_date: dt.date) -> SimulatedData:
-    """Generate `accounts` customers signed up over `months` months of history ending on `end_date` (exclusive)."""
+def simulate(
+    *, accounts: int = 300, months: int = 18, seed: int = 42, end_date: dt.date, mechanism: str = "default"
+) -> SimulatedData:
+    """Generate `accounts` customers signed up over `months` months of history ending on `end_date` (exclusive),
+    churning by `mechanism` (one of MECHANISMS)."""
     if accounts < 1 or months < 1 or seed < 0:
         raise ValueError("accounts and months must be positive and the seed non-negative.")
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"Unknown churn mechanism {mechanism!r}; choose one of {', '.join(MECHANISMS)}.")
     # One independent stream per stage, so a change to one stage leaves the others' draws as they were.
     rng = {name: np.random.default_rng([seed, i]) for i, name in enumerate(["acc", "life", "sub", "eng", "ev", "crm"])}
     users = _users(accounts)
     world, accounts_df = _accounts(rng["acc"], accounts, months, end_date, n_csm=int((users["group"] == "CSM").sum()))
+    world.mechanism = mechanism
     _lifecycle(rng["life"], world)
     subscriptions, current = _subscriptions(rng["sub"], world, accounts_df)
+    if mechanism == "price_shock":
+        subscriptions = _price_shocks(np.random.default_rng([seed, 99]), world, subscriptions)
     engagement = _engagement(rng["eng"], world)
     contacts = _contacts(rng["crm"], world, accounts_df)
     events = _usage_events(rng["ev"], world, engagement, contacts, current, seed)
@@ -370,6 +387,11 @@ def _lifecycle(rng: np.random.Generator, w: _World) -> None:
     w.decay_floor = np.where(w.reason == R_PAYMENT, 0.95, w.decay_floor)  # involuntary: they were still using it
     w.decay_window = np.where(w.reason == R_PAYMENT, 14, w.decay_window)
     w.decay_window = np.where(w.reason == R_CLOSED, 21, w.decay_window)
+    if w.mechanism == "usage_decay":
+        w.decay_window = rng.integers(45, 121, n)
+        w.decay_floor = rng.uniform(0.02, 0.2, n)
+    elif w.mechanism != "default":  # the other mechanisms leave overall usage as it was
+        w.decay_floor = np.ones(n)
 
     gap = 30 + rng.exponential(60, n).astype(int)
     comes_back = (rng.random(n) < REACTIVATION_P[w.reason]) & (w.churn + gap < w.days)
@@ -479,6 +501,31 @@ def _subscriptions(rng: np.random.Generator, w: _World, accounts: pd.DataFrame) 
     current_df = pd.DataFrame(current, columns=["plan", "seats", "mrr", "renewal"])
     current_df["amount_due"] = (current_df["mrr"] * period).round(2)
     return frame, current_df
+
+
+def _price_shocks(rng: np.random.Generator, w: _World, subscriptions: pd.DataFrame) -> pd.DataFrame:
+    """A price rise of 20–40 % on the main subscription one to three months before each churn (and, at random,
+    for 6 % of the accounts that stay): the row active that day ends there and a dearer copy continues it."""
+    n = len(w.signup)
+    shock = np.where(w.churn < NEVER, w.churn - rng.integers(30, 91, n), NEVER)
+    staying = (w.churn >= NEVER) & (rng.random(n) < 0.06)
+    shock = np.where(staying, w.signup + rng.integers(60, 600, n), shock)
+    rise = rng.uniform(1.2, 1.4, n)
+    start = w.start
+    rows = []
+    for row in subscriptions.itertuples(index=False):
+        i = int(row.account)
+        day = shock[i]
+        begin = (row.start_date - start).days
+        end = (row.end_date - start).days if row.end_date is not None else NEVER
+        if row.units == "seats" and day < w.days and begin < day < end and day > w.signup[i] + 30:
+            shocked = (_dates(start, np.array([day]))[0], round(float(row.mrr) * rise[i], 2))
+            rows.append(row._replace(end_date=shocked[0], status="canceled", cancellation_reason="")._asdict())
+            rows.append(row._replace(start_date=shocked[0], mrr=shocked[1], external_id=f"{row.external_id}-p",
+                                     created_at=pd.Timestamp(shocked[0], tz="UTC"))._asdict())  # fmt: skip
+        else:
+            rows.append(row._asdict())
+    return pd.DataFrame(rows, columns=subscriptions.columns).sort_values(["account", "start_date"], kind="stable")
 
 
 def _calendar(w: _World) -> np.ndarray:
@@ -593,6 +640,10 @@ def _usage_events(
     key = rng.random(n) < np.clip(0.08 + 0.22 * engagement[account, day], 0.04, 0.5)
     kind = rng.choice(len(KEY_EVENTS), n, p=KEY_EVENT_SHARE)
     event_type = np.where(key, KEY_EVENTS[kind], "login").astype(object)
+    if w.mechanism == "silent":  # churners stop viewing reports over the ~75 days before they leave
+        fading = np.clip((w.churn[account] - day) / 75, 0, 1)
+        stopped = (event_type == "report_viewed") & (w.churn[account] < NEVER) & (rng.random(n) > fading)
+        event_type[stopped] = "login"
     properties = np.full(n, "{}", dtype=object)
     sent = event_type == "campaign_sent"
     recipients = rng.lognormal(6.2, 1.0, int(sent.sum())) * (1 + w.segment[account[sent]])
@@ -656,8 +707,13 @@ def _tickets(rng: np.random.Generator, w: _World) -> pd.DataFrame:
     churners = np.flatnonzero(w.churn < NEVER)
     mu = np.where(np.isin(w.reason[churners], [1, 2, 3, 5, R_ONBOARDING]), 2.5, 1.2)
     mu = np.where(np.isin(w.reason[churners], [R_CLOSED, R_PAYMENT]), 0.6, mu)
+    spread = 15
+    if w.mechanism == "ticket_storm":
+        mu, spread = np.full(len(churners), 5.0), 25
+    elif w.mechanism != "default":
+        mu = mu * 0.2
     late = np.repeat(churners, rng.poisson(mu))
-    late_day = w.churn[late] - 1 - rng.exponential(15, len(late)).astype(np.int64)
+    late_day = w.churn[late] - 1 - rng.exponential(spread, len(late)).astype(np.int64)
     keep = (late_day >= w.signup[late]) & (late_day < w.days)
     late, late_day = late[keep], late_day[keep]
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DataError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from accounts.imports.events import derived_message_id, events_insert
 from accounts.models import Account, Contact, PendingMessage, Segment, TrackingAlias
+from churnapp.validation import EVENT_TIME_RANGE, event_time_problem
 
 logger = logging.getLogger(__name__)
 
@@ -69,11 +70,6 @@ class InvalidMessage(ValueError):
     pass
 
 
-# Times outside this window are client bugs, and at the extremes clock-skew arithmetic would overflow.
-MIN_EVENT_TIME = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-MAX_EVENT_TIME = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
-
-
 def _parse_time(value: Any, name: str) -> dt.datetime | None:
     if value in (None, ""):
         return None
@@ -81,11 +77,15 @@ def _parse_time(value: Any, name: str) -> dt.datetime | None:
         raise InvalidMessage(f"{name} must be an ISO 8601 string.")
     try:
         parsed = dt.datetime.fromisoformat(value)
-        parsed = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    except (ValueError, OverflowError):
+    except ValueError:
         raise InvalidMessage(f"{name} is not an ISO 8601 date-time: {value[:40]!r}.") from None
-    if not MIN_EVENT_TIME <= parsed <= MAX_EVENT_TIME:
-        raise InvalidMessage(f"{name} is out of range (years 1970–9000): {value[:40]!r}.")
+    try:
+        parsed = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    except OverflowError:
+        raise InvalidMessage(f"{name} is out of range ({EVENT_TIME_RANGE}): {value[:40]!r}.") from None
+    problem = event_time_problem(parsed)
+    if problem:
+        raise InvalidMessage(f"{name} {problem[:-1]}: {value[:40]!r}.")
     return parsed
 
 
@@ -155,7 +155,9 @@ def parse_message(
             raise InvalidMessage("event is longer than 128 characters.")
     elif kind in ("page", "screen"):
         name = raw.get("name")
-        event = f"{kind}:{name}"[:128] if isinstance(name, str) and name else kind
+        event = f"{kind}:{name}" if isinstance(name, str) and name else kind
+        if len(event) > 128:
+            raise InvalidMessage(f"name is longer than {128 - len(kind) - 1} characters.")
     timestamp = _parse_time(raw.get("timestamp"), "timestamp") or _parse_time(
         raw.get("originalTimestamp"), "originalTimestamp"
     )
@@ -164,10 +166,15 @@ def parse_message(
         occurred_at = received_at
     elif sent_at is not None:
         occurred_at = received_at - (sent_at - timestamp)
-        if not MIN_EVENT_TIME <= occurred_at <= MAX_EVENT_TIME:
+        if event_time_problem(occurred_at):
             raise InvalidMessage("timestamp and sentAt are too far apart to correct for clock skew.")
     else:
         occurred_at = timestamp
+    if kind == "group":
+        _check_lengths(traits, ACCOUNT_TRAITS, Account)
+    elif kind == "identify":
+        contact = {"name": _contact_name(traits), "title": traits.get("title")}
+        _check_lengths(contact, {"name": "name", "title": "title"}, Contact)
     message_id = _id(raw.get("messageId"), "messageId")
     if not message_id:
         message_id = derived_message_id(
@@ -189,12 +196,22 @@ def parse_message(
     )
 
 
+def _check_lengths(traits: dict, mapping: dict[str, str], model) -> None:
+    """A trait stored in a column must fit it: a per-message error, never a truncation (nor a failed batch)."""
+    for key, column in mapping.items():
+        value = traits.get(key)
+        if isinstance(value, str):
+            limit = model._meta.get_field(column).max_length
+            if len(value) > limit:
+                raise InvalidMessage(f"traits.{key} is longer than {limit} characters.")
+
+
 def _split_account_traits(traits: dict) -> dict:
     row: dict[str, Any] = {}
     custom = {}
     for key, value in traits.items():
         if key in ACCOUNT_TRAITS and isinstance(value, str):
-            row[ACCOUNT_TRAITS[key]] = value[:255]
+            row[ACCOUNT_TRAITS[key]] = value
         elif key == "segment" and value in Segment.values:
             row["segment"] = value
         elif key not in ("id", "groupId"):
@@ -204,20 +221,25 @@ def _split_account_traits(traits: dict) -> dict:
     return row
 
 
+def _contact_name(traits: dict) -> str:
+    name = traits.get("name")
+    if isinstance(name, str):
+        return name
+    first = traits.get("firstName") or traits.get("first_name") or ""
+    last = traits.get("lastName") or traits.get("last_name") or ""
+    return f"{first} {last}".strip() if isinstance(first, str) and isinstance(last, str) else ""
+
+
 def _contact_fields(traits: dict) -> tuple[dict, dict]:
     fields: dict[str, str] = {}
     email = traits.get("email")
     if isinstance(email, str) and "@" in email and len(email) <= 254:
         fields["email"] = email.strip()
-    name = traits.get("name")
-    if not isinstance(name, str):
-        first = traits.get("firstName") or traits.get("first_name") or ""
-        last = traits.get("lastName") or traits.get("last_name") or ""
-        name = f"{first} {last}".strip() if isinstance(first, str) and isinstance(last, str) else ""
+    name = _contact_name(traits)
     if name:
-        fields["name"] = name[:255]
+        fields["name"] = name
     if isinstance(traits.get("title"), str):
-        fields["title"] = traits["title"][:255]
+        fields["title"] = traits["title"]
     extra = {k: v for k, v in traits.items() if k not in CONTACT_TRAITS}
     return fields, extra
 
@@ -427,6 +449,26 @@ def _process(messages: list[Message], *, keep_pending: bool) -> tuple[int, int, 
     return stored, len(rows) - stored, unresolved
 
 
+def _process_each(messages: list[Message]) -> tuple[int, int, list[Message], list[dict]]:
+    """Each message in its own savepoint: returns (stored, duplicates, unresolved, errors of the refused ones)."""
+    stored = duplicates = 0
+    unresolved: list[Message] = []
+    refused: list[dict] = []
+    for msg in messages:
+        try:
+            with transaction.atomic():
+                one_stored, one_duplicates, one_unresolved = _process([msg], keep_pending=True)
+        except (DataError, IntegrityError) as exc:
+            reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+            logger.warning("Tracking message %d refused by the database: %s", msg.index, reason)
+            refused.append({"index": msg.index, "reason": f"Could not be stored: {reason}"})
+            continue
+        stored += one_stored
+        duplicates += one_duplicates
+        unresolved += one_unresolved
+    return stored, duplicates, unresolved, refused
+
+
 @transaction.atomic
 def tracking_ingest(
     *, messages: list[Any], received_at: dt.datetime | None = None, sent_at: Any = None, default_type: str = ""
@@ -460,8 +502,13 @@ def tracking_ingest(
             with transaction.atomic():
                 stored, duplicates, unresolved = _process(parsed, keep_pending=True)
             break
-        except IntegrityError as exc:  # pragma: no cover - defensive: report, never a 500
-            raise InvalidMessage(f"Conflicts with existing data: {exc}") from exc
+        except (DataError, IntegrityError):
+            # Some message passed validation yet the database refused it: store the others one by one and report
+            # exactly the refused ones (Segment's per-message semantics; a 5xx would make the client resend all).
+            stored, duplicates, unresolved, refused = _process_each(parsed)
+            result.errors += refused
+            parsed = [m for m in parsed if m.index not in {e["index"] for e in refused}]
+            break
         except OperationalError as exc:
             # Two batches that repeat the same message ids in another order can deadlock on the unique key;
             # PostgreSQL rolls one back (to our savepoint): running it again stores it, nothing is half-written.
@@ -469,6 +516,7 @@ def tracking_ingest(
                 raise
             logger.info("Tracking batch rolled back by %s; attempt %d of %d", exc.__cause__.pgcode, attempt + 1,
                         DEADLOCK_ATTEMPTS)  # fmt: skip
+    result.errors.sort(key=lambda e: -1 if e["index"] is None else e["index"])
     result.valid = len(parsed) + result.duplicates
     result.stored += stored
     result.duplicates += duplicates

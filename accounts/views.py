@@ -105,6 +105,8 @@ def account_bulk_assign(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("accounts.add_savedview"):
+        raise PermissionDenied("Viewers cannot save views.")
     form = SavedViewForm(request.POST)
     if form.is_valid():
         view = services.saved_view_create(

@@ -14,16 +14,19 @@ signed click redirect, a signed open pixel is appended, and customer mail carrie
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import re
+import smtplib
 from decimal import Decimal
+from email.utils import parseaddr
 from html import unescape as html_unescape
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -488,15 +491,42 @@ def _tracked_html(message: EmailMessage, html: str, unsubscribe: str) -> str:
 # --- Sending (worker) ------------------------------------------------------------------------------------------------
 
 
-def email_send(*, message_id: int) -> str:
-    """Send one queued message through Django's email backend. Returns sent / skipped / suppressed / retry / failed.
+def message_id_header(message: EmailMessage) -> str:
+    """The message's stable Message-ID: the same on every attempt, so relays and inboxes that de-duplicate on it
+    drop a copy a person chose to resend."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "churnapp.invalid"
+    return f"<{message.token}@{domain}>"
 
-    A worker claims the message with a conditional update, so a message is handed to the backend at most once
-    per claim; a claim left by a killed worker is released by `email_requeue_stale`.
+
+def _sent_nothing(exc: BaseException) -> bool:
+    """Whether a failed hand-over certainly left the message undelivered: the server answered with a refusal."""
+    return isinstance(exc, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused)
+
+
+def _release_or_fail(message: EmailMessage, exc: BaseException) -> str:
+    logger.warning("Email %s not sent: %s", message.pk, exc)
+    if message.attempts < MAX_SEND_ATTEMPTS:
+        EmailMessage.objects.filter(pk=message.pk, status=EmailStatus.SENDING).update(
+            status=EmailStatus.QUEUED, claimed_at=None, status_reason=str(exc)[:255]
+        )
+        return "retry"
+    EmailMessage.objects.filter(pk=message.pk).update(status=EmailStatus.FAILED, status_reason=str(exc)[:255])
+    return "failed"
+
+
+def email_send(*, message_id: int) -> str:
+    """Send one queued message through Django's email backend. Returns sent / skipped / suppressed / retry / failed
+    / unknown.
+
+    At most once: a worker claims the message (queued → sending, committed) before handing it to the server. Only a
+    failure that certainly sent nothing (no connection, or the server refused the message) puts it back in the
+    queue; any other failure — and a worker killed while sending, found later by `email_requeue_stale` — leaves it
+    `unknown` for a person to resend or mark sent, because the server may have accepted it. Every attempt carries
+    the same Message-ID.
     """
     now = timezone.now()
     claimed = EmailMessage.objects.filter(pk=message_id, status=EmailStatus.QUEUED, claimed_at__isnull=True).update(
-        claimed_at=now, attempts=F("attempts") + 1
+        status=EmailStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1
     )
     if claimed != 1:
         return "skipped"
@@ -512,24 +542,36 @@ def email_send(*, message_id: int) -> str:
     unsubscribe = unsubscribe_url(message.to_email) if customer_mail else ""
     text = message.body_text + (f"\n\n--\nUnsubscribe: {unsubscribe}\n" if unsubscribe else "")
     html = _tracked_html(message, message.body_html or text_to_html(message.body_text), unsubscribe)
-    headers = {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    headers = {"Message-ID": message_id_header(message)}
+    if unsubscribe:
+        headers |= {"List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    connection = get_connection()
+    try:
+        connection.open()  # nothing is handed over yet: a failure here is safe to retry
+    except Exception as exc:  # any backend error: recorded on the message, never silent
+        return _release_or_fail(message, exc)
     mail = EmailMultiAlternatives(
         subject=message.subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_email],
-        headers=headers if unsubscribe else None,
+        headers=headers,
+        connection=connection,
     )
     mail.attach_alternative(html, "text/html")
     try:
         mail.send()
-    except Exception as exc:  # any backend error: recorded on the message, never silent
-        logger.warning("Email %s failed: %s", message_id, exc)
-        if message.attempts < MAX_SEND_ATTEMPTS:
-            EmailMessage.objects.filter(pk=message_id).update(claimed_at=None, status_reason=str(exc)[:255])
-            return "retry"
-        EmailMessage.objects.filter(pk=message_id).update(status=EmailStatus.FAILED, status_reason=str(exc)[:255])
-        return "failed"
+    except Exception as exc:
+        if _sent_nothing(exc):
+            return _release_or_fail(message, exc)
+        logger.error("Email %s: delivery unknown after %s", message_id, exc)
+        EmailMessage.objects.filter(pk=message_id).update(
+            status=EmailStatus.UNKNOWN, status_reason=f"Delivery unknown ({str(exc)[:180]}): resend or mark sent."
+        )
+        return "unknown"
+    finally:
+        with contextlib.suppress(Exception):
+            connection.close()
     EmailMessage.objects.filter(pk=message_id).update(status=EmailStatus.SENT, sent_at=timezone.now(), status_reason="")
     if message.account_id and customer_mail:
         from accounts.models import Account
@@ -545,20 +587,47 @@ def email_send(*, message_id: int) -> str:
     return "sent"
 
 
+STALE_SEND_REASON = "The worker stopped while sending: the server may have accepted it. Resend or mark sent."
+
+
 def email_requeue_stale() -> int:
-    """Recovery sweep: re-send messages whose send task was lost (broker outage, killed worker)."""
+    """Recovery sweep: send the queued messages whose send task was lost (broker outage); a message claimed for
+    sending and never finished (killed worker) becomes `unknown` — never resent automatically."""
     now = timezone.now()
     stale_claim = now - dt.timedelta(minutes=conf.get("EMAIL_STALE_CLAIM_MINUTES"))
     never_claimed = now - dt.timedelta(minutes=conf.get("EMAIL_UNCLAIMED_MINUTES"))
+    abandoned = EmailMessage.objects.filter(
+        Q(status=EmailStatus.SENDING) | Q(status=EmailStatus.QUEUED, claimed_at__isnull=False),
+        claimed_at__lt=stale_claim,
+    ).update(status=EmailStatus.UNKNOWN, status_reason=STALE_SEND_REASON)
+    if abandoned:
+        logger.error("%d emails were left mid-send by a stopped worker: marked unknown for a person.", abandoned)
     ids = list(
-        EmailMessage.objects.filter(status=EmailStatus.QUEUED)
-        .filter(Q(claimed_at__lt=stale_claim) | Q(claimed_at__isnull=True, created_at__lt=never_claimed))
-        .values_list("pk", flat=True)[:1000]
+        EmailMessage.objects.filter(
+            status=EmailStatus.QUEUED, claimed_at__isnull=True, created_at__lt=never_claimed
+        ).values_list("pk", flat=True)[:1000]
     )
-    EmailMessage.objects.filter(pk__in=ids, claimed_at__lt=stale_claim).update(claimed_at=None)
     for pk in ids:
         _enqueue_send(pk)
     return len(ids)
+
+
+def email_resolve_unknown(*, message: EmailMessage, resend: bool, actor) -> bool:
+    """A person's decision on an `unknown` message: resend it (same Message-ID) or record it as sent. Returns
+    whether the message was still unknown (a second click changes nothing)."""
+    who = getattr(actor, "get_username", lambda: "someone")()
+    if resend:
+        changed = EmailMessage.objects.filter(pk=message.pk, status=EmailStatus.UNKNOWN).update(
+            status=EmailStatus.QUEUED, claimed_at=None, status_reason=f"Resent by {who}."
+        )
+        if changed:
+            _enqueue_send(message.pk)
+        return bool(changed)
+    return bool(
+        EmailMessage.objects.filter(pk=message.pk, status=EmailStatus.UNKNOWN).update(
+            status=EmailStatus.SENT, sent_at=timezone.now(), status_reason=f"Marked sent by {who}."
+        )
+    )
 
 
 # --- Tracking and unsubscribe ----------------------------------------------------------------------------------------

@@ -37,9 +37,11 @@ class EmailTemplate(models.Model):
 
 class EmailStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SUPPRESSED = "suppressed", "Suppressed"
+    UNKNOWN = "unknown", "Unknown — check and decide"
 
 
 class EmailSource(models.TextChoices):
@@ -54,10 +56,11 @@ class EmailSource(models.TextChoices):
 
 
 class EmailMessage(models.Model):
-    """One email of the outbox: queued, sent, failed or suppressed (never sent, with the reason).
+    """One email of the outbox: queued, sending, sent, failed, suppressed (never sent, with the reason) or
+    unknown (its worker stopped while the SMTP server may have accepted it: a person resends it or marks it sent).
 
     `dedupe_key` makes queueing idempotent: the same key never yields a second message. `token` identifies the
-    message in its open pixel and click links (always signed in URLs).
+    message in its open pixel and click links (always signed in URLs) and in its stable `Message-ID` header.
     """
 
     account = models.ForeignKey(

@@ -44,4 +44,5 @@ urlpatterns = [
     path("automations/emails/", views.email_list, name="email-list"),
     path("automations/emails/new/", views.email_template_edit, name="email-template-create"),
     path("automations/emails/<int:pk>/", views.email_template_edit, name="email-template-edit"),
+    path("automations/emails/outbox/<int:pk>/resolve/", views.email_resolve, name="email-resolve"),
 ]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -29,7 +32,16 @@ from automations.forms import (
     RuleForm,
     RuleImportForm,
 )
-from automations.models import EmailStatus, EmailTemplate, Enrolment, Journey, MilestoneProgress, Playbook, Rule
+from automations.models import (
+    EmailMessage,
+    EmailStatus,
+    EmailTemplate,
+    Enrolment,
+    Journey,
+    MilestoneProgress,
+    Playbook,
+    Rule,
+)
 from churnapp.paging import page_of
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
@@ -446,10 +458,25 @@ def email_list(request: HttpRequest) -> HttpResponse:
         "statuses": EmailStatus.choices,
         "status": request.GET.get("status", ""),
         "can_configure": can_configure(request.user),
+        "unknown_count": selectors.email_outbox(status=EmailStatus.UNKNOWN).count(),
     }
     return render(request, "automations/email_list.html", context)
 
 
+@require_POST
+def email_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's decision on a message whose delivery is unknown: resend it (same Message-ID) or mark it sent."""
+    _require_configure(request)
+    message = get_object_or_404(EmailMessage, pk=pk)
+    resend = request.POST.get("action") == "resend"
+    if emails.email_resolve_unknown(message=message, resend=resend, actor=request.user):
+        outcome = "resent" if resend else "marked sent"
+        messages.success(request, f"“{message.subject}” to {message.to_email}: {outcome}.")
+    return redirect(f"{reverse('automations:email-list')}?status={EmailStatus.UNKNOWN}")
+
+
+# The preview iframe (sandboxed, no scripts) shows the e-mail as sent: inline styles and remote images included.
+@csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["https:"]})
 @require_http_methods(["GET", "POST"])
 def email_template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     _require_configure(request)

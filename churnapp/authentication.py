@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import time
 
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -27,6 +29,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from churnapp.apikeys import KEY_PREFIX, api_key_authenticate
 from churnapp.models import ApiKey, ApiScope
 
+logger = logging.getLogger(__name__)
 _WRITE_ACTIONS = ("add", "change", "delete")
 
 
@@ -126,6 +129,32 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         if not isinstance(request.auth, ApiKey):
             return None
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+    def allow_request(self, request, view) -> bool:
+        # The counters live in the cache (Redis): when it is unreachable the throttle steps aside (fails open,
+        # with a warning) rather than stopping ingestion, which needs only the database.
+        try:
+            return super().allow_request(request, view)
+        except CACHE_ERRORS as exc:
+            _warn_throttle_off(exc)
+            return True
+
+
+CACHE_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, TimeoutError, OSError)
+try:  # redis-py's errors do not derive from the builtin ones
+    from redis.exceptions import RedisError
+
+    CACHE_ERRORS += (RedisError,)
+except ImportError:  # pragma: no cover - redis is a dependency
+    pass
+_last_warning = 0.0
+
+
+def _warn_throttle_off(exc: BaseException) -> None:
+    global _last_warning
+    if time.monotonic() - _last_warning >= 30:  # once per 30 s per process during an outage
+        _last_warning = time.monotonic()
+        logger.warning("API-key throttling is off: the cache is unreachable (%s).", exc)
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):

@@ -126,3 +126,14 @@ class SetupStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({'done' if self.completed_at else 'pending'})"
+
+
+class ServiceHeartbeat(models.Model):
+    """When a background component last proved alive: `beat` (the scheduler published a task) and
+    `worker:<queue>` (a worker consuming that queue ran the heartbeat task). Read by /healthz/."""
+
+    name = models.CharField(max_length=64, unique=True)
+    beat_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.beat_at:%Y-%m-%d %H:%M:%S}"

@@ -126,3 +126,16 @@ BEAT_SCHEDULE = {
         "options": {"queue": Queue.SCORING.value, "expires": 6 * 60 * 60 * 1.5},
     },
 }
+# Heartbeats (issue 16): one tiny task per queue every 30 s proves beat schedules and a worker consumes each queue;
+# /healthz/ reports their age.
+BEAT_SCHEDULE.update(
+    {
+        f"churnapp-heartbeat-{queue.value}": {
+            "task": "churnapp.tasks.heartbeat",
+            "schedule": timedelta(seconds=30),
+            "args": (queue.value,),
+            "options": {"queue": queue.value, "expires": 30},
+        }
+        for queue in Queue
+    }
+)

@@ -16,3 +16,11 @@ def deliver_webhook(delivery_id: int) -> str:
         attempts = WebhookDelivery.objects.values_list("attempts", flat=True).get(pk=delivery_id)
         deliver_webhook.apply_async((delivery_id,), countdown=webhooks_out.retry_delay(attempts))
     return outcome
+
+
+@shared_task(ignore_result=True, soft_time_limit=20, time_limit=30)
+def heartbeat(queue: str) -> None:
+    """Scheduled by beat on every queue: proves a worker consumes it (read by /healthz/)."""
+    from churnapp.heartbeats import heartbeat_record
+
+    heartbeat_record(name=f"worker:{queue}")

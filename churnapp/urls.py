@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from churnapp.api import api_urlpatterns
-from churnapp.views import favicon, healthz
+from churnapp.api_docs import ApiDocsView, ApiRedocView, ApiSchemaView
+from churnapp.views import PasswordResetConfirmView, PasswordResetView, favicon, healthz
 
 urlpatterns = [
     path("", include("accounts.urls")),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("", include("winback.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("auth/password_reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("auth/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("auth/", include("django.contrib.auth.urls")),
     path("healthz/", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),
@@ -20,9 +22,9 @@ urlpatterns = [
     path("dashboard/", include("dashboards.urls")),
     path("api/v1/kpis/", include("dashboards.api_urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("api/schema/", ApiSchemaView.as_view(), name="api-schema"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("settings/integrations/", include("churnapp.integration_urls")),
     path("v1/", include("accounts.api.tracking")),
     path("imports/", include("accounts.imports.urls")),

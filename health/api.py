@@ -4,15 +4,23 @@ predictions (ranked by expected revenue saved). Reads for every signed-in role; 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from churnapp.roles import can_configure
-from health import selectors
-from health.models import ChurnModelVersion, ChurnPrediction, HealthProfileVersion, HealthSnapshot, ModelStatus
+from health import conf, selectors, services
+from health.models import (
+    ChurnLabRun,
+    ChurnModelVersion,
+    ChurnPrediction,
+    HealthProfileVersion,
+    HealthSnapshot,
+    ModelStatus,
+)
 
 
 class HealthSnapshotSerializer(serializers.ModelSerializer):
@@ -66,9 +74,28 @@ class ChurnModelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LabRunSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChurnLabRun
+        fields = ["id", "created_at", "status", "train_until", "test_from", "test_until", "horizon_days", "as_of",
+                  "results", "message", "finished_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class LabRunInputSerializer(serializers.Serializer):
+    train_until = serializers.DateField(help_text="Training uses observations dated before this day.")
+    test_from = serializers.DateField(help_text="First observation date of the test period.")
+    test_until = serializers.DateField(help_text="Last observation date of the test period (inclusive).")
+    horizon_days = serializers.IntegerField(required=False, min_value=1, max_value=365)
+    as_of = serializers.DateField(required=False, allow_null=True, help_text="Evaluate as if today were this day.")
+
+
 class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Trained churn models with their data window and holdout metrics (AUC, top-decile lift, Brier score,
-    reliability table, profit curve). `current` is the promoted one; `train` (managers) queues a retrain."""
+    ECE, reliability table, profit curve) and, in `metrics.lab`, the rolling-origin backtest of every candidate
+    per cutoff (the `baseline` row is the one to beat), `metrics.lead_time` (AUC by horizon) and
+    `metrics.recommendation` (the profit curve's advice). `current` is the promoted one; `train` (managers)
+    queues a retrain; `lab-runs` evaluates every candidate on a chosen split."""
 
     serializer_class = ChurnModelSerializer
 
@@ -93,6 +120,38 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
         transaction.on_commit(lambda: train_churn_model.delay())
         return Response({"detail": "Training queued."}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(methods=["get"], responses={200: LabRunSerializer(many=True)}, description="The latest 50 lab runs.")
+    @extend_schema(
+        methods=["post"],
+        request=LabRunInputSerializer,
+        responses={202: LabRunSerializer},
+        description="Queue an evaluation of every candidate (baseline included) trained on the observations "
+        "before `train_until` whose label was known by `test_from`, scored on those dated `test_from`…"
+        "`test_until`, as if today were `as_of`. Managers and admins.",
+    )
+    @action(detail=False, methods=["get", "post"], url_path="lab-runs", pagination_class=None)
+    def lab_runs(self, request):
+        if request.method == "GET":
+            return Response(LabRunSerializer(selectors.lab_runs(limit=50), many=True).data)
+        if not can_configure(request.user):
+            raise PermissionDenied("Only managers and admins run the churn model lab.")
+        data = LabRunInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {"horizon_days": conf.get("CHURN_HORIZON_DAYS"), **data.validated_data}
+        try:
+            run = services.lab_run_request(**values, actor=request.user)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from exc
+        return Response(LabRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={200: LabRunSerializer})
+    @action(detail=False, methods=["get"], url_path=r"lab-runs/(?P<run_id>[0-9]+)", pagination_class=None)
+    def lab_run(self, request, run_id: str):
+        run = selectors.lab_runs(limit=None).filter(pk=int(run_id)).first()
+        if run is None:
+            raise exceptions.NotFound("No such lab run.")
+        return Response(LabRunSerializer(run).data)
 
 
 class ChurnPredictionSerializer(serializers.ModelSerializer):

@@ -26,6 +26,15 @@ _DEFAULTS: dict[str, object] = {
     "VALUE_MONTHS": 12,
     "ACTION_COST": 150.0,
     "SAVE_RATE": 0.3,
+    # Churn model lab: the event types that get their own metrics (empty: the 40 most frequent in the rollups),
+    # ratios between related event types (numerator, denominator), months of observations the lab reads,
+    # rolling-origin cutoffs and test months per cutoff, and the horizons of the lead-time report.
+    "CHURN_EVENT_TYPES": (),
+    "CHURN_RATIO_PAIRS": (("campaign_sent", "campaign_created"), ("report_viewed", "login")),
+    "LAB_MONTHS": 24,
+    "LAB_CUTOFFS": 3,
+    "LAB_TEST_MONTHS": 3,
+    "LEAD_TIME_HORIZONS": (30, 60, 90),
     # A changelog entry is written when the weekly score change reaches this many points.
     "CHANGELOG_MIN_POINTS": 5,
     "NIGHTLY_INTERVAL": 24 * 60 * 60,

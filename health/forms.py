@@ -105,3 +105,13 @@ def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[s
         errors.append("Band thresholds must be whole numbers.")
         green = yellow = None
     return factors, green, yellow, data.get("note", "")[:255], errors
+
+
+class LabRunForm(forms.Form):
+    """A split to evaluate every churn-model candidate on (the model page's lab form)."""
+
+    train_until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    test_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    test_until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    horizon_days = forms.IntegerField(min_value=1, max_value=365)
+    as_of = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -267,3 +267,34 @@ class ChurnPrediction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.day}: {self.probability:.2f}"
+
+
+class LabRunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ChurnLabRun(models.Model):
+    """One evaluation of every churn-model candidate on a chosen split: trained on the observations before
+    `train_until` (labels known by `test_from`), scored on those dated `test_from`…`test_until`, as if today were
+    `as_of` (blank: the day it ran). `results` holds each candidate's metrics, the baseline included."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=16, choices=LabRunStatus.choices, default=LabRunStatus.QUEUED)
+    train_until = models.DateField()
+    test_from = models.DateField()
+    test_until = models.DateField()
+    horizon_days = models.PositiveSmallIntegerField()
+    as_of = models.DateField(null=True, blank=True)
+    results = models.JSONField(default=dict, blank=True)
+    message = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"lab run {self.pk} ({self.status})"

@@ -1,9 +1,9 @@
 """Daily usage rollups: one row per account and day, rebuilt from the raw events of that day.
 
 Incremental: after ingestion, `rollups_refresh(account_day_pairs=…)` recomputes only the affected account-days
-(the ingestion path calls it through `health.tasks.refresh_rollups`). `rollups_rebuild()` (`manage.py
-rebuild_rollups`) recomputes everything, a month of events at a time. Both are set-based: one grouped query over
-the events, pandas to fold it, bulk writes.
+(the ingestion path queues `health.tasks.refresh_rollups` through the `events-ingested` hook). `rollups_rebuild()`
+(`manage.py rebuild_rollups`) recomputes everything, a month of events at a time, in one transaction. Both are
+set-based: one grouped query over the events, pandas to fold it, bulk writes.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from collections.abc import Iterable
 
 import pandas as pd
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncDate
 
 from accounts.models import UsageEvent
+from churnapp.validation import EVENT_TIME_RANGE, MAX_EVENT_TIME, MIN_EVENT_TIME
 from health import conf
 from health.bulk import bulk_insert
 from health.models import FeatureFirstUse, UsageDaily
@@ -122,7 +123,10 @@ def _in_accounts(queryset, accounts: list[int]):
 @transaction.atomic
 def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date]]) -> dict[str, int]:
     """Recompute the rollups of exactly these (account_id, day) pairs from their raw events (idempotent)."""
-    pairs = pd.DataFrame(list({(int(a), d) for a, d in account_day_pairs}), columns=["account_id", "day"])
+    first, last = MIN_EVENT_TIME.date(), MAX_EVENT_TIME.date()
+    pairs = pd.DataFrame(
+        list({(int(a), d) for a, d in account_day_pairs if first <= d <= last}), columns=["account_id", "day"]
+    )
     if pairs.empty:
         return {"pairs": 0, "rows": 0}
     accounts = pairs["account_id"].unique().tolist()
@@ -141,33 +145,44 @@ def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date]]) -> dict
     return {"pairs": len(pairs), "rows": written}
 
 
+@transaction.atomic
 def rollups_rebuild(
     *, chunk_days: int = 31, start: dt.date | None = None, end: dt.date | None = None, log=None
 ) -> dict[str, int]:
-    """Rebuild the rollups (and first-use days) from the events, one chunk of days per transaction: all of
-    them, or only the days from `start` to `end` (inclusive)."""
-    span = UsageEvent.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
-    partial = start is not None or end is not None
-    with transaction.atomic():
-        if partial:
-            UsageDaily.objects.filter(day__gte=start or dt.date.min, day__lte=end or dt.date.max).delete()
-        else:
-            UsageDaily.objects.all().delete()
-            FeatureFirstUse.objects.all().delete()
+    """Rebuild the rollups (and first-use days) from the events, a chunk of days at a time: all of them, or only
+    the days from `start` to `end` (inclusive).
+
+    One transaction: readers keep seeing the previous rollups until the new ones commit, and a crash (or a
+    cancelled run) leaves the previous rollups as they were. Events dated outside the accepted window (stored
+    before every entry door checked it) are skipped and reported, never fatal."""
+    accepted = Q(occurred_at__gte=MIN_EVENT_TIME, occurred_at__lte=MAX_EVENT_TIME)
+    events = UsageEvent.objects.filter(accepted)
+    span = UsageEvent.objects.aggregate(  # one pass over the events
+        first=Min("occurred_at", filter=accepted), last=Max("occurred_at", filter=accepted),
+        skipped=Count("id", filter=~accepted),
+    )  # fmt: skip
+    skipped = span["skipped"]
+    if skipped and log:
+        ids = list(UsageEvent.objects.exclude(accepted).order_by("id").values_list("id", flat=True)[:10])
+        log(f"{skipped} events dated outside {EVENT_TIME_RANGE} skipped (ids {', '.join(map(str, ids))})")
+    if start is not None or end is not None:
+        UsageDaily.objects.filter(day__gte=start or dt.date.min, day__lte=end or dt.date.max).delete()
+    else:
+        UsageDaily.objects.all().delete()
+        FeatureFirstUse.objects.all().delete()
     if span["first"] is None:
-        return {"rows": 0, "days": 0}
+        return {"rows": 0, "days": 0, "skipped": skipped}
     start = max(start or dt.date.min, span["first"].astimezone(dt.UTC).date())
     end = min(end or dt.date.max, span["last"].astimezone(dt.UTC).date())
     rows = 0
     day = start
     while day <= end:
         stop = min(day + dt.timedelta(days=chunk_days), end + dt.timedelta(days=1))
-        with transaction.atomic():
-            counts = _event_counts(UsageEvent.objects.filter(occurred_at__gte=_utc(day), occurred_at__lt=_utc(stop)))
-            rows += _write_daily(fold_daily(counts))
-            if not counts.empty:
-                _merge_first_use(fold_first_use(counts))
+        counts = _event_counts(events.filter(occurred_at__gte=_utc(day), occurred_at__lt=_utc(stop)))
+        rows += _write_daily(fold_daily(counts))
+        if not counts.empty:
+            _merge_first_use(fold_first_use(counts))
         if log:
             log(f"rollups {day} – {stop - dt.timedelta(days=1)}: {rows} rows so far")
         day = stop
-    return {"rows": rows, "days": max((end - start).days + 1, 0)}
+    return {"rows": rows, "days": max((end - start).days + 1, 0), "skipped": skipped}

@@ -9,11 +9,13 @@ from django.db import connection
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Account
+from accounts.models import Account, Subscription, SupportTicket, SurveyResponse
 from health import conf, scoring
+from health.features import Facts
 from health.metrics import METRIC_KEYS
 from health.models import (
     AccountMetrics,
+    ChurnLabRun,
     ChurnModelVersion,
     ChurnPrediction,
     CsmSentiment,
@@ -288,6 +290,17 @@ def current_model() -> ChurnModelVersion | None:
     return ChurnModelVersion.objects.filter(status=ModelStatus.PROMOTED).first()
 
 
+def latest_backtest() -> ChurnModelVersion | None:
+    """The newest trained version that carries a rolling-origin backtest of the candidates."""
+    return (
+        ChurnModelVersion.objects.defer("artifact")
+        .exclude(status=ModelStatus.FAILED)
+        .filter(metrics__has_key="lab")
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def model_versions(limit: int = 20) -> list[ChurnModelVersion]:
     return list(ChurnModelVersion.objects.defer("artifact").order_by("-created_at")[:limit])
 
@@ -489,3 +502,68 @@ def features_adopted(*, account_ids: list[int]) -> dict[int, list[str]]:
     for account_id, feature in rows.values_list("account_id", "feature"):
         out[account_id].append(feature)
     return out
+
+
+# --- Facts for the churn model's behavioural features -------------------------------------------------------------
+
+
+def churn_facts(*, since: dt.date, until: dt.date) -> Facts:
+    """The facts `health.features` computes observations from, dated in [since, until]: event counts per type and
+    day from the daily rollups (never the raw events), activity per day, subscriptions, tickets and surveys."""
+    rollups = UsageDaily.objects.filter(day__gte=since, day__lte=until).values_list(
+        "account_id", "day", "events", "active_users", "by_type"
+    )
+    ids, days, kinds, counts, activity = [], [], [], [], []
+    for account_id, day, n_events, users, by_type in rollups.iterator(chunk_size=5000):
+        activity.append((account_id, day, n_events, users))
+        for kind, n in (by_type or {}).items():
+            ids.append(account_id)
+            days.append(day)
+            kinds.append(kind)
+            counts.append(n)
+    daily = pd.DataFrame({"account_id": ids, "day": days, "event_type": kinds, "n": counts})
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
+    subs = pd.DataFrame.from_records(
+        list(
+            Subscription.objects.filter(start_date__lte=until).values_list(
+                "account_id", "product", "start_date", "end_date", "mrr", "quantity", "billing_period"
+            )
+        ),
+        columns=["account_id", "product", "start_date", "end_date", "mrr", "quantity", "billing_period"],
+    )
+    subs["mrr"] = subs["mrr"].astype(float)
+    tickets = pd.DataFrame.from_records(
+        list(
+            SupportTicket.objects.filter(opened_at__gte=start, opened_at__lt=end).values_list("account_id", "opened_at")
+        ),
+        columns=["account_id", "day"],
+    )
+    tickets["day"] = pd.to_datetime(tickets["day"], utc=True).dt.date
+    surveys = pd.DataFrame.from_records(
+        list(
+            SurveyResponse.objects.filter(responded_at__lt=end).values_list(
+                "account_id", "kind", "score", "responded_at"
+            )
+        ),
+        columns=["account_id", "kind", "score", "day"],
+    )
+    surveys["day"] = pd.to_datetime(surveys["day"], utc=True).dt.date
+    accounts = pd.DataFrame.from_records(
+        list(Account.objects.values_list("pk", "created_at")), columns=["account_id", "created_day"]
+    )
+    accounts["created_day"] = pd.to_datetime(accounts["created_day"], utc=True).dt.date
+    return Facts(
+        daily=daily,
+        activity=pd.DataFrame.from_records(activity, columns=["account_id", "day", "events", "active_users"]),
+        subscriptions=subs,
+        tickets=tickets,
+        surveys=surveys,
+        accounts=accounts,
+    )
+
+
+def lab_runs(*, limit: int | None = 10) -> QuerySet:
+    """Churn-model lab runs, newest first."""
+    runs = ChurnLabRun.objects.order_by("-created_at", "-pk")
+    return runs if limit is None else runs[:limit]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import pickle
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -21,19 +20,22 @@ from accounts.selectors import accounts_active_on
 from accounts.services import account_set_health_bulk
 from churnapp.roles import can_configure, can_edit_account
 from health import conf, scoring
-from health import model as churn
 from health.bulk import bulk_insert
+from health.churn_services import (  # noqa: F401  (the churn model's services)
+    churn_model_train,
+    churn_predict,
+    lab_run_execute,
+    lab_run_request,
+    lab_split,
+)
 from health.metrics import METRIC_KEYS, compute_metrics
 from health.models import (
     AccountMetrics,
-    ChurnModelVersion,
     ChurnObservation,
-    ChurnPrediction,
     CsmSentiment,
     HealthProfile,
     HealthProfileVersion,
     HealthSnapshot,
-    ModelStatus,
     VersionStatus,
 )
 from health.rollups import rollups_rebuild, rollups_refresh  # noqa: F401  (the ingestion-facing services)
@@ -357,107 +359,3 @@ def observations_frame(*, since: dt.date | None = None) -> pd.DataFrame:
     frame = pd.DataFrame([{**f, "obs_date": d, "account_id": a, "label": lab} for d, a, lab, f in rows])
     frame["silent_churn"] = frame["silent_churn"].astype(float)
     return frame
-
-
-def churn_model_train(*, rebuild_observations: bool = True, months: int = 24) -> ChurnModelVersion:
-    """Weekly: rebuild observations, train a candidate, evaluate it and the current model on the same
-    time-based holdout, and promote the candidate only if its holdout AUC is higher. Too little history is
-    recorded as a failed version with the reason (never an exception to the caller)."""
-    if rebuild_observations:
-        observations_build(months=months)
-    frame = observations_frame()
-    settings = {
-        "value_months": conf.get("VALUE_MONTHS"),
-        "action_cost": conf.get("ACTION_COST"),
-        "save_rate": conf.get("SAVE_RATE"),
-    }
-    horizon = conf.get("CHURN_HORIZON_DAYS")
-    try:
-        result = churn.train(frame, **settings)
-    except churn.InsufficientHistory as exc:
-        return ChurnModelVersion.objects.create(status=ModelStatus.FAILED, horizon_days=horizon, message=str(exc))
-
-    current = ChurnModelVersion.objects.filter(status=ModelStatus.PROMOTED).first()
-    metrics = dict(result.metrics)
-    promote = current is None
-    if current is not None:
-        try:
-            old = pickle.loads(bytes(current.artifact))
-            holdout = result.holdout
-            p_old = churn.predict(old, holdout)
-            old_metrics = churn.evaluate(
-                holdout["label"].astype(int).to_numpy(),
-                p_old,
-                holdout["mrr"].astype(float).to_numpy() * settings["value_months"],
-                action_cost=settings["action_cost"],
-                save_rate=settings["save_rate"],
-            )
-            metrics["current_auc_on_holdout"] = old_metrics["auc"]
-            promote = metrics["auc"] > old_metrics["auc"]
-        except Exception as exc:  # an unreadable old model must not block a working new one
-            metrics["current_error"] = str(exc)
-            promote = True
-    with transaction.atomic():
-        if promote and current is not None:
-            ChurnModelVersion.objects.filter(pk=current.pk).update(status=ModelStatus.RETIRED)
-        return ChurnModelVersion.objects.create(
-            status=ModelStatus.PROMOTED if promote else ModelStatus.REJECTED,
-            horizon_days=horizon,
-            train_from=result.train_from,
-            train_to=result.train_to,
-            holdout_from=result.holdout_from,
-            holdout_to=result.holdout_to,
-            n_train=result.n_train,
-            n_holdout=result.n_holdout,
-            metrics=metrics,
-            message=""
-            if promote
-            else f"Holdout AUC {metrics['auc']:.3f} does not beat the current model's "
-            f"{metrics['current_auc_on_holdout']:.3f} on the same holdout.",
-            artifact=pickle.dumps(result.pipeline),
-        )
-
-
-@transaction.atomic
-def _cached_probability(probability: float) -> float:
-    return max(round(probability, 4), 0.0001) if probability > 0 else 0.0
-
-
-def churn_predict(*, day: dt.date | None = None) -> dict:
-    """Daily: the promoted model's churn probability, drivers, MRR at risk and expected revenue saved for every
-    active account; probability cached on Account. Without a promoted model nothing changes."""
-    day = day or timezone.localdate()
-    current = ChurnModelVersion.objects.filter(status=ModelStatus.PROMOTED).first()
-    if current is None:
-        return {"predicted": 0, "reason": "no promoted model"}
-    pipeline = pickle.loads(bytes(current.artifact))
-    population = list(accounts_active_on(day=day).values_list("pk", flat=True))
-    ChurnPrediction.objects.filter(day=day).delete()
-    if not population:
-        return {"predicted": 0}
-    frame = compute_metrics(as_of=day, account_ids=population)
-    frame["silent_churn"] = frame["silent_churn"].astype(float)
-    p = churn.predict(pipeline, frame)
-    why = churn.drivers(pipeline, frame)
-    value_months, cost, save = conf.get("VALUE_MONTHS"), conf.get("ACTION_COST"), conf.get("SAVE_RATE")
-    objs = []
-    for (pk, mrr), prob, reasons in zip(frame["mrr"].items(), p, why, strict=True):
-        objs.append(
-            ChurnPrediction(
-                account_id=pk,
-                day=day,
-                model=current,
-                probability=float(prob),
-                mrr_at_risk=float(prob * mrr),
-                expected_saved=float(prob * mrr * value_months * save - cost),
-                drivers=reasons,
-            )
-        )
-    ChurnPrediction.objects.bulk_create(objs, batch_size=BATCH)
-    predicted = {o.account_id for o in objs}
-    stale = Account.objects.filter(churn_probability__isnull=False).values_list("pk", flat=True)
-    # Rounded for the lists, but never to 0 when the model says "some": the header shows "<1 %" like the section.
-    rows = [{"account_id": o.account_id, "churn_probability": _cached_probability(o.probability)} for o in objs]
-    rows += [{"account_id": pk, "churn_probability": None} for pk in stale if pk not in predicted]
-    account_set_health_bulk(rows=rows)
-    return {"predicted": len(objs), "model": current.pk}

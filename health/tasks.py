@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.db import OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from churnapp.celery import Queue
 from health import services
+
+logger = logging.getLogger(__name__)
 
 RETRY = {
     "queue": Queue.SCORING.value,
@@ -25,6 +29,17 @@ def refresh_rollups(account_day_pairs: list[list]) -> dict[str, int]:
     """After ingestion: recompute the daily rollups of the affected [account_id, "YYYY-MM-DD"] pairs."""
     pairs = [(int(a), dt.date.fromisoformat(str(d)[:10])) for a, d in account_day_pairs]
     return services.rollups_refresh(account_day_pairs=pairs)
+
+
+def rollups_enqueue(account_day_pairs: list[list]) -> None:
+    """The `events-ingested` hook (runs after the ingest transaction committed): queue the incremental refresh.
+
+    The events are already stored; with the broker down the refresh is logged and left to the nightly rebuild
+    rather than failing a write that succeeded."""
+    try:
+        refresh_rollups.delay(account_day_pairs)
+    except BrokerError:
+        logger.warning("Broker unreachable: rollups of %d account-days wait for the rebuild.", len(account_day_pairs))
 
 
 @shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
@@ -44,3 +59,10 @@ def train_churn_model() -> dict:
 def predict_churn(day: str | None = None) -> dict:
     """Daily: churn probability, drivers and expected revenue saved for every active account."""
     return services.churn_predict(day=dt.date.fromisoformat(day) if day else None)
+
+
+@shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
+def run_churn_lab(run_id: int) -> dict:
+    """On request: evaluate every churn-model candidate on the run's split (claimed once)."""
+    run = services.lab_run_execute(run_id=run_id)
+    return {"run": run_id, "status": run.status if run else "already claimed"}

@@ -15,5 +15,6 @@ urlpatterns = [
     path("profiles/<int:pk>/save/", views.profile_save, name="profile-save"),
     path("model/", views.model_page, name="model"),
     path("model/train/", views.model_train, name="model-train"),
+    path("model/lab/", views.model_lab, name="model-lab"),
     path("priorities/", views.priorities, name="priorities"),
 ]

@@ -209,16 +209,35 @@ def reliability_chart(rows: list[dict]) -> dict:
     return chart
 
 
+def _backtest_rows(lab: dict) -> list[dict]:
+    """The backtest table for the page: per cutoff, the baseline first (the row to beat), then the others."""
+    order = {"baseline": 0, "logistic": 1, "boosting": 2, "blend": 3}
+    rows = sorted(lab.get("table", []), key=lambda r: (r["cutoff"], order.get(r["candidate"], 9)))
+    base = {r["cutoff"]: r.get("auc") for r in rows if r["candidate"] == "baseline"}
+    for row in rows:
+        b = base.get(row["cutoff"])
+        row["vs_baseline"] = None if b is None or row.get("auc") is None else row["auc"] - b
+    return rows
+
+
 @require_GET
 def model_page(request: HttpRequest) -> HttpResponse:
     current = selectors.current_model()
     versions = selectors.model_versions()
     latest = versions[0] if versions else None
+    backtest = selectors.latest_backtest()
+    lab = backtest.metrics["lab"] if backtest else None
     context = {
         "current": current,
         "latest": latest,
         "versions": versions,
         "can_configure": can_configure(request.user),
+        "backtest": backtest,
+        "lab": lab,
+        "backtest_rows": _backtest_rows(lab) if lab else [],
+        "means": sorted((lab or {}).get("means", {}).items(), key=lambda kv: kv[0] != "baseline"),
+        "lab_runs": selectors.lab_runs(limit=5),
+        "lab_form": forms.LabRunForm(initial={"horizon_days": conf.get("CHURN_HORIZON_DAYS")}),
     }
     if current and current.metrics:
         rel = current.metrics["reliability"]
@@ -243,6 +262,27 @@ def model_train(request: HttpRequest) -> HttpResponse:
 
     transaction.on_commit(lambda: train_churn_model.delay())
     messages.success(request, "Training queued: the new model is promoted only if it beats the current one.")
+    return redirect("health:model")
+
+
+@require_POST
+def model_lab(request: HttpRequest) -> HttpResponse:
+    """Queue an evaluation of every candidate on the split in the form."""
+    _require_configure(request)
+    form = forms.LabRunForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lab_run_request(**form.cleaned_data, actor=request.user)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+    if form.errors:
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{field.replace('_', ' ')}: {error}" if field != "__all__" else error)
+    else:
+        messages.success(request, "Lab run queued: every candidate is evaluated on that split.")
     return redirect("health:model")
 
 

@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-import orjson
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.metadata import SimpleMetadata
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 
 from accounts import serializers as s
 from accounts.imports import services
+from churnapp.parsers import MAX_BODY_BYTES, BoundedJSONParser, PayloadTooLarge
 from churnapp.roles import can_edit_account
 
-MAX_BODY_BYTES = 5 * 1024 * 1024  # documented: 413 above 5 MB
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = f"Request body over {MAX_BODY_BYTES // (1024 * 1024)} MB."
-    default_code = "payload_too_large"
-
-
-class BoundedJSONParser(BaseParser):
-    """JSON bodies (UTF-8) up to MAX_BODY_BYTES, parsed with orjson; anything else is a clear 400 or 413."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(body) > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise exceptions.ParseError(f"Malformed JSON: {exc}") from exc
-
+__all__ = ["MAX_BODY_BYTES", "BoundedJSONParser", "PayloadTooLarge"]
 
 _PERM_ACTION = {"POST": ("add", "change"), "PUT": ("add", "change"), "PATCH": ("change",), "DELETE": ("delete",)}
 

@@ -8,59 +8,28 @@ username) or as a Bearer token. Bodies may be gzip-compressed (`Content-Encoding
 
 from __future__ import annotations
 
-import zlib
-
-import orjson
 from django.db import OperationalError
 from django.urls import path
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
-from rest_framework.parsers import BaseParser
+from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.base import MAX_BODY_BYTES, PayloadTooLarge
 from accounts.tracking import RETRYABLE_PGCODES, InvalidMessage, tracking_ingest
 from churnapp.authentication import HasApiKeyScope
 from churnapp.models import ApiKey
+from churnapp.parsers import BoundedJSONParser, PayloadTooLarge
 
-MAX_DECOMPRESSED_BYTES = 20 * 1024 * 1024
 MAX_BATCH_MESSAGES = 5000
 
 
-class UnsupportedEncoding(exceptions.APIException):
-    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
-    default_detail = "Unsupported Content-Encoding (use gzip or none)."
+class SegmentJSONParser(BoundedJSONParser):
+    """The shared bounded JSON/gzip parser; NUL characters are reported per message instead (Segment semantics)."""
 
-
-class SegmentJSONParser(BaseParser):
-    """JSON, optionally gzip-compressed, bounded before and after decompression."""
-
-    media_type = "application/json"
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = parser_context["request"]
-        body = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
-        if len(body) > MAX_BODY_BYTES:
-            raise PayloadTooLarge()
-        encoding = request.META.get("HTTP_CONTENT_ENCODING", "").strip().lower()
-        if encoding == "gzip":
-            try:
-                decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                body = decompressor.decompress(body, MAX_DECOMPRESSED_BYTES + 1)
-            except zlib.error as exc:
-                raise exceptions.ParseError(f"Malformed gzip body: {exc}") from exc
-            if len(body) > MAX_DECOMPRESSED_BYTES:
-                raise PayloadTooLarge(f"Decompressed body over {MAX_DECOMPRESSED_BYTES // (1024 * 1024)} MB.")
-        elif encoding not in ("", "identity"):
-            raise UnsupportedEncoding()
-        try:
-            return orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            raise exceptions.ParseError(f"Malformed JSON: {exc}") from exc
+    reject_nul = False
 
 
 class IsApiKey(BasePermission):

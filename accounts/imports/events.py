@@ -3,7 +3,7 @@ when the batch holds already-stored message ids, COPY into a staging table and I
 
 Used by the tracking API, the events bulk endpoint and the events import. After the insert, the accounts'
 `last_seen_at` moves forward (one UPDATE) and, once the transaction commits, the health app's incremental rollup
-refresh is queued for the touched (account, day) pairs when that task is registered.
+refresh is queued for the touched (account, day) pairs through the `events-ingested` derived-state hook.
 """
 
 from __future__ import annotations
@@ -14,15 +14,14 @@ import io
 from collections.abc import Iterable
 
 import orjson
-from celery import current_app
 from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from accounts.models import Account, UsageEvent
+from churnapp import derived
 
-ROLLUP_TASK = "health.tasks.refresh_rollups"
 _COLUMNS = ("account_id", "user_id", "event_type", "occurred_at", "properties", "message_id", "received_at")
 _STAGE = "usage_event_stage"
 
@@ -174,10 +173,9 @@ def events_after_insert(inserted: list[tuple[int, dt.datetime]]) -> None:
 
 
 def queue_rollups(pairs: set[tuple[int, str]]) -> None:
-    task = current_app.tasks.get(ROLLUP_TASK)
-    if task is not None and pairs:
-        payload = sorted([list(p) for p in pairs])
-        transaction.on_commit(lambda: task.delay(payload))
+    """Tell the derived-state hooks (the health app's rollup refresh) which account-days changed, after commit."""
+    if pairs:
+        derived.notify(derived.EVENTS_INGESTED, sorted([list(p) for p in pairs]))
 
 
 def touch_accounts_sql(insert: str) -> str:

@@ -27,6 +27,7 @@ from accounts.imports import services
 from accounts.imports.events import derived_message_id, events_insert, queue_rollups, touch_accounts_sql
 from accounts.imports.readers import UnreadableFile, count_rows, iter_rows
 from accounts.models import Account, ImportJob, ImportKind, ImportRowError, ImportStatus, UsageEvent
+from churnapp.validation import EVENT_TIME_RANGE, event_time_problem, nul_paths
 
 logger = logging.getLogger(__name__)
 CHUNK_ROWS = {ImportKind.EVENTS: 20_000}
@@ -107,7 +108,14 @@ def _parse_time(value: Any) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"event_time is not ISO 8601: {value[:40]!r}.") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    try:
+        parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"event_time is out of range ({EVENT_TIME_RANGE}): {value[:40]!r}.") from None
+    problem = event_time_problem(parsed)
+    if problem:
+        raise ValueError(f"event_time {problem[:-1]}: {value[:40]!r}.")
+    return parsed
 
 
 def parse_event(raw: dict) -> tuple[str, str, str, dt.datetime, dict, str]:
@@ -131,6 +139,8 @@ def parse_event(raw: dict) -> tuple[str, str, str, dt.datetime, dict, str]:
             raise ValueError("properties is not valid JSON.") from None
     if not isinstance(properties, dict):
         raise ValueError("properties must be a JSON object.")
+    if nul_paths([account, event_type, user_id, properties, raw.get("message_id") or ""]):
+        raise ValueError("Values must not contain NUL (\\u0000) characters.")
     message_id = str(raw.get("message_id") or "").strip()
     if len(message_id) > 128:
         raise ValueError("message_id is longer than 128 characters.")

@@ -22,6 +22,10 @@ from django.utils import timezone
 from accounts import serializers as s
 from accounts.imports.events import events_insert
 from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
+from churnapp.parsers import NUL_MESSAGE
+from churnapp.validation import EVENT_TIME_RANGE, date_fields_out_of_range, nul_paths
+
+DATE_RANGE_MESSAGE = f"Date out of range ({EVENT_TIME_RANGE})."
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -105,8 +109,16 @@ def rows_validate(*, kind: str, rows: Iterable[tuple[int, Any]]) -> tuple[list[t
         if not isinstance(raw, dict):
             errors.append({"index": index, "errors": {"non_field_errors": ["Each row must be a JSON object."]}})
             continue
+        nul = nul_paths(raw)
+        if nul:  # PostgreSQL cannot store them: refused per field, the same on the REST API and in imports
+            errors.append({"index": index, "errors": {path: [NUL_MESSAGE] for path in nul}})
+            continue
         serializer = serializer_class(data=raw)
         if serializer.is_valid():
+            far = date_fields_out_of_range(serializer.validated_data)
+            if far:
+                errors.append({"index": index, "errors": {name: [DATE_RANGE_MESSAGE] for name in far}})
+                continue
             valid.append((index, dict(serializer.validated_data)))
         else:
             errors.append({"index": index, "errors": _flatten(serializer.errors)})

@@ -277,3 +277,60 @@ class TestSimulateCommand:
     def test_rejects_a_bad_end_date(self):
         with pytest.raises(CommandError):
             call_command("simulate", "--end-date", "15/06/2025", stdout=io.StringIO())
+
+
+# --- churn mechanisms ------------------------------------------------------------------------------------------
+
+MECH_END = dt.date(2025, 12, 1)
+
+
+def _churned(data) -> set[int]:
+    subs = data.subscriptions
+    return set(subs.loc[subs["cancellation_reason"] != "", "account"])
+
+
+def test_an_unknown_churn_mechanism_is_refused():
+    with pytest.raises(ValueError, match="Unknown churn mechanism"):
+        simulate(accounts=10, months=3, end_date=MECH_END, mechanism="meteor")
+
+
+def test_price_shock_raises_the_price_of_churners_before_they_leave():
+    data = simulate(accounts=80, months=12, seed=3, end_date=MECH_END, mechanism="price_shock")
+    subs = data.subscriptions
+    rises = subs[subs["external_id"].str.endswith("-p")]
+    assert len(rises) > 0
+    churned = _churned(data)
+    assert rises["account"].isin(churned).mean() > 0.6
+    for row in rises.itertuples():
+        before = subs[(subs["account"] == row.account) & (subs["end_date"] == row.start_date)
+                      & (subs["product"] == row.product)]  # fmt: skip
+        assert float(row.mrr) > float(before["mrr"].iloc[0])
+
+
+def test_silent_churners_stop_viewing_reports_but_keep_logging_in():
+    data = simulate(accounts=120, months=12, seed=3, end_date=MECH_END, mechanism="silent")
+    events = data.events
+    subs = data.subscriptions
+    leaving = subs[subs["cancellation_reason"] != ""].groupby("account")["end_date"].max()
+    last = events["account"].map(leaving)
+    before_end = (pd.to_datetime(last).dt.tz_localize("UTC") - events["occurred_at"]).dt.days
+    late = events[before_end.between(0, 30)]
+    early = events[before_end.between(120, 240)]
+    share = lambda frame: (frame["event_type"] == "report_viewed").mean()  # noqa: E731
+    assert share(late) < 0.5 * share(early)
+    assert len(late) > 0.5 * len(early) * 30 / 120  # they keep using the product, reports aside
+
+
+def test_ticket_storm_puts_tickets_in_the_weeks_before_churn():
+    calm = simulate(accounts=80, months=12, seed=3, end_date=MECH_END, mechanism="price_shock")
+    storm = simulate(accounts=80, months=12, seed=3, end_date=MECH_END, mechanism="ticket_storm")
+    assert len(storm.tickets) > len(calm.tickets) * 1.15
+
+    def late_share(data) -> float:
+        leaving = (
+            data.subscriptions[data.subscriptions["cancellation_reason"] != ""].groupby("account")["end_date"].max()
+        )
+        end = pd.to_datetime(data.tickets["account"].map(leaving)).dt.tz_localize("UTC")
+        return float(((end - data.tickets["opened_at"]).dt.days.between(0, 60)).mean())
+
+    assert late_share(storm) > 1.5 * late_share(calm)

@@ -321,3 +321,82 @@ def test_a_batch_that_keeps_deadlocking_answers_503_without_writing(client, writ
     assert response.status_code == 503 and response["Retry-After"] == "1"
     assert response.json()["success"] is False
     assert UsageEvent.objects.count() == 0
+
+
+def _track(i: int, group: str = "acc-1") -> dict:
+    return {"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": group}, "messageId": f"t-{i}"}
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new-account", "existing-account"])
+@pytest.mark.parametrize(
+    ("trait", "length"), [("plan", 65), ("tier", 33), ("name", 256), ("domain", 256), ("website", 256)]
+)
+def test_a_group_trait_longer_than_its_column_is_a_per_message_error_and_the_batch_is_stored(
+    client, write_key, existing, trait, length
+):
+    AccountFactory(external_id="acc-1")
+    if existing:
+        AccountFactory(external_id="acc-big", plan="starter", tier="gold", name="Big", domain="big.example")
+    group = {"type": "group", "userId": "u1", "groupId": "acc-big", "traits": {trait: "x" * length}}
+    body = {"batch": [_track(i) for i in range(99)] + [group]}
+    response = send(client, "/v1/batch", body, write_key)
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert (data["success"], data["stored"]) == (False, 99)
+    assert data["errors"] == [{"index": 99, "reason": f"traits.{trait} is longer than {length - 1} characters."}]
+    assert UsageEvent.objects.count() == 99
+    if existing:  # never a silent truncation
+        big = Account.objects.get(external_id="acc-big")
+        assert (big.plan, big.tier, big.name, big.domain) == ("starter", "gold", "Big", "big.example")
+    else:
+        assert not Account.objects.filter(external_id="acc-big").exists()
+
+
+def test_group_traits_that_fit_their_columns_are_stored_whole(client, write_key):
+    body = {"type": "group", "userId": "u1", "groupId": "acc-fit", "traits": {"plan": "p" * 64, "tier": "t" * 32}}
+    assert send(client, "/v1/group", body, write_key).status_code == 200
+    account = Account.objects.get(external_id="acc-fit")
+    assert (account.plan, account.tier) == ("p" * 64, "t" * 32)
+
+
+def test_identify_and_page_values_longer_than_their_columns_are_per_message_errors(client, write_key):
+    ContactFactory(user_id="u1", name="Ana", title="CEO")
+    body = {"batch": [
+        {"type": "identify", "userId": "u1", "traits": {"title": "t" * 256}},
+        {"type": "identify", "userId": "u1", "traits": {"firstName": "f" * 200, "lastName": "l" * 100}},
+        {"type": "page", "userId": "u1", "name": "n" * 200},
+        {"type": "identify", "userId": "u1", "traits": {"title": "CTO"}},
+    ]}  # fmt: skip
+    data = send(client, "/v1/batch", body, write_key).json()
+    assert [e["index"] for e in data["errors"]] == [0, 1, 2]
+    assert "traits.title is longer than 255" in data["errors"][0]["reason"]
+    assert "traits.name is longer than 255" in data["errors"][1]["reason"]
+    assert "name is longer than" in data["errors"][2]["reason"]
+    assert Contact.objects.get(user_id="u1").title == "CTO"
+
+
+def test_a_message_the_database_refuses_is_reported_and_the_others_are_stored(client, write_key, monkeypatch):
+    """Defence in depth: whatever validation misses, the batch's other messages are stored, not a 500."""
+    from django.db import DataError
+
+    from accounts import tracking
+
+    AccountFactory(external_id="acc-1")
+    original = tracking._apply_groups
+
+    def refusing(groups):
+        if any(m.group_id == "acc-refused" for m in groups):
+            raise DataError("value too long for type character varying(64)")
+        return original(groups)
+
+    monkeypatch.setattr(tracking, "_apply_groups", refusing)
+    body = {"batch": [_track(0), {"type": "group", "userId": "u2", "groupId": "acc-refused"}, _track(2),
+                      {"type": "group", "userId": "u3", "groupId": "acc-ok"}]}  # fmt: skip
+    response = send(client, "/v1/batch", body, write_key)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["stored"] == 2
+    assert data["errors"] == [
+        {"index": 1, "reason": "Could not be stored: value too long for type character varying(64)"}
+    ]
+    assert set(Account.objects.values_list("external_id", flat=True)) == {"acc-1", "acc-ok"}

@@ -128,9 +128,9 @@ def test_contact_emails_sent_since_counts_automated_queued_and_sent_only(contact
 
 def test_backend_failure_is_recorded_and_retried_then_failed(contact, settings, monkeypatch):
     def boom(self, *a, **k):
-        raise OSError("SMTP down")
+        raise ConnectionRefusedError("SMTP down")  # nothing was handed over: safe to retry
 
-    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", boom)
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.open", boom, raising=False)
     monkeypatch.setattr("automations.tasks.send_email.apply_async", lambda *a, **k: None)
     message = _queue(contact)
     for _ in range(2):
@@ -238,3 +238,78 @@ def test_reactivation_mail_reads_well_for_an_account_never_seen():
     assert "quiet at Acme since the account was opened." in text
     assert "(your workspace)" in text
     assert "()" not in text and all("  " not in line for line in text.splitlines())  # no gap for a missing fact
+
+
+def test_every_attempt_carries_the_same_message_id(contact):
+    message = _queue(contact)
+    assert mail.outbox[0].extra_headers["Message-ID"] == emails.message_id_header(message)
+    assert emails.message_id_header(message) == f"<{message.token}@localhost>"
+
+
+def test_a_refusal_by_the_server_is_retried_but_an_interrupted_send_is_unknown_and_never_resent(contact, monkeypatch):
+    import smtplib
+
+    monkeypatch.setattr("automations.tasks.send_email.apply_async", lambda *a, **k: None)
+    message = _queue(contact)  # sent once by the on-commit task
+    mail.outbox.clear()
+    EmailMessage.objects.filter(pk=message.pk).update(status=EmailStatus.QUEUED, attempts=0)
+
+    def refused(self, messages):
+        raise smtplib.SMTPRecipientsRefused({contact.email: (450, b"mailbox busy")})
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refused)
+    assert emails.email_send(message_id=message.pk) == "retry"
+    message.refresh_from_db()
+    assert (message.status, message.claimed_at) == (EmailStatus.QUEUED, None)
+
+    def cut(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")  # after DATA: maybe delivered
+
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", cut)
+    assert emails.email_send(message_id=message.pk) == "unknown"
+    message.refresh_from_db()
+    assert message.status == EmailStatus.UNKNOWN and "resend or mark sent" in message.status_reason
+    assert emails.email_send(message_id=message.pk) == "skipped"
+    EmailMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
+    assert emails.email_requeue_stale() == 0
+
+
+def test_a_message_left_mid_send_by_a_killed_worker_becomes_unknown_not_resent(contact, monkeypatch):
+    monkeypatch.setattr("automations.tasks.send_email.apply_async", lambda *a, **k: None)
+    message = _queue(contact)
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    # The worker claimed it and died inside the SMTP conversation.
+    EmailMessage.objects.filter(pk=message.pk).update(status=EmailStatus.SENDING, claimed_at=long_ago,
+                                                      created_at=long_ago)  # fmt: skip
+    assert emails.email_requeue_stale() == 0
+    message.refresh_from_db()
+    assert message.status == EmailStatus.UNKNOWN and message.status_reason == emails.STALE_SEND_REASON
+    assert mail.outbox == []
+
+
+def test_a_person_resends_or_marks_sent_an_unknown_message_from_the_outbox(client, manager, contact, monkeypatch):
+    first, second = _queue(contact, source="manual"), _queue(contact, subject="Second", source="manual")
+    EmailMessage.objects.filter(pk__in=[first.pk, second.pk]).update(status=EmailStatus.UNKNOWN)
+    mail.outbox.clear()
+    client.force_login(manager)
+    page = client.get(reverse("automations:email-list"))
+    assert b"left mid-send" in page.content and b"Mark sent" in page.content
+    url = reverse("automations:email-resolve", args=[first.pk])
+    response = client.post(url, {"action": "resend"})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.status == EmailStatus.SENT and len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == emails.message_id_header(first)
+    client.post(reverse("automations:email-resolve", args=[second.pk]), {"action": "mark-sent"})
+    second.refresh_from_db()
+    assert second.status == EmailStatus.SENT and "Marked sent by manager" in second.status_reason
+    assert len(mail.outbox) == 1
+
+
+def test_a_viewer_cannot_resolve_unknown_messages(client, viewer, contact):
+    message = _queue(contact)
+    EmailMessage.objects.filter(pk=message.pk).update(status=EmailStatus.UNKNOWN)
+    client.force_login(viewer)
+    assert client.post(reverse("automations:email-resolve", args=[message.pk]), {"action": "resend"}).status_code == 403
+    message.refresh_from_db()
+    assert message.status == EmailStatus.UNKNOWN

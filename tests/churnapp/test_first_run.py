@@ -258,3 +258,9 @@ def test_integrations_overview_shows_every_connection_with_its_last_event(client
 def test_integrations_overview_is_for_admins(client, request, user_fixture):
     client.force_login(request.getfixturevalue(user_fixture))
     assert client.get("/settings/integrations/").status_code == 403
+
+
+def test_bad_request_is_the_products_400(client):
+    response = client.get("/login/", HTTP_HOST="not-an-allowed-host.example")
+    assert response.status_code == 400
+    assert "Bad request" in response.content.decode()

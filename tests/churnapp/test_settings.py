@@ -59,7 +59,7 @@ def test_debug_runs_with_no_configuration():
 def test_healthz_is_public_and_checks_the_database(client, db):
     response = client.get("/healthz/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json()["checks"]["database"] == {"status": "ok"}
 
 
 def test_collectstatic_with_production_storage_builds_a_manifest(tmp_path):
@@ -86,3 +86,12 @@ def test_the_environment_wins_over_the_local_env(tmp_path):
     env = {**PRODUCTION, "CHURNAPP_VAR_DIR": str(tmp_path)}
     result = _manage("shell", "-c", "from django.conf import settings; print(settings.DEBUG)", env=env)
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_persistent_database_connections_are_health_checked_before_reuse():
+    """After a PostgreSQL restart the first request on a pooled connection reconnects instead of failing."""
+    script = "from django.conf import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"  # noqa: E501
+    env = {**PRODUCTION, "DATABASE_URL": "postgres://churnapp@db.example:5432/churnapp"}
+    result = _manage("shell", "--no-imports", "-c", script, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["60", "True"]

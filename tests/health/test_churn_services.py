@@ -6,7 +6,7 @@ import pytest
 import time_machine
 
 from accounts.models import Account
-from health import services
+from health import lab, services
 from health.models import ChurnModelVersion, ChurnObservation, ChurnPrediction
 from health.rollups import rollups_rebuild
 from tests.factories import AccountFactory, SubscriptionFactory
@@ -48,11 +48,16 @@ def test_train_promotes_the_first_model_and_rejects_one_that_is_not_better(world
     first = services.churn_model_train(months=10)
     assert first.status == "promoted", first.message
     assert first.metrics["auc"] > 0.75
-    assert first.train_to < first.holdout_from <= first.holdout_to
+    # The holdout metrics come from the winner trained before the holdout (labels known a horizon earlier); the
+    # promoted model is then trained on every labelled observation.
+    assert dt.date.fromisoformat(first.metrics["fold_train_to"]) + dt.timedelta(days=90) <= first.holdout_from
+    assert first.holdout_from <= first.holdout_to <= first.train_to
+    assert first.metrics["candidate"] in lab.CANDIDATES
+    assert {r["candidate"] for r in first.metrics["lab"]["table"]} == set(lab.CANDIDATES)
     assert first.metrics["profit"]["best_k"] >= 0
     second = services.churn_model_train(rebuild_observations=False)
     assert second.status == "rejected"
-    assert "does not beat" in second.message
+    assert "nothing new to judge a retrain on" in second.message
     assert ChurnModelVersion.objects.filter(status="promoted").get() == first
 
 

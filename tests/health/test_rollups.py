@@ -80,3 +80,42 @@ def test_rebuild_equals_incremental_refresh():
         sorted(UsageDaily.objects.values_list("account_id", "day", "events", "active_users", "meaningful")) == rebuilt
     )
     assert len(rebuilt) == 48
+
+
+def test_rebuild_skips_and_reports_an_event_dated_out_of_range():
+    from accounts.models import UsageEvent
+
+    account = AccountFactory()
+    events(account, D, ["login"])
+    far = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+    UsageEvent.objects.create(account=account, event_type="login", occurred_at=far, message_id="far-future")
+    lines = []
+    result = rollups_rebuild(log=lines.append)
+    assert (result["rows"], result["skipped"]) == (1, 1)
+    assert UsageDaily.objects.get().day == D
+    assert "1 events dated outside" in lines[0]
+    assert rollups_refresh(account_day_pairs=[(account.pk, far.date())]) == {"pairs": 0, "rows": 0}
+
+
+def test_a_crashed_rebuild_leaves_the_previous_rollups(monkeypatch):
+    from health import rollups
+
+    account = AccountFactory()
+    for offset in range(0, 60, 7):
+        events(account, D - dt.timedelta(days=offset), ["login"])
+    rollups_rebuild()
+    before = sorted(UsageDaily.objects.values_list("account_id", "day", "events"))
+    assert len(before) == 9
+    calls = []
+
+    def crash_on_second_chunk(daily):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OverflowError("date value out of range")
+        return original(daily)
+
+    original = rollups._write_daily
+    monkeypatch.setattr(rollups, "_write_daily", crash_on_second_chunk)
+    with pytest.raises(OverflowError):
+        rollups_rebuild(chunk_days=10)
+    assert sorted(UsageDaily.objects.values_list("account_id", "day", "events")) == before

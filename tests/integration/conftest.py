@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,7 +39,9 @@ def celery_worker_with_beat(transactional_db, tmp_path) -> Iterator[subprocess.P
     yield from _worker(tmp_path, beat=True)
 
 
-def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
+def start_worker(tmp_path: Path, *, beat: bool = False, name: str = "", include: tuple[str, ...] = (),
+                 extra_env: dict | None = None) -> subprocess.Popen:  # fmt: skip
+    """A Celery worker process (solo pool, every queue) on the test database and Redis; its log in tmp_path."""
     if connection.vendor != "postgresql" or not settings.REDIS_URL:
         pytest.fail("Integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL; run them through .ci/run.")
     env = {
@@ -44,28 +50,39 @@ def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
         "CHURNAPP_VAR_DIR": str(tmp_path),
         "ACCOUNT_SNAPSHOT_INTERVAL": "2",
         "DEBUG": "true",
+        **(extra_env or {}),
     }
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 — closed below
+    log = open(tmp_path / f"worker{name}.log", "a")  # noqa: SIM115 — the process owns it
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "churnapp", "worker", *(["-B"] if beat else []), "--pool=solo",
-         "--loglevel=INFO", "-Q", "default,ingest,scoring,email", "-n", f"ci-{os.getpid()}@localhost"],
+         "--loglevel=INFO", "-Q", "default,ingest,scoring,email", "-n", f"ci-{os.getpid()}{name}@localhost",
+         *(["--include", ",".join(include)] if include else [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: the embedded beat is a child process of the worker
     )  # fmt: skip
+    log.close()
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen, log_path: Path | None = None) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    # Nothing of the worker may outlive the test, the embedded beat process included.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.returncode not in (0, -15) and log_path is not None and log_path.exists():
+        print(log_path.read_text()[-5000:])
+
+
+def _worker(tmp_path: Path, *, beat: bool) -> Iterator[subprocess.Popen]:
+    proc = start_worker(tmp_path, beat=beat)
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        # Nothing of the worker may outlive the test, the embedded beat process included.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-        if proc.returncode not in (0, -15):
-            print((tmp_path / "worker.log").read_text()[-5000:])
+        stop_worker(proc, tmp_path / "worker.log")
 
 
 @pytest.fixture
@@ -79,3 +96,69 @@ def wait_for() -> Callable[..., None]:
         raise AssertionError(f"Timed out after {timeout}s waiting for {message}.")
 
     return _wait
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class WebServer:
+    url: str
+    log: Path
+    process: subprocess.Popen
+
+
+def start_gunicorn(tmp_path: Path, *, workers: int = 2, extra_env: dict | None = None) -> WebServer:
+    """gunicorn as production runs it (the repository's gunicorn.conf.py) on a free port and the test database."""
+    if connection.vendor != "postgresql":
+        pytest.fail("Integration tests need DATABASE_URL (PostgreSQL) and REDIS_URL; run them through .ci/run.")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CHURNAPP_VAR_DIR": str(tmp_path), "DEBUG": "true",
+           **(extra_env or {})}  # fmt: skip
+    log_path = tmp_path / f"gunicorn-{port}.log"
+    log = open(log_path, "w")  # noqa: SIM115 — the process owns it
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "churnapp.wsgi", "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{url}/healthz/", timeout=2)  # noqa: S310 — local test server
+        except urllib.error.HTTPError:  # answering at all (503 while the worker starts) means it serves
+            return WebServer(url=url, log=log_path, process=proc)
+        except OSError:
+            pass
+        else:
+            return WebServer(url=url, log=log_path, process=proc)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.3)
+    stop_process(proc)
+    pytest.fail(f"gunicorn did not start:\n{log_path.read_text()[-3000:]}")
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def gunicorn_server(transactional_db, tmp_path) -> Iterator[WebServer]:
+    server = start_gunicorn(tmp_path)
+    try:
+        yield server
+    finally:
+        stop_process(server.process)

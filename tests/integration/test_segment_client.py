@@ -48,3 +48,22 @@ def test_segment_python_client_events_are_stored(live_server):
                .values_list("event_type", flat=True)) == {"page:Pricing", "screen:Home"}  # fmt: skip
     account.refresh_from_db()
     assert account.last_seen_at is not None
+
+
+def test_one_invalid_message_never_costs_the_segment_client_its_batch(live_server):
+    """Segment's client treats 200 as accepted: the valid messages are stored, the bad one is reported by index."""
+    _, write_key = api_key_create(name="Segment", scopes=["ingest"])
+    errors = []
+    client = Client(write_key=write_key, host=live_server.url, gzip=True, max_retries=5, upload_size=100,
+                    on_error=lambda error, batch: errors.append(error))  # fmt: skip
+    client.group("user-1", "acc-ok", traits={"name": "OK Inc"})
+    client.flush()
+    for i in range(98):
+        client.track("user-1", "Campaign Sent", properties={"n": i}, context={"groupId": "acc-ok"})
+    client.group("user-2", "acc-new", traits={"plan": "p" * 65, "tier": "t" * 33})
+    client.flush()
+    client.shutdown()
+
+    assert errors == []
+    assert UsageEvent.objects.filter(account__external_id="acc-ok").count() == 98
+    assert not Account.objects.filter(external_id="acc-new").exists()

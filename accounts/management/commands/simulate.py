@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from accounts.simulator import simulate
+from accounts.simulator import MECHANISMS, simulate
 from accounts.simulator_load import SimulationExists, simulation_exists, simulation_load
 
 
@@ -40,6 +40,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="Random seed; same seed and end date, same data.")
         parser.add_argument("--end-date", type=_date, help="Last day of the history, YYYY-MM-DD (default today).")
         parser.add_argument(
+            "--mechanism", default="default", choices=MECHANISMS,
+            help="How accounts churn (default: the usual mix); the others test the churn model on other histories.",
+        )  # fmt: skip
+        parser.add_argument(
             "--replace", action="store_true", help="Delete previously simulated accounts (ACC-…) and their data first."
         )
 
@@ -56,8 +60,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             data = simulate(
-                accounts=options["accounts"], months=options["months"], seed=options["seed"], end_date=end_date
-            )
+                accounts=options["accounts"], months=options["months"], seed=options["seed"], end_date=end_date,
+                mechanism=options["mechanism"],
+            )  # fmt: skip
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         generated = time.perf_counter() - started

@@ -8,6 +8,7 @@ import time
 import urllib.error
 import urllib.request
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 
@@ -17,8 +18,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument(
+            "--prepare",
+            action="store_true",
+            help="Migrate and bootstrap (admin, demo data, derived steps) first, in this process: one start-up of "
+            "Django instead of three, so a later `make run` serves sooner.",
+        )
 
-    def handle(self, *args, port, host, **options):
+    def handle(self, *args, port, host, prepare, **options):
+        if prepare:
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("bootstrap", stdout=self.stdout)
         # Ctrl-C and SIGTERM (a process manager) stop the whole stack. SIGINT is set explicitly: a shell that
         # starts `make run` in the background leaves it ignored, and Ctrl-C sent to the group must still work.
         signal.signal(signal.SIGINT, _interrupt)
@@ -28,7 +38,8 @@ class Command(BaseCommand):
             python, "-m", "celery", "-A", "churnapp", "worker", "-B", "--pool=solo", "--loglevel=INFO",
             "-Q", "default,ingest,scoring,email",
         ]  # fmt: skip
-        web_cmd = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]
+        # The system checks ran with migrate already; the server need not run them again before its first page.
+        web_cmd = [python, "manage.py", "runserver", f"{host}:{port}", "--noreload", "--skip-checks"]
         # Each child leads its own process group, so stopping it also stops what it started (beat under the worker).
         procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in (worker_cmd, web_cmd)]
         try:

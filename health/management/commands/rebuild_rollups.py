@@ -18,6 +18,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Rebuilt {result['rows']} account-day rollups over {result['days']} days "
-                f"in {time.perf_counter() - started:.1f}s."
+                f"in {time.perf_counter() - started:.1f}s"
+                + (f" ({result['skipped']} events outside the accepted dates skipped)." if result["skipped"] else ".")
             )
         )

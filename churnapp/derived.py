@@ -1,0 +1,62 @@
+"""Derived-state hooks: how a lower app (accounts) tells the upper apps (health, …) that facts changed, without
+importing them and without looking up a task by name at run time.
+
+An upper app registers its hook in `AppConfig.ready()`; the lower app calls `notify(name, payload)` inside its
+write transaction and the hook runs once that transaction commits (typically it enqueues a Celery task). The
+hooks every deployment needs are listed in `EXPECTED`: a system check (run by `manage.py check`, `migrate`,
+`runserver` and at worker start) fails when one is missing, so a process can never ingest silently without
+refreshing what is derived from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.core import checks
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+EVENTS_INGESTED = "events-ingested"  # payload: sorted [[account_id, "YYYY-MM-DD"], …] of the touched days
+
+# Hook name → the app expected to register it (for the start-up check's message).
+EXPECTED: dict[str, str] = {EVENTS_INGESTED: "health"}
+
+_hooks: dict[str, list[Callable[[Any], None]]] = {}
+
+
+def register(name: str, fn: Callable[[Any], None]) -> None:
+    """Register `fn(payload)` to run after the commit of every transaction that notifies `name` (idempotent)."""
+    hooks = _hooks.setdefault(name, [])
+    if fn not in hooks:
+        hooks.append(fn)
+
+
+def registered(name: str) -> list[Callable[[Any], None]]:
+    return list(_hooks.get(name, []))
+
+
+def notify(name: str, payload: Any) -> None:
+    """Run the hooks of `name` with `payload` once the current transaction commits (at once outside one)."""
+    hooks = _hooks.get(name)
+    if not hooks:
+        # The start-up check makes this unreachable in a configured process; never lose the signal silently.
+        logger.error("No derived-state hook registered for %r: derived state will be stale.", name)
+        return
+    for fn in hooks:
+        transaction.on_commit(lambda fn=fn: fn(payload))
+
+
+@checks.register()
+def check_hooks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    return [
+        checks.Error(
+            f"No derived-state hook registered for {name!r}.",
+            hint=f"The {app} app registers it in its AppConfig.ready(); is it in INSTALLED_APPS?",
+            id="churnapp.E001",
+        )
+        for name, app in EXPECTED.items()
+        if not _hooks.get(name)
+    ]

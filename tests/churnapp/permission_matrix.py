@@ -1,0 +1,544 @@
+"""The permission matrix, as data: every route of the URL resolver and every operation of the OpenAPI schema ×
+every actor → the expected outcome. `test_permission_matrix.py` sends each request for real and fails when a
+route has no row here, so no new route escapes.
+
+Outcomes: "allowed" (the request reached the view: 2xx, a redirect elsewhere than the login page, or 400 for the
+content), "login" (redirected to the login page), "401", "403", "404", "405".
+Actors: anonymous; the four roles (a CSM who owns the account the target object hangs on, and one who does not);
+an admin; one API key per scope (ingest = tracking and event ingestion only, read = GET, write = CRM/helpdesk sync
+upserts, admin = configuration and keys).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tests.churnapp.permission_world import ACTORS, ALLOWED, LOGIN
+
+OK, L = ALLOWED, LOGIN
+
+
+def _o(*outcomes: str) -> dict[str, str]:
+    """Outcomes in the order of ACTORS: anonymous, viewer, csm_owner, csm_other, manager, admin,
+    key_ingest, key_read, key_write, key_admin."""
+    assert len(outcomes) == len(ACTORS)
+    return dict(zip(ACTORS, outcomes, strict=True))
+
+
+@dataclass(eq=False)
+class Row:
+    """One route (or API operation) and method, optionally a variant of its request, and what each actor gets.
+    `pending`: actors whose expected outcome is the behaviour a fix in progress brings (actor → which fix); until
+    it lands their old answer is reported as an expected failure, never hidden as a pass."""
+
+    route: str
+    method: str
+    expect: dict[str, str]
+    variant: str = ""
+    pending: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.method.upper()} {self.route}" + (f" [{self.variant}]" if self.variant else "")
+
+
+# --- Who gets what: the recurring columns -------------------------------------------------------------------------
+# Pages authenticate by session only: an API key on a page is nobody, sent to the login page like anonymous.
+SIGNED_IN = _o(L, OK, OK, OK, OK, OK, L, L, L, L)
+CSM_AND_UP = _o(L, "403", OK, OK, OK, OK, L, L, L, L)  # a Viewer changes nothing
+OWNER_AND_MANAGERS = _o(L, "403", OK, "403", OK, OK, L, L, L, L)  # the target's owner, managers, admins
+CONFIGURERS = _o(L, "403", "403", "403", OK, OK, L, L, L, L)  # managers and admins
+ADMINS = _o(L, "403", "403", "403", "403", OK, L, L, L, L)  # users, keys and integrations
+STAFF = _o(L, L, L, L, L, OK, L, L, L, L)  # the Django admin: staff only, others to its login page
+EVERYONE = _o(*[OK] * len(ACTORS))  # public: a token or a signature is the credential, checked by the view
+# The API: session users by role, keys by scope (no key reaches a page of another scope).
+API_READ = _o("401", OK, OK, OK, OK, OK, "403", OK, "403", OK)
+API_OWNER_WRITE = _o("401", "403", OK, "403", OK, OK, "403", "403", OK, OK)
+API_MANAGER_WRITE = _o("401", "403", "403", "403", OK, OK, "403", "403", OK, OK)
+API_CONFIG = _o("401", "403", "403", "403", OK, OK, "403", "403", "403", OK)
+TRACKING = _o("401", "403", "403", "403", "403", "403", OK, "403", "403", OK)
+EVENT_INGEST = _o("401", "403", "403", "403", OK, OK, OK, "403", OK, OK)
+
+# Fixes in progress elsewhere (see Row.pending).
+INGEST_SCOPE = "the ingest scope reaches tracking and event ingestion only"
+NO_TAKEOVER = "an upsert by external id cannot move another owner's object"
+AUDIT_IMMUTABLE = "audit entries (kind=change) cannot be edited over the API"
+
+
+ADMIN_ROUTE = "/admin/*"
+ADMIN_URLS = ["/admin/", "/admin/accounts/account/", "/admin/auth/user/", "/admin/axes/accessattempt/"]
+
+
+# Which object a route's `pk` (`id` in the schema) names.
+PK_OF: dict[str, str] = {}
+# Values of the other URL kwargs: a literal, or "@name" for an object of the world (its str()).
+KWARG_VALUES: dict[str, str] = {}
+
+PK_OF.update(
+    {
+        "/accounts/views/{pk}/delete/": "saved_view",
+        "/accounts/{pk}/": "account",
+        "/accounts/{pk}/notes/": "account",
+        "/accounts/{pk}/owner/": "account",
+        "/accounts/{pk}/section/{section}/": "account",
+        "/accounts/{pk}/status/": "account",
+        "/accounts/{pk}/tasks/": "account",
+        "/tasks/{pk}/complete/": "task",
+        "/automations/accounts/{pk}/": "account",
+        "/automations/accounts/{pk}/enrol/": "account",
+        "/automations/accounts/{pk}/team/": "account",
+        "/automations/emails/{pk}/": "email_template",
+        "/automations/enrolments/{pk}/stop/": "enrolment",
+        "/automations/journeys/{pk}/": "journey",
+        "/automations/journeys/{pk}/edit/": "journey",
+        "/automations/milestones/{pk}/reach/": "milestone_progress",
+        "/automations/playbooks/{pk}/": "playbook",
+        "/automations/playbooks/{pk}/edit/": "playbook",
+        "/automations/rules/{pk}/": "rule",
+        "/automations/rules/{pk}/dry-run/": "rule",
+        "/automations/rules/{pk}/edit/": "rule",
+        "/automations/rules/{pk}/run/": "rule",
+        "/automations/rules/{pk}/toggle/": "rule",
+        "/dashboard/cac/{pk}/delete/": "cac",
+        "/dashboard/goals/{pk}/delete/": "goal",
+        "/health/accounts/{pk}/health/": "account",
+        "/health/accounts/{pk}/sentiment/": "account",
+        "/health/profiles/{pk}/": "profile",
+        "/health/profiles/{pk}/backtest/": "profile",
+        "/health/profiles/{pk}/draft/": "profile",
+        "/health/profiles/{pk}/preview/": "profile",
+        "/health/profiles/{pk}/save/": "profile",
+        "/imports/{pk}/": "import_job",
+        "/imports/{pk}/errors.csv": "import_job",
+        "/settings/integrations/api-keys/{pk}/revoke/": "revocable_key",
+        "/settings/integrations/webhooks/{pk}/": "webhook_endpoint",
+        "/winback/accounts/{pk}/cancel/": "account",
+        "/winback/accounts/{pk}/card/": "account",
+        "/winback/accounts/{pk}/pause/": "account",
+        "/winback/accounts/{pk}/suppress/": "account",
+        "/winback/accounts/{pk}/survey/": "account",
+        "/winback/campaigns/{pk}/": "campaign",
+        "/winback/campaigns/{pk}/send/": "campaign",
+        "/winback/clusters/{pk}/name/": "cluster",
+        "/winback/responses/{pk}/follow-up/": "survey_response",
+        "/winback/themes/{pk}/loop/": "theme",
+        "/api/v1/accounts/{id}/": "account",
+        "/api/v1/activities/{id}/": "activity",
+        "/api/v1/activities/{id}/#audit": "audit_entry",
+        "/api/v1/churn-models/{id}/": "churn_model",
+        "/api/v1/contacts/{id}/": "contact",
+        "/api/v1/events/{id}/": "event",
+        "/api/v1/health-profile-versions/{id}/": "profile_version",
+        "/api/v1/health-snapshots/{id}/": "snapshot",
+        "/api/v1/subscriptions/{id}/": "subscription",
+        "/api/v1/survey-responses/{id}/": "survey_response",
+        "/api/v1/tags/{id}/": "tag",
+        "/api/v1/tasks/{id}/": "task",
+        "/api/v1/tickets/{id}/": "ticket",
+        "/api/v1/winback/churn-records/{id}/": "churn_record",
+        "/api/v1/winback/survey-invitations/{id}/": "survey_invitation",
+    }
+)
+KWARG_VALUES.update(
+    {
+        "section": "timeline",
+        "widget": "kpi-cards",
+        "kpi": "churn-rate",
+        "measure": "churned",
+        "signed": "not-a-valid-signature",
+        "token": "not-a-valid-token",
+        "uidb64": "MQ",
+        "name": "no-such-kpi",
+        "code": "@reason.code",
+        "/api/v1/accounts/by-external-id/{external_id}/|external_id": "@account.external_id",
+        "/api/v1/contacts/by-external-id/{external_id}/|external_id": "@contact.external_id",
+        "/api/v1/subscriptions/by-external-id/{external_id}/|external_id": "@subscription.external_id",
+        "/api/v1/tickets/by-external-id/{external_id}/|external_id": "@ticket.external_id",
+        "/api/v1/survey-responses/by-external-id/{external_id}/|external_id": "@survey_response.external_id",
+        "/survey/{token}/|token": "@survey_invitation.token",
+        "/survey/{token}/thanks/|token": "@survey_invitation.token",
+    }
+)
+
+# --- Request bodies (placeholders: permission_world.World.placeholders) ------------------------------------------
+_AT = "2024-01-01T00:00:00Z"
+ROWS_OF = {
+    "accounts": {"external_id": "{own}", "name": "Owned Co renamed"},
+    "contacts": {"external_id": "{contact}", "account": "{own}", "email": "{contact_email}", "name": "Pat"},
+    "subscriptions": {
+        "external_id": "{subscription}",
+        "account": "{own}",
+        "product": "core",
+        "mrr": "120",
+        "start_date": "2024-01-01",
+    },
+    "tickets": {"external_id": "{ticket}", "account": "{own}", "subject": "Help", "opened_at": _AT},
+    "survey-responses": {"external_id": "{survey}", "account": "{own}", "kind": "nps", "score": 9, "responded_at": _AT},
+    "tags": {"name": "vip2"},
+    "tasks": {"account": "{own}", "title": "Call them"},
+    "activities": {"account": "{own}", "kind": "note", "body": "Met them"},
+    "events": {"account": "{own}", "event_type": "login", "occurred_at": _AT},
+}
+UPDATES_OF = {
+    "accounts": {"name": "Renamed"},
+    "contacts": {"name": "Pat 2"},
+    "subscriptions": {"mrr": "130"},
+    "tickets": {"subject": "Help again"},
+    "survey-responses": {"comment": "Fine"},
+    "tags": {"color": "red"},
+    "tasks": {"title": "Call again"},
+    "activities": {"body": "Met them again"},
+}
+# Finding: an upsert by external id must not move someone else's object to the caller's account. The target
+# (contact, subscription, ticket, survey response) hangs on csm_owner's account; the body names csm_other's.
+TAKEOVER_OF = {
+    kind: {**ROWS_OF[kind], "account": "{other}"}
+    for kind in ("contacts", "subscriptions", "tickets", "survey-responses")
+}
+WEB_POST_BODIES = {
+    # Views that validate the form before the ownership check: a valid form, or the check is never reached.
+    "/winback/responses/{pk}/follow-up/": {"note": "Called them back"},
+}
+API_BODIES = {
+    ("/api/v1/winback/churn-records/", "post"): {"account": "{own_pk}", "reason": "price"},
+    ("/api/v1/winback/pauses/", "post"): {"account": "{own_pk}", "resume_on": "2099-01-01"},
+    ("/api/v1/winback/survey-invitations/", "post"): {"contact": "{contact_pk}", "kind": "nps", "send_email": False},
+}
+# Query strings a route needs to reach its permission check.
+QUERY = {
+    "/dashboard/drilldown/{kpi}/{measure}/": "start=2024-01-01&end=2024-02-01",
+    "/dashboard/drilldown/{kpi}/{measure}/csv/": "start=2024-01-01&end=2024-02-01",
+}
+TRACK = {"userId": "u-1", "event": "Signed in", "context": {"groupId": "{own}"}}
+
+
+def body_for(path: str, method: str, variant: str = ""):
+    """The request body a row sends (None: no body)."""
+    if (path, method) in API_BODIES:
+        return API_BODIES[(path, method)]
+    if not path.startswith(("/api/", "/v1/")):
+        return WEB_POST_BODIES.get(path, {}) if method == "post" else None
+    if path.startswith("/v1/"):
+        return {"batch": [{"type": "track", **TRACK}]} if path == "/v1/batch" else TRACK
+    match = path.removeprefix("/api/v1/").split("/")
+    kind = match[0]
+    source = TAKEOVER_OF if variant == "takeover" else ROWS_OF
+    if method == "post" and path.endswith("/bulk/"):
+        return {"rows": [source[kind]]}
+    if method == "post" and kind in source:
+        return source[kind]
+    if method == "put" and "/by-external-id/" in path:
+        return {k: v for k, v in source[kind].items() if k != "external_id"}
+    if method in ("put", "patch") and kind in UPDATES_OF:
+        return {**ROWS_OF[kind], **UPDATES_OF[kind]} if method == "put" else UPDATES_OF[kind]
+    if method in ("post", "put", "patch"):
+        return {}
+    return None
+
+
+# Audit entries (kind=change, written by a manager on the owner's account): nobody rewrites them over the API.
+AUDIT_LOCKED = _o("401", "403", "403", "403", "403", "403", "403", "403", "403", "403")
+AUDIT_PENDING = {actor: AUDIT_IMMUTABLE for actor in ("csm_owner", "manager", "admin", "key_write", "key_admin")}
+
+# --- The matrix ---------------------------------------------------------------------------------------------------
+ROWS: list[Row] = [
+    Row(ADMIN_ROUTE, "get", STAFF),
+    Row("/", "get", SIGNED_IN),
+    Row("/accounts/", "get", SIGNED_IN),
+    Row("/favicon.ico", "get", EVERYONE),
+    Row("/settings/integrations/", "get", ADMINS),
+    Row("/accounts/bulk-assign/", "post", CONFIGURERS),
+    Row("/accounts/views/", "post", CSM_AND_UP),
+    Row("/accounts/views/{pk}/delete/", "post", OWNER_AND_MANAGERS),
+    Row("/accounts/{pk}/", "get", SIGNED_IN),
+    Row("/accounts/{pk}/notes/", "post", OWNER_AND_MANAGERS),
+    Row("/accounts/{pk}/owner/", "post", OWNER_AND_MANAGERS),
+    Row("/accounts/{pk}/section/{section}/", "get", SIGNED_IN),
+    Row("/accounts/{pk}/status/", "post", OWNER_AND_MANAGERS),
+    Row("/accounts/{pk}/tasks/", "post", OWNER_AND_MANAGERS),
+    Row("/api/docs/", "get", _o(L, OK, OK, OK, OK, OK, "403", OK, "403", OK)),
+    Row("/api/redoc/", "get", _o(L, OK, OK, OK, OK, OK, "403", OK, "403", OK)),
+    Row("/api/schema/", "get", API_READ),
+    Row("/api/v1/", "get", API_READ),
+    Row("/api/v1/kpis/{name}/", "get", _o("401", "404", "404", "404", "404", "404", "403", "404", "403", "404")),
+    Row("/api/v1/kpis/{name}/series/", "get", _o("401", "404", "404", "404", "404", "404", "403", "404", "403", "404")),
+    Row("/auth/login/", "get", EVERYONE),
+    Row("/auth/login/", "post", EVERYONE),
+    Row("/auth/logout/", "post", _o(*[L] * len(ACTORS))),
+    Row("/auth/password_change/", "get", SIGNED_IN),
+    Row("/auth/password_change/", "post", SIGNED_IN),
+    Row("/auth/password_change/done/", "get", SIGNED_IN),
+    Row("/auth/password_reset/", "get", EVERYONE),
+    Row("/auth/password_reset/", "post", EVERYONE),
+    Row("/auth/password_reset/done/", "get", EVERYONE),
+    Row("/auth/reset/done/", "get", EVERYONE),
+    Row("/auth/reset/{uidb64}/{token}/", "get", EVERYONE),
+    Row("/auth/reset/{uidb64}/{token}/", "post", EVERYONE),
+    Row("/automations/", "get", SIGNED_IN),
+    Row("/automations/accounts/{pk}/", "get", SIGNED_IN),
+    Row("/automations/accounts/{pk}/enrol/", "post", OWNER_AND_MANAGERS),
+    Row("/automations/accounts/{pk}/team/", "get", OWNER_AND_MANAGERS),
+    Row("/automations/accounts/{pk}/team/", "post", OWNER_AND_MANAGERS),
+    Row("/automations/builtins/", "post", CONFIGURERS),
+    Row("/automations/emails/", "get", SIGNED_IN),
+    Row("/automations/emails/new/", "get", CONFIGURERS),
+    Row("/automations/emails/new/", "post", CONFIGURERS),
+    Row("/automations/emails/{pk}/", "get", CONFIGURERS),
+    Row("/automations/emails/{pk}/", "post", CONFIGURERS),
+    Row("/automations/enrolments/{pk}/stop/", "post", OWNER_AND_MANAGERS),
+    Row("/automations/journeys/", "get", SIGNED_IN),
+    Row("/automations/journeys/new/", "get", CONFIGURERS),
+    Row("/automations/journeys/new/", "post", CONFIGURERS),
+    Row("/automations/journeys/{pk}/", "get", SIGNED_IN),
+    Row("/automations/journeys/{pk}/edit/", "get", CONFIGURERS),
+    Row("/automations/journeys/{pk}/edit/", "post", CONFIGURERS),
+    Row("/automations/milestones/{pk}/reach/", "post", OWNER_AND_MANAGERS),
+    Row("/automations/playbooks/", "get", SIGNED_IN),
+    Row("/automations/playbooks/new/", "get", CONFIGURERS),
+    Row("/automations/playbooks/new/", "post", CONFIGURERS),
+    Row("/automations/playbooks/{pk}/", "get", SIGNED_IN),
+    Row("/automations/playbooks/{pk}/", "post", CONFIGURERS),
+    Row("/automations/playbooks/{pk}/edit/", "get", CONFIGURERS),
+    Row("/automations/playbooks/{pk}/edit/", "post", CONFIGURERS),
+    Row("/automations/rules/dry-run/", "post", CONFIGURERS),
+    Row("/automations/rules/export/", "get", SIGNED_IN),
+    Row("/automations/rules/import/", "post", CONFIGURERS),
+    Row("/automations/rules/new/", "get", CONFIGURERS),
+    Row("/automations/rules/new/", "post", CONFIGURERS),
+    Row("/automations/rules/{pk}/", "get", SIGNED_IN),
+    Row("/automations/rules/{pk}/dry-run/", "get", SIGNED_IN),
+    Row("/automations/rules/{pk}/edit/", "get", CONFIGURERS),
+    Row("/automations/rules/{pk}/edit/", "post", CONFIGURERS),
+    Row("/automations/rules/{pk}/run/", "post", CONFIGURERS),
+    Row("/automations/rules/{pk}/toggle/", "post", CONFIGURERS),
+    Row("/dashboard/", "get", SIGNED_IN),
+    Row("/dashboard/cac/", "get", SIGNED_IN),
+    Row("/dashboard/cac/", "post", CONFIGURERS),
+    Row("/dashboard/cac/{pk}/delete/", "post", CONFIGURERS),
+    Row("/dashboard/drilldown/{kpi}/{measure}/", "get", SIGNED_IN),
+    Row("/dashboard/drilldown/{kpi}/{measure}/csv/", "get", SIGNED_IN),
+    Row("/dashboard/goals/", "get", SIGNED_IN),
+    Row("/dashboard/goals/", "post", CONFIGURERS),
+    Row("/dashboard/goals/{pk}/delete/", "post", CONFIGURERS),
+    Row("/dashboard/widgets/{widget}/", "get", SIGNED_IN),
+    Row("/dashboard/widgets/{widget}/csv/", "get", SIGNED_IN),
+    Row("/e/c/{signed}/", "get", _o(*["404"] * len(ACTORS))),
+    Row("/e/o/{signed}/", "get", EVERYONE),
+    Row("/e/unsubscribe/{token}/", "get", EVERYONE),
+    Row("/e/unsubscribe/{token}/", "post", EVERYONE),
+    Row("/health/accounts/{pk}/health/", "get", SIGNED_IN),
+    Row("/health/accounts/{pk}/sentiment/", "post", OWNER_AND_MANAGERS),
+    Row("/health/model/", "get", SIGNED_IN),
+    Row("/health/model/train/", "post", CONFIGURERS),
+    Row("/health/priorities/", "get", SIGNED_IN),
+    Row("/health/profiles/", "get", SIGNED_IN),
+    Row("/health/profiles/{pk}/", "get", SIGNED_IN),
+    Row("/health/profiles/{pk}/backtest/", "post", CONFIGURERS),
+    Row("/health/profiles/{pk}/draft/", "post", CONFIGURERS),
+    Row("/health/profiles/{pk}/preview/", "post", CONFIGURERS),
+    Row("/health/profiles/{pk}/save/", "post", CONFIGURERS),
+    Row("/healthz/", "get", EVERYONE),
+    Row("/imports/", "get", CONFIGURERS),
+    Row("/imports/", "post", CONFIGURERS),
+    Row("/imports/{pk}/", "get", CONFIGURERS),
+    Row("/imports/{pk}/errors.csv", "get", CONFIGURERS),
+    Row("/login/", "get", EVERYONE),
+    Row("/login/", "post", EVERYONE),
+    Row("/logout/", "post", _o(*[L] * len(ACTORS))),
+    Row("/notifications/", "get", SIGNED_IN),
+    Row("/notifications/bell/", "get", SIGNED_IN),
+    Row("/notifications/read/", "post", SIGNED_IN),
+    Row("/settings/integrations/api-keys/", "get", ADMINS),
+    Row("/settings/integrations/api-keys/", "post", ADMINS),
+    Row("/settings/integrations/api-keys/{pk}/revoke/", "post", ADMINS),
+    Row("/settings/integrations/webhooks/", "get", ADMINS),
+    Row("/settings/integrations/webhooks/", "post", ADMINS),
+    Row("/settings/integrations/webhooks/{pk}/", "get", ADMINS),
+    Row("/settings/integrations/webhooks/{pk}/", "post", ADMINS),
+    Row("/survey/{token}/", "get", EVERYONE),
+    Row("/survey/{token}/", "post", EVERYONE),
+    Row("/survey/{token}/thanks/", "get", _o(*["404"] * len(ACTORS))),
+    Row("/tasks/{pk}/complete/", "post", OWNER_AND_MANAGERS),
+    Row("/webhooks/helpdesk/", "post", _o(*["401"] * len(ACTORS))),
+    Row("/webhooks/stripe/", "post", EVERYONE),
+    Row("/winback/", "get", SIGNED_IN),
+    Row("/winback/accounts/{pk}/cancel/", "get", OWNER_AND_MANAGERS),
+    Row("/winback/accounts/{pk}/cancel/", "post", OWNER_AND_MANAGERS),
+    Row("/winback/accounts/{pk}/card/", "get", SIGNED_IN),
+    Row("/winback/accounts/{pk}/pause/", "post", OWNER_AND_MANAGERS),
+    Row("/winback/accounts/{pk}/suppress/", "post", OWNER_AND_MANAGERS),
+    Row("/winback/accounts/{pk}/survey/", "post", OWNER_AND_MANAGERS),
+    Row("/winback/campaigns/", "post", CONFIGURERS),
+    Row("/winback/campaigns/{pk}/", "get", SIGNED_IN),
+    Row("/winback/campaigns/{pk}/send/", "post", CONFIGURERS),
+    Row("/winback/clusters/{pk}/name/", "post", CONFIGURERS),
+    Row("/winback/feedback/", "get", SIGNED_IN),
+    Row("/winback/issue-routes/", "post", CONFIGURERS),
+    Row("/winback/release-notes/", "post", CONFIGURERS),
+    Row("/winback/responses/{pk}/follow-up/", "post", OWNER_AND_MANAGERS),
+    Row("/winback/themes/recluster/", "post", CONFIGURERS),
+    Row("/winback/themes/{pk}/loop/", "post", CONFIGURERS),
+    Row("/api/v1/accounts/", "get", API_READ),
+    Row("/api/v1/accounts/", "post", API_OWNER_WRITE),
+    Row("/api/v1/accounts/bulk/", "post", API_OWNER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row("/api/v1/accounts/by-external-id/{external_id}/", "put", API_OWNER_WRITE),
+    Row("/api/v1/accounts/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/accounts/{id}/", "get", API_READ),
+    Row("/api/v1/accounts/{id}/", "patch", API_OWNER_WRITE),
+    Row("/api/v1/accounts/{id}/", "put", API_OWNER_WRITE),
+    Row("/api/v1/activities/", "get", API_READ),
+    Row("/api/v1/activities/", "post", API_OWNER_WRITE),
+    Row("/api/v1/activities/bulk/", "post", API_OWNER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row("/api/v1/activities/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/activities/{id}/", "get", API_READ),
+    Row("/api/v1/activities/{id}/", "patch", API_OWNER_WRITE),
+    Row("/api/v1/activities/{id}/", "put", API_OWNER_WRITE),
+    Row("/api/v1/activities/{id}/", "patch", AUDIT_LOCKED, variant="audit", pending=AUDIT_PENDING),
+    Row("/api/v1/activities/{id}/", "put", AUDIT_LOCKED, variant="audit", pending=AUDIT_PENDING),
+    Row("/api/v1/churn-models/", "get", API_READ),
+    Row("/api/v1/churn-models/current/", "get", API_READ),
+    Row("/api/v1/churn-models/train/", "post", API_CONFIG),
+    Row("/api/v1/churn-models/{id}/", "get", API_READ),
+    Row("/api/v1/churn-predictions/", "get", API_READ),
+    Row("/api/v1/contacts/", "get", API_READ),
+    Row("/api/v1/contacts/", "post", API_OWNER_WRITE),
+    Row("/api/v1/contacts/", "post", API_MANAGER_WRITE, variant="takeover", pending={"csm_other": NO_TAKEOVER}),
+    Row("/api/v1/contacts/bulk/", "post", API_OWNER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row(
+        "/api/v1/contacts/bulk/",
+        "post",
+        API_MANAGER_WRITE,
+        variant="takeover",
+        pending={"key_ingest": INGEST_SCOPE, "csm_other": NO_TAKEOVER},
+    ),
+    Row("/api/v1/contacts/by-external-id/{external_id}/", "put", API_OWNER_WRITE),
+    Row(
+        "/api/v1/contacts/by-external-id/{external_id}/",
+        "put",
+        API_MANAGER_WRITE,
+        variant="takeover",
+        pending={"csm_other": NO_TAKEOVER},
+    ),
+    Row("/api/v1/contacts/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/contacts/{id}/", "get", API_READ),
+    Row("/api/v1/contacts/{id}/", "patch", API_OWNER_WRITE),
+    Row("/api/v1/contacts/{id}/", "put", API_OWNER_WRITE),
+    Row("/api/v1/events/", "get", API_READ),
+    Row("/api/v1/events/bulk/", "post", EVENT_INGEST),
+    Row("/api/v1/events/{id}/", "get", API_READ),
+    Row("/api/v1/health-profile-versions/", "get", API_READ),
+    Row("/api/v1/health-profile-versions/{id}/", "get", API_READ),
+    Row("/api/v1/health-snapshots/", "get", API_READ),
+    Row("/api/v1/health-snapshots/{id}/", "get", API_READ),
+    Row("/api/v1/kpis/", "get", API_READ),
+    Row("/api/v1/kpis/activity-churn/", "get", API_READ),
+    Row("/api/v1/kpis/activity-churn/series/", "get", API_READ),
+    Row("/api/v1/kpis/arpa/", "get", API_READ),
+    Row("/api/v1/kpis/arpa/series/", "get", API_READ),
+    Row("/api/v1/kpis/churn-rate/", "get", API_READ),
+    Row("/api/v1/kpis/churn-rate/series/", "get", API_READ),
+    Row("/api/v1/kpis/clv/", "get", API_READ),
+    Row("/api/v1/kpis/clv/series/", "get", API_READ),
+    Row("/api/v1/kpis/cohort-retention/", "get", API_READ),
+    Row("/api/v1/kpis/csat/", "get", API_READ),
+    Row("/api/v1/kpis/csat/series/", "get", API_READ),
+    Row("/api/v1/kpis/csm-workload/", "get", API_READ),
+    Row("/api/v1/kpis/engagement-frequency/", "get", API_READ),
+    Row("/api/v1/kpis/engagement-frequency/series/", "get", API_READ),
+    Row("/api/v1/kpis/health-bands/", "get", API_READ),
+    Row("/api/v1/kpis/health-movement/", "get", API_READ),
+    Row("/api/v1/kpis/health-movement/series/", "get", API_READ),
+    Row("/api/v1/kpis/mrr-churn/", "get", API_READ),
+    Row("/api/v1/kpis/mrr-churn/series/", "get", API_READ),
+    Row("/api/v1/kpis/mrr-movements/", "get", API_READ),
+    Row("/api/v1/kpis/mrr-movements/series/", "get", API_READ),
+    Row("/api/v1/kpis/net-retention/", "get", API_READ),
+    Row("/api/v1/kpis/net-retention/series/", "get", API_READ),
+    Row("/api/v1/kpis/nps/", "get", API_READ),
+    Row("/api/v1/kpis/nps/series/", "get", API_READ),
+    Row("/api/v1/kpis/onboarding-funnel/", "get", API_READ),
+    Row("/api/v1/kpis/onboarding-funnel/series/", "get", API_READ),
+    Row("/api/v1/kpis/purchase-clv/", "get", API_READ),
+    Row("/api/v1/kpis/purchase-clv/series/", "get", API_READ),
+    Row("/api/v1/kpis/repeat-purchase-rate/", "get", API_READ),
+    Row("/api/v1/kpis/repeat-purchase-rate/series/", "get", API_READ),
+    Row("/api/v1/kpis/survival/", "get", API_READ),
+    Row("/api/v1/kpis/survival/series/", "get", API_READ),
+    Row("/api/v1/kpis/winback-results/", "get", API_READ),
+    Row("/api/v1/kpis/winback-results/series/", "get", API_READ),
+    Row("/api/v1/subscriptions/", "get", API_READ),
+    Row("/api/v1/subscriptions/", "post", API_MANAGER_WRITE),
+    Row("/api/v1/subscriptions/", "post", API_MANAGER_WRITE, variant="takeover"),
+    Row("/api/v1/subscriptions/bulk/", "post", API_MANAGER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row(
+        "/api/v1/subscriptions/bulk/",
+        "post",
+        API_MANAGER_WRITE,
+        variant="takeover",
+        pending={"key_ingest": INGEST_SCOPE},
+    ),
+    Row("/api/v1/subscriptions/by-external-id/{external_id}/", "put", API_MANAGER_WRITE),
+    Row("/api/v1/subscriptions/by-external-id/{external_id}/", "put", API_MANAGER_WRITE, variant="takeover"),
+    Row("/api/v1/subscriptions/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/subscriptions/{id}/", "get", API_READ),
+    Row("/api/v1/subscriptions/{id}/", "patch", API_MANAGER_WRITE),
+    Row("/api/v1/subscriptions/{id}/", "put", API_MANAGER_WRITE),
+    Row("/api/v1/survey-responses/", "get", API_READ),
+    Row("/api/v1/survey-responses/", "post", API_MANAGER_WRITE),
+    Row("/api/v1/survey-responses/", "post", API_MANAGER_WRITE, variant="takeover"),
+    Row("/api/v1/survey-responses/bulk/", "post", API_MANAGER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row(
+        "/api/v1/survey-responses/bulk/",
+        "post",
+        API_MANAGER_WRITE,
+        variant="takeover",
+        pending={"key_ingest": INGEST_SCOPE},
+    ),
+    Row("/api/v1/survey-responses/by-external-id/{external_id}/", "put", API_MANAGER_WRITE),
+    Row("/api/v1/survey-responses/by-external-id/{external_id}/", "put", API_MANAGER_WRITE, variant="takeover"),
+    Row("/api/v1/survey-responses/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/survey-responses/{id}/", "get", API_READ),
+    Row("/api/v1/survey-responses/{id}/", "patch", API_MANAGER_WRITE),
+    Row("/api/v1/survey-responses/{id}/", "put", API_MANAGER_WRITE),
+    Row("/api/v1/tags/", "get", API_READ),
+    Row("/api/v1/tags/", "post", API_MANAGER_WRITE),
+    Row("/api/v1/tags/bulk/", "post", API_MANAGER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row("/api/v1/tags/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/tags/{id}/", "get", API_READ),
+    Row("/api/v1/tags/{id}/", "patch", API_MANAGER_WRITE),
+    Row("/api/v1/tags/{id}/", "put", API_MANAGER_WRITE),
+    Row("/api/v1/tasks/", "get", API_READ),
+    Row("/api/v1/tasks/", "post", API_OWNER_WRITE),
+    Row("/api/v1/tasks/bulk/", "post", API_OWNER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row("/api/v1/tasks/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/tasks/{id}/", "get", API_READ),
+    Row("/api/v1/tasks/{id}/", "patch", API_OWNER_WRITE),
+    Row("/api/v1/tasks/{id}/", "put", API_OWNER_WRITE),
+    Row("/api/v1/tickets/", "get", API_READ),
+    Row("/api/v1/tickets/", "post", API_MANAGER_WRITE),
+    Row("/api/v1/tickets/", "post", API_MANAGER_WRITE, variant="takeover"),
+    Row("/api/v1/tickets/bulk/", "post", API_MANAGER_WRITE, pending={"key_ingest": INGEST_SCOPE}),
+    Row("/api/v1/tickets/bulk/", "post", API_MANAGER_WRITE, variant="takeover", pending={"key_ingest": INGEST_SCOPE}),
+    Row("/api/v1/tickets/by-external-id/{external_id}/", "put", API_MANAGER_WRITE),
+    Row("/api/v1/tickets/by-external-id/{external_id}/", "put", API_MANAGER_WRITE, variant="takeover"),
+    Row("/api/v1/tickets/{id}/", "delete", API_MANAGER_WRITE),
+    Row("/api/v1/tickets/{id}/", "get", API_READ),
+    Row("/api/v1/tickets/{id}/", "patch", API_MANAGER_WRITE),
+    Row("/api/v1/tickets/{id}/", "put", API_MANAGER_WRITE),
+    Row("/api/v1/winback/campaigns/", "get", API_READ),
+    Row("/api/v1/winback/churn-records/", "get", API_READ),
+    Row("/api/v1/winback/churn-records/", "post", API_OWNER_WRITE),
+    Row("/api/v1/winback/churn-records/{id}/", "get", API_READ),
+    Row("/api/v1/winback/pauses/", "post", API_OWNER_WRITE),
+    Row("/api/v1/winback/reasons/", "get", API_READ),
+    Row("/api/v1/winback/reasons/{code}/", "get", API_READ),
+    Row("/api/v1/winback/survey-invitations/", "get", API_READ),
+    Row("/api/v1/winback/survey-invitations/", "post", API_OWNER_WRITE),
+    Row("/api/v1/winback/survey-invitations/{id}/", "get", API_READ),
+    Row("/v1/alias", "post", TRACKING),
+    Row("/v1/batch", "post", TRACKING),
+    Row("/v1/group", "post", TRACKING),
+    Row("/v1/identify", "post", TRACKING),
+    Row("/v1/page", "post", TRACKING),
+    Row("/v1/screen", "post", TRACKING),
+    Row("/v1/track", "post", TRACKING),
+]
