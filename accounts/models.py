@@ -332,9 +332,15 @@ class TaskPriority(models.TextChoices):
 
 
 class TaskSource(models.TextChoices):
+    """What created a task: a person, a trigger rule that fired, a playbook step, an onboarding journey's
+    milestone (due soon or missed), a dissatisfied survey answer, or a win-back campaign."""
+
     MANUAL = "manual", "Manual"
     RULE = "rule", "Rule"
     PLAYBOOK = "playbook", "Playbook"
+    JOURNEY = "journey", "Journey"
+    SURVEY = "survey", "Survey follow-up"
+    WINBACK = "winback", "Win-back"
 
 
 class Task(models.Model):

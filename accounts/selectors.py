@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -37,6 +38,49 @@ def active_on_q(day: dt.date, prefix: str = "") -> Q:
     )
 
 
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def next_renewal(*, first_start: dt.date, billing_period: int, day: dt.date) -> dt.date:
+    """The account's next renewal after `day`: terms renew on anniversaries of its first subscription's start, in
+    steps of its billing period (months; monthly terms renew every month). Pure: the one rule behind every renewal
+    date and "days to renewal" shown anywhere."""
+    months = max(int(billing_period or 1), 1)
+    # Counted from the first start each time, so a term starting on the 31st does not drift to the 28th.
+    k = max(((day.year - first_start.year) * 12 + day.month - first_start.month) // months, 1)
+    while k > 1 and _add_months(first_start, (k - 1) * months) > day:
+        k -= 1
+    renewal = _add_months(first_start, k * months)
+    while renewal <= day:
+        k += 1
+        renewal = _add_months(first_start, k * months)
+    return renewal
+
+
+def next_renewal_dates(*, day: dt.date, account_ids: list[int] | None = None) -> dict[int, dt.date]:
+    """The renewal date per account active at `day` (`next_renewal` of its first start and the longest billing
+    period among its active subscriptions).
+
+    The one definition behind Account.renewal_date (Customer 360, accounts list, My day's renewals, rules) and the
+    health metric "days to renewal" (Priorities, churn drivers).
+    """
+    subs = Subscription.objects.filter(start_date__lte=day)
+    if account_ids is not None:
+        subs = subs.filter(account_id__in=account_ids)
+    first: dict[int, dt.date] = {}
+    period: dict[int, int] = {}
+    rows = subs.values_list("account_id", "start_date", "end_date", "billing_period").order_by()
+    for account_id, start, end, months in rows.iterator(chunk_size=5000):
+        if account_id not in first or start < first[account_id]:
+            first[account_id] = start
+        if end is None or end > day:
+            period[account_id] = max(period.get(account_id, 0), months or 1)
+    return {pk: next_renewal(first_start=first[pk], billing_period=months, day=day) for pk, months in period.items()}
+
+
 def subscriptions_active_on(*, day: dt.date) -> QuerySet[Subscription]:
     return Subscription.objects.filter(active_on_q(day))
 
@@ -57,6 +101,25 @@ def account_mrr_on(*, day: dt.date, account_ids: list[int] | None = None) -> dic
 
 def total_mrr_on(*, day: dt.date) -> Decimal:
     return subscriptions_active_on(day=day).aggregate(total=Coalesce(Sum("mrr"), Value(ZERO)))["total"]
+
+
+def latest_survey_score(*, kind: str, before: dt.datetime | None = None) -> Subquery:
+    """Subquery for an account's latest answer of `kind` (nps | csat), answered before `before` when given: the
+    newest by time, then by id. The one definition of "latest NPS/CSAT" (health factor, churn drivers, win-back
+    card, rules); annotate with it: `Account.objects.annotate(nps=latest_survey_score(kind="nps"))`."""
+    answers = SurveyResponse.objects.filter(account=OuterRef("pk"), kind=kind)
+    if before is not None:
+        answers = answers.filter(responded_at__lt=before)
+    return Subquery(answers.order_by("-responded_at", "-pk").values("score")[:1])
+
+
+def latest_survey_scores(
+    *, kind: str, account_ids: list[int] | None = None, before: dt.datetime | None = None
+) -> dict[int, int]:
+    """{account id: latest score of `kind`} for the accounts that answered (see `latest_survey_score`)."""
+    accounts = Account.objects.all() if account_ids is None else Account.objects.filter(pk__in=account_ids)
+    rows = accounts.annotate(score=latest_survey_score(kind=kind, before=before)).filter(score__isnull=False)
+    return dict(rows.values_list("pk", "score"))
 
 
 def account_list(*, queryset: QuerySet[Account] | None = None) -> QuerySet[Account]:
@@ -127,6 +190,24 @@ def account_usage_weekly(*, account: Account, weeks: int = 26, now: dt.datetime 
     return series
 
 
+def open_task_counts(*, today: dt.date | None = None, task_filter: Q | None = None) -> dict[int | None, dict]:
+    """Open and overdue tasks per assignee, read live: tasks are what a person acts on, never a stale copy.
+
+    Open = status open; overdue = open with a due date before `today`. `task_filter` narrows the tasks (e.g. to
+    the accounts of a segment, or to one assignee). The one definition behind My day and the dashboard's workload.
+    """
+    today = today or timezone.localdate()
+    rows = (
+        Task.objects.filter(task_filter or Q(), status=TaskStatus.OPEN)
+        .values("assignee_id")
+        .annotate(open_tasks=Count("id"), overdue_tasks=Count("id", filter=Q(due_date__lt=today)))
+        .order_by()
+    )
+    return {
+        row["assignee_id"]: {"open_tasks": row["open_tasks"], "overdue_tasks": row["overdue_tasks"]} for row in rows
+    }
+
+
 def my_day(*, user: AbstractBaseUser, today: dt.date | None = None, team: bool = False) -> dict:
     """A CSM's day: open tasks by due date (overdue first), at-risk accounts, renewals in the next 60 days.
 
@@ -145,10 +226,14 @@ def my_day(*, user: AbstractBaseUser, today: dt.date | None = None, team: bool =
         .exclude(status=AccountStatus.CHURNED)
         .order_by("renewal_date")[:50]
     )
+    counts = open_task_counts(today=today, task_filter=Q(assignee=user)).get(
+        user.pk, {"open_tasks": 0, "overdue_tasks": 0}
+    )
     return {
         "today": today,
         "tasks": tasks,
-        "overdue_count": sum(1 for t in tasks if t.due_date and t.due_date < today),
+        "open_count": counts["open_tasks"],
+        "overdue_count": counts["overdue_tasks"],
         "at_risk": list(at_risk),
         "renewals": list(renewals),
         "book_mrr": mine.exclude(status=AccountStatus.CHURNED).aggregate(

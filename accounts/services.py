@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Exists, IntegerField, Min, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ from accounts.models import (
     TaskSource,
     TaskStatus,
 )
-from accounts.selectors import active_on_q
+from accounts.selectors import active_on_q, next_renewal_dates
 from churnapp.models import WebhookEvent
 from churnapp.roles import can_edit_account
 from churnapp.webhooks_out import webhook_emit, webhook_emit_many
@@ -199,6 +199,18 @@ def saved_view_delete(*, view: SavedView, actor: AbstractBaseUser) -> None:
     view.delete()
 
 
+def _renewal_dates_write(*, today: dt.date) -> None:
+    """Cache each active account's next renewal (selectors.next_renewal_dates); accounts without an active
+    subscription keep the date they had (the renewal they missed), as before."""
+    renewals = next_renewal_dates(day=today)
+    changed = [
+        Account(pk=pk, renewal_date=renewals[pk])
+        for pk, current in Account.objects.values_list("pk", "renewal_date").iterator(chunk_size=5000)
+        if pk in renewals and current != renewals[pk]
+    ]
+    Account.objects.bulk_update(changed, ["renewal_date"], batch_size=1000)
+
+
 @transaction.atomic
 def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]:
     """Recompute every account's cached MRR, seats, renewal date and subscription-driven status, set-based.
@@ -210,12 +222,11 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     active = Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")).order_by().values("account")
     mrr = active.annotate(total=Sum("mrr")).values("total")
     seats = active.filter(units="seats").annotate(total=Sum("quantity")).values("total")
-    renewal = active.filter(end_date__isnull=False).annotate(first=Min("end_date")).values("first")
     updated = Account.objects.update(
         mrr=Coalesce(Subquery(mrr), Value(Decimal("0"))),
         seats=Coalesce(Subquery(seats, output_field=IntegerField()), Value(0)),
-        renewal_date=Coalesce(Subquery(renewal), "renewal_date"),
     )
+    _renewal_dates_write(today=today)
 
     has_active = Exists(Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")))
     has_any = Exists(Subscription.objects.filter(account=OuterRef("pk"), start_date__lte=today))

@@ -16,8 +16,10 @@ from accounts import selectors, services
 from accounts.filters import AccountFilterSet
 from accounts.forms import BulkAssignForm, NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
 from accounts.models import Account, AccountStatus, SavedView, Task
+from churnapp.paging import page_of
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
+from churnapp.templatetags.people import display_name
 
 PAGE_SIZE = 25
 
@@ -87,10 +89,15 @@ def account_bulk_assign(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, "Choose at least one account and a valid owner.")
     else:
-        count = services.account_assign_owner(
-            accounts=list(form.cleaned_data["accounts"]), owner=form.cleaned_data["owner"], actor=request.user
-        )
-        messages.success(request, f"Reassigned {count} account{'s' if count != 1 else ''}.")
+        chosen = list(form.cleaned_data["accounts"])
+        owner = form.cleaned_data["owner"]
+        count = services.account_assign_owner(accounts=chosen, owner=owner, actor=request.user)
+        kept = len(chosen) - count
+        to = f" to {display_name(owner)}" if owner else " to nobody (unassigned)"
+        text = f"Reassigned {count} account{'s' if count != 1 else ''}{to}."
+        if kept:
+            text += f" {kept} already had that owner."
+        messages.success(request, text)
     if request.htmx:
         return HttpResponseClientRedirect(back)
     return redirect(back)
@@ -122,6 +129,16 @@ def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("account-list")
 
 
+def _read_only_reason(request: HttpRequest, account: Account) -> str:
+    if not request.user.has_perm("accounts.change_account"):
+        return "Read-only: your role can view accounts but not change them."
+    owner = display_name(account.owner, "nobody")
+    return (
+        f"Read-only: this account belongs to {owner}. You can see everything; notes, tasks, status and owner "
+        "changes are for its owner and managers."
+    )
+
+
 @require_GET
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account_or_404(pk)
@@ -129,6 +146,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "account": account,
         "can_edit": can_edit,
+        "read_only_reason": "" if can_edit else _read_only_reason(request, account),
         "status_form": StatusForm(initial={"status": account.status}),
         "owners": selectors.owner_options() if can_edit else [],
         "statuses": AccountStatus.choices,
@@ -155,7 +173,9 @@ def _section_context(request: HttpRequest, account: Account, section: str, **ext
     elif section == "contacts":
         context["contacts"] = selectors.account_contacts(account=account)
     elif section == "tasks":
-        context["tasks"] = selectors.account_tasks(account=account)
+        tasks = page_of(selectors.account_tasks(account=account), page=request.GET.get("page"), per_page=20)
+        context["tasks_page"] = tasks
+        context["tasks"] = tasks.object_list
         context.setdefault("task_form", TaskForm())
         context["owners"] = selectors.owner_options() if context["can_edit"] else []
     return context
@@ -171,7 +191,7 @@ def _usage_chart(usage: list[dict]) -> dict:
                 {"label": "Events", "data": [row["events"] for row in usage], "backgroundColor": "#9db4f0",
                  "yAxisID": "y"},
                 {"label": "Active users", "data": [row["users"] for row in usage], "type": "line",
-                 "borderColor": "#1f8a4c", "backgroundColor": "#1f8a4c", "yAxisID": "users", "tension": 0.3},
+                 "borderColor": "#1f8a4c", "backgroundColor": "#1f8a4c", "yAxisID": "users", "tension": 0},
             ],
         },
         "options": {

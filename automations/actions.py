@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, LifecycleStage, TaskPriority
+from churnapp.templatetags.formatting import human_value
+from churnapp.templatetags.people import display_name
 from health import selectors as health_selectors
 
 logger = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ def _text(template: str, ctx: ActionContext) -> str:
 
 def _why(ctx: ActionContext) -> str:
     lines = [f"Created by {ctx.source} “{ctx.label}”."]
-    lines += [f"- {label}: {value}" for label, value in ctx.matched.items()]
+    lines += [f"- {label}: {human_value(value)}" for label, value in ctx.matched.items()]
     return "\n".join(lines)
 
 
@@ -177,7 +179,7 @@ def notify_users(spec: dict, ctx: ActionContext) -> str:
         slack=spec.get("slack", True),
         dedupe_key=ctx.key,
     )
-    return f"Notified {', '.join(u.get_username() for u in users)}"
+    return f"Notified {', '.join(display_name(u) for u in users)}"
 
 
 def enrol_playbook(spec: dict, ctx: ActionContext) -> str:
@@ -375,7 +377,7 @@ def notify_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
                 "dedupe_key": ctx.key,
             }
         )
-        out.append((True, f"Notified {', '.join(u.get_username() for u in users)}"))
+        out.append((True, f"Notified {', '.join(display_name(u) for u in users)}"))
     notify_items(items=items, email=bool(spec.get("email")), slack=spec.get("slack", True), label=ctxs[0].label)
     return out
 

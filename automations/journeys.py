@@ -198,14 +198,14 @@ def milestone_tasks_create(*, now: dt.datetime | None = None) -> dict[str, int]:
         return Task(
             account=account,
             assignee=assignee,
-            title=(f"Milestone missed: {m.name} — {account.name}" if missed else
-                   f"Milestone due {when}: {m.name} — {account.name}")[:255],
+            # The account shows beside the title wherever tasks are listed: the title does not repeat it.
+            title=(f"Milestone missed: {m.name}" if missed else f"Milestone due {when}: {m.name}")[:255],
             description=f"Onboarding milestone “{m.name}” ({m.journey.name}) "
             f"{'was due' if missed else 'is due'} on {when} and is not reached.\n"
             f"Owner role: {m.owner_role}. {why}",
             due_date=today + dt.timedelta(days=1) if missed else timezone.localdate(progress.due_at),
             priority=TaskPriority.HIGH if missed else TaskPriority.NORMAL,
-            source=TaskSource.RULE,
+            source=TaskSource.JOURNEY,
         )  # fmt: skip
 
     from accounts.services import tasks_create_bulk

@@ -355,6 +355,16 @@ def rules_cycle(*, now: dt.datetime | None = None, account_ids: list[int] | None
     return {"rules": len(rules), "fired": fired, "ran": ran}
 
 
+def rule_run_preview(*, rule: Rule, now: dt.datetime | None = None) -> dict[str, int]:
+    """What "Run now" would touch: accounts matching now, and of them how many would fire (not in cooldown and
+    without an open task from this rule). Counted in the database, shown before the user confirms."""
+    now = now or timezone.now()
+    rows, _ = conditions.matching(rule.conditions, now=now)
+    matching = rows.count()
+    would_fire = _eligible(rule, now, rows.values("pk")).count() if matching else 0
+    return {"matching": matching, "would_fire": would_fire}
+
+
 def rule_run_now(*, rule: Rule) -> dict[str, int]:
     """ "Run now" from the editor: evaluate this rule (even when disabled) and run its actions."""
     fired = rule_evaluate(rule=rule)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from automations.models import EmailMessage, EmailSource, EmailStatus, EmailTemplate, Notification
 
@@ -64,7 +64,12 @@ def email_outbox(*, status: str = "", account_id: int | None = None) -> QuerySet
 
 
 def notifications_for(*, user: AbstractBaseUser, limit: int = 20) -> list[Notification]:
-    return list(Notification.objects.filter(user=user).select_related("account").order_by("-created_at", "-id")[:limit])
+    return list(user_notifications(user=user)[:limit])
+
+
+def user_notifications(*, user: AbstractBaseUser) -> QuerySet:
+    """A user's notifications, newest first (paginate it)."""
+    return Notification.objects.filter(user=user).select_related("account").order_by("-created_at", "-id")
 
 
 def unread_notification_count(*, user: AbstractBaseUser) -> int:
@@ -83,14 +88,15 @@ def rule_list() -> QuerySet:
     ).order_by("name")
 
 
-def rule_executions(*, rule, limit: int = 100) -> list:
+def rule_executions(*, rule) -> QuerySet:
+    """A rule's executions, newest first, with what the execution log shows (paginate it)."""
     from automations.models import RuleExecution
 
-    return list(
+    return (
         RuleExecution.objects.filter(rule=rule)
         .select_related("account", "task")
         .prefetch_related("action_runs")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")
     )
 
 
@@ -181,6 +187,24 @@ def whole_days(started: dt.datetime, reached: dt.datetime) -> int:
     return max(int((reached - started).total_seconds() // 86400), 0)
 
 
+def reached_or_later() -> Exists:
+    """For a MilestoneProgress row: True when its account reached this milestone or a later one of the journey.
+
+    The funnel counts "reached step k" this way, so it never rises from one step to the next: an account that
+    reached a later milestone without this one being marked (skipped, or reached before tracking began) has
+    passed it. One definition for the journey page, the dashboard's onboarding funnel and its drill-downs."""
+    from automations.models import MilestoneProgress
+
+    return Exists(
+        MilestoneProgress.objects.filter(
+            account_id=OuterRef("account_id"),
+            milestone__journey_id=OuterRef("milestone__journey_id"),
+            milestone__order__gte=OuterRef("milestone__order"),
+            reached_at__isnull=False,
+        )
+    )
+
+
 def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: QuerySet | None = None) -> dict:
     """Share of accounts reaching each milestone, median days to reach it, missed counts, where they stall and
     the median time to first value — per signup cohort (YYYY-MM) and segment, or for `accounts` (a subquery of
@@ -197,10 +221,11 @@ def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: Qu
         qs = qs.filter(account__created_at__year=year, account__created_at__month=month)
     counts = {
         row["milestone_id"]: row
-        for row in qs.values("milestone_id")
+        for row in qs.annotate(done=reached_or_later())
+        .values("milestone_id")
         .annotate(
-            reached=Count("id", filter=Q(reached_at__isnull=False)),
-            missed=Count("id", filter=Q(reached_at__isnull=True, missed_at__isnull=False)),
+            reached=Count("id", filter=Q(done=True)),
+            missed=Count("id", filter=Q(done=False, missed_at__isnull=False)),
         )
         .order_by()
     }
@@ -236,21 +261,27 @@ def funnel_summary(*, milestones: list, counts: dict[int, dict], medians: dict[i
 def onboarding_progress_frame():
     """Progress on the onboarding journeys' milestones, one row per account and milestone, for the dashboards'
     facts: journey_id, milestone_id, account_id, created_at (the account's), segment, plan, days (whole days to
-    reach it; NaN while not reached), missed (not reached and past due). A pandas DataFrame."""
+    reach it; NaN while not reached itself), reached (it or a later milestone), missed (not reached and past due).
+    A pandas DataFrame."""
     import pandas as pd
 
     from automations.models import MilestoneProgress
 
     columns = ["milestone__journey_id", "milestone_id", "account_id", "account__created_at", "account__segment",
-               "account__plan", "started_at", "reached_at", "missed_at"]  # fmt: skip
-    rows = MilestoneProgress.objects.filter(milestone__journey__onboarding=True).values_list(*columns)
+               "account__plan", "started_at", "reached_at", "missed_at", "done"]  # fmt: skip
+    rows = (
+        MilestoneProgress.objects.filter(milestone__journey__onboarding=True)
+        .annotate(done=reached_or_later())
+        .values_list(*columns)
+    )
     frame = pd.DataFrame(list(rows.iterator(20000)), columns=columns)
     names = ["journey_id", "milestone_id", "account_id", "created_at", "segment", "plan"]
     out = frame.iloc[:, :6].set_axis(names, axis=1)
     reached = pd.to_datetime(frame["reached_at"], utc=True)
     spans = (reached - pd.to_datetime(frame["started_at"], utc=True)).dt.total_seconds() // 86400
     out["days"] = spans.clip(lower=0)
-    out["missed"] = reached.isna() & frame["missed_at"].notna()
+    out["reached"] = frame["done"].astype(bool)  # this milestone or a later one (`reached_or_later`)
+    out["missed"] = ~out["reached"] & frame["missed_at"].notna()
     return out
 
 
@@ -272,7 +303,7 @@ def milestone_accounts(*, milestone, reached: bool, accounts: QuerySet | None = 
     """Ids of the accounts on `milestone` that reached it (or, with reached=False, have not reached it)."""
     from automations.models import MilestoneProgress
 
-    qs = MilestoneProgress.objects.filter(milestone=milestone, reached_at__isnull=not reached)
+    qs = MilestoneProgress.objects.filter(milestone=milestone).annotate(done=reached_or_later()).filter(done=reached)
     if accounts is not None:
         qs = qs.filter(account__in=accounts)
     return qs.values_list("account_id", flat=True)

@@ -42,6 +42,7 @@ from automations.models import (
     Playbook,
     Rule,
 )
+from churnapp.paging import page_of
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
 
@@ -107,7 +108,10 @@ def notification_bell(request: HttpRequest) -> HttpResponse:
 def notification_list(request: HttpRequest) -> HttpResponse:
     context = {
         "unread": selectors.unread_notification_count(user=request.user),
-        "notifications": selectors.notifications_for(user=request.user, limit=200),
+        "notifications_page": (
+            listed := page_of(selectors.user_notifications(user=request.user), page=request.GET.get("page"))
+        ),
+        "notifications": listed.object_list,
     }
     return render(request, "automations/notifications.html", context)
 
@@ -176,7 +180,8 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk)
     context = {
         "rule": rule,
-        "executions": selectors.rule_executions(rule=rule),
+        "executions_page": (executions := page_of(selectors.rule_executions(rule=rule), page=request.GET.get("page"))),
+        "executions": executions.object_list,
         "can_configure": can_configure(request.user),
         "yaml": rules.rules_export_yaml(rules=[rule]),
     }
@@ -198,10 +203,14 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("automations:rule-detail", pk=rule.pk)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: how many accounts "Run now" would touch, with a button to confirm. POST (confirmed): run it."""
     _require_configure(request)
     rule = get_object_or_404(Rule, pk=pk)
+    if request.method == "GET" or request.POST.get("confirmed") != "1":
+        context = {"rule": rule, "preview": rules.rule_run_preview(rule=rule)}
+        return render(request, "automations/rule_detail.html#run-now-confirm", context)
     result = rules.rule_run_now(rule=rule)
     messages.success(request, f"Ran “{rule.name}”: fired for {result['fired']} account(s).")
     return redirect("automations:rule-detail", pk=rule.pk)

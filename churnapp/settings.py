@@ -95,7 +95,11 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "churnapp.context_processors.navigation",
             ],
-            "builtins": ["template_partials.templatetags.partials", "churnapp.templatetags.people"],
+            "builtins": [
+                "template_partials.templatetags.partials",
+                "churnapp.templatetags.people",
+                "churnapp.templatetags.formatting",
+            ],
             "loaders": [
                 (
                     "template_partials.loader.Loader",

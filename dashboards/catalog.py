@@ -299,7 +299,8 @@ KPIS: dict[str, Kpi] = {
         Kpi(
             "winback-results",
             "Win-back results",
-            "Accounts that churned in [start, end) and the share of them reactivated by the end date (win-back "
+            "Departures in [start, end) (churn records: an account that left twice counts twice) and the share of "
+            "them reactivated by the end date (win-back "
             "rate); reactivations in the period (whenever the account churned) and the MRR they won back; per "
             "offer, churned accounts contacted in the period and reactivations attributed to that offer "
             "(conversion = reactivated ÷ contacted).",

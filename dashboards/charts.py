@@ -37,7 +37,7 @@ def churn_trend(labels: Sequence[str], series: dict[str, Sequence[float | None]]
             "labels": list(labels),
             "datasets": [
                 {"label": name, "data": _percent(values), "borderColor": colors[i % 3],
-                 "backgroundColor": colors[i % 3], "tension": 0.25, "spanGaps": False, "pointRadius": 3}
+                 "backgroundColor": colors[i % 3], "tension": 0, "spanGaps": False, "pointRadius": 3}
                 for i, (name, values) in enumerate(series.items())
             ],
         },

@@ -15,10 +15,12 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from churnapp.templatetags import formatting
 from dashboards import charts
 from dashboards.catalog import KPIS, kpi_series, kpi_value
 from dashboards.kpis.periods import Window
 from dashboards.params import KpiQuery
+from dashboards.selectors import latest_run, lifecycle
 from dashboards.selectors.goals import goals_progress
 
 MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
@@ -81,13 +83,13 @@ class DashboardState:
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f} %"
+    """A share as the pages show it (the `percent` template filter)."""
+    return formatting.percent(value, digits)
 
 
 def money(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
+    """An amount as the pages show it (the `money` template filter): "−$5,750"."""
+    return formatting.money(value)
 
 
 def number(value: float | None, digits: int = 0) -> str:
@@ -123,12 +125,14 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "churn", "kpi": "churn-rate", "title": "Logo churn", "value": pct(churn["churn_rate"]),
             "reason": churn["reasons"].get("churn_rate", ""),
             "details": [
-                _detail("churned", number(churn["n_churn"]), state.drill("churn-rate", "churned")),
+                _detail("churned (active at start, not at end)", number(churn["n_churn"]),
+                        state.drill("churn-rate", "churned")),
                 _detail("active at start", number(churn["n_start"]), state.drill("churn-rate", "active-start")),
                 _detail("retention", pct(churn["retention_rate"])),
                 _detail("a month on average", pct(monthly)),
             ],
             "benchmark": "Monthly: SMB < 5 %, enterprise < 1–2 %", "benchmark_status": _benchmark_status(churn_ok),
+            "compare": True,
         },
         {
             "id": "mrr-churn", "kpi": "mrr-churn", "title": "MRR churn", "value": pct(mrr_churn["mrr_churn_rate"]),
@@ -154,8 +158,9 @@ def kpi_cards(state: DashboardState) -> dict:
             "reason": arpa["reasons"].get("mrr", ""),
             "details": [
                 _detail("active accounts", number(arpa["n_active"]), state.drill("arpa", "active-end")),
-                _detail("ARPA", money(arpa["arpa"])),
+                _detail("ARPA at the end", money(arpa["arpa"])),
             ],
+            "compare": True,
         },
         {
             "id": "activity", "kpi": "activity-churn", "title": "Activity churn (1 month)",
@@ -189,10 +194,11 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "clv", "kpi": "clv", "title": "Customer lifetime value", "value": money(clv["clv"]),
             "reason": clv["reasons"].get("clv", ""),
             "details": [
-                _detail("ARPA", money(clv["arpa"]), state.drill("clv", "active-start")),
+                _detail("ARPA, average of the month starts", money(clv["arpa"]), state.drill("clv", "active-start")),
                 _detail("CAC", money(clv["cac"]), reverse("dashboard-cac"), drill=False),
                 _detail("CLV : CAC", number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
             ],
+            "compare": True,
         },
     ]  # fmt: skip
     for card in cards:
@@ -309,7 +315,10 @@ def workload(state: DashboardState) -> dict:
         owner["href"] = state.accounts_link(owner=str(owner["owner_id"]) if owner["owner_id"] else "none",
                                             status=NOT_CHURNED)  # fmt: skip
     columns = ["owner", "n_accounts", "mrr", "n_at_risk", "open_tasks", "overdue_tasks"]
-    return {"owners": shown, "more": len(owners) - len(shown), "rows": owners, "columns": columns}
+    # Account columns come from the latest KPI facts run when there is one; the task columns are always live.
+    run = latest_run()
+    return {"owners": shown, "more": len(owners) - len(shown), "rows": owners, "columns": columns,
+            "facts_at": run.finished_at if run else None}  # fmt: skip
 
 
 def goals(state: DashboardState) -> dict:
@@ -421,7 +430,9 @@ def onboarding(state: DashboardState) -> dict:
             step["width"] = round(100 * (step["share"] or 0))
             rows.append({"journey": journey["journey"], **{k: v for k, v in step.items() if "href" not in k}})
     columns = ["journey", "milestone", "reached", "not_reached", "missed", "share", "median_days"]
+    signups = lifecycle.signed_up(start=state.query.start, end=state.query.end, filters=state.query.filters).count()
     return {"row": row, "journeys": row["journeys"], "reason": row["reasons"].get("journeys", ""), "rows": rows,
+            "signups": signups,
             "columns": columns, "definition": KPIS["onboarding-funnel"].definition,
             "api": state.api("onboarding-funnel")}  # fmt: skip
 
@@ -429,7 +440,7 @@ def onboarding(state: DashboardState) -> dict:
 def winback(state: DashboardState) -> dict:
     row = kpi_value(KPIS["winback-results"], state.query)
     details = [
-        _detail("churned in the period", number(row["n_churned"])),
+        _detail("departures in the period (churn records)", number(row["n_churned"])),
         _detail("of them won back by the end", number(row["n_won_back"])),
         _detail("win-back rate", pct(row["winback_rate"])),
         _detail("reactivations in the period", number(row["n_reactivated"]), state.drill("winback-results",

@@ -227,6 +227,10 @@ def prediction_frame(model: lab.ChurnModel, *, day: dt.date, account_ids: list[i
     return features.build_features(features.facts_until(facts, day), grid, types=model.types, ratios=model.ratios)
 
 
+def _cached_probability(probability: float) -> float:
+    return max(round(probability, 4), 0.0001) if probability > 0 else 0.0
+
+
 @transaction.atomic
 def churn_predict(*, day: dt.date | None = None) -> dict:
     """Daily: the promoted model's churn probability, drivers, MRR at risk and expected revenue saved for every
@@ -261,7 +265,8 @@ def churn_predict(*, day: dt.date | None = None) -> dict:
     ChurnPrediction.objects.bulk_create(objs, batch_size=BATCH)
     predicted = {o.account_id for o in objs}
     stale = Account.objects.filter(churn_probability__isnull=False).values_list("pk", flat=True)
-    rows = [{"account_id": o.account_id, "churn_probability": round(o.probability, 4)} for o in objs]
+    # Rounded for the lists, but never to 0 when the model says "some": the header shows "<1 %" like the section.
+    rows = [{"account_id": o.account_id, "churn_probability": _cached_probability(o.probability)} for o in objs]
     rows += [{"account_id": pk, "churn_probability": None} for pk in stale if pk not in predicted]
     account_set_health_bulk(rows=rows)
     return {"predicted": len(objs), "model": current.pk}

@@ -44,3 +44,14 @@ _DEFAULTS: dict[str, object] = {
 
 def get(name: str):
     return getattr(settings, f"HEALTH_{name}", _DEFAULTS[name])
+
+
+def meaningful_activity_definition() -> str:
+    """What counts as meaningful activity, in words, from the settings the rollups use: the one definition behind
+    "days since meaningful activity" and "active days", shown wherever those factors are."""
+    n = get("MEANINGFUL_MIN_KEY_EVENTS")
+    events = ", ".join(str(e).replace("_", " ") for e in get("KEY_EVENTS"))
+    return (
+        f"A meaningful day is a day on which one user did at least {n} key event{'s' if n != 1 else ''} "
+        f"({events}). Logins, email opens and other events alone are activity, not meaningful activity."
+    )

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 
-from accounts.models import Account, Subscription, SupportTicket, SurveyResponse, UsageEvent
+from accounts.models import Account, Subscription, SupportTicket, UsageEvent
+from accounts.selectors import latest_survey_score, next_renewal
 from health import conf
 from health.models import CsmSentiment, FeatureFirstUse, UsageDaily
 
@@ -123,11 +124,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
     # Accounts with their attributes, latest NPS / CSAT and unexpired CSM sentiment (correlated subqueries,
     # still one statement).
     def latest(kind: str):
-        return Subquery(
-            SurveyResponse.objects.filter(account=OuterRef("pk"), kind=kind, responded_at__lt=end)
-            .order_by("-responded_at", "-pk")
-            .values("score")[:1]
-        )
+        return latest_survey_score(kind=kind, before=end)
 
     sentiment = Subquery(
         CsmSentiment.objects.filter(account=OuterRef("pk"), created_at__lt=end, expires_on__gt=as_of)
@@ -244,8 +241,13 @@ def _finish(out: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     if period is None:
         period = pd.Series(np.nan, index=out.index)
     out["billing_period"] = period.where(period > 0)
-    term_days = (out["billing_period"] * 365.25 / 12).round()
-    out["days_to_renewal"] = term_days - (out["tenure_days"].astype(float) % term_days)
+    # Terms renew on anniversaries of the first start: the same rule as the renewal date on every page.
+    out["days_to_renewal"] = [
+        float((next_renewal(first_start=start.date(), billing_period=int(months), day=as_of) - as_of).days)
+        if not pd.isna(months) and not pd.isna(start)
+        else np.nan
+        for start, months in zip(first_start, out["billing_period"], strict=True)
+    ]
     out["mrr_change_90d"] = ((out["mrr"] - out["mrr_90"]) / out["mrr_90"].where(out["mrr_90"] > 0)).clip(-1, 3)
     users = out["active_users_30"].replace(0, np.nan)
     out["events_per_active_user"] = out["events_30"] / users

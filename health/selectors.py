@@ -31,6 +31,16 @@ from health.models import (
 TREND_DAYS = 90
 
 
+def factor_help(key: str) -> str:
+    """The definition shown with a factor wherever it appears (breakdown, profile editor)."""
+    meaningful = conf.meaningful_activity_definition()
+    return {
+        "days_since_meaningful": f"Days since the last meaningful day. {meaningful}",
+        "active_days_30": f"Meaningful days in the last 30 days. {meaningful}",
+        "active_days_7": f"Meaningful days in the last 7 days. {meaningful}",
+    }.get(key, "")
+
+
 def _breakdown(snapshot: HealthSnapshot) -> list[dict]:
     """Factor rows, largest weight first: raw value, normalised 0–100, renormalised weight %, points."""
     factors = {f["key"]: f for f in snapshot.version.factors}
@@ -43,6 +53,7 @@ def _breakdown(snapshot: HealthSnapshot) -> list[dict]:
             {
                 "key": key,
                 "label": scoring.factor_label(key),
+                "help": factor_help(key),
                 "raw": raw,
                 "normalised": normalised,
                 "weight": float(factor["weight"]),
@@ -100,7 +111,7 @@ def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
             "labels": labels,
             "datasets": [
                 {"label": "Health score", "data": [s.score for s in snapshots], "borderColor": "#3457d5",
-                 "backgroundColor": "#3457d5", "pointRadius": 0, "tension": 0.2, "spanGaps": True},
+                 "backgroundColor": "#3457d5", "pointRadius": 0, "tension": 0, "spanGaps": True},
                 {"label": f"Green ≥ {bands.green_min}", "data": [bands.green_min] * len(snapshots),
                  "borderColor": "#1f8a4c", "borderDash": [4, 4], "pointRadius": 0, "borderWidth": 1},
                 {"label": f"Red < {bands.yellow_min}", "data": [bands.yellow_min] * len(snapshots),
@@ -116,6 +127,104 @@ def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
     }  # fmt: skip
 
 
+# Where the model's probability and the health band tell different stories, the page says so in words.
+RED_BUT_LOW_RISK = 0.15
+GREEN_BUT_HIGH_RISK = 0.40
+
+
+def _driver_metric(feature: str) -> tuple[str | None, bool]:
+    """(metric key, is a "value missing" indicator) of a model feature name; None for one-hot attributes."""
+    kind, _, rest = feature.partition("__")
+    if kind != "num":
+        return None, False
+    if rest.startswith("missingindicator_"):
+        return rest.removeprefix("missingindicator_"), True
+    return rest, False
+
+
+_METRIC_FIELDS = {f.name for f in AccountMetrics._meta.get_fields()}
+
+
+def account_metric_facts(*, account: Account, day: dt.date | None) -> dict[str, float | None]:
+    """The stored metrics of an account on `day` (else its latest before): the facts the health breakdown scores.
+    Churn drivers read their values here too, so both sections show one value per fact."""
+    rows = AccountMetrics.objects.filter(account=account)
+    if day is not None:
+        rows = rows.filter(day__lte=day)
+    row = rows.order_by("-day").values(*[k for k in METRIC_KEYS if k in _METRIC_FIELDS]).first()
+    return {key: (None if value is None else float(value)) for key, value in (row or {}).items()}
+
+
+def churn_drivers(*, drivers: list[dict], facts: dict[str, float | None]) -> list[dict]:
+    """The stored drivers of a prediction in words, with values from `facts` (see `account_metric_facts`).
+
+    The model adds a "value missing" indicator per metric; its effect is non-zero whether or not the value is
+    there (it is standardised), so it reads "no data for X" only when X really has no value, else "X on record".
+    """
+    out = []
+    for driver in drivers or []:
+        key, indicator = _driver_metric(driver.get("feature", ""))
+        row = {**driver}
+        if key is not None and key in facts:
+            value = facts[key]
+            label = scoring.factor_label(key)
+            if indicator:
+                row["label"] = f"no data for {label}" if value is None else f"{label} on record"
+            else:
+                row["label"] = label if value is not None else f"no data for {label}"
+            row["value"] = None if value is None else round(value, 2)
+        out.append(row)
+    return out
+
+
+def _pct(probability: float) -> str:
+    pct = probability * 100
+    return "<1%" if 0 < pct < 1 else f"{pct:.0f}%"
+
+
+def _driver_phrase(driver: dict) -> str:
+    value = driver.get("value")
+    if value is None:
+        return driver["label"]
+    return f"{driver['label']} {value:g}" if isinstance(value, float | int) else f"{driver['label']} {value}"
+
+
+def churn_risk_story(
+    *, band: str, score: int | None, probability: float, horizon_days: int, drivers: list[dict], breakdown: list[dict]
+) -> str:
+    """One sentence when the churn model and the health band disagree; empty when they agree.
+
+    Health scores how the account looks now against the profile's thresholds; the model estimates how often
+    accounts with the same facts left within the horizon in the past. They can differ: say why, in words.
+    """
+    scored = [f for f in breakdown if not f["missing"] and f["normalised"] is not None]
+    risk = _pct(probability)
+    raising = [_driver_phrase(d) for d in drivers if d.get("effect", 0) > 0][:2]
+    if band == "red" and probability < RED_BUT_LOW_RISK:
+        weakest = [f["label"] for f in sorted(scored, key=lambda f: f["normalised"])[:2]]
+        why = f", mostly on {' and '.join(weakest)}" if weakest else ""
+        tail = (
+            f" The drivers listed below ({', '.join(raising)}) push the risk up, but less than the rest of the "
+            "account's facts pull it down."
+            if raising
+            else ""
+        )
+        return (
+            f"Health is red ({score}){why}, yet accounts with facts like this one's left within {horizon_days} "
+            f"days only {risk} of the time in the model's history: act on the health factors, the renewal risk is "
+            f"lower than the band suggests.{tail}"
+        )
+    if band == "green" and probability >= GREEN_BUT_HIGH_RISK:
+        strongest = [f["label"] for f in sorted(scored, key=lambda f: -f["normalised"])[:2]]
+        why = f" ({' and '.join(strongest)})" if strongest else ""
+        like = f" with {' and '.join(raising)}" if raising else ""
+        return (
+            f"Usage is healthy{why}, score {score}, but accounts like this one{like} churned {risk} of the time "
+            f"within {horizon_days} days in the model's history."
+        )
+    return ""
+
+
 def account_health(*, account: Account, today: dt.date | None = None) -> dict:
     """Everything the Customer 360 health section shows, in a fixed number of queries."""
     today = today or timezone.localdate()
@@ -128,10 +237,22 @@ def account_health(*, account: Account, today: dt.date | None = None) -> dict:
     latest = HealthSnapshot.objects.select_related("version__profile").get(pk=snapshots[-1].pk) if snapshots else None
     bands = scoring.Bands(latest.version.green_min, latest.version.yellow_min) if latest else scoring.Bands()
     prediction = ChurnPrediction.objects.filter(account=account).select_related("model").order_by("-day").first()
+    breakdown = _breakdown(latest) if latest else []
+    drivers, story = [], ""
+    if prediction is not None:
+        facts = account_metric_facts(account=account, day=latest.day if latest else prediction.day)
+        drivers = churn_drivers(drivers=prediction.drivers, facts=facts)
+        if latest is not None:
+            story = churn_risk_story(
+                band=latest.band, score=latest.score, probability=prediction.probability,
+                horizon_days=prediction.model.horizon_days, drivers=drivers, breakdown=breakdown,
+            )  # fmt: skip
     return {
         "account": account,
         "snapshot": latest,
-        "breakdown": _breakdown(latest) if latest else [],
+        "breakdown": breakdown,
+        "drivers": drivers,
+        "risk_story": story,
         "missing_labels": [scoring.factor_label(k) for k in latest.missing] if latest else [],
         "trend_chart": trend_chart(snapshots, bands),
         "trend_chart_id": f"health-trend-{account.pk}",
@@ -141,6 +262,11 @@ def account_health(*, account: Account, today: dt.date | None = None) -> dict:
         .first(),
         "prediction": prediction,
         "silent_churn": bool(latest and account.metrics.filter(day=latest.day, silent_churn=True).exists()),
+        "last_meaningful_day": UsageDaily.objects.filter(account=account, meaningful=True, day__lte=today)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first(),
+        "meaningful_definition": conf.meaningful_activity_definition(),
     }
 
 
@@ -179,13 +305,35 @@ def model_versions(limit: int = 20) -> list[ChurnModelVersion]:
     return list(ChurnModelVersion.objects.defer("artifact").order_by("-created_at")[:limit])
 
 
-def priorities(*, owner=None, limit: int = 100) -> QuerySet[ChurnPrediction]:
+def priorities(*, owner=None, limit: int | None = None) -> QuerySet[ChurnPrediction]:
     """Today's (latest) predictions ranked by expected revenue saved; `owner` narrows to one CSM's book."""
     latest = ChurnPrediction.objects.order_by("-day").values_list("day", flat=True).first()
     qs = ChurnPrediction.objects.filter(day=latest).select_related("account__owner", "model")
     if owner is not None:
         qs = qs.filter(account__owner=owner)
-    return qs.order_by("-expected_saved")[:limit]
+    qs = qs.order_by("-expected_saved", "account_id")
+    return qs[:limit] if limit is not None else qs
+
+
+def predictions_with_driver_words(predictions: list[ChurnPrediction]) -> list[ChurnPrediction]:
+    """Set `driver_rows` on each prediction: its drivers in words (`churn_drivers`) with the values of the stored
+    metrics of its day, read for all of them in one query, so Priorities says what the Customer 360 says."""
+    if not predictions:
+        return predictions
+    day = max(p.day for p in predictions)
+    fields = [k for k in METRIC_KEYS if k in _METRIC_FIELDS]
+    facts: dict[int, dict] = {}
+    rows = (
+        AccountMetrics.objects.filter(account_id__in=[p.account_id for p in predictions], day__lte=day)
+        .order_by("account_id", "-day")
+        .values("account_id", *fields)
+    )
+    for row in rows:
+        if row["account_id"] not in facts:
+            facts[row["account_id"]] = {k: (None if row[k] is None else float(row[k])) for k in fields}
+    for prediction in predictions:
+        prediction.driver_rows = churn_drivers(drivers=prediction.drivers, facts=facts.get(prediction.account_id, {}))
+    return predictions
 
 
 def _covered(frame: pd.DataFrame, profile: HealthProfile) -> pd.DataFrame:

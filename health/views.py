@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Account
+from churnapp.paging import page_of
 from churnapp.roles import can_configure, can_edit_account
 from health import conf, forms, scoring, selectors, services
 from health.forms import SentimentForm
@@ -172,8 +173,9 @@ def _line_chart(labels: list, series: list[tuple[str, list, str]], *, y_title: s
         "data": {
             "labels": labels,
             "datasets": [
+                # Straight segments between measured points: a curve would invent values between them.
                 {"label": name, "data": data, "borderColor": color, "backgroundColor": color, "pointRadius": 2,
-                 "tension": 0.2} for name, data, color in series
+                 "tension": 0} for name, data, color in series
             ],
         },
         "options": {
@@ -181,6 +183,30 @@ def _line_chart(labels: list, series: list[tuple[str, list, str]], *, y_title: s
             "scales": {"y": {"title": {"display": bool(y_title), "text": y_title}, **scales}},
         },
     }  # fmt: skip
+
+
+def reliability_chart(rows: list[dict]) -> dict:
+    """Predicted vs observed churn per probability bin, as points joined by straight lines, with the number of
+    holdout accounts in each bin as bars on a second axis: a bin of 3 accounts says little."""
+    chart = _line_chart(
+        [f"{r['bin']} (n={r.get('n', '?')})" for r in rows],
+        [
+            ("Predicted", [r["predicted"] for r in rows], "#9db4f0"),
+            ("Observed", [r["observed"] for r in rows], "#c0392b"),
+        ],
+        y_title="churn rate",
+        min=0,
+        max=1,
+    )
+    chart["data"]["datasets"].append(
+        {"label": "Accounts in the bin", "type": "bar", "data": [r.get("n") for r in rows],
+         "backgroundColor": "rgba(120, 130, 150, .25)", "yAxisID": "n", "order": 10}
+    )  # fmt: skip
+    chart["options"]["scales"]["n"] = {
+        "position": "right", "beginAtZero": True, "grid": {"drawOnChartArea": False},
+        "title": {"display": True, "text": "accounts"}, "ticks": {"precision": 0},
+    }  # fmt: skip
+    return chart
 
 
 def _backtest_rows(lab: dict) -> list[dict]:
@@ -215,16 +241,8 @@ def model_page(request: HttpRequest) -> HttpResponse:
     }
     if current and current.metrics:
         rel = current.metrics["reliability"]
-        context["reliability_chart"] = _line_chart(
-            [r["bin"] for r in rel],
-            [
-                ("Predicted", [r["predicted"] for r in rel], "#9db4f0"),
-                ("Observed", [r["observed"] for r in rel], "#c0392b"),
-            ],
-            y_title="churn rate",
-            min=0,
-            max=1,
-        )
+        context["reliability_chart"] = reliability_chart(rel)
+        context["reliability_rows"] = rel
         profit = current.metrics["profit"]
         context["profit_chart"] = _line_chart(
             profit["k"],
@@ -272,9 +290,10 @@ def model_lab(request: HttpRequest) -> HttpResponse:
 def priorities(request: HttpRequest) -> HttpResponse:
     """Accounts ranked by expected revenue saved. A CSM starts with their book; anyone can switch to all."""
     scope = request.GET.get("scope") or ("all" if can_configure(request.user) else "mine")
-    rows = selectors.priorities(owner=request.user if scope == "mine" else None)
+    page = page_of(selectors.priorities(owner=request.user if scope == "mine" else None), page=request.GET.get("page"))
     context = {
-        "rows": rows,
+        "page": page,
+        "rows": selectors.predictions_with_driver_words(list(page.object_list)),
         "scope": scope,
         "current": selectors.current_model(),
         "action_cost": conf.get("ACTION_COST"),

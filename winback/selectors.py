@@ -6,10 +6,12 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from accounts import selectors as account_selectors
 from accounts.models import Account, BillingEvent, BillingEventKind, SurveyResponse, UsageEvent
 from winback import conf
 from winback.models import (
@@ -27,7 +29,6 @@ from winback.models import (
     Offer,
     PageFacts,
     Reactivation,
-    ResponseFollowUp,
     ResponseTheme,
     SurveyInvitation,
     Theme,
@@ -148,38 +149,94 @@ def nps_summary(*, start: dt.datetime | None = None, end: dt.datetime | None = N
     return {**agg, "passives": n - agg["promoters"] - agg["detractors"], "nps": nps}
 
 
-def recent_responses(*, limit: int = 50, category: str = "") -> list[SurveyResponse]:
-    """The latest answers with what the feedback list shows; filtered by NPS category or open follow-ups."""
+def dissatisfied_q(prefix: str = "") -> Q:
+    """Answers that call for a follow-up: NPS detractors (0–6) and dissatisfied CSAT (1–2)."""
+    return Q(**{f"{prefix}kind": "nps", f"{prefix}score__lte": 6}) | Q(
+        **{f"{prefix}kind": "csat", f"{prefix}score__lte": 2}
+    )
+
+
+def _not_followed_up_q() -> Q:
+    return Q(follow_up__isnull=True) | Q(follow_up__followed_up_at__isnull=True)
+
+
+def open_follow_ups() -> QuerySet[SurveyResponse]:
+    """Dissatisfied answers nobody has followed up yet, routed to a task or not: the "Open follow-ups" tab and
+    the overdue/pending part of `detractor_sla` count exactly these."""
+    return SurveyResponse.objects.filter(dissatisfied_q()).filter(_not_followed_up_q())
+
+
+def _answers(category: str) -> QuerySet[SurveyResponse]:
     qs = SurveyResponse.objects.all()
     if category == "detractor":
-        qs = qs.filter(kind="nps", score__lte=6)
-    elif category == "passive":
-        qs = qs.filter(kind="nps", score__in=[7, 8])
-    elif category == "promoter":
-        qs = qs.filter(kind="nps", score__gte=9)
-    elif category == "open":
-        qs = qs.filter(follow_up__task__isnull=False, follow_up__followed_up_at__isnull=True)
+        return qs.filter(kind="nps", score__lte=6)
+    if category == "passive":
+        return qs.filter(kind="nps", score__in=[7, 8])
+    if category == "promoter":
+        return qs.filter(kind="nps", score__gte=9)
+    if category == "open":
+        return open_follow_ups()
+    return qs
+
+
+def responses_page(
+    *, category: str = "", since: dt.date | None = None, page: int | str | None = 1, per_page: int = 50
+) -> Page:
+    """One page of the answers (newest first) with what the feedback list shows, and the total count; filtered by
+    NPS category or open follow-ups, and to the answers given since a day (the SLA card's window)."""
+    answers = _answers(category)
+    if since is not None:
+        answers = answers.filter(responded_at__gte=dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC))
+    ids = answers.order_by("-responded_at", "-id").values_list("pk", flat=True)
+    current = Paginator(ids, per_page).get_page(page)
     # Pick the page first, then join: joining accounts, contacts and tasks before the LIMIT costs a scan of each.
-    ids = list(qs.order_by("-responded_at", "-id").values_list("pk", flat=True)[:limit])
-    page = (
-        SurveyResponse.objects.filter(pk__in=ids)
+    current.object_list = list(
+        SurveyResponse.objects.filter(pk__in=list(current.object_list))
         .select_related("account", "account__owner", "contact", "follow_up", "follow_up__task__assignee")
         .prefetch_related("theme_links__theme")
         .order_by("-responded_at", "-id")
     )
-    return list(page)
+    return current
+
+
+def recent_responses(*, limit: int = 50, category: str = "") -> list[SurveyResponse]:
+    """The latest answers with what the feedback list shows; filtered by NPS category or open follow-ups."""
+    return list(responses_page(category=category, per_page=limit).object_list)
 
 
 def detractor_sla(*, start: dt.date | None = None, today: dt.date | None = None) -> dict:
-    """How many routed detractors (and CSAT 1–2) were followed up by their SLA date."""
+    """Dissatisfied answers (NPS 0–6, CSAT 1–2) answered since `start` and their follow-up against the SLA.
+
+    Routed answers are due on their follow-up's SLA date; an answer never routed (imported, or answered before
+    routing existed) is due DETRACTOR_SLA_DAYS after it was given. within: followed up by the due date (or
+    followed up without an SLA date); late: followed up after it; overdue: not followed up, past due; pending:
+    not followed up, not due yet. overdue + pending = the open follow-ups of the period.
+    """
     today = today or timezone.localdate()
-    qs = ResponseFollowUp.objects.filter(sla_due_on__isnull=False)
+    answers = SurveyResponse.objects.filter(dissatisfied_q())
     if start:
-        qs = qs.filter(created_at__date__gte=start)
-    total = qs.count()
-    within = qs.filter(followed_up_at__isnull=False, followed_up_at__date__lte=F("sla_due_on")).count()
-    late = qs.filter(followed_up_at__isnull=False).count() - within
-    overdue = qs.filter(followed_up_at__isnull=True, sla_due_on__lt=today).count()
+        answers = answers.filter(responded_at__gte=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC))
+    routed = answers.filter(follow_up__sla_due_on__isnull=False)
+    unrouted = answers.exclude(follow_up__sla_due_on__isnull=False)
+    followed = Q(follow_up__followed_up_at__isnull=False)
+    in_time = followed & Q(follow_up__followed_up_at__date__lte=F("follow_up__sla_due_on"))
+    default_cutoff = dt.datetime.combine(today - dt.timedelta(days=conf.get("DETRACTOR_SLA_DAYS")), dt.time(),
+                                         tzinfo=dt.UTC)  # fmt: skip
+    counts = routed.aggregate(
+        total=Count("id"),
+        within=Count("id", filter=in_time),
+        followed=Count("id", filter=followed),
+        overdue=Count("id", filter=~followed & Q(follow_up__sla_due_on__lt=today)),
+    )
+    loose = unrouted.aggregate(
+        total=Count("id"),
+        followed=Count("id", filter=followed),
+        overdue=Count("id", filter=~followed & Q(responded_at__lt=default_cutoff)),
+    )
+    total = counts["total"] + loose["total"]
+    within = counts["within"] + loose["followed"]
+    late = counts["followed"] - counts["within"]
+    overdue = counts["overdue"] + loose["overdue"]
     pending = total - within - late - overdue
     return {
         "total": total,
@@ -187,6 +244,7 @@ def detractor_sla(*, start: dt.date | None = None, today: dt.date | None = None)
         "late": late,
         "overdue": overdue,
         "pending": pending,
+        "open": overdue + pending,
         # Of the answers whose SLA is decided (followed up, or past due): how many were in time.
         "rate": round(100 * within / (within + late + overdue), 1) if within + late + overdue else None,
     }
@@ -227,14 +285,8 @@ def issue_routes() -> list[dict]:
 
 
 def latest_nps_by_account(*, account_ids: list[int] | None = None) -> dict[int, int]:
-    """The most recent NPS score per account (for rules with NPS conditions)."""
-    qs = SurveyResponse.objects.filter(kind="nps")
-    if account_ids is not None:
-        qs = qs.filter(account_id__in=account_ids)
-    out: dict[int, int] = {}
-    for account_id, score in qs.order_by("account_id", "responded_at", "id").values_list("account_id", "score"):
-        out[account_id] = score
-    return out
+    """The most recent NPS score per account (for rules with NPS conditions): the accounts app's one definition."""
+    return account_selectors.latest_survey_scores(kind="nps", account_ids=account_ids)
 
 
 # --- Themes ------------------------------------------------------------------------------------------------------
@@ -553,6 +605,7 @@ def feedback_figures(*, now: dt.datetime | None = None) -> dict:
         "window_days": FEEDBACK_WINDOW_DAYS,
         "nps": nps_summary(start=since),
         "sla": detractor_sla(start=since.date(), today=timezone.localdate(now)),
+        "sla_since": since.date().isoformat(),
         "funnel": survey_funnel(since=since),
         "themes": theme_stats(),
         "theme_monthly": theme_monthly(today=timezone.localdate(now)),

@@ -78,15 +78,28 @@ def feedback(request: HttpRequest) -> HttpResponse:
     return _feedback_page(request)
 
 
+def _since(value: str) -> dt.date | None:
+    """?since=YYYY-MM-DD narrows the answers to the SLA card's window; anything else means all time."""
+    try:
+        return dt.date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        return None
+
+
 def _feedback_page(
     request: HttpRequest, *, route_form: forms.IssueRouteForm | None = None, status: int = 200
 ) -> HttpResponse:
     category = request.GET.get("category", "")
+    since = _since(request.GET.get("since", ""))
     run = selectors.latest_cluster_run()
     configure = can_configure(request.user)
     context = {
         **_facts(selectors.feedback_facts),
-        "responses": selectors.recent_responses(category=category),
+        "responses_page": (
+            answers := selectors.responses_page(category=category, since=since, page=request.GET.get("page"))
+        ),
+        "since": since,
+        "responses": answers.object_list,
         "category": category,
         "run": run,
         "clusters": selectors.cluster_examples(run) if run else [],

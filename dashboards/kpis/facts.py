@@ -194,14 +194,21 @@ def onboarding_fact_rows(progress: pd.DataFrame) -> list[dict]:
         return rows.groupby(by, as_index=False).size().rename(columns={"size": name}).to_dict("records")
 
     on_journey = counted(frame.drop_duplicates(["journey_id", "account_id"]), keys, "n_accounts")
-    reached = counted(frame[frame["days"].notna()].astype({"days": int}), [*keys, "milestone_id", "days"], "n_reached")
+    # Reached = this milestone or a later one; days only for the accounts that reached this one themselves.
+    done = frame[frame["reached"]] if "reached" in frame else frame[frame["days"].notna()]
+    reached = (
+        done.groupby([*keys, "milestone_id", "days"], as_index=False, dropna=False)
+        .size()
+        .rename(columns={"size": "n_reached"})
+        .to_dict("records")
+    )
     missed = counted(frame[frame["missed"]], [*keys, "milestone_id"], "n_missed")
     rows = []
     for row in on_journey + reached + missed:
         milestone, days = row.get("milestone_id"), row.get("days")
         rows.append(
             {**row, "journey_id": int(row["journey_id"]), "milestone_id": None if milestone is None else int(milestone),
-             "days": None if days is None else int(days)}
+             "days": None if days is None or pd.isna(days) else int(days)}
         )  # fmt: skip
     return rows
 

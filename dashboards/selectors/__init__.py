@@ -21,10 +21,11 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Account, AccountStatus, HealthBand, Task, TaskStatus
+from accounts import selectors as account_selectors
+from accounts.models import Account, AccountStatus, HealthBand
 from dashboards.kpis.metrics import activity_metrics, period_account_metrics, total
 from dashboards.kpis.periods import month_start, split_periods
-from dashboards.models import AccountSnapshotFact, AcquisitionCost, TaskLoadFact
+from dashboards.models import AccountSnapshotFact, AcquisitionCost
 from dashboards.params import KpiFilters
 from dashboards.selectors import facts, live
 from dashboards.selectors.facts import FACT_WINDOWS
@@ -191,25 +192,14 @@ def health_band_counts(*, filters: KpiFilters, source: str = AUTO) -> list[dict]
     ]  # fmt: skip
 
 
-def _task_load(*, filters: KpiFilters, today: dt.date, source: str) -> dict:
-    """Open and overdue tasks per assignee, on accounts of the filtered segment and plan (owner = the assignee)."""
-    if _use_facts(source, latest_run() is not None):
-        rows = (
-            TaskLoadFact.objects.filter(filters.q())
-            .values("owner_id")
-            .annotate(open_tasks=Sum("open_tasks"), overdue_tasks=Sum("overdue_tasks"))
-            .order_by()
-        )
-        return {row["owner_id"]: {"open_tasks": int(row["open_tasks"]), "overdue_tasks": int(row["overdue_tasks"])}
-                for row in rows}  # fmt: skip
-    rows = (
-        Task.objects.filter(filters.q(prefix="account__", owner_field="assignee_id"), status=TaskStatus.OPEN)
-        .values("assignee_id")
-        .annotate(open_tasks=Count("id"), overdue_tasks=Count("id", filter=Q(due_date__lt=today)))
-        .order_by()
+def _task_load(*, filters: KpiFilters, today: dt.date) -> dict:
+    """Open and overdue tasks per assignee, on accounts of the filtered segment and plan (owner = the assignee).
+
+    Always live, through the same selector as My day: a person's tasks are never read from a precomputed copy.
+    """
+    return account_selectors.open_task_counts(
+        today=today, task_filter=filters.q(prefix="account__", owner_field="assignee_id")
     )
-    return {row["assignee_id"]: {"open_tasks": row["open_tasks"], "overdue_tasks": row["overdue_tasks"]}
-            for row in rows}  # fmt: skip
 
 
 def csm_workload(*, filters: KpiFilters, today: dt.date | None = None, source: str = AUTO) -> list[dict]:
@@ -217,7 +207,7 @@ def csm_workload(*, filters: KpiFilters, today: dt.date | None = None, source: s
     assigned to them. Segment and plan filter the accounts (of the tasks too); the owner filter picks the person."""
     today = today or timezone.localdate()
     accounts = _account_totals(by="owner_id", filters=filters, source=source)
-    tasks = _task_load(filters=filters, today=today, source=source)
+    tasks = _task_load(filters=filters, today=today)
     owner_ids = [pk for pk in set(accounts) | set(tasks) if pk is not None]
     names = {
         pk: f"{first} {last}".strip() or username

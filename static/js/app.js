@@ -13,6 +13,8 @@
       var source = document.getElementById(canvas.dataset.chart);
       if (!source || typeof Chart === "undefined") return;
       canvas.dataset.drawn = "1";
+      // Monthly and daily series are measured points: straight segments, never a spline between them.
+      Chart.defaults.elements.line.tension = 0;
       new Chart(canvas, JSON.parse(source.textContent));
     });
   }
@@ -27,9 +29,20 @@
     });
   }
 
+  // The live "N selected" counter beside a bulk action: <span data-selected-count="accounts">.
+  function ticked(name) {
+    return document.querySelectorAll("input[type=checkbox][name='" + name + "']:checked").length;
+  }
+  function showCounts() {
+    document.querySelectorAll("[data-selected-count]").forEach(function (el) {
+      el.textContent = ticked(el.dataset.selectedCount) + " selected";
+    });
+  }
+
   function enhance(root) {
     size(root);
     draw(root);
+    showCounts();
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
@@ -43,17 +56,29 @@
         box.checked = event.target.checked;
       });
     }
+    if (event.target.matches("input[type=checkbox]")) showCounts();
     // A filter select that applies itself.
     if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
   });
 
+  // <form data-confirm="Revoke this key?">: asks before sending (in the capture phase, before htmx sees the
+  // submit). A bulk action names how many rows it touches and to whom:
+  // <form data-confirm-count="accounts" data-confirm="Assign {count} account(s) to {owner}?">.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    // <form data-confirm="Revoke this key?">: asks before sending.
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    if (!form.dataset || !form.dataset.confirm) return;
+    var message = form.dataset.confirm;
+    if (form.dataset.confirmCount) message = message.replace("{count}", ticked(form.dataset.confirmCount));
+    var owner = form.querySelector("select[name=owner]");
+    if (owner && owner.selectedIndex >= 0) message = message.replace("{owner}", owner.options[owner.selectedIndex].text);
+    if (!window.confirm(message)) {
       event.preventDefault();
-      return;
+      event.stopPropagation();
     }
+  }, true);
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
     // <input data-current-query>: carries the page's current query string (the filters the address bar holds).
     form.querySelectorAll("input[data-current-query]").forEach(function (input) {
       input.value = window.location.search.slice(1);

@@ -400,3 +400,26 @@ def test_owner_pickers_offer_working_roles_only(client, manager, csm, viewer, ow
     own_account.refresh_from_db()
     assert own_account.owner == csm  # a viewer cannot own accounts
     assert response.status_code == 302
+
+
+def test_my_day_task_rows_do_not_repeat_the_account_name(client, csm):
+    from tests.factories import TaskFactory
+
+    account = AccountFactory(owner=csm, name="Ecolux Media")
+    TaskFactory(account=account, assignee=csm, title="Call Ecolux Media about the renewal")
+    TaskFactory(account=account, assignee=csm, title="Milestone missed: Account setup", source="journey")
+    client.force_login(csm)
+    html = client.get(reverse("home")).content.decode()
+    beside = f' · <a href="/accounts/{account.pk}/">Ecolux Media</a>'
+    # The title naming the account links to it; the other shows the account beside it: never both.
+    assert html.count(beside) == 1
+    assert f'<a href="/accounts/{account.pk}/">Call Ecolux Media about the renewal</a>' in html
+    assert "Journey" in html
+
+
+def test_a_csm_on_another_csms_account_is_told_it_is_read_only(client, csm, teammate, other_account, own_account):
+    client.force_login(csm)
+    theirs = client.get(reverse("account-detail", args=[other_account.pk])).content.decode()
+    assert 'id="read-only-hint"' in theirs and "Read-only: this account belongs to" in theirs
+    mine = client.get(reverse("account-detail", args=[own_account.pk])).content.decode()
+    assert 'id="read-only-hint"' not in mine

@@ -169,7 +169,12 @@ def test_a_missed_milestone_is_a_task_for_the_holder_of_its_owner_role(team_onbo
     assert result["missed_tasks"] == 1  # setup (day 7) is missed; first value (day 14) is not due yet
     task = Task.objects.get(title__startswith="Milestone missed")
     assert (task.account, task.assignee, task.priority) == (account, specialist, "high")
-    assert task.title == "Milestone missed: Account setup — Acme"
+    # Made by the journey, not by a rule; the account is shown beside the title, not repeated in it.
+    assert (task.title, task.source, task.get_source_display()) == (
+        "Milestone missed: Account setup",
+        "journey",
+        "Journey",
+    )
     assert "Assigned to the Implementation specialist of the account." in task.description
     assert task.due_date == timezone.localdate(NOW) + d(1)
     progress = MilestoneProgress.objects.get(account=account, milestone__key="setup")

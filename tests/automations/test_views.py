@@ -50,7 +50,12 @@ def test_manager_builds_a_rule_dry_runs_enables_and_runs_it(client, manager, low
     client.post(reverse("automations:rule-toggle", args=[rule.pk]), {"enabled": "1"})
     rule.refresh_from_db()
     assert rule.enabled
+    # "Run now" shows what it touches first; an unconfirmed POST runs nothing either.
+    confirm = client.get(reverse("automations:rule-run-now", args=[rule.pk])).content.decode()
+    assert 'id="run-now-matching">1<' in confirm and 'id="run-now-fire">1<' in confirm
     client.post(reverse("automations:rule-run-now", args=[rule.pk]))
+    assert not Task.objects.exists()
+    client.post(reverse("automations:rule-run-now", args=[rule.pk]), {"confirmed": "1"})
     task = Task.objects.get()
     assert (task.title, task.assignee, task.source) == ("Call Lowco", csm, "rule")
     page = client.get(reverse("automations:rule-detail", args=[rule.pk]))
@@ -93,6 +98,7 @@ def test_csm_and_viewer_see_rules_but_cannot_change_them(client, csm, viewer):
         assert client.get(reverse("automations:rule-create")).status_code == 403
         assert client.post(reverse("automations:rule-toggle", args=[rule.pk]), {"enabled": "1"}).status_code == 403
         assert client.post(reverse("automations:rule-run-now", args=[rule.pk])).status_code == 403
+        assert client.get(reverse("automations:rule-run-now", args=[rule.pk])).status_code == 403
         assert client.post(reverse("automations:builtins-install")).status_code == 403
     assert not Rule.objects.get().enabled
 

@@ -96,7 +96,9 @@ def test_purchases_widget_says_when_there_are_no_purchases(client, viewer, book)
 def test_onboarding_widget_funnel_and_drilldowns(client, viewer, onboarding):  # noqa: F811
     client.force_login(viewer)
     body = client.get("/dashboard/widgets/onboarding/", JANUARY).content.decode()
-    assert "Onboarding · 3 accounts created in the period" in body and "First value" in body
+    # How many were created in the period, and how many of them are on the journey: two counts, both named.
+    assert "3 accounts created in the period" in body and "Onboarding · 3 of them on this journey" in body
+    assert "First value" in body
     setup = onboarding["milestones"][0]
     reached = {**DRILL, "milestone": str(setup.pk)}
     assert _names(client.get("/dashboard/drilldown/onboarding-funnel/reached/", reached)) == {"fast", "slow"}

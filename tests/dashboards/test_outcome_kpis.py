@@ -168,3 +168,35 @@ def test_onboarding_funnel_kpi_filters_and_empty(onboarding):
 def test_onboarding_funnel_kpi_without_journeys(db):
     row = kpi("onboarding-funnel")
     assert row["journeys"] == [] and "No onboarding journey" in row["reasons"]["journeys"]
+
+
+def test_onboarding_funnel_never_rises_an_account_past_a_step_has_reached_it(onboarding):
+    """An account that reached "Paid" without "First value" being marked has passed "First value"."""
+    from automations.models import MilestoneProgress
+    from automations.selectors import journey_funnel, milestone_accounts
+    from dashboards.services import kpi_facts_refresh
+
+    setup, value, paid = onboarding["milestones"]
+    slow = onboarding["slow"]
+    MilestoneProgress.objects.filter(account=slow, milestone=paid).update(
+        reached_at=at(dt.date(2024, 1, 30)), missed_at=None
+    )
+    live = kpi("onboarding-funnel")
+    steps = [(s["milestone"], s["reached"], s["missed"]) for s in live["journeys"][0]["steps"]]
+    # slow reached Paid: it counts for every step before too, and its "First value" is no longer missed.
+    assert steps == [("Setup", 2, 0), ("First value", 2, 0), ("Paid", 2, 0)]
+    shares = [s["share"] for s in live["journeys"][0]["steps"]]
+    assert shares == sorted(shares, reverse=True)
+    assert set(milestone_accounts(milestone=value, reached=True)) == {onboarding["fast"].pk, slow.pk,
+                                                                       onboarding["earlier"].pk}  # fmt: skip
+    # The journey page (all cohorts) follows the same definition, and never shows a negative drop-off.
+    page = journey_funnel(journey=onboarding["journey"])
+    assert [s["reached"] for s in page["steps"]] == [3, 3, 3]
+    assert all(s["drop"] >= 0 for s in page["steps"])
+    # The facts path adds up to the same funnel.
+    from dashboards.catalog import KPIS, kpi_value
+    from dashboards.params import KpiQuery
+
+    kpi_facts_refresh(today=dt.date(2024, 3, 1))
+    facts = kpi_value(KPIS["onboarding-funnel"], KpiQuery(start=S, end=E), source="facts")
+    assert [(s["milestone"], s["reached"], s["missed"]) for s in facts["journeys"][0]["steps"]] == steps

@@ -49,7 +49,11 @@ def test_build_dry_run_enable_and_see_the_task_for_the_owner(live_server, login,
     expect(page.locator("#rule-state")).to_have_text("Disabled")
     page.get_by_role("button", name="Enable").click()
     expect(page.locator("#rule-state")).to_have_text("Enabled")
-    page.get_by_role("button", name="Run now", exact=True).click()
+    page.get_by_role("link", name="Run now…").click()
+    # A second look first: how many accounts the run touches.
+    expect(page.locator("#run-now-matching")).to_have_text("1")
+    assert not Task.objects.exists()
+    page.get_by_role("button", name="Run for 1 account").click()
     expect(page.get_by_text("fired for 1 account")).to_be_visible()
     log = page.locator("table").last
     expect(log.get_by_role("link", name="Lowco Mail")).to_be_visible()

@@ -84,3 +84,11 @@ def test_too_little_history_is_recorded_with_a_clear_message():
     assert version.status == "failed"
     assert "labelled observations" in version.message
     assert services.churn_predict()["predicted"] == 0
+
+
+def test_the_cached_probability_never_rounds_some_risk_to_zero():
+    from health.churn_services import _cached_probability
+
+    assert _cached_probability(0.00003) == 0.0001
+    assert _cached_probability(0.123456) == 0.1235
+    assert _cached_probability(0.0) == 0.0

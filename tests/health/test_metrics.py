@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import SupportTicket, UsageEvent
+from accounts.selectors import next_renewal
 from health import conf
 from health.metrics import compute_metrics
 from health.rollups import rollups_rebuild
@@ -169,6 +170,11 @@ def test_contract_terms_renewal_days_and_mrr_change_without_future_end_dates():
     frame = compute_metrics(as_of=AS_OF)
     assert frame.loc[annual.pk, "billing_period"] == 12
     assert frame.loc[annual.pk, "days_to_renewal"] == 365 - 300
-    assert frame.loc[monthly.pk, "days_to_renewal"] == 30 - 200 % 30
+    # Calendar-month anniversaries of the first start, the same rule as the renewal date pages show.
+    first = AS_OF - dt.timedelta(days=200)
+    assert (
+        frame.loc[monthly.pk, "days_to_renewal"]
+        == (next_renewal(first_start=first, billing_period=1, day=AS_OF) - AS_OF).days
+    )
     assert frame.loc[monthly.pk, "mrr_change_90d"] == pytest.approx(-0.5)
     assert frame.loc[annual.pk, "mrr_change_90d"] == 0

@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Account, Contact, TaskPriority, TaskSource
 from churnapp.roles import can_edit_account
+from churnapp.templatetags.formatting import money
 from winback import conf, emailing, texts
 from winback.models import (
     Campaign,
@@ -283,12 +284,12 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
                     title=f"Win-back check-in ({days} days after churn): left over {reason}",
                     description=(
                         f"{record.account.name} churned on {record.churned_on} ({record.get_churn_type_display()}, "
-                        f"${record.mrr_lost} MRR). Call and ask whether what made them leave has changed."
+                        f"{money(record.mrr_lost, 2)} MRR). Call and ask whether what made them leave has changed."
                     ),
                     created_by=None,
                     due_date=due,
                     priority=TaskPriority.HIGH if conf.value_band(record.mrr_lost) == "high" else TaskPriority.NORMAL,
-                    source=TaskSource.RULE,
+                    source=TaskSource.WINBACK,
                 )
                 CsmReminder.objects.create(churn_record=record, step=step, due_on=due, task=task)
                 Touchpoint.objects.create(

@@ -359,7 +359,7 @@ def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.
             assignee=assignee,
             due_date=follow_up.sla_due_on,
             priority=TaskPriority.HIGH,
-            source=TaskSource.RULE,
+            source=TaskSource.SURVEY,
         )
     elif category in ("passive", "neutral"):
         follow_up.task = account_services.task_create(
@@ -369,7 +369,7 @@ def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.
             created_by=None,
             due_date=today + dt.timedelta(days=conf.get("PASSIVE_DUE_DAYS")),
             priority=TaskPriority.NORMAL,
-            source=TaskSource.RULE,
+            source=TaskSource.SURVEY,
         )
     elif category == "promoter":
         account_services.account_add_tag(account=account, name=conf.get("PROMOTER_TAG"))

@@ -1,0 +1,104 @@
+"""Churn risk and health tell one story on the Customer 360: one value per fact, disagreements explained."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.selectors import latest_survey_scores
+from health.models import AccountMetrics, ChurnModelVersion, ChurnPrediction, HealthProfileVersion, HealthSnapshot
+from health.selectors import churn_risk_story
+from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
+from winback.selectors import latest_nps_by_account
+
+pytestmark = pytest.mark.django_db
+
+
+def _scored(account, *, band, score, probability, drivers, nps=8):
+    day = timezone.localdate()
+    version = HealthProfileVersion.objects.filter(profile__segment="").first() or HealthProfileVersion.objects.first()
+    factors = {f["key"]: [nps if f["key"] == "nps" else 1, 10, 1.0] for f in version.factors}
+    HealthSnapshot.objects.create(account=account, day=day, version=version, score=score, band=band, factors=factors)
+    AccountMetrics.objects.create(account=account, day=day, nps=nps, active_days_30=1)
+    model = ChurnModelVersion.objects.create(status="promoted", metrics={"auc": 0.8})
+    return ChurnPrediction.objects.create(
+        account=account, day=day, model=model, probability=probability, expected_saved=1, drivers=drivers
+    )
+
+
+def test_drivers_never_say_no_data_for_a_fact_the_breakdown_shows(client, csm):
+    account = AccountFactory(owner=csm, name="Red Co")
+    contact = ContactFactory(account=account)
+    SurveyResponseFactory(account=account, contact=contact, kind="nps", score=8)
+    _scored(
+        account, band="red", score=30, probability=0.004,
+        drivers=[
+            {"feature": "num__missingindicator_nps", "label": "no data for latest NPS", "effect": 0.4, "value": None},
+            {"feature": "num__active_days_30", "label": "active days", "effect": 0.3, "value": 1.0},
+        ],
+    )  # fmt: skip
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    assert "no data for latest NPS" not in html
+    assert "latest NPS on record" in html and "= 8" in html
+    # The churn risk is never a bare 0 %, and the disagreement with the red band is explained in words.
+    assert "&lt;1 %" in html
+    assert 'id="risk-story"' in html and "Health is red (30)" in html
+    # The same latest NPS on every reader.
+    assert latest_survey_scores(kind="nps")[account.pk] == 8 == latest_nps_by_account()[account.pk]
+
+
+def test_a_missing_fact_still_reads_no_data():
+    from health.selectors import churn_drivers
+
+    rows = churn_drivers(
+        drivers=[{"feature": "num__missingindicator_csat", "label": "x", "effect": 0.2, "value": None}],
+        facts={"csat": None},
+    )
+    assert rows[0]["label"] == "no data for latest CSAT"
+
+
+def test_green_account_with_high_risk_is_explained():
+    breakdown = [
+        {"label": "active days", "normalised": 95, "missing": False},
+        {"label": "latest NPS", "normalised": 90, "missing": False},
+    ]
+    drivers = [{"label": "days to renewal", "value": 2.0, "effect": 0.5}]
+    story = churn_risk_story(
+        band="green", score=90, probability=0.55, horizon_days=90, drivers=drivers, breakdown=breakdown
+    )
+    assert story.startswith("Usage is healthy (active days and latest NPS), score 90")
+    assert "days to renewal 2" in story and "55%" in story
+    assert churn_risk_story(band="green", score=90, probability=0.1, horizon_days=90, drivers=[], breakdown=[]) == ""
+
+
+def test_latest_answer_is_the_newest_by_time_then_id(db):
+    account = AccountFactory()
+    contact = ContactFactory(account=account)
+    at = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    SurveyResponseFactory(account=account, contact=contact, kind="nps", score=3, responded_at=at)
+    SurveyResponseFactory(account=account, contact=contact, kind="nps", score=9, responded_at=at)
+    SurveyResponseFactory(account=account, contact=contact, kind="nps", score=1, responded_at=at - dt.timedelta(1))
+    assert latest_survey_scores(kind="nps") == {account.pk: 9}
+    assert latest_survey_scores(kind="nps", before=at) == {account.pk: 1}
+
+
+def test_meaningful_activity_is_defined_where_the_factor_shows(client, csm):
+    from health.conf import meaningful_activity_definition
+    from health.models import UsageDaily
+
+    account = AccountFactory(owner=csm, last_seen_at=timezone.now() - dt.timedelta(days=2))
+    UsageDaily.objects.create(account=account, day=timezone.localdate() - dt.timedelta(days=91), events=9,
+                              key_events=4, active_users=1, meaningful=True)  # fmt: skip
+    _scored(account, band="yellow", score=50, probability=0.3, drivers=[])
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    definition = meaningful_activity_definition()
+    assert "at least 2 key events" in definition and "campaign sent" in definition
+    assert "A meaningful day is a day on which one user did at least 2 key events" in html
+    assert "counts from the last meaningful day:" in html and "the last event of any kind was 2" in html
+    usage = client.get(reverse("account-section", args=[account.pk, "usage"])).content.decode()
+    assert "count meaningful days only" in usage
