@@ -156,3 +156,17 @@ def test_api_docs_relax_only_styles_and_workers(client, viewer):
     redoc = client.get("/api/redoc/")
     assert _policy(redoc) == {**EXPECTED, "style-src": "'self' 'unsafe-inline'", "worker-src": "'self' blob:"}
     assert "googleapis" not in redoc.content.decode()
+
+
+def test_no_htmx_trigger_needs_eval():
+    """With eval off (the CSP), htmx reads `[...]` in hx-trigger as a filter expression and fails with
+    htmx:syntax:error; the account filters' `from:…input[type=search]` did exactly that."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.glob("**/templates/**/*.html")
+        if ".venv" not in path.parts and re.search(r'hx-trigger="[^"]*\[', path.read_text())
+    ]
+    assert offenders == []
