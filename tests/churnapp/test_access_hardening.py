@@ -27,15 +27,21 @@ def test_doc_pages_send_anonymous_visitors_to_the_login_page(client, path):
     assert response["Location"] == f"{reverse('login')}?next={path}"
 
 
-@pytest.mark.parametrize("path", ["/api/schema/", *DOC_PAGES])
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
 def test_schema_and_docs_answer_a_signed_in_user(client, viewer, path):
     client.force_login(viewer)
     assert client.get(path).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/schema/", *DOC_PAGES])
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/"])
 def test_schema_and_docs_answer_a_read_api_key(client, path):
     assert client.get(path, headers=api_key_headers("read")).status_code == 200
+
+
+def test_redoc_sends_a_signed_in_user_to_the_swagger_docs(client, viewer):
+    client.force_login(viewer)
+    response = client.get("/api/redoc/")
+    assert response.status_code == 302 and response["Location"] == "/api/docs/"
 
 
 def test_schema_refuses_an_invalid_api_key(client):

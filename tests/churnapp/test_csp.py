@@ -146,16 +146,16 @@ def test_the_login_lockout_page_carries_it(client):
     assert _policy(response) == EXPECTED
 
 
-def test_api_docs_relax_only_styles_and_workers(client, viewer):
+def test_api_docs_relax_only_styles(client, viewer):
     client.force_login(viewer)
     swagger = client.get("/api/docs/")
     assert _policy(swagger) == {**EXPECTED, "style-src": "'self' 'unsafe-inline'"}
     assert "<script>" not in swagger.content.decode()  # the start-up script is a separate request
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+    # Redoc's bundle loads its logo from a CDN: its address forwards to the Swagger docs, under the global policy.
     redoc = client.get("/api/redoc/")
-    assert _policy(redoc) == {**EXPECTED, "style-src": "'self' 'unsafe-inline'", "worker-src": "'self' blob:"}
-    assert "googleapis" not in redoc.content.decode()
+    assert redoc.status_code == 302 and _policy(redoc) == EXPECTED
 
 
 def test_no_htmx_trigger_needs_eval():
