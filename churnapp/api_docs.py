@@ -16,6 +16,7 @@ from csp.decorators import csp_update
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
@@ -47,5 +48,6 @@ class ApiRedocView(_LoginRedirectMixin, SpectacularRedocView):
     """The Redoc address, kept for old links: it sends the same visitors to the Swagger docs. Redoc's bundle loads
     its logo from a CDN, which the Content-Security-Policy (and the rule of no CDN at run time) refuses."""
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         return redirect("api-docs")

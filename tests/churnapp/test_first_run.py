@@ -104,7 +104,7 @@ def test_a_new_demo_runs_every_step_again(recorded_commands):
     assert "rebuild_rollups" in calls
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # flush cannot run inside a test's transaction on PostgreSQL
 def test_reset_demo_deletes_everything_and_builds_again(recorded_commands, monkeypatch):
     calls, _ = recorded_commands
     AccountFactory(name="Left over")
