@@ -28,6 +28,7 @@ from health.churn_services import (  # noqa: F401  (the churn model's services)
     lab_run_request,
     lab_split,
 )
+from health.features import month_starts
 from health.metrics import METRIC_KEYS, compute_metrics
 from health.models import (
     AccountMetrics,
@@ -301,17 +302,6 @@ def sentiment_create(
 # Churn model ----------------------------------------------------------------------------------------------------
 
 
-def _month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
-    day = first.replace(day=1)
-    if day < first:
-        day = (day + dt.timedelta(days=32)).replace(day=1)
-    out = []
-    while day <= last:
-        out.append(day)
-        day = (day + dt.timedelta(days=32)).replace(day=1)
-    return out
-
-
 @transaction.atomic
 def observations_build(*, months: int = 24, today: dt.date | None = None, horizon_days: int | None = None) -> int:
     """Monthly observation snapshots for the last `months` month starts: the accounts active at each month
@@ -321,7 +311,7 @@ def observations_build(*, months: int = 24, today: dt.date | None = None, horizo
     horizon = dt.timedelta(days=horizon_days or conf.get("CHURN_HORIZON_DAYS"))
     first = (today.replace(day=1) - dt.timedelta(days=31 * (months - 1))).replace(day=1)
     written = 0
-    for month in _month_starts(first, today):
+    for month in month_starts(first, today):
         population = list(accounts_active_on(day=month).values_list("pk", flat=True))
         ChurnObservation.objects.filter(obs_date=month).delete()
         if not population:
