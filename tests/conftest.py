@@ -26,7 +26,9 @@ def pytest_collection_modifyitems(items):
         )
         if transactional:
             kwargs = dict(marker.kwargs) if marker else {}
-            item.add_marker(pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True}))
+            # Prepended: pytest-django reads the closest marker, which would otherwise be the test's own.
+            marker = pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True})
+            item.add_marker(marker, append=False)
 
 
 @pytest.fixture(autouse=True)
