@@ -25,6 +25,7 @@ from accounts.models import (
     TaskStatus,
 )
 from accounts.selectors import active_on_q, next_renewal_dates
+from churnapp import derived
 from churnapp.models import WebhookEvent
 from churnapp.roles import can_edit_account
 from churnapp.webhooks_out import webhook_emit, webhook_emit_many, webhook_subscribed
@@ -353,15 +354,18 @@ def survey_response_create(
     low, high = ranges[kind]
     if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
         raise ValueError(f"The score must be a whole number from {low} to {high}.")
-    return SurveyResponse.objects.create(
-        account=account,
-        contact=contact,
-        kind=kind,
-        score=score,
-        comment=comment.strip(),
-        responded_at=responded_at or timezone.now(),
-        external_id=external_id,
-    )
+    with transaction.atomic():
+        response = SurveyResponse.objects.create(
+            account=account,
+            contact=contact,
+            kind=kind,
+            score=score,
+            comment=comment.strip(),
+            responded_at=responded_at or timezone.now(),
+            external_id=external_id,
+        )
+        derived.notify(derived.FACTS_CHANGED, [account.pk])
+    return response
 
 
 def account_add_tag(*, account: Account, name: str) -> None:
@@ -454,6 +458,7 @@ def subscriptions_pause(
         else:  # starts on the pause day: the paused row takes its place
             row.delete()
     Subscription.objects.bulk_create(created)
+    derived.notify(derived.FACTS_CHANGED, [account.pk])
     _change_entry(
         account=account, actor=actor, field="subscriptions", old="active", new=f"paused until {resume_date:%Y-%m-%d}"
     ).save()
@@ -488,6 +493,8 @@ def subscriptions_resume(*, account: Account, on: dt.date, actor: AbstractBaseUs
         else:
             row.delete()
         resumed += 1
+    if resumed:
+        derived.notify(derived.FACTS_CHANGED, [account.pk])
     if resumed:
         _change_entry(account=account, actor=actor, field="subscriptions", old="paused", new="active").save()
     return resumed

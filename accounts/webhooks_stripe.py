@@ -24,6 +24,7 @@ from accounts.models import (
     Subscription,
     SubscriptionStatus,
 )
+from churnapp import derived
 
 SOURCE = "stripe"
 STATUS_MAP = {
@@ -110,6 +111,7 @@ def _subscription_upsert(account: Account, obj: dict, *, deleted: bool) -> None:
         ended = _date(obj.get("ended_at") or obj.get("canceled_at")) or timezone.localdate()
         fields["end_date"] = max(ended, fields["start_date"] + dt.timedelta(days=1))
     Subscription.objects.update_or_create(external_id=obj["id"], defaults={"account": account, **fields})
+    derived.notify(derived.FACTS_CHANGED, [account.pk])
 
 
 def _billing_fact(account: Account, event: dict, kind: str, obj: dict) -> None:

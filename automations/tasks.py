@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from automations import emails, notifications
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
@@ -67,6 +72,15 @@ def evaluate_rules_for_accounts(account_ids: list[int]) -> dict[str, int]:
     from automations import rules
 
     return rules.rules_cycle(account_ids=account_ids)
+
+
+def rules_enqueue_for_accounts(account_ids: list[int]) -> None:
+    """The `scores-changed` hook (after commit): the rules evaluate the rescored accounts now. With the broker down
+    the next cycle (`evaluate_rules`) evaluates them."""
+    try:
+        evaluate_rules_for_accounts.delay(account_ids)
+    except BrokerError:
+        logger.warning("Broker unreachable: %d rescored accounts wait for the next rule cycle.", len(account_ids))
 
 
 @shared_task(

@@ -22,9 +22,12 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 EVENTS_INGESTED = "events-ingested"  # payload: sorted [[account_id, "YYYY-MM-DD"], …] of the touched days
+# A fact that feeds the health score changed (ticket, survey answer, subscription, attribute, usage rollup).
+FACTS_CHANGED = "facts-changed"  # payload: sorted account ids
+SCORES_CHANGED = "scores-changed"  # payload: sorted ids of the accounts just rescored
 
 # Hook name → the app expected to register it (for the start-up check's message).
-EXPECTED: dict[str, str] = {EVENTS_INGESTED: "health"}
+EXPECTED: dict[str, str] = {EVENTS_INGESTED: "health", FACTS_CHANGED: "health", SCORES_CHANGED: "automations"}
 
 _hooks: dict[str, list[Callable[[Any], None]]] = {}
 _in_transaction: set[Callable[[Any], None]] = set()

@@ -30,6 +30,12 @@ BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
         "options": {"queue": Queue.SCORING.value, "expires": 90},
     },
+    # Health of the accounts whose facts changed, for marks whose queued rescoring was lost.
+    "health-rescore-marked": {
+        "task": "health.tasks.rescore_accounts",
+        "schedule": timedelta(seconds=15),
+        "options": {"queue": Queue.SCORING.value, "expires": 15},
+    },
     "health-recompute-nightly": {
         "task": "health.tasks.recompute_health",
         "schedule": crontab(hour=2, minute=15),

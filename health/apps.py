@@ -6,10 +6,15 @@ class HealthConfig(AppConfig):
 
     def ready(self) -> None:
         from churnapp import derived
+        from health.rescore import scores_mark
         from health.rollups import rollups_mark
-        from health.tasks import rollups_enqueue
+        from health.tasks import rescore_enqueue, rollups_enqueue
 
         # Every ingest path (tracking API, REST, imports, webhooks) marks the touched days stale in its own
         # transaction and queues their refresh after commit; the sweep refreshes marks whose task was lost.
         derived.register(derived.EVENTS_INGESTED, rollups_mark, in_transaction=True)
         derived.register(derived.EVENTS_INGESTED, rollups_enqueue)
+        # A fact that feeds the health score marks its account in the same transaction; the rescoring is queued
+        # after commit (and a sweep every 15 seconds rescores marks whose task was lost).
+        derived.register(derived.FACTS_CHANGED, scores_mark, in_transaction=True)
+        derived.register(derived.FACTS_CHANGED, rescore_enqueue)

@@ -98,18 +98,20 @@ def _subscription_facts(as_of: dt.date, ids: list[int] | None) -> pd.DataFrame:
     )
 
 
-def scored_account_ids(*, as_of: dt.date) -> list[int]:
-    """Accounts a health score is kept for on a day: those with an active subscription, plus accounts that
-    exist and have never subscribed yet (trials, onboarding) unless marked churned."""
-    subs = _subscription_facts(as_of, None)
+def scored_account_ids(*, as_of: dt.date, among: list[int] | None = None) -> list[int]:
+    """Accounts a health score is kept for on a day (of all, or `among` these): those with an active
+    subscription, plus accounts that exist and have never subscribed yet (trials, onboarding) unless marked
+    churned."""
+    subs = _subscription_facts(as_of, among)
     active = set(subs.index[subs["active"].astype(bool)]) if not subs.empty else set()
-    never = (
+    never = _restrict(
         Account.objects.filter(created_at__lt=_utc(as_of + dt.timedelta(days=1)))
         .exclude(status="churned")
-        .exclude(subscriptions__start_date__lte=as_of)
-        .values_list("pk", flat=True)
-    )
-    return sorted(active | set(never))
+        .exclude(subscriptions__start_date__lte=as_of),
+        among,
+        "pk",
+    ).values_list("pk", flat=True)
+    return sorted((active | set(never)) & set(among) if among is not None else active | set(never))
 
 
 def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> pd.DataFrame:

@@ -54,6 +54,21 @@ class RollupMark(models.Model):
         return f"{self.account_id} {self.day} stale since {self.marked_at:%Y-%m-%d %H:%M:%S}"
 
 
+class ScoreMark(models.Model):
+    """An account whose health is stale: a fact that feeds a health factor changed (usage, a ticket, a survey
+    answer, a subscription, an attribute). Written in the transaction that stored the fact, removed by the
+    rescoring that reads it, so a lost task leaves the mark for the next sweep."""
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["marked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} stale since {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
+
 class FeatureFirstUse(models.Model):
     """The first day an account used a key feature: feature adoption and the silent-churn flag read it."""
 
@@ -178,6 +193,7 @@ class HealthSnapshot(models.Model):
     band = models.CharField(max_length=16, blank=True)
     factors = models.JSONField(default=dict)
     missing = models.JSONField(default=list, blank=True)
+    scored_at = models.DateTimeField(null=True, blank=True, help_text="When this score was computed.")
 
     class Meta:
         ordering = ["-day"]

@@ -22,6 +22,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import UsageEvent
+from churnapp import derived
 from churnapp.validation import EVENT_TIME_RANGE, MAX_EVENT_TIME, MIN_EVENT_TIME
 from health import conf
 from health.bulk import bulk_insert
@@ -176,6 +177,7 @@ def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date | str]]) -
     written = _write_daily(fold_daily(counts))
     if not counts.empty:
         _merge_first_use(fold_first_use(counts))
+    derived.notify(derived.FACTS_CHANGED, sorted(int(a) for a in accounts))  # usage feeds the health score
     return {"pairs": len(pairs), "rows": written}
 
 

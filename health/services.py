@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.selectors import accounts_active_on
 from accounts.services import account_set_health_bulk
+from churnapp import derived
 from churnapp.roles import can_configure, can_edit_account
 from health import conf, scoring
 from health.bulk import bulk_insert
@@ -37,8 +38,10 @@ from health.models import (
     HealthProfile,
     HealthProfileVersion,
     HealthSnapshot,
+    ScoreMark,
     VersionStatus,
 )
+from health.rescore import day_scored, health_rescore, rescore_marked  # noqa: F401  (incremental health)
 from health.rollups import rollups_rebuild, rollups_refresh, rollups_sweep  # noqa: F401  (the ingestion-facing services)
 
 if TYPE_CHECKING:
@@ -108,8 +111,10 @@ def _factor_maps(result: scoring.ScoreResult) -> dict[int, dict]:
     }
 
 
-def _write_metrics(metrics: pd.DataFrame, day: dt.date) -> None:
-    AccountMetrics.objects.filter(day=day).delete()
+def _write_metrics(metrics: pd.DataFrame, day: dt.date, *, account_ids: list[int] | None = None) -> None:
+    """Replace the day's metrics: of every account, or of `account_ids` only (incremental rescoring)."""
+    stored = AccountMetrics.objects.filter(day=day)
+    (stored if account_ids is None else stored.filter(account_id__in=account_ids)).delete()
     frame = metrics[METRIC_KEYS].astype(object).where(metrics[METRIC_KEYS].notna(), None)
     rows = []
     for account_id, row in zip(frame.index, frame.to_dict("records"), strict=True):
@@ -117,6 +122,57 @@ def _write_metrics(metrics: pd.DataFrame, day: dt.date) -> None:
         values["silent_churn"] = bool(values["silent_churn"])
         rows.append({"account_id": account_id, "day": day, **values})
     bulk_insert(AccountMetrics, rows)
+
+
+def snapshot_rows(results: dict[int, scoring.ScoreResult], day: dt.date, *, only: set[int] | None = None) -> list[dict]:
+    """HealthSnapshot rows of the scored accounts (or of `only` those), with every factor's breakdown."""
+    now = timezone.now()
+    rows = []
+    for version_id, result in results.items():
+        maps = _factor_maps(result)
+        for account_id in result.raw.index:
+            if only is not None and account_id not in only:
+                continue
+            score = result.score.at[account_id]
+            rows.append(
+                {
+                    "account_id": account_id,
+                    "day": day,
+                    "version_id": version_id,
+                    "score": None if pd.isna(score) else int(score),
+                    "band": result.band.at[account_id],
+                    "factors": maps[account_id],
+                    "missing": [k for k, (raw, _n, _c) in maps[account_id].items() if raw is None],
+                    "scored_at": now,
+                }
+            )
+    return rows
+
+
+def cache_rows(snapshots: list[dict], day: dt.date) -> list[dict]:
+    """The cached health fields on Account for these snapshots: score, band and the 30-day trend."""
+    month_ago = dict(
+        HealthSnapshot.objects.filter(
+            day=day - dt.timedelta(days=30), score__isnull=False, account_id__in=[s["account_id"] for s in snapshots]
+        ).values_list("account_id", "score")
+        if len(snapshots) <= 5000
+        else HealthSnapshot.objects.filter(day=day - dt.timedelta(days=30), score__isnull=False).values_list(
+            "account_id", "score"
+        )
+    )
+    rows = []
+    for snap in snapshots:
+        before = month_ago.get(snap["account_id"])
+        trend = snap["score"] - before if snap["score"] is not None and before is not None else None
+        rows.append(
+            {
+                "account_id": snap["account_id"],
+                "health_score": snap["score"],
+                "health_band": snap["band"],
+                "health_trend": trend,
+            }
+        )
+    return rows
 
 
 @transaction.atomic
@@ -129,48 +185,18 @@ def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | No
     today = timezone.localdate()
     day = day or today
     cache = (day == today) if cache_on_accounts is None else cache_on_accounts
+    started = timezone.now()
     versions = published_versions()
     metrics = compute_metrics(as_of=day)
     _write_metrics(metrics, day)
     scores, results = score_with_versions(metrics, versions)
 
     HealthSnapshot.objects.filter(day=day).delete()
-    snapshots = []
-    for version_id, result in results.items():
-        maps = _factor_maps(result)
-        for account_id in result.raw.index:
-            score = result.score.at[account_id]
-            snapshots.append(
-                {
-                    "account_id": account_id,
-                    "day": day,
-                    "version_id": version_id,
-                    "score": None if pd.isna(score) else int(score),
-                    "band": result.band.at[account_id],
-                    "factors": maps[account_id],
-                    "missing": [k for k, (raw, _n, _c) in maps[account_id].items() if raw is None],
-                }
-            )
+    snapshots = snapshot_rows(results, day)
     bulk_insert(HealthSnapshot, snapshots)
 
     if cache:
-        month_ago = dict(
-            HealthSnapshot.objects.filter(day=day - dt.timedelta(days=30), score__isnull=False).values_list(
-                "account_id", "score"
-            )
-        )
-        rows = []
-        for snap in snapshots:
-            before = month_ago.get(snap["account_id"])
-            trend = snap["score"] - before if snap["score"] is not None and before is not None else None
-            rows.append(
-                {
-                    "account_id": snap["account_id"],
-                    "health_score": snap["score"],
-                    "health_band": snap["band"],
-                    "health_trend": trend,
-                }
-            )
+        rows = cache_rows(snapshots, day)
         scored = {snap["account_id"] for snap in snapshots}
         stale = Account.objects.exclude(health_band="").values_list("pk", flat=True)
         rows += [
@@ -179,6 +205,7 @@ def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | No
             if pk not in scored
         ]
         account_set_health_bulk(rows=rows)
+        ScoreMark.objects.filter(marked_at__lt=started).delete()  # every fact stored before the run is scored
     return {"day": day.isoformat(), "accounts": len(snapshots), "metrics": len(metrics)}
 
 
@@ -294,9 +321,12 @@ def sentiment_create(
         raise ValidationError("Say why: a rating needs a comment.")
     if expires_on <= timezone.localdate():
         raise ValidationError("The expiry date must be in the future.")
-    return CsmSentiment.objects.create(
-        account=account, rating=rating, comment=comment.strip(), expires_on=expires_on, author=author
-    )
+    with transaction.atomic():
+        sentiment = CsmSentiment.objects.create(
+            account=account, rating=rating, comment=comment.strip(), expires_on=expires_on, author=author
+        )
+        derived.notify(derived.FACTS_CHANGED, [account.pk])
+    return sentiment
 
 
 # Churn model ----------------------------------------------------------------------------------------------------

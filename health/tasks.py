@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -13,6 +15,8 @@ from churnapp.celery import Queue
 from health import services
 
 logger = logging.getLogger(__name__)
+RESCORE_QUEUED_KEY = "health:rescore-queued"
+FULL_RUN_QUEUED_KEY = "health:full-run-queued"
 
 RETRY = {
     "queue": Queue.SCORING.value,
@@ -34,6 +38,43 @@ def refresh_rollups(account_day_pairs: list[list]) -> dict[str, int]:
 def sweep_rollup_marks() -> dict[str, int]:
     """Every minute: refresh the account-days whose refresh task was lost (broker outage, killed worker)."""
     return services.rollups_sweep()
+
+
+@shared_task(**RETRY, soft_time_limit=50, time_limit=60)
+def rescore_accounts() -> dict:
+    """Rescore the accounts marked stale, a batch at a time, until none is left (or the time is up: the next
+    run goes on). Queued after every fact that feeds the health score, and every 15 seconds by beat."""
+    deadline = time.monotonic() + 40
+    total = {"accounts": 0, "batches": 0}
+    while time.monotonic() < deadline:
+        result = services.rescore_marked()
+        if result.get("day_scored") is False:
+            # Nothing to rank among before the day's full run: queue it (once), it scores every account.
+            if cache.add(FULL_RUN_QUEUED_KEY, 1, timeout=15 * 60):
+                recompute_health.delay()
+            break
+        if not result["accounts"]:
+            break
+        total["accounts"] += result["accounts"]
+        total["batches"] += 1
+    return total
+
+
+def rescore_enqueue(account_ids: list[int]) -> None:
+    """The `facts-changed` hook (after commit): queue one rescoring for every burst of facts.
+
+    A short-lived cache key keeps a flood of ingests from queueing a task each: the task queued for the first fact
+    of a burst runs a second later and takes every mark written by then; a later mark waits for the next burst or
+    the 15-second sweep."""
+    try:
+        if not cache.add(RESCORE_QUEUED_KEY, 1, timeout=1):
+            return
+    except Exception:  # noqa: BLE001 — the cache being down only costs the de-duplication
+        logger.warning("Cache unreachable: queueing a rescoring without de-duplication.")
+    try:
+        rescore_accounts.apply_async(countdown=1)
+    except BrokerError:
+        logger.warning("Broker unreachable: %d accounts wait for the rescoring sweep.", len(account_ids))
 
 
 def rollups_enqueue(account_day_pairs: list[list]) -> None:

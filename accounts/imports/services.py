@@ -22,6 +22,7 @@ from django.utils import timezone
 from accounts import serializers as s
 from accounts.imports.events import events_insert
 from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
+from churnapp import derived
 from churnapp.parsers import NUL_MESSAGE
 from churnapp.validation import EVENT_TIME_RANGE, date_fields_out_of_range, nul_paths
 
@@ -255,6 +256,17 @@ def _rows_guard(
     return forbidden, invalid
 
 
+# Kinds whose rows feed the health score: writing them marks their accounts for rescoring.
+HEALTH_FACT_KINDS = frozenset({"accounts", "subscriptions", "tickets", "surveys"})
+
+
+def facts_changed(account_ids) -> None:
+    """Tell the derived-state hooks (the health app's rescoring) which accounts have new facts."""
+    ids = sorted({int(pk) for pk in account_ids if pk is not None})
+    if ids:
+        derived.notify(derived.FACTS_CHANGED, ids)
+
+
 def rows_upsert(
     *,
     kind: str,
@@ -343,6 +355,12 @@ def rows_upsert(
         obj, action = actions[index]
         setattr(result, action, getattr(result, action) + 1)
         result.results.append({"index": index, "id": obj.pk, "action": action})
+    if kind in HEALTH_FACT_KINDS:
+        facts_changed(
+            obj.pk if kind == "accounts" else obj.account_id
+            for obj, action in actions.values()
+            if action != "unchanged"
+        )
     if replay and kind in ("accounts", "contacts"):
         from accounts.tracking import pending_messages_replay
 
@@ -544,6 +562,8 @@ def update_one(*, kind: str, obj: models.Model, changes: dict, actor: AbstractBa
         raise RowErrors([{"index": 0, "errors": {"non_field_errors": [_integrity_message(exc)]}}]) from exc
     if tags is not None:
         _account_tags_set({obj.pk: tags})
+    if kind in HEALTH_FACT_KINDS:
+        facts_changed(account_ids or {obj.pk})
     if isinstance(obj, Account) and ("domain" in changes or "external_id" in changes):
         from accounts.webhooks import helpdesk_unmatched_replay
 

@@ -1,0 +1,120 @@
+"""Incremental health: an account whose facts change is rescored within seconds, not at the nightly run.
+
+Every fact that feeds a health factor marks its account stale (`ScoreMark`) in the transaction that stores it:
+usage through the rollup refresh, tickets, survey answers, subscriptions and account attributes through the
+`facts-changed` hook. `rescore_marked` claims the oldest marks and `health_rescore` recomputes the metrics of
+those accounts only, then scores them together with the stored metrics of every other account, so percentile
+factors rank against the same peers as the nightly run. Each rescored account gets a new snapshot; another
+account's snapshot is rewritten when the new peers move its score or band (its factor breakdown otherwise waits
+for the nightly run, which stays the reconciler). Rescored accounts are announced through the
+`scores-changed` hook: the rules evaluate them at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pandas as pd
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from accounts.services import account_set_health_bulk
+from churnapp import derived
+from health.bulk import bulk_insert
+from health.metrics import ATTRIBUTE_KEYS, METRIC_KEYS, compute_metrics, scored_account_ids
+from health.models import AccountMetrics, HealthSnapshot, ScoreMark
+
+BATCH = 2000  # accounts per rescoring transaction
+
+
+def scores_mark(account_ids: Iterable[int]) -> None:
+    """Mark accounts stale inside the current transaction (the `facts-changed` in-transaction hook).
+
+    An upsert in account order: it row-locks an existing mark, so a rescoring that claimed it waits for this
+    transaction and then reads its facts; the same order everywhere means no deadlock."""
+    now = timezone.now()
+    ScoreMark.objects.bulk_create(
+        [ScoreMark(account_id=pk, marked_at=now) for pk in sorted({int(pk) for pk in account_ids})],
+        update_conflicts=True, unique_fields=["account"], update_fields=["marked_at"],
+    )  # fmt: skip
+
+
+def _stored_metrics(day: dt.date) -> pd.DataFrame | None:
+    """The day's stored metrics of every account with the attributes scoring needs, or None before the day's
+    first full run."""
+    rows = list(AccountMetrics.objects.filter(day=day).values("account_id", *METRIC_KEYS))
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows).set_index("account_id")
+    attributes = pd.DataFrame(
+        list(Account.objects.filter(pk__in=frame.index.tolist()).values("pk", *ATTRIBUTE_KEYS))
+        if len(frame) <= 5000
+        else list(Account.objects.values("pk", *ATTRIBUTE_KEYS))
+    ).set_index("pk")
+    return frame.join(attributes, how="inner")[METRIC_KEYS + ATTRIBUTE_KEYS]
+
+
+def day_scored(day: dt.date | None = None) -> bool:
+    """Whether the day has had its full run (there are peers to score among)."""
+    return AccountMetrics.objects.filter(day=day or timezone.localdate()).exists()
+
+
+@transaction.atomic
+def health_rescore(*, account_ids: Iterable[int], day: dt.date | None = None) -> dict:
+    """Today's metrics, snapshot and cached health of these accounts, scored among everyone's stored metrics.
+    The day needs its full run first (`day_scored`)."""
+    from health import services
+
+    day = day or timezone.localdate()
+    ids = sorted({int(pk) for pk in account_ids})
+    stored = _stored_metrics(day)
+    if not ids or stored is None:
+        return {"accounts": 0}
+    scored = set(scored_account_ids(as_of=day, among=ids))
+    fresh = compute_metrics(as_of=day, account_ids=sorted(scored))
+    merged = pd.concat([stored.drop(index=ids, errors="ignore"), fresh]).sort_index()
+    _, results = services.score_with_versions(merged, services.published_versions())
+    services._write_metrics(fresh, day, account_ids=ids)
+
+    before = {
+        pk: (score, band)
+        for pk, score, band in HealthSnapshot.objects.filter(day=day).values_list("account_id", "score", "band")
+    }
+    moved = set(ids)
+    for result in results.values():
+        for pk in result.raw.index:
+            score = result.score.at[pk]
+            now = (None if pd.isna(score) else int(score), result.band.at[pk])
+            if before.get(pk) != now:
+                moved.add(pk)
+    snapshots = services.snapshot_rows(results, day, only=moved)
+    HealthSnapshot.objects.filter(day=day, account_id__in=sorted(moved)).delete()
+    bulk_insert(HealthSnapshot, snapshots)
+    if day == timezone.localdate():
+        rows = services.cache_rows(snapshots, day)
+        no_longer = [pk for pk in ids if pk not in scored]
+        rows += [{"account_id": pk, "health_score": None, "health_band": "", "health_trend": None} for pk in no_longer]
+        account_set_health_bulk(rows=rows)
+    derived.notify(derived.SCORES_CHANGED, ids)
+    return {"accounts": len(ids), "scored": len(scored), "snapshots": len(snapshots)}
+
+
+def rescore_marked(*, limit: int = BATCH) -> dict:
+    """Claim the oldest marks (skipping those another worker holds) and rescore their accounts, in one
+    transaction: a crash puts the marks back. Before the day's full run nothing is claimed (`day_scored`): that
+    run scores everyone and clears the marks it covered."""
+    if not day_scored():
+        return {"accounts": 0, "day_scored": False}
+    with transaction.atomic():
+        claimed = list(
+            ScoreMark.objects.select_for_update(skip_locked=True).order_by("marked_at", "account_id")
+            .values_list("account_id", "marked_at")[:limit]
+        )  # fmt: skip
+        if not claimed:
+            return {"accounts": 0}
+        ScoreMark.objects.filter(account_id__in=[pk for pk, _ in claimed]).delete()
+        result = health_rescore(account_ids=[pk for pk, _ in claimed])
+    oldest = min(at for _, at in claimed)
+    return {**result, "oldest_mark_age_s": round((timezone.now() - oldest).total_seconds(), 1)}
