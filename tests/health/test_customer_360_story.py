@@ -71,8 +71,43 @@ def test_green_account_with_high_risk_is_explained():
         band="green", score=90, probability=0.55, horizon_days=90, drivers=drivers, breakdown=breakdown
     )
     assert story.startswith("Usage is healthy (active days and latest NPS), score 90")
-    assert "days to renewal 2" in story and "55%" in story
+    assert "days to renewal 2" in story and "55 %" in story
     assert churn_risk_story(band="green", score=90, probability=0.1, horizon_days=90, drivers=[], breakdown=[]) == ""
+
+
+STORY_CASES = [
+    # band, score, probability, what the sentence must say (None: the two agree, no sentence)
+    ("red", 30, 0.004, "Health is red (30)"),
+    ("red", 30, 0.10, "Health is red (30)"),
+    ("red", 30, 0.60, None),
+    ("green", 90, 0.05, None),
+    ("green", 90, 0.55, "Usage is healthy"),
+    ("yellow", 55, 0.05, "renewal risk is lower than the band suggests"),
+    ("yellow", 55, 0.25, "both say watch this account"),
+    ("yellow", 55, 0.60, "renewal risk is higher than the band suggests"),
+]
+
+
+@pytest.mark.parametrize(("band", "score", "probability", "says"), STORY_CASES)
+def test_every_band_and_risk_combination_reads_one_consistent_story(client, csm, band, score, probability, says):
+    import re
+
+    account = AccountFactory(owner=csm)
+    drivers = [{"feature": "num__active_days_30", "label": "active days", "effect": 0.3, "value": 1.0}]
+    _scored(account, band=band, score=score, probability=probability, drivers=drivers)
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    shown = re.search(r'id="churn-risk">([^<]+)<', html).group(1)
+    story = re.search(r'id="risk-story">([^<]+)<', html)
+    if says is None:
+        assert story is None
+        return
+    text = story.group(1)
+    assert says in text and (f"({score})" in text or f"score {score}" in text)
+    # The sentence quotes the risk exactly as the page's churn-risk figure prints it, and names no other figure.
+    assert shown in text and re.findall(r"(?:&lt;)?\d+ %", text) == [shown]
+    assert ("higher" in text) == (probability >= 0.40 and band != "green")
+    assert ("lower than the band" in text) == (probability < 0.15)
 
 
 def test_latest_answer_is_the_newest_by_time_then_id(db):
