@@ -134,8 +134,16 @@ GREEN_BUT_HIGH_RISK = 0.40
 
 
 def _driver_metric(feature: str) -> tuple[str | None, bool]:
-    """(metric key, is a "value missing" indicator) of a model feature name; None for one-hot attributes."""
-    kind, _, rest = feature.partition("__")
+    """(metric key, is a "value missing" indicator) of a model feature name; None for one-hot attributes.
+
+    The lab's models name features "nps" and "missing:nps"; models trained before the lab "num__nps" and
+    "num__missingindicator_nps". Keys that are not stored metrics are left as the model wrote them.
+    """
+    if feature.startswith("missing:"):
+        return feature.removeprefix("missing:"), True
+    kind, separator, rest = feature.partition("__")
+    if not separator:
+        return feature, False
     if kind != "num":
         return None, False
     if rest.startswith("missingindicator_"):

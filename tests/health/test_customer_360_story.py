@@ -51,6 +51,26 @@ def test_drivers_never_say_no_data_for_a_fact_the_breakdown_shows(client, csm):
     assert latest_survey_scores(kind="nps")[account.pk] == 8 == latest_nps_by_account()[account.pk]
 
 
+def test_drivers_of_the_lab_model_read_the_facts_the_breakdown_shows(client, csm):
+    # The promoted model of the demo is a lab model: its features are named "missing:nps", not "num__…".
+    account = AccountFactory(owner=csm)
+    SurveyResponseFactory(account=account, contact=ContactFactory(account=account), kind="nps", score=8)
+    _scored(
+        account, band="red", score=30, probability=0.013,
+        drivers=[
+            {"feature": "missing:nps", "label": "no data for latest NPS score", "effect": 0.55, "value": None},
+            {"feature": "mrr_chg_90", "label": "MRR change in 90 days", "effect": 0.36, "value": 0.59},
+            {"feature": "missing:csat", "label": "no data for latest CSAT", "effect": 0.1, "value": None},
+        ],
+    )  # fmt: skip
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    assert "no data for latest NPS" not in html and "latest NPS on record" in html
+    assert "MRR change in 90 days" in html and "no data for latest CSAT" in html
+    priorities = client.get(reverse("health:priorities")).content.decode()
+    assert account.name in priorities and "no data for latest NPS" not in priorities
+
+
 def test_a_missing_fact_still_reads_no_data():
     from health.selectors import churn_drivers
 
