@@ -71,6 +71,17 @@ def test_drivers_of_the_lab_model_read_the_facts_the_breakdown_shows(client, csm
     assert account.name in priorities and "no data for latest NPS" not in priorities
 
 
+def test_days_to_renewal_driver_is_the_renewal_date_the_page_shows(client, csm):
+    # The lab's feature counts 30-day months from the first start (9 days); the page's renewal is 11 days away.
+    account = AccountFactory(owner=csm, renewal_date=timezone.localdate() + dt.timedelta(days=11))
+    driver = {"feature": "days_to_renewal", "label": "days to renewal", "effect": 0.4, "value": 9.0}
+    _scored(account, band="yellow", score=49, probability=0.02, drivers=[driver])
+    AccountMetrics.objects.filter(account=account).update(days_to_renewal=11)
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    assert "days to renewal = 11" in html and "= 9" not in html
+
+
 def test_a_missing_fact_still_reads_no_data():
     from health.selectors import churn_drivers
 
