@@ -146,3 +146,12 @@ def test_manager_sends_you_told_us_to_recent_respondents_only(client, manager):
                            {"subject": "You told us", "body": "Cheaper now.", "since": since})  # fmt: skip
     assert response.status_code == 302
     assert [m.contact for m in EmailMessage.objects.all()] == [recent]
+
+
+def test_themes_by_month_table_scrolls_inside_its_card_instead_of_being_cut_off(client, manager):
+    SurveyResponseFactory(account=AccountFactory(), score=2, comment="Way too expensive")
+    services.themes_tag_responses()
+    client.force_login(manager)
+    html = client.get(reverse("winback:feedback")).content.decode()
+    months = html[html.index('id="theme-months"') :]
+    assert months.index('<div class="table-wrap">') < months.index("<table")
