@@ -133,6 +133,10 @@ RED_BUT_LOW_RISK = 0.15
 GREEN_BUT_HIGH_RISK = 0.40
 
 
+# Lab features that measure a stored metric under another name: the drivers show the stored value.
+LAB_METRIC_NAMES = {"mrr_chg_90": "mrr_change_90d"}
+
+
 def _driver_metric(feature: str) -> tuple[str | None, bool]:
     """(metric key, is a "value missing" indicator) of a model feature name; None for one-hot attributes.
 
@@ -140,10 +144,11 @@ def _driver_metric(feature: str) -> tuple[str | None, bool]:
     "num__missingindicator_nps". Keys that are not stored metrics are left as the model wrote them.
     """
     if feature.startswith("missing:"):
-        return feature.removeprefix("missing:"), True
+        key = feature.removeprefix("missing:")
+        return LAB_METRIC_NAMES.get(key, key), True
     kind, separator, rest = feature.partition("__")
     if not separator:
-        return feature, False
+        return LAB_METRIC_NAMES.get(feature, feature), False
     if kind != "num":
         return None, False
     if rest.startswith("missingindicator_"):
