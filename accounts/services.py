@@ -27,7 +27,7 @@ from accounts.models import (
 from accounts.selectors import active_on_q, next_renewal_dates
 from churnapp.models import WebhookEvent
 from churnapp.roles import can_edit_account
-from churnapp.webhooks_out import webhook_emit, webhook_emit_many
+from churnapp.webhooks_out import webhook_emit, webhook_emit_many, webhook_subscribed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -279,6 +279,8 @@ def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
     fields = [f for f in HEALTH_FIELDS if f in rows[0]]
     if not fields or any(set(row) - {"account_id"} != set(fields) for row in rows):
         raise ValueError(f"Each row needs account_id and the same fields among {tuple(HEALTH_FIELDS)}.")
+    if "health_band" in fields and webhook_subscribed(WebhookEvent.ACCOUNT_HEALTH_BAND_CHANGED):
+        _emit_band_changes(rows)
     from django.db import connection
 
     quote = connection.ops.quote_name
@@ -302,6 +304,24 @@ def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
             )
             updated += cursor.rowcount
     return updated
+
+
+def _emit_band_changes(rows: list[dict]) -> None:
+    """`account.health_band_changed` for every scored account whose band moves (red → yellow, …); an account
+    scored for the first time, or no longer scored, has no band to move from or to."""
+    ids = [row["account_id"] for row in rows]
+    scope = Account.objects.filter(pk__in=ids) if len(ids) <= 5000 else Account.objects.all()
+    before = {
+        pk: (band, external_id) for pk, band, external_id in scope.values_list("pk", "health_band", "external_id")
+    }
+    payloads = []
+    for row in rows:
+        old, external_id = before.get(row["account_id"], ("", ""))
+        new = row["health_band"] or ""
+        if old and new and old != new:
+            payloads.append({"account_id": row["account_id"], "external_id": external_id, "old": old, "new": new,
+                             "score": row.get("health_score")})  # fmt: skip
+    webhook_emit_many(event=WebhookEvent.ACCOUNT_HEALTH_BAND_CHANGED, payloads=payloads)
 
 
 def contact_unsubscribe(*, email: str) -> int:

@@ -1,8 +1,10 @@
 """Derived-state hooks: how a lower app (accounts) tells the upper apps (health, …) that facts changed, without
 importing them and without looking up a task by name at run time.
 
-An upper app registers its hook in `AppConfig.ready()`; the lower app calls `notify(name, payload)` inside its
-write transaction and the hook runs once that transaction commits (typically it enqueues a Celery task). The
+An upper app registers its hooks in `AppConfig.ready()`; the lower app calls `notify(name, payload)` inside its
+write transaction. A hook registered `in_transaction` runs at once, inside that transaction (it records what is
+now stale, so the record commits or rolls back with the facts); the others run once the transaction commits
+(typically they enqueue a Celery task, which may be lost with the broker: the record is what a sweep finds). The
 hooks every deployment needs are listed in `EXPECTED`: a system check (run by `manage.py check`, `migrate`,
 `runserver` and at worker start) fails when one is missing, so a process can never ingest silently without
 refreshing what is derived from it.
@@ -25,13 +27,17 @@ EVENTS_INGESTED = "events-ingested"  # payload: sorted [[account_id, "YYYY-MM-DD
 EXPECTED: dict[str, str] = {EVENTS_INGESTED: "health"}
 
 _hooks: dict[str, list[Callable[[Any], None]]] = {}
+_in_transaction: set[Callable[[Any], None]] = set()
 
 
-def register(name: str, fn: Callable[[Any], None]) -> None:
-    """Register `fn(payload)` to run after the commit of every transaction that notifies `name` (idempotent)."""
+def register(name: str, fn: Callable[[Any], None], *, in_transaction: bool = False) -> None:
+    """Register `fn(payload)` to run after the commit of every transaction that notifies `name`, or inside it
+    with `in_transaction` (idempotent)."""
     hooks = _hooks.setdefault(name, [])
     if fn not in hooks:
         hooks.append(fn)
+    if in_transaction:
+        _in_transaction.add(fn)
 
 
 def registered(name: str) -> list[Callable[[Any], None]]:
@@ -39,14 +45,18 @@ def registered(name: str) -> list[Callable[[Any], None]]:
 
 
 def notify(name: str, payload: Any) -> None:
-    """Run the hooks of `name` with `payload` once the current transaction commits (at once outside one)."""
+    """Run the hooks of `name` with `payload`: the in-transaction ones now, the others once the current
+    transaction commits (at once outside one)."""
     hooks = _hooks.get(name)
     if not hooks:
         # The start-up check makes this unreachable in a configured process; never lose the signal silently.
         logger.error("No derived-state hook registered for %r: derived state will be stale.", name)
         return
     for fn in hooks:
-        transaction.on_commit(lambda fn=fn: fn(payload))
+        if fn in _in_transaction:
+            fn(payload)
+        else:
+            transaction.on_commit(lambda fn=fn: fn(payload))
 
 
 @checks.register()

@@ -24,6 +24,12 @@ BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
         "options": {"queue": Queue.INGEST.value, "expires": 5 * 60 * 1.5},
     },
+    # Usage rollups whose refresh task was lost (broker outage, killed worker): their stale marks outlive it.
+    "health-sweep-rollup-marks": {
+        "task": "health.tasks.sweep_rollup_marks",
+        "schedule": timedelta(seconds=60),
+        "options": {"queue": Queue.SCORING.value, "expires": 90},
+    },
     "health-recompute-nightly": {
         "task": "health.tasks.recompute_health",
         "schedule": crontab(hour=2, minute=15),

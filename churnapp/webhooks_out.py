@@ -142,6 +142,11 @@ def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> WebhookEndpoi
     return endpoint
 
 
+def webhook_subscribed(event: str) -> bool:
+    """Whether any active endpoint listens to `event`: emitters skip building payloads nobody receives."""
+    return any(event in e.events for e in WebhookEndpoint.objects.filter(is_active=True).only("events"))
+
+
 def webhook_emit(*, event: str, payload: dict, endpoints: list[WebhookEndpoint] | None = None) -> list[WebhookDelivery]:
     """Queue `event` for every active endpoint subscribed to it (or the given ones); sent after commit."""
     return webhook_emit_many(event=event, payloads=[payload], endpoints=endpoints)

@@ -37,6 +37,23 @@ class UsageDaily(models.Model):
         return f"{self.account_id} {self.day}: {self.events} events"
 
 
+class RollupMark(models.Model):
+    """An account-day whose rollup is stale. Written in the ingest's own transaction, removed by the refresh that
+    recomputes the day: a refresh task lost with the broker (or with a killed worker) leaves its marks for the
+    sweep, so the rollups follow every stored event."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    marked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="rollup_mark_unique_account_day")]
+        indexes = [models.Index(fields=["marked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} stale since {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
+
 class FeatureFirstUse(models.Model):
     """The first day an account used a key feature: feature adoption and the silent-churn flag read it."""
 

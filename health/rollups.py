@@ -1,7 +1,10 @@
 """Daily usage rollups: one row per account and day, rebuilt from the raw events of that day.
 
-Incremental: after ingestion, `rollups_refresh(account_day_pairs=…)` recomputes only the affected account-days
-(the ingestion path queues `health.tasks.refresh_rollups` through the `events-ingested` hook). `rollups_rebuild()`
+Incremental: every ingest marks the account-days it touched (`RollupMark`, in its own transaction) and queues
+`health.tasks.refresh_rollups` after commit, both through the `events-ingested` hook;
+`rollups_refresh(account_day_pairs=…)` claims those marks and recomputes only these account-days. A refresh that
+never ran (broker down, worker killed) leaves its marks behind, and `rollups_sweep()` (beat, every minute) picks
+them up. `rollups_rebuild()`
 (`manage.py rebuild_rollups`) recomputes everything, a month of events at a time, in one transaction. Both are
 set-based: one grouped query over the events, pandas to fold it, bulk writes.
 """
@@ -16,14 +19,17 @@ import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from accounts.models import UsageEvent
 from churnapp.validation import EVENT_TIME_RANGE, MAX_EVENT_TIME, MIN_EVENT_TIME
 from health import conf
 from health.bulk import bulk_insert
-from health.models import FeatureFirstUse, UsageDaily
+from health.models import FeatureFirstUse, RollupMark, UsageDaily
 
 BATCH = 5000
+SWEEP_AFTER = dt.timedelta(seconds=60)  # a mark this old lost its refresh task (they run within seconds)
+SWEEP_LIMIT = 20_000  # account-days per sweep; a longer backlog drains over the next minutes
 
 
 def _utc(day: dt.date) -> dt.datetime:
@@ -120,15 +126,43 @@ def _in_accounts(queryset, accounts: list[int]):
     return queryset.filter(account_id__in=accounts) if len(accounts) <= 900 else queryset
 
 
-@transaction.atomic
-def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date]]) -> dict[str, int]:
-    """Recompute the rollups of exactly these (account_id, day) pairs from their raw events (idempotent)."""
+def _accepted_pairs(account_day_pairs: Iterable[tuple[int, dt.date | str]]) -> list[tuple[int, dt.date]]:
     first, last = MIN_EVENT_TIME.date(), MAX_EVENT_TIME.date()
-    pairs = pd.DataFrame(
-        list({(int(a), d) for a, d in account_day_pairs if first <= d <= last}), columns=["account_id", "day"]
+    days = {(int(a), d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)[:10])) for a, d in account_day_pairs}
+    return sorted((a, d) for a, d in days if first <= d <= last)
+
+
+def rollups_mark(account_day_pairs: Iterable[tuple[int, dt.date | str]]) -> None:
+    """Mark these account-days stale, inside the ingest's transaction (the `events-ingested` in-transaction hook).
+
+    An upsert in (account, day) order: it row-locks an existing mark, so a refresh claiming it waits for this
+    ingest to commit and then sees its events; the same order everywhere means no deadlock."""
+    now = timezone.now()
+    RollupMark.objects.bulk_create(
+        [RollupMark(account_id=a, day=d, marked_at=now) for a, d in _accepted_pairs(account_day_pairs)],
+        update_conflicts=True, unique_fields=["account", "day"], update_fields=["marked_at"],
+    )  # fmt: skip
+
+
+def _claim_marks(pairs: pd.DataFrame) -> int:
+    """Lock (in account, day order) and delete the marks of these pairs; a rollback puts them back."""
+    match = Q()
+    for day, group in pairs.groupby("day"):
+        match |= Q(day=day, account_id__in=group["account_id"].tolist())
+    ids = list(
+        RollupMark.objects.select_for_update().filter(match).order_by("account_id", "day").values_list("id", flat=True)
     )
+    return RollupMark.objects.filter(id__in=ids).delete()[0] if ids else 0
+
+
+@transaction.atomic
+def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date | str]]) -> dict[str, int]:
+    """Recompute the rollups of exactly these (account_id, day) pairs from their raw events (idempotent), and clear
+    their stale marks in the same transaction."""
+    pairs = pd.DataFrame(_accepted_pairs(account_day_pairs), columns=["account_id", "day"])
     if pairs.empty:
         return {"pairs": 0, "rows": 0}
+    _claim_marks(pairs)
     accounts = pairs["account_id"].unique().tolist()
     first_day, last_day = pairs["day"].min(), pairs["day"].max()
     events = _in_accounts(UsageEvent.objects.all(), accounts).filter(
@@ -143,6 +177,14 @@ def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date]]) -> dict
     if not counts.empty:
         _merge_first_use(fold_first_use(counts))
     return {"pairs": len(pairs), "rows": written}
+
+
+def rollups_sweep(*, older_than: dt.timedelta = SWEEP_AFTER, limit: int = SWEEP_LIMIT) -> dict[str, int]:
+    """Refresh the account-days whose marks outlived their refresh task (lost with the broker or a killed worker):
+    the oldest first, at most `limit` of them."""
+    stale = RollupMark.objects.filter(marked_at__lt=timezone.now() - older_than).order_by("marked_at")
+    pairs = list(stale.values_list("account_id", "day")[:limit])
+    return rollups_refresh(account_day_pairs=pairs) if pairs else {"pairs": 0, "rows": 0}
 
 
 @transaction.atomic
@@ -167,9 +209,11 @@ def rollups_rebuild(
         log(f"{skipped} events dated outside {EVENT_TIME_RANGE} skipped (ids {', '.join(map(str, ids))})")
     if start is not None or end is not None:
         UsageDaily.objects.filter(day__gte=start or dt.date.min, day__lte=end or dt.date.max).delete()
+        RollupMark.objects.filter(day__gte=start or dt.date.min, day__lte=end or dt.date.max).delete()
     else:
         UsageDaily.objects.all().delete()
         FeatureFirstUse.objects.all().delete()
+        RollupMark.objects.all().delete()
     if span["first"] is None:
         return {"rows": 0, "days": 0, "skipped": skipped}
     start = max(start or dt.date.min, span["first"].astimezone(dt.UTC).date())

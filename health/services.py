@@ -39,7 +39,7 @@ from health.models import (
     HealthSnapshot,
     VersionStatus,
 )
-from health.rollups import rollups_rebuild, rollups_refresh  # noqa: F401  (the ingestion-facing services)
+from health.rollups import rollups_rebuild, rollups_refresh, rollups_sweep  # noqa: F401  (the ingestion-facing services)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

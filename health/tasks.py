@@ -27,19 +27,24 @@ RETRY = {
 @shared_task(**RETRY, soft_time_limit=300, time_limit=360)
 def refresh_rollups(account_day_pairs: list[list]) -> dict[str, int]:
     """After ingestion: recompute the daily rollups of the affected [account_id, "YYYY-MM-DD"] pairs."""
-    pairs = [(int(a), dt.date.fromisoformat(str(d)[:10])) for a, d in account_day_pairs]
-    return services.rollups_refresh(account_day_pairs=pairs)
+    return services.rollups_refresh(account_day_pairs=account_day_pairs)
+
+
+@shared_task(**RETRY, soft_time_limit=300, time_limit=360)
+def sweep_rollup_marks() -> dict[str, int]:
+    """Every minute: refresh the account-days whose refresh task was lost (broker outage, killed worker)."""
+    return services.rollups_sweep()
 
 
 def rollups_enqueue(account_day_pairs: list[list]) -> None:
     """The `events-ingested` hook (runs after the ingest transaction committed): queue the incremental refresh.
 
-    The events are already stored; with the broker down the refresh is logged and left to the nightly rebuild
-    rather than failing a write that succeeded."""
+    The events and their stale marks are already stored; with the broker down the sweep refreshes them once it is
+    back, rather than failing a write that succeeded."""
     try:
         refresh_rollups.delay(account_day_pairs)
     except BrokerError:
-        logger.warning("Broker unreachable: rollups of %d account-days wait for the rebuild.", len(account_day_pairs))
+        logger.warning("Broker unreachable: rollups of %d account-days wait for the sweep.", len(account_day_pairs))
 
 
 @shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)

@@ -27,7 +27,9 @@ from accounts.imports import services
 from accounts.imports.events import derived_message_id, events_insert, queue_rollups, touch_accounts_sql
 from accounts.imports.readers import UnreadableFile, count_rows, iter_rows
 from accounts.models import Account, ImportJob, ImportKind, ImportRowError, ImportStatus, UsageEvent
+from churnapp.models import WebhookEvent
 from churnapp.validation import EVENT_TIME_RANGE, event_time_problem, nul_paths
+from churnapp.webhooks_out import webhook_emit
 
 logger = logging.getLogger(__name__)
 CHUNK_ROWS = {ImportKind.EVENTS: 20_000}
@@ -319,7 +321,8 @@ def import_jobs_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
         Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
     )
     kept = "Rows imported so far are kept; importing the same file again is safe (it is idempotent)."
-    failed = stale.filter(Q(attempts__gte=IMPORT_MAX_ATTEMPTS) | Q(file="")).update(
+    giving_up = list(stale.filter(Q(attempts__gte=IMPORT_MAX_ATTEMPTS) | Q(file="")).values_list("pk", flat=True))
+    failed = ImportJob.objects.filter(pk__in=giving_up, status=ImportStatus.RUNNING).update(
         status=ImportStatus.FAILED,
         finished_at=now,
         error=Case(
@@ -329,6 +332,8 @@ def import_jobs_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
             ),
         ),
     )
+    for job in ImportJob.objects.filter(pk__in=giving_up, status=ImportStatus.FAILED):
+        _emit_finished(job)
     with transaction.atomic():
         ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
         ImportJob.objects.filter(pk__in=ids, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
@@ -403,4 +408,16 @@ def import_run(
         if source is None and job.file:
             job.file.close()
     job.refresh_from_db()
+    _emit_finished(job)
     return job
+
+
+def _emit_finished(job: ImportJob) -> None:
+    """`import.finished` (done or failed) with the job's summary."""
+    webhook_emit(
+        event=WebhookEvent.IMPORT_FINISHED,
+        payload={"import_id": job.pk, "kind": job.kind, "file": job.original_name, "status": job.status,
+                 "rows": job.processed_rows, "created": job.created_count, "updated": job.updated_count,
+                 "skipped": job.skipped_count, "failed": job.failed_count, "error": job.error,
+                 "finished_at": job.finished_at.isoformat() if job.finished_at else None},
+    )  # fmt: skip

@@ -254,6 +254,7 @@ def test_integrations_overview_shows_every_connection_with_its_last_event(client
     assert "http://testserver" + reverse("webhook-stripe") in html
 
 
+@pytest.mark.django_db  # the user comes from getfixturevalue: without the marker it would run after the flushes
 @pytest.mark.parametrize("user_fixture", ["manager", "csm", "viewer"])
 def test_integrations_overview_is_for_admins(client, request, user_fixture):
     client.force_login(request.getfixturevalue(user_fixture))

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from health.models import FeatureFirstUse, UsageDaily
-from health.rollups import rollups_rebuild, rollups_refresh
+from health.rollups import rollups_mark, rollups_rebuild, rollups_refresh, rollups_sweep
 from health.tasks import refresh_rollups
 from tests.factories import AccountFactory
 from tests.health.factories import events
@@ -119,3 +119,74 @@ def test_a_crashed_rebuild_leaves_the_previous_rollups(monkeypatch):
     with pytest.raises(OverflowError):
         rollups_rebuild(chunk_days=10)
     assert sorted(UsageDaily.objects.values_list("account_id", "day", "events")) == before
+
+
+# --- Stale marks: the rollups follow every stored event, even when the refresh task is lost ------------------
+
+
+def test_an_ingest_marks_its_days_stale_in_its_own_transaction_and_the_refresh_clears_them(client, monkeypatch):
+    from kombu.exceptions import OperationalError as BrokerError
+
+    from churnapp.apikeys import api_key_create
+    from health import tasks
+    from health.models import RollupMark
+
+    def broker_down(*args, **kwargs):
+        raise BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.refresh_rollups, "delay", broker_down)
+    account = AccountFactory(external_id="acc-1")
+    _, key = api_key_create(name="t", scopes=["ingest"])
+    sent = [{"type": "track", "userId": "u1", "event": "campaign_sent", "messageId": f"m{i}",
+             "timestamp": f"2026-03-1{i}T10:00:00Z", "context": {"groupId": "acc-1"}} for i in range(3)]  # fmt: skip
+    response = client.post("/v1/batch", {"batch": sent}, content_type="application/json",
+                           headers={"authorization": f"Bearer {key}"})  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert not UsageDaily.objects.exists()  # the refresh task never reached a broker
+    assert set(RollupMark.objects.values_list("account_id", "day")) == {
+        (account.pk, dt.date(2026, 3, 10 + i)) for i in range(3)
+    }
+    assert rollups_sweep()["pairs"] == 0  # fresh marks belong to their own task for a minute
+    assert rollups_sweep(older_than=dt.timedelta(0)) == {"pairs": 3, "rows": 3}
+    assert not RollupMark.objects.exists()
+    assert sorted(UsageDaily.objects.values_list("day", "events")) == [(dt.date(2026, 3, 10 + i), 1) for i in range(3)]
+
+
+def test_a_refresh_clears_only_its_own_marks_and_a_failed_one_keeps_them(monkeypatch):
+    from health import rollups
+    from health.models import RollupMark
+
+    a, b = AccountFactory(), AccountFactory()
+    events(a, D, ["login"])
+    rollups_mark([[a.pk, D.isoformat()], [b.pk, D.isoformat()], [a.pk, "9999-12-31"]])  # out of range: never
+    assert RollupMark.objects.count() == 2
+    rollups_refresh(account_day_pairs=[(a.pk, D)])
+    assert list(RollupMark.objects.values_list("account_id", flat=True)) == [b.pk]
+
+    def crash(daily):
+        raise RuntimeError("worker lost mid-refresh")
+
+    monkeypatch.setattr(rollups, "_write_daily", crash)
+    with pytest.raises(RuntimeError):
+        rollups_refresh(account_day_pairs=[(b.pk, D)])
+    assert list(RollupMark.objects.values_list("account_id", flat=True)) == [b.pk]  # rolled back with the refresh
+
+
+def test_marking_a_day_again_moves_its_mark_forward_and_a_rebuild_clears_all_marks():
+    from health.models import RollupMark
+
+    account = AccountFactory()
+    rollups_mark([[account.pk, D.isoformat()]])
+    first = RollupMark.objects.get().marked_at
+    rollups_mark([[account.pk, D.isoformat()]])
+    assert RollupMark.objects.get().marked_at > first
+    rollups_rebuild()
+    assert not RollupMark.objects.exists()
+
+
+def test_the_sweep_runs_every_minute_from_beat():
+    from churnapp.schedule import BEAT_SCHEDULE
+
+    entry = BEAT_SCHEDULE["health-sweep-rollup-marks"]
+    assert entry["task"] == "health.tasks.sweep_rollup_marks"
+    assert entry["schedule"] == dt.timedelta(seconds=60)

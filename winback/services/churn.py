@@ -14,6 +14,8 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Account, AccountStatus, Subscription
 from accounts.selectors import account_mrr_on
+from churnapp.models import WebhookEvent
+from churnapp.webhooks_out import webhook_emit_many, webhook_subscribed
 from winback import conf
 from winback.classify import SubRow, churn_events, classify_stripe_event
 from winback.models import (
@@ -85,7 +87,9 @@ def churn_record_create(
             "created_by": created_by,
         },
     )
-    if not created:
+    if created:
+        _emit_recorded([record])
+    else:
         # Enrich, never erase: a specific reason replaces none or "other"; a billing event, the form or the API
         # knows the type better than a bare subscription end does.
         changed = []
@@ -198,6 +202,26 @@ def _histories(*, account_ids: list[int] | None) -> dict[int, list[SubRow]]:
     return histories
 
 
+def _emit_recorded(records: list[ChurnRecord]) -> None:
+    """`churn.recorded` for each new departure (an enriched existing record is not a new one)."""
+    if not records or not webhook_subscribed(WebhookEvent.CHURN_RECORDED):
+        return
+    external = dict(Account.objects.filter(pk__in={r.account_id for r in records}).values_list("pk", "external_id"))
+    payloads = [
+        {
+            "account_id": r.account_id,
+            "external_id": external.get(r.account_id, ""),
+            "churned_on": r.churned_on.isoformat(),
+            "churn_type": r.churn_type,
+            "reason": r.reason.code if r.reason else "",
+            "mrr_lost": str(r.mrr_lost),
+            "source": r.source,
+        }
+        for r in records
+    ]
+    webhook_emit_many(event=WebhookEvent.CHURN_RECORDED, payloads=payloads)
+
+
 def churn_capture_from_subscriptions(*, today: dt.date | None = None, since: dt.date | None = None) -> dict[str, int]:
     """Create churn records (and reactivations) for every departure in subscription histories, idempotently.
 
@@ -240,6 +264,7 @@ def churn_capture_from_subscriptions(*, today: dt.date | None = None, since: dt.
                 )
             )
     ChurnRecord.objects.bulk_create(new_records, batch_size=1000, ignore_conflicts=True)
+    _emit_recorded(new_records)
     reactivated = reactivations_detect(account_ids=list({a for a, e in found if e.reactivated_on}), today=today)
     return {"accounts": len(histories), "churn_records": len(new_records), "reactivations": reactivated}
 
