@@ -370,6 +370,15 @@ class Task(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def names_account(self) -> bool:
+        """Whether the title already names the account (built-in rules and playbooks write "… at Ecolux Media")."""
+        return self.account.name.casefold() in self.title.casefold()
+
+    def title_with_account(self) -> str:
+        """The title naming its account once, for lists of several accounts' tasks: "Call them · Ecolux Media"."""
+        return self.title if self.names_account else f"{self.title} · {self.account.name}"
+
     def is_overdue(self, today: dt.date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.status == TaskStatus.OPEN and self.due_date is not None and self.due_date < today

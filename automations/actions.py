@@ -90,7 +90,7 @@ def create_task(spec: dict, ctx: ActionContext) -> str:
         source=ctx.source,
     )
     ctx.created_task = task
-    return f"Task #{task.pk} “{task.title}” for {task.assignee or 'nobody (no owner)'}"
+    return f"Task #{task.pk} “{task.title}” for {display_name(task.assignee, 'nobody (no owner)')}"
 
 
 def set_status(spec: dict, ctx: ActionContext) -> str:
@@ -251,7 +251,7 @@ def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     )
     for ctx, task in zip(ctxs, tasks, strict=True):
         ctx.created_task = task
-    return [(True, f"Task #{t.pk} “{t.title}” for {t.assignee or 'nobody (no owner)'}") for t in tasks]
+    return [(True, f"Task #{t.pk} “{t.title}” for {display_name(t.assignee, 'nobody (no owner)')}") for t in tasks]
 
 
 def set_status_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:

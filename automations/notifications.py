@@ -155,7 +155,7 @@ def task_digest_send(*, today=None) -> int:
             continue  # already sent today (a retried or repeated run)
         overdue = [t for t in items if t.due_date < today]
         lines = [
-            f"- {'OVERDUE ' if t.due_date < today else ''}{t.title} · {t.account.name} (due {t.due_date:%b %d})"
+            f"- {'OVERDUE ' if t.due_date < today else ''}{t.title_with_account()} (due {t.due_date:%b %d})"
             for t in items
         ]
         email_queue(

@@ -79,7 +79,9 @@ def _widget(request: HttpRequest, widget: str) -> tuple[DashboardState, str, dic
     _, state = _state(request)
     title, build = WIDGETS[widget]
     with selectors.shared_reads():
-        return state, title, build(state)
+        context = build(state)
+        # Precomputed figures say how old they are: the widget prints this when any of its reads came from facts.
+        return state, title, {**context, "facts_at": selectors.facts_read_at()}
 
 
 @require_GET

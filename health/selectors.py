@@ -10,6 +10,7 @@ from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, Subscription, SupportTicket, SurveyResponse
+from churnapp.templatetags.formatting import percent
 from health import conf, scoring
 from health.features import Facts
 from health.metrics import METRIC_KEYS
@@ -132,9 +133,22 @@ RED_BUT_LOW_RISK = 0.15
 GREEN_BUT_HIGH_RISK = 0.40
 
 
+# Lab features that measure a stored metric under another name: the drivers show the stored value.
+LAB_METRIC_NAMES = {"mrr_chg_90": "mrr_change_90d"}
+
+
 def _driver_metric(feature: str) -> tuple[str | None, bool]:
-    """(metric key, is a "value missing" indicator) of a model feature name; None for one-hot attributes."""
-    kind, _, rest = feature.partition("__")
+    """(metric key, is a "value missing" indicator) of a model feature name; None for one-hot attributes.
+
+    The lab's models name features "nps" and "missing:nps"; models trained before the lab "num__nps" and
+    "num__missingindicator_nps". Keys that are not stored metrics are left as the model wrote them.
+    """
+    if feature.startswith("missing:"):
+        key = feature.removeprefix("missing:")
+        return LAB_METRIC_NAMES.get(key, key), True
+    kind, separator, rest = feature.partition("__")
+    if not separator:
+        return LAB_METRIC_NAMES.get(feature, feature), False
     if kind != "num":
         return None, False
     if rest.startswith("missingindicator_"):
@@ -177,11 +191,6 @@ def churn_drivers(*, drivers: list[dict], facts: dict[str, float | None]) -> lis
     return out
 
 
-def _pct(probability: float) -> str:
-    pct = probability * 100
-    return "<1%" if 0 < pct < 1 else f"{pct:.0f}%"
-
-
 def _driver_phrase(driver: dict) -> str:
     value = driver.get("value")
     if value is None:
@@ -192,16 +201,22 @@ def _driver_phrase(driver: dict) -> str:
 def churn_risk_story(
     *, band: str, score: int | None, probability: float, horizon_days: int, drivers: list[dict], breakdown: list[dict]
 ) -> str:
-    """One sentence when the churn model and the health band disagree; empty when they agree.
+    """One sentence whenever the churn model and the health band do not say the same thing; empty when they agree.
 
     Health scores how the account looks now against the profile's thresholds; the model estimates how often
-    accounts with the same facts left within the horizon in the past. They can differ: say why, in words.
+    accounts with the same facts left within the horizon in the past. They agree on red with a high risk and on
+    green with a low one; every other combination — red with a low risk, green with a high one, yellow with any —
+    gets one sentence in words, with the risk as the page prints it.
     """
     scored = [f for f in breakdown if not f["missing"] and f["normalised"] is not None]
-    risk = _pct(probability)
+    weakest = [f["label"] for f in sorted(scored, key=lambda f: f["normalised"])[:2]]
+    strongest = [f["label"] for f in sorted(scored, key=lambda f: -f["normalised"])[:2]]
+    risk = percent(probability, 0)
     raising = [_driver_phrase(d) for d in drivers if d.get("effect", 0) > 0][:2]
-    if band == "red" and probability < RED_BUT_LOW_RISK:
-        weakest = [f["label"] for f in sorted(scored, key=lambda f: f["normalised"])[:2]]
+    low, high = probability < RED_BUT_LOW_RISK, probability >= GREEN_BUT_HIGH_RISK
+    history = f"within {horizon_days} days in the model's history"
+    like = f" with {' and '.join(raising)}" if raising else ""
+    if band == "red" and low:
         why = f", mostly on {' and '.join(weakest)}" if weakest else ""
         tail = (
             f" The drivers listed below ({', '.join(raising)}) push the risk up, but less than the rest of the "
@@ -214,15 +229,29 @@ def churn_risk_story(
             f"days only {risk} of the time in the model's history: act on the health factors, the renewal risk is "
             f"lower than the band suggests.{tail}"
         )
-    if band == "green" and probability >= GREEN_BUT_HIGH_RISK:
-        strongest = [f["label"] for f in sorted(scored, key=lambda f: -f["normalised"])[:2]]
+    if band == "green" and high:
         why = f" ({' and '.join(strongest)})" if strongest else ""
-        like = f" with {' and '.join(raising)}" if raising else ""
         return (
             f"Usage is healthy{why}, score {score}, but accounts like this one{like} churned {risk} of the time "
-            f"within {horizon_days} days in the model's history."
+            f"{history}."
         )
-    return ""
+    if band != "yellow":
+        return ""
+    weak = f", weakest on {' and '.join(weakest)}" if weakest else ""
+    if high:
+        return (
+            f"Health is only yellow ({score}){weak}, and accounts like this one{like} churned {risk} of the time "
+            f"{history}: treat it as at risk, the renewal risk is higher than the band suggests."
+        )
+    if low:
+        return (
+            f"Health is yellow ({score}){weak}, yet accounts with facts like this one's churned only {risk} of the "
+            f"time {history}: work on the weak factors, the renewal risk is lower than the band suggests."
+        )
+    return (
+        f"Health is yellow ({score}){weak}, and accounts like this one{like} churned {risk} of the time {history}: "
+        "both say watch this account."
+    )
 
 
 def account_health(*, account: Account, today: dt.date | None = None) -> dict:

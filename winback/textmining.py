@@ -59,6 +59,43 @@ def cluster_comments(texts: list[str], *, n_clusters: int = 6, method: str = "nm
         model = KMeans(n_clusters=k, random_state=seed, n_init=10)
         labels = model.fit_predict(matrix)
         centers = model.cluster_centers_
-    top_terms = [list(terms[np.argsort(center)[::-1][:top_n]]) for center in centers]
+    # Rank more terms than are kept: merging "rough" into "rough edges" and dropping covered pairs shrinks the list.
+    ranked = [list(terms[np.argsort(center)[::-1][: top_n * 3]]) for center in centers]
+    top_terms = [distinct_terms(r)[:top_n] for r in ranked]
     labels = np.where(empty, -1, labels)
     return Clustering(labels=[int(x) for x in labels], top_terms=top_terms, method=method)
+
+
+def distinct_terms(ranked: list[str]) -> list[str]:
+    """Top terms with each word once, best first.
+
+    A term sharing a word with a better term that it does not extend is dropped; a phrase that extends better
+    single words ("rough" → "rough edges") takes the place of the first of them.
+    ["rough", "rough edges", "edges", "fine", "fine rough"] → ["rough edges", "fine"].
+    """
+    kept: list[str] = []
+    for raw in ranked:
+        term = " ".join(dict.fromkeys(raw.split()))  # "fine fine" (from "Fine, fine") is "fine"
+        words = set(term.split())
+        if term in kept:
+            continue
+        extended = [i for i, k in enumerate(kept) if set(k.split()) < words]
+        others = {w for i, k in enumerate(kept) if i not in extended for w in k.split()}
+        if words & others:
+            continue
+        if extended:
+            kept[extended[0]] = term
+            for i in reversed(extended[1:]):
+                del kept[i]
+        else:
+            kept.append(term)
+    return kept
+
+
+def cluster_label(terms: list[str], *, size: int = 3) -> str:
+    """A readable name for a cluster from its top terms: the best distinct ones, each word once, sentence case.
+
+    ["rough", "rough edges", "edges", "fine", "fine rough"] → "Rough edges · Fine".
+    """
+    phrases = distinct_terms(terms)[:size]
+    return " · ".join(p[:1].upper() + p[1:] for p in phrases)

@@ -33,19 +33,29 @@ from dashboards.selectors.facts import FACT_WINDOWS
 Period = tuple[dt.date, dt.date]
 AUTO, LIVE, FACTS = "auto", "live", "facts"
 _SHARED: ContextVar[dict | None] = ContextVar("dashboards_shared_reads", default=None)
+_FACTS_READ: ContextVar[list | None] = ContextVar("dashboards_facts_read", default=None)
 
 
 @contextmanager
 def shared_reads() -> Iterator[None]:
-    """Within this block, a read asked again with the same arguments is answered from the first answer.
+    """Within this block, a read asked again with the same arguments is answered from the first answer, and the
+    fact runs the reads were answered from are noted (see `facts_read_at`).
 
     A widget shows several KPIs of one period: they need the same sums and the same latest fact run.
     """
-    token = _SHARED.set({})
+    token, read_token = _SHARED.set({}), _FACTS_READ.set([])
     try:
         yield
     finally:
         _SHARED.reset(token)
+        _FACTS_READ.reset(read_token)
+
+
+def facts_read_at() -> dt.datetime | None:
+    """When the fact run that answered a read of the current `shared_reads` block finished (the oldest, if several);
+    None when every read was computed live. A widget showing precomputed figures prints their age from this."""
+    runs = [run for run in _FACTS_READ.get() or [] if run is not None]
+    return min((run.finished_at for run in runs), default=None)
 
 
 def _frozen(value):
@@ -73,6 +83,7 @@ __all__ = [
     "cac_for",
     "cohort_cells",
     "csm_workload",
+    "facts_read_at",
     "health_band_counts",
     "latest_run",
     "plan_choices",
@@ -86,7 +97,11 @@ __all__ = [
 def _use_facts(source: str, covered: bool) -> bool:
     if source == FACTS and not covered:
         raise ValueError("The KPI facts do not cover this request; refresh them or ask for source='live'.")
-    return source != LIVE and covered
+    use = source != LIVE and covered
+    read = _FACTS_READ.get()
+    if use and read is not None:
+        read.append(latest_run())
+    return use
 
 
 @_shared

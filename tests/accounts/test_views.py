@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -423,3 +424,26 @@ def test_a_csm_on_another_csms_account_is_told_it_is_read_only(client, csm, team
     assert 'id="read-only-hint"' in theirs and "Read-only: this account belongs to" in theirs
     mine = client.get(reverse("account-detail", args=[own_account.pk])).content.decode()
     assert 'id="read-only-hint"' not in mine
+
+
+def test_subscriptions_table_shows_status_before_the_wide_columns(client, csm, own_account):
+    from tests.factories import SubscriptionFactory
+
+    SubscriptionFactory(account=own_account)
+    client.force_login(csm)
+    html = client.get(reverse("account-section", args=[own_account.pk, "subscriptions"])).content.decode()
+    headers = re.findall(r"<th[^>]*>([^<]+)</th>", html)
+    assert headers[:2] == ["Product", "Status"], headers  # visible without scrolling the narrow side column
+    assert '<div class="table-wrap">' in html
+
+
+def test_no_page_tells_a_user_to_run_a_management_command():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    templates = [p for p in root.glob("**/templates/**/*.html") if ".venv" not in p.parts]
+    assert templates
+    offenders = [
+        str(p.relative_to(root)) for p in templates if re.search(r"manage\.py|recompute_health", p.read_text())
+    ]
+    assert offenders == []

@@ -40,3 +40,41 @@ def test_example_rules_run_on_data(settings):
     assert "Health 55: follow up with " + busy.name in titles
     assert any("3 tickets in 7 days" in t for t in titles)
     assert busy.email_messages.filter(template__key="proactive-check-in").exists()
+
+
+def test_built_in_task_titles_name_the_account_once_wherever_tasks_of_several_accounts_are_listed(client, csm):
+    import datetime as dt
+    import re
+
+    from django.core import mail
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.models import Task
+    from automations.notifications import task_digest_send
+    from tests.factories import TaskFactory
+
+    call_command("automations_install_builtins", "--enable-rules")
+    UserFactory(username="lead", role="Manager")
+    account = AccountFactory(owner=csm, name="Ecolux Media", status="active", health_score=55)
+    ContactFactory(account=account)
+    for _ in range(3):
+        SupportTicketFactory(account=account)
+    rules_cycle()
+    TaskFactory(account=account, assignee=csm, title="Milestone missed: Account setup", source="journey")
+    tasks = Task.objects.filter(account=account, assignee=csm)
+    assert tasks.count() >= 2 and any(t.names_account for t in tasks) and not all(t.names_account for t in tasks)
+    tasks.update(due_date=timezone.localdate() - dt.timedelta(days=1))
+
+    client.force_login(csm)
+    html = client.get(reverse("home")).content.decode()
+    rows = re.findall(r'<li class="task-row".*?</li>', html, flags=re.S)
+    assert len(rows) == tasks.count()
+    for row in rows:
+        visible = re.sub(r'aria-label="[^"]*"', "", row)  # the Done button repeats the title for screen readers
+        assert visible.count("Ecolux Media") == 1, row
+
+    assert task_digest_send() == 1
+    lines = [line for line in mail.outbox[-1].body.splitlines() if line.startswith("- ")]
+    assert len(lines) == tasks.count()
+    assert all(line.count("Ecolux Media") == 1 for line in lines), lines

@@ -225,3 +225,23 @@ def test_old_misses_make_no_task_when_owner_roles_are_first_configured(team_onbo
         Milestone.objects.filter(pk=pk).update(owner_role=role)
     assert journeys.journeys_refresh(now=NOW)["missed_tasks"] == 0
     assert not Task.objects.exists()
+
+
+def test_the_first_start_enrolls_accounts_on_their_journeys_before_the_facts_are_built(db):
+    """The demo's dashboard onboarding funnel read "no account is on an onboarding journey" until beat ran."""
+    import io
+
+    from django.core.management import call_command
+
+    from churnapp.management.commands.bootstrap import DERIVED_STEPS
+    from tests.factories import AccountFactory
+
+    order = [step.command for step in DERIVED_STEPS]
+    assert order.index("automations_install_builtins") < order.index("automations_refresh_journeys")
+    assert order.index("automations_refresh_journeys") < order.index("refresh_kpi_facts")
+    call_command("automations_install_builtins", stdout=io.StringIO())
+    AccountFactory.create_batch(3, status="onboarding")
+    out = io.StringIO()
+    call_command("automations_refresh_journeys", stdout=out)
+    assert MilestoneProgress.objects.filter(milestone__journey__key="onboarding").values("account").distinct().count()
+    assert "applied" in out.getvalue()

@@ -52,7 +52,7 @@ def test_dashboard_workload_says_tasks_are_live_and_facts_have_an_age(client, ma
     client.force_login(manager)
     html = client.get("/dashboard/widgets/workload/").content.decode()
     assert "open and overdue tasks live" in html
-    assert "(KPI facts)" in html
+    assert "from the KPI facts" in html and "data-facts-age=" in html
 
 
 def test_monthly_account_gets_a_next_renewal_date_shared_by_every_page(client, csm):

@@ -51,6 +51,37 @@ def test_drivers_never_say_no_data_for_a_fact_the_breakdown_shows(client, csm):
     assert latest_survey_scores(kind="nps")[account.pk] == 8 == latest_nps_by_account()[account.pk]
 
 
+def test_drivers_of_the_lab_model_read_the_facts_the_breakdown_shows(client, csm):
+    # The promoted model of the demo is a lab model: its features are named "missing:nps", not "num__…".
+    account = AccountFactory(owner=csm)
+    SurveyResponseFactory(account=account, contact=ContactFactory(account=account), kind="nps", score=8)
+    _scored(
+        account, band="red", score=30, probability=0.013,
+        drivers=[
+            {"feature": "missing:nps", "label": "no data for latest NPS score", "effect": 0.55, "value": None},
+            {"feature": "mrr_chg_90", "label": "MRR change in 90 days", "effect": 0.36, "value": 0.59},
+            {"feature": "missing:csat", "label": "no data for latest CSAT", "effect": 0.1, "value": None},
+        ],
+    )  # fmt: skip
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    assert "no data for latest NPS" not in html and "latest NPS on record" in html
+    assert "MRR change in 90 days" in html and "no data for latest CSAT" in html
+    priorities = client.get(reverse("health:priorities")).content.decode()
+    assert account.name in priorities and "no data for latest NPS" not in priorities
+
+
+def test_days_to_renewal_driver_is_the_renewal_date_the_page_shows(client, csm):
+    # The lab's feature counts 30-day months from the first start (9 days); the page's renewal is 11 days away.
+    account = AccountFactory(owner=csm, renewal_date=timezone.localdate() + dt.timedelta(days=11))
+    driver = {"feature": "days_to_renewal", "label": "days to renewal", "effect": 0.4, "value": 9.0}
+    _scored(account, band="yellow", score=49, probability=0.02, drivers=[driver])
+    AccountMetrics.objects.filter(account=account).update(days_to_renewal=11)
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    assert "days to renewal = 11" in html and "= 9" not in html
+
+
 def test_a_missing_fact_still_reads_no_data():
     from health.selectors import churn_drivers
 
@@ -71,8 +102,43 @@ def test_green_account_with_high_risk_is_explained():
         band="green", score=90, probability=0.55, horizon_days=90, drivers=drivers, breakdown=breakdown
     )
     assert story.startswith("Usage is healthy (active days and latest NPS), score 90")
-    assert "days to renewal 2" in story and "55%" in story
+    assert "days to renewal 2" in story and "55 %" in story
     assert churn_risk_story(band="green", score=90, probability=0.1, horizon_days=90, drivers=[], breakdown=[]) == ""
+
+
+STORY_CASES = [
+    # band, score, probability, what the sentence must say (None: the two agree, no sentence)
+    ("red", 30, 0.004, "Health is red (30)"),
+    ("red", 30, 0.10, "Health is red (30)"),
+    ("red", 30, 0.60, None),
+    ("green", 90, 0.05, None),
+    ("green", 90, 0.55, "Usage is healthy"),
+    ("yellow", 55, 0.05, "renewal risk is lower than the band suggests"),
+    ("yellow", 55, 0.25, "both say watch this account"),
+    ("yellow", 55, 0.60, "renewal risk is higher than the band suggests"),
+]
+
+
+@pytest.mark.parametrize(("band", "score", "probability", "says"), STORY_CASES)
+def test_every_band_and_risk_combination_reads_one_consistent_story(client, csm, band, score, probability, says):
+    import re
+
+    account = AccountFactory(owner=csm)
+    drivers = [{"feature": "num__active_days_30", "label": "active days", "effect": 0.3, "value": 1.0}]
+    _scored(account, band=band, score=score, probability=probability, drivers=drivers)
+    client.force_login(csm)
+    html = client.get(reverse("health:account-health", args=[account.pk])).content.decode()
+    shown = re.search(r'id="churn-risk">([^<]+)<', html).group(1)
+    story = re.search(r'id="risk-story">([^<]+)<', html)
+    if says is None:
+        assert story is None
+        return
+    text = story.group(1)
+    assert says in text and (f"({score})" in text or f"score {score}" in text)
+    # The sentence quotes the risk exactly as the page's churn-risk figure prints it, and names no other figure.
+    assert shown in text and re.findall(r"(?:&lt;)?\d+ %", text) == [shown]
+    assert ("higher" in text) == (probability >= 0.40 and band != "green")
+    assert ("lower than the band" in text) == (probability < 0.15)
 
 
 def test_latest_answer_is_the_newest_by_time_then_id(db):

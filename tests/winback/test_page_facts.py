@@ -14,7 +14,7 @@ from churnapp.schedule import BEAT_SCHEDULE
 from tests.factories import ContactFactory, SurveyResponseFactory
 from tests.winback.factories import CampaignFactory, ChurnRecordFactory, SurveyInvitationFactory, reason
 from winback import selectors, services
-from winback.models import CampaignEnrollment, PageFacts, Reactivation, Touchpoint
+from winback.models import CampaignEnrollment, ChurnType, PageFacts, Reactivation, Touchpoint
 from winback.models.facts import FactsDecoder, FactsEncoder
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +124,11 @@ def test_benchmark_command_prints_both_pages_next_to_the_live_baseline(admin_use
     text = out.getvalue()
     assert "overview page (reads facts)" in text and "feedback page (reads facts)" in text
     assert text.count("baseline: page + live figures") == 2
+
+
+def test_overview_says_its_figures_are_all_time_unlike_the_dashboards_period(client, manager, data):
+    client.force_login(manager)
+    page = client.get(reverse("winback:overview")).content.decode()
+    assert page.count(", all time</span>") == len(ChurnType.choices) + 2  # churn by type, reactivated, MRR won back
+    assert 'id="overview-period"' in page and "within the dashboard's period" in page
+    assert '<p class="muted small u-m-0">' in page

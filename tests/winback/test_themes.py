@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from automations.models import EmailMessage
@@ -29,6 +30,46 @@ def test_clustering_separates_topics_and_reports_top_terms():
         assert len(set(first)) == 1 and len(set(second)) == 1 and first[0] != second[0], method
         terms = {t for terms in result.top_terms for t in terms}
         assert {"shipping", "mobile"} <= {w for t in terms for w in t.split()}
+
+
+# As respondents write them (the demo's neutral comments), repeated: the clusters used to be named
+# "fine, rough edges, fine rough, rough, edges, fine fine".
+NEUTRAL = ["Fine, a few rough edges.", "It does the job.", "Fine, fine, rough edges here and there.",
+           "Reports could be better."]  # fmt: skip
+
+
+def test_distinct_terms_keep_each_word_once_and_prefer_the_phrase():
+    ranked = ["fine", "rough edges", "fine rough", "rough", "edges", "fine fine", "reports", "reports better"]
+    assert textmining.distinct_terms(ranked) == ["fine", "rough edges", "reports better"]
+    assert textmining.distinct_terms(["rough", "edges", "rough edges"]) == ["rough edges"]
+    assert textmining.cluster_label(ranked) == "Fine · Rough edges · Reports better"
+    assert textmining.cluster_label([]) == ""
+
+
+def test_cluster_terms_and_labels_of_realistic_comments_name_each_word_once():
+    result = textmining.cluster_comments(NEUTRAL * 10, n_clusters=3)
+    assert result.top_terms
+    for terms in result.top_terms:
+        words = [w for t in terms for w in t.split()]
+        assert len(words) == len(set(words)), terms
+        label = textmining.cluster_label(terms)
+        label_words = label.lower().replace(" · ", " ").split()
+        assert len(label_words) == len(set(label_words)) and label[:1].isupper(), label
+    assert any("rough edges" in terms for terms in result.top_terms)
+
+
+def test_feedback_page_names_a_cluster_by_its_distinct_terms(client, manager):
+    from winback.models import ClusterRun, ThemeCluster
+
+    run = ClusterRun.objects.create(n_clusters=1, n_comments=4)
+    # A run stored before the rule: its raw terms still read once each.
+    raw = ["fine", "rough edges", "fine rough", "rough", "edges", "fine fine"]
+    ThemeCluster.objects.create(run=run, index=0, size=4, top_terms=raw)
+    client.force_login(manager)
+    html = client.get(reverse("winback:feedback")).content.decode()
+    assert '<strong class="cluster-label">Fine · Rough edges</strong>' in html
+    assert "fine fine" not in html and "Cluster 1" not in html
+    assert 'value="Fine · Rough edges"' in html  # the suggested theme name
 
 
 def test_clustering_degenerate_inputs():
@@ -105,3 +146,12 @@ def test_manager_sends_you_told_us_to_recent_respondents_only(client, manager):
                            {"subject": "You told us", "body": "Cheaper now.", "since": since})  # fmt: skip
     assert response.status_code == 302
     assert [m.contact for m in EmailMessage.objects.all()] == [recent]
+
+
+def test_themes_by_month_table_scrolls_inside_its_card_instead_of_being_cut_off(client, manager):
+    SurveyResponseFactory(account=AccountFactory(), score=2, comment="Way too expensive")
+    services.themes_tag_responses()
+    client.force_login(manager)
+    html = client.get(reverse("winback:feedback")).content.decode()
+    months = html[html.index('id="theme-months"') :]
+    assert months.index('<div class="table-wrap">') < months.index("<table")

@@ -83,7 +83,21 @@ class ThemeCluster(models.Model):
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="theme_cluster_unique_index")]
 
     def __str__(self) -> str:
-        return ", ".join(self.top_terms[:4])
+        return self.label
+
+    @property
+    def terms(self) -> list[str]:
+        """The top terms with each word once (runs stored before that rule may hold "rough" and "rough edges")."""
+        from winback.textmining import distinct_terms
+
+        return distinct_terms(self.top_terms)
+
+    @property
+    def label(self) -> str:
+        """A readable name until a manager names the cluster: "Rough edges · Fine"."""
+        from winback.textmining import cluster_label
+
+        return cluster_label(self.top_terms)
 
 
 class LoopMessage(models.Model):

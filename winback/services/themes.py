@@ -77,7 +77,7 @@ def cluster_name(*, cluster: ThemeCluster, name: str, actor: AbstractBaseUser | 
     if not name:
         raise ValueError("Give the theme a name.")
     theme, created = Theme.objects.get_or_create(
-        name=name, defaults={"keywords": ", ".join(cluster.top_terms[:5]), "source": ThemeSource.CLUSTER}
+        name=name, defaults={"keywords": ", ".join(cluster.terms[:5]), "source": ThemeSource.CLUSTER}
     )
     cluster.theme = theme
     cluster.save(update_fields=["theme"])

@@ -42,6 +42,8 @@ DERIVED_STEPS = (
     Step("train_churn_model", {"months": 12, "predict": True}),
     Step("winback_backfill"),
     Step("automations_install_builtins"),
+    # Before the facts: the onboarding funnel counts journey enrollments, which beat would only make later.
+    Step("automations_refresh_journeys"),
     Step("refresh_kpi_facts"),
     Step("winback_refresh_page_facts"),
 )

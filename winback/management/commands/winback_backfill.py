@@ -34,5 +34,5 @@ class Command(BaseCommand):
             seconds = time.perf_counter() - step
             self.stdout.write(f"Clusters: {run.n_clusters} over {run.n_comments} untagged comment(s) ({seconds:.1f}s)")
             for cluster in run.clusters.all():
-                self.stdout.write(f"  {cluster.size:>5}  {', '.join(cluster.top_terms[:6])}")
+                self.stdout.write(f"  {cluster.size:>5}  {cluster.label}")
         self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f}s"))
