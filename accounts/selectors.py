@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
@@ -214,17 +214,32 @@ def my_day(*, user: AbstractBaseUser, today: dt.date | None = None, team: bool =
     With `team`, the accounts part covers every account (a manager's view); tasks stay the user's own.
     """
     today = today or timezone.localdate()
-    tasks = list(
-        Task.objects.filter(assignee=user, status=TaskStatus.OPEN)
-        .select_related("account")
-        .order_by(Coalesce("due_date", Value(dt.date.max)), "-priority", "id")[:100]
-    )
     mine = (Account.objects.all() if team else Account.objects.filter(owner=user)).select_related("owner")
     at_risk = mine.filter(Q(status=AccountStatus.AT_RISK) | Q(health_band="red")).order_by("-mrr")[:50]
     renewals = (
         mine.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=60))
         .exclude(status=AccountStatus.CHURNED)
         .order_by("renewal_date")[:50]
+    )
+    return {
+        **my_tasks(user=user, today=today),
+        "at_risk": list(at_risk),
+        "renewals": list(renewals),
+        "book_mrr": mine.exclude(status=AccountStatus.CHURNED).aggregate(
+            total=Coalesce(Sum("mrr"), Value(ZERO), output_field=DecimalField())
+        )["total"],
+        "book_count": mine.exclude(status=AccountStatus.CHURNED).count(),
+        "team": team,
+    }
+
+
+def my_tasks(*, user: AbstractBaseUser, today: dt.date | None = None) -> dict:
+    """The user's open tasks (overdue first, then by due date), their counts, and the list's version."""
+    today = today or timezone.localdate()
+    tasks = list(
+        Task.objects.filter(assignee=user, status=TaskStatus.OPEN)
+        .select_related("account")
+        .order_by(Coalesce("due_date", Value(dt.date.max)), "-priority", "id")[:100]
     )
     counts = open_task_counts(today=today, task_filter=Q(assignee=user)).get(
         user.pk, {"open_tasks": 0, "overdue_tasks": 0}
@@ -234,14 +249,15 @@ def my_day(*, user: AbstractBaseUser, today: dt.date | None = None, team: bool =
         "tasks": tasks,
         "open_count": counts["open_tasks"],
         "overdue_count": counts["overdue_tasks"],
-        "at_risk": list(at_risk),
-        "renewals": list(renewals),
-        "book_mrr": mine.exclude(status=AccountStatus.CHURNED).aggregate(
-            total=Coalesce(Sum("mrr"), Value(ZERO), output_field=DecimalField())
-        )["total"],
-        "book_count": mine.exclude(status=AccountStatus.CHURNED).count(),
-        "team": team,
+        "tasks_version": my_tasks_version(user=user),
     }
+
+
+def my_tasks_version(*, user: AbstractBaseUser) -> str:
+    """Changes whenever a task is assigned to the user, or one of theirs is closed or reassigned (one aggregate):
+    My day polls it and redraws its task list only then."""
+    found = Task.objects.filter(assignee=user, status=TaskStatus.OPEN).aggregate(last=Max("id"), n=Count("id"))
+    return f"{found['last'] or 0}-{found['n']}"
 
 
 def saved_views_for(*, user: AbstractBaseUser) -> QuerySet[SavedView]:

@@ -4,6 +4,7 @@ from accounts import views
 
 urlpatterns = [
     path("", views.my_day, name="home"),
+    path("my-day/tasks/", views.my_day_tasks, name="my-day-tasks"),
     path("accounts/", views.account_list, name="account-list"),
     path("accounts/bulk-assign/", views.account_bulk_assign, name="account-bulk-assign"),
     path("accounts/views/", views.saved_view_create, name="saved-view-create"),

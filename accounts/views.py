@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -43,6 +44,15 @@ def my_day(request: HttpRequest) -> HttpResponse:
     if scope not in ("mine", "team"):
         scope = "mine" if request.user.owned_accounts.exists() or not can_configure(request.user) else "team"
     return render(request, "accounts/my_day.html", selectors.my_day(user=request.user, team=scope == "team"))
+
+
+@require_GET
+@never_cache
+def my_day_tasks(request: HttpRequest) -> HttpResponse:
+    """My day's task list, polled every few seconds: 204 (nothing to redraw) until a task lands or closes."""
+    if request.GET.get("v") == selectors.my_tasks_version(user=request.user):
+        return HttpResponse(status=204)
+    return render(request, "accounts/my_day.html#my-tasks", selectors.my_tasks(user=request.user))
 
 
 @require_GET

@@ -241,6 +241,7 @@ AUTHOR_WRITE = _o("401", "403", OK, "403", "403", "403", "403", "403", "403", "4
 ROWS: list[Row] = [
     Row(ADMIN_ROUTE, "get", STAFF),
     Row("/", "get", SIGNED_IN),
+    Row("/my-day/tasks/", "get", SIGNED_IN),
     Row("/accounts/", "get", SIGNED_IN),
     Row("/favicon.ico", "get", EVERYONE),
     Row("/settings/integrations/", "get", ADMINS),

@@ -57,3 +57,18 @@ def test_back_button_restores_the_filtered_list(live_server, login):
     expect(page.locator("#account-count")).to_have_text("0 accounts")
     page.go_back()
     expect(page.locator("#account-table").get_by_text("Acme Mail")).to_be_visible()
+
+
+def test_a_task_that_lands_while_my_day_is_open_appears_without_a_reload(live_server, login):
+    from accounts.services import task_create
+
+    csm = UserFactory(username="casey", first_name="Casey", role="CSM")
+    acme = AccountFactory(owner=csm, name="Acme Mail")
+    page = login("casey")
+    tasks = page.locator("#my-tasks")
+    expect(tasks.get_by_text("No open tasks")).to_be_visible()
+    page.evaluate("window.__marker = 'same page'")  # gone if the page reloaded
+    task_create(account=acme, title="Health fell: call Acme Mail", created_by=None, assignee=csm)  # a rule's task
+    expect(tasks.get_by_text("Health fell: call Acme Mail")).to_be_visible(timeout=25_000)
+    expect(page.locator("#my-task-counts")).to_have_text("(1 open)")
+    assert page.evaluate("window.__marker") == "same page"
