@@ -69,7 +69,8 @@ class Command(BaseCommand):
         started = time.monotonic()
         if reset_demo:
             self.stdout.write(self.style.WARNING("Deleting all data to rebuild the demo…"))
-            call_command("flush", interactive=False, verbosity=0)
+            # Sequences keep counting (ids of the old demo are never reused, so stale links cannot point at new rows).
+            call_command("flush", interactive=False, verbosity=0, reset_sequences=False)
         self._ensure_admin()
         if not no_demo and not Account.objects.exists():
             self.stdout.write(f"Creating demo data: {accounts} accounts over {months} months…")
