@@ -132,6 +132,7 @@ def _billing_fact(account: Account, event: dict, kind: str, obj: dict) -> None:
         Account.objects.filter(pk=account.pk).update(payment_failed_at=_when(event.get("created")))
     elif kind == BillingEventKind.PAYMENT_SUCCEEDED:
         Account.objects.filter(pk=account.pk).update(payment_failed_at=None)
+    derived.notify(derived.FACTS_CHANGED, [account.pk])  # the rules see a failed payment at once
 
 
 def _apply(event: dict) -> tuple[str, Account | None, str]:
