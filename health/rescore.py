@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account
@@ -27,6 +27,7 @@ from health.metrics import ATTRIBUTE_KEYS, METRIC_KEYS, compute_metrics, scored_
 from health.models import AccountMetrics, HealthSnapshot, ScoreMark
 
 BATCH = 2000  # accounts per rescoring transaction
+SCORING_LOCK = 7_201_001  # advisory lock key of the day's score writers
 
 
 def scores_mark(account_ids: Iterable[int]) -> None:
@@ -56,6 +57,14 @@ def _stored_metrics(day: dt.date) -> pd.DataFrame | None:
     return frame.join(attributes, how="inner")[METRIC_KEYS + ATTRIBUTE_KEYS]
 
 
+def scoring_lock() -> None:
+    """Serialise the writers of a day's scores (rescorings, the full run) inside the current transaction: each
+    replaces snapshots another one may be replacing (PostgreSQL advisory lock; SQLite writes one at a time)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCORING_LOCK])
+
+
 def day_scored(day: dt.date | None = None) -> bool:
     """Whether the day has had its full run (there are peers to score among)."""
     return AccountMetrics.objects.filter(day=day or timezone.localdate()).exists()
@@ -69,12 +78,14 @@ def health_rescore(*, account_ids: Iterable[int], day: dt.date | None = None) ->
 
     day = day or timezone.localdate()
     ids = sorted({int(pk) for pk in account_ids})
+    scoring_lock()
     stored = _stored_metrics(day)
     if not ids or stored is None:
         return {"accounts": 0}
     scored = set(scored_account_ids(as_of=day, among=ids))
     fresh = compute_metrics(as_of=day, account_ids=sorted(scored))
-    merged = pd.concat([stored.drop(index=ids, errors="ignore"), fresh]).sort_index()
+    others = stored.drop(index=ids, errors="ignore")
+    merged = pd.concat([others, fresh]).sort_index() if not fresh.empty else others
     _, results = services.score_with_versions(merged, services.published_versions())
     services._write_metrics(fresh, day, account_ids=ids)
 

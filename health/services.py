@@ -41,7 +41,7 @@ from health.models import (
     ScoreMark,
     VersionStatus,
 )
-from health.rescore import day_scored, health_rescore, rescore_marked  # noqa: F401  (incremental health)
+from health.rescore import day_scored, health_rescore, rescore_marked, scoring_lock  # noqa: F401 (incremental health)
 from health.rollups import rollups_rebuild, rollups_refresh, rollups_sweep  # noqa: F401  (the ingestion-facing services)
 
 if TYPE_CHECKING:
@@ -186,6 +186,7 @@ def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | No
     day = day or today
     cache = (day == today) if cache_on_accounts is None else cache_on_accounts
     started = timezone.now()
+    scoring_lock()
     versions = published_versions()
     metrics = compute_metrics(as_of=day)
     _write_metrics(metrics, day)

@@ -10,7 +10,7 @@ facts that must trigger a rule are sent, through the doors integrations use, to 
 | kind | fact | rule |
 |---|---|---|
 | ticket burst | 3 tickets, `POST /api/v1/tickets/bulk/` | ≥ 3 tickets in 7 days |
-| detractor | an NPS answer of 2, `POST /api/v1/surveys/` | latest NPS ≤ 6 |
+| detractor | an NPS answer of 2, `POST /api/v1/survey-responses/` | latest NPS ≤ 6 |
 | failed payment | a signed Stripe `invoice.payment_failed`, `POST /webhooks/stripe/` | payment failed today |
 | health crossing | 2 tickets, a CSAT of 1, an NPS of 0 (score falls ≈ 7 points) | health 3 points below the start |
 
@@ -202,7 +202,7 @@ class Command(BaseCommand):
         http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=60))
         api = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", "X-Forwarded-Proto": "https"}
         external = dict(Account.objects.filter(pk__in=targets).values_list("pk", "external_id"))
-        sent, pool = [], iter(targets)
+        sent, pool, run = [], iter(targets), int(time.time())  # Stripe event ids are de-duplicated: new per run
         for n in range(facts):
             for kind in KINDS:
                 account = next(pool)
@@ -213,7 +213,7 @@ class Command(BaseCommand):
                     request = ("/api/v1/tickets/bulk/", body, api)
                 elif kind == "detractor":
                     request = (
-                        "/api/v1/surveys/",
+                        "/api/v1/survey-responses/",
                         {"account": ref, "kind": "nps", "score": 2, "responded_at": now},
                         api,
                     )
@@ -222,19 +222,20 @@ class Command(BaseCommand):
                                for i in range(2)]  # fmt: skip
                     csat = {"account": ref, "kind": "csat", "score": 1, "responded_at": now}
                     first = timezone.now()
-                    for path, body in (("/api/v1/tickets/bulk/", tickets), ("/api/v1/surveys/", csat)):
+                    for path, body in (("/api/v1/tickets/bulk/", tickets), ("/api/v1/survey-responses/", csat)):
                         response = http.request("POST", self.url + path, body=orjson.dumps(body), headers=api)
                         if response.status >= 300:
                             raise CommandError(f"{kind}: {path} answered {response.status}: {response.data[:300]!r}")
                     request = (
-                        "/api/v1/surveys/",
+                        "/api/v1/survey-responses/",
                         {"account": ref, "kind": "nps", "score": 0, "responded_at": now},
                         api,
                     )
                 else:
-                    event = {"id": f"evt_{ref}_{n}", "type": "invoice.payment_failed", "created": int(time.time()),
-                             "data": {"object": {"id": f"in_{ref}_{n}", "customer": f"cus_{ref}", "amount_due": 10000,
-                                                 "currency": "usd", "attempt_count": 1}}}  # fmt: skip
+                    invoice = {"id": f"in_{ref}_{run}_{n}", "customer": f"cus_{ref}", "amount_due": 10000,
+                               "currency": "usd", "attempt_count": 1}  # fmt: skip
+                    event = {"id": f"evt_{ref}_{run}_{n}", "type": "invoice.payment_failed",
+                             "created": int(time.time()), "data": {"object": invoice}}  # fmt: skip
                     payload = orjson.dumps(event).decode()
                     signature = stripe.WebhookSignature.generate_signature_header(payload, stripe_secret)
                     request = ("/webhooks/stripe/", event, {"Stripe-Signature": signature,
@@ -251,12 +252,14 @@ class Command(BaseCommand):
 
     def _wait(self, sent: list, rules: dict[str, Rule], timeout: int) -> dict[str, list[float | None]]:
         deadline = time.monotonic() + timeout
+        wanted = {(kind, account) for kind, account, _ in sent}
         found: dict[tuple[str, int], dt.datetime] = {}
-        while time.monotonic() < deadline and len(found) < len(sent):
+        while time.monotonic() < deadline and len(found) < len(wanted):
             for kind in rules:
                 rows = Task.objects.filter(title__startswith=f"LAT {kind}:", account_id__in=[a for _, a, _ in sent])
                 for account_id, created in rows.values_list("account_id", "created_at"):
-                    found.setdefault((kind, account_id), created)
+                    if (kind, account_id) in wanted:
+                        found.setdefault((kind, account_id), created)
             time.sleep(1)
         return {
             kind: [(found[(k, a)] - at).total_seconds() if (k, a) in found else None for k, a, at in sent if k == kind]
