@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Account
 from accounts.services import account_set_health_bulk
 from churnapp import derived
-from health.bulk import bulk_insert
+from health.bulk import bulk_insert, marks_upsert
 from health.metrics import ATTRIBUTE_KEYS, METRIC_KEYS, compute_metrics, scored_account_ids
 from health.models import AccountMetrics, HealthSnapshot, ScoreMark
 
@@ -31,15 +31,9 @@ SCORING_LOCK = 7_201_001  # advisory lock key of the day's score writers
 
 
 def scores_mark(account_ids: Iterable[int]) -> None:
-    """Mark accounts stale inside the current transaction (the `facts-changed` in-transaction hook).
-
-    An upsert in account order: it row-locks an existing mark, so a rescoring that claimed it waits for this
-    transaction and then reads its facts; the same order everywhere means no deadlock."""
-    now = timezone.now()
-    ScoreMark.objects.bulk_create(
-        [ScoreMark(account_id=pk, marked_at=now) for pk in sorted({int(pk) for pk in account_ids})],
-        update_conflicts=True, unique_fields=["account"], update_fields=["marked_at"],
-    )  # fmt: skip
+    """Mark accounts stale inside the current transaction (the `facts-changed` in-transaction hook); see
+    `marks_upsert`: a flooded account keeps its first mark's place in the queue."""
+    marks_upsert(ScoreMark, ((int(pk),) for pk in account_ids), key_fields=["account"], at=timezone.now())
 
 
 def _stored_metrics(day: dt.date) -> pd.DataFrame | None:

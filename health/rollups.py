@@ -25,7 +25,7 @@ from accounts.models import UsageEvent
 from churnapp import derived
 from churnapp.validation import EVENT_TIME_RANGE, MAX_EVENT_TIME, MIN_EVENT_TIME
 from health import conf
-from health.bulk import bulk_insert
+from health.bulk import bulk_insert, marks_upsert
 from health.models import FeatureFirstUse, RollupMark, UsageDaily
 
 BATCH = 5000
@@ -134,15 +134,9 @@ def _accepted_pairs(account_day_pairs: Iterable[tuple[int, dt.date | str]]) -> l
 
 
 def rollups_mark(account_day_pairs: Iterable[tuple[int, dt.date | str]]) -> None:
-    """Mark these account-days stale, inside the ingest's transaction (the `events-ingested` in-transaction hook).
-
-    An upsert in (account, day) order: it row-locks an existing mark, so a refresh claiming it waits for this
-    ingest to commit and then sees its events; the same order everywhere means no deadlock."""
-    now = timezone.now()
-    RollupMark.objects.bulk_create(
-        [RollupMark(account_id=a, day=d, marked_at=now) for a, d in _accepted_pairs(account_day_pairs)],
-        update_conflicts=True, unique_fields=["account", "day"], update_fields=["marked_at"],
-    )  # fmt: skip
+    """Mark these account-days stale, inside the ingest's transaction (the `events-ingested` in-transaction hook);
+    see `marks_upsert`."""
+    marks_upsert(RollupMark, _accepted_pairs(account_day_pairs), key_fields=["account", "day"], at=timezone.now())
 
 
 def _claim_marks(pairs: pd.DataFrame) -> int:

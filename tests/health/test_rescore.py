@@ -132,6 +132,27 @@ def test_a_failed_rescoring_keeps_its_marks(monkeypatch):
     assert list(ScoreMark.objects.values_list("account_id", flat=True)) == [accounts[0].pk]
 
 
+def test_a_flooded_account_keeps_its_place_in_the_queue(monkeypatch):
+    """An account marked again and again keeps its first mark's time, so a flood of facts for one account neither
+    pushes it behind the others nor lets it go first every time."""
+    from health import rescore
+
+    accounts = _book(4)
+    scores_mark = rescore.scores_mark
+    scores_mark([accounts[0].pk])
+    for account in accounts[1:]:
+        with time_machine.travel(dt.timedelta(seconds=5)):
+            scores_mark([account.pk])
+    for _ in range(3):
+        with time_machine.travel(dt.timedelta(seconds=10)):
+            scores_mark([accounts[0].pk])  # the flood
+    claimed = []
+    monkeypatch.setattr(rescore, "health_rescore", lambda *, account_ids: claimed.append(account_ids) or {})
+    while ScoreMark.objects.exists():
+        rescore.rescore_marked(limit=2)
+    assert claimed == [[accounts[0].pk, accounts[1].pk], [accounts[2].pk, accounts[3].pk]]
+
+
 def test_before_the_days_full_run_the_task_queues_it_once_and_it_clears_the_marks(monkeypatch):
     account = AccountFactory()
     SubscriptionFactory(account=account, start_date=dt.date(2025, 1, 1))

@@ -172,14 +172,14 @@ def test_a_refresh_clears_only_its_own_marks_and_a_failed_one_keeps_them(monkeyp
     assert list(RollupMark.objects.values_list("account_id", flat=True)) == [b.pk]  # rolled back with the refresh
 
 
-def test_marking_a_day_again_moves_its_mark_forward_and_a_rebuild_clears_all_marks():
+def test_marking_a_day_again_keeps_its_first_mark_and_a_rebuild_clears_all_marks():
     from health.models import RollupMark
 
     account = AccountFactory()
     rollups_mark([[account.pk, D.isoformat()]])
     first = RollupMark.objects.get().marked_at
-    rollups_mark([[account.pk, D.isoformat()]])
-    assert RollupMark.objects.get().marked_at > first
+    rollups_mark([[account.pk, D.isoformat()], [account.pk, D.isoformat()]])
+    assert RollupMark.objects.get().marked_at == first  # its place in the oldest-first queue is kept
     rollups_rebuild()
     assert not RollupMark.objects.exists()
 
