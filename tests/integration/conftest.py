@@ -155,6 +155,28 @@ def stop_process(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def start_redis(port: int, tmp_path: Path) -> subprocess.Popen:
+    """A redis-server of the test's own (never the shared one) on `port`, without persistence: a restart empties it."""
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+         "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        ping = subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout
+        if ping.strip() == "PONG":
+            return proc
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail("redis-server did not start")
+
+
+def stop_redis(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
 @pytest.fixture
 def gunicorn_server(transactional_db, tmp_path) -> Iterator[WebServer]:
     server = start_gunicorn(tmp_path)

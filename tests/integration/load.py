@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
 
 import orjson
 import requests
@@ -54,3 +56,24 @@ class Sender(threading.Thread):
                     self.unreadable.append(response.text[:200])
                 time.sleep(0.5)
             batch_no += 1
+
+
+@contextlib.contextmanager
+def run_load(url: str, key: str, *, clients: int, prefix: str, group: str = "acc-load") -> Iterator[list[Sender]]:
+    """`clients` senders posting to `url` for the block's duration; on leaving it they stop and are joined (each
+    finishes the batch it is resending). An error in the block stops them without waiting."""
+    stop = threading.Event()
+    senders = [Sender(n, url, key, stop, prefix=prefix, group=group) for n in range(clients)]
+    try:
+        for sender in senders:
+            sender.start()
+        yield senders
+    finally:
+        stop.set()
+    for sender in senders:
+        sender.join(timeout=120)
+
+
+def acked_ids(senders: list[Sender]) -> list[str]:
+    """Every message id the server acknowledged, across senders."""
+    return [m for sender in senders for m in sender.acked]

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from django.db import connection
 from churnapp.apikeys import api_key_create
 from tests.factories import AccountFactory
 from tests.integration.conftest import free_port, start_gunicorn, stop_process
-from tests.integration.load import Sender
+from tests.integration.load import acked_ids, run_load
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CLIENTS, OUTAGE_SECONDS = 3, 6
@@ -104,29 +103,22 @@ def test_postgres_restart_under_load_loses_and_duplicates_nothing(tmp_path, clus
     _copy_test_database(cluster)
     web = start_gunicorn(tmp_path, workers=3, extra_env={"DATABASE_URL": cluster.url,
                                                          "API_KEY_THROTTLE_RATE": "100000/min"})  # fmt: skip
-    stop = threading.Event()
-    senders = [Sender(n, web.url, key, stop, prefix="pg") for n in range(CLIENTS)]
     try:
-        for sender in senders:
-            sender.start()
-        time.sleep(3)
-        cluster.stop("fast")  # the outage: connections of every gunicorn worker die with it
-        time.sleep(1)
-        during = requests.get(f"{web.url}/healthz/", timeout=10)
-        time.sleep(OUTAGE_SECONDS)
-        cluster.start()
-        restarted = time.monotonic()
-        while _database_status(web.url) != "ok":
-            time.sleep(0.2)
-        recovered = time.monotonic()
-        time.sleep(4)
-        stop.set()
-        for sender in senders:
-            sender.join(timeout=120)
+        with run_load(web.url, key, clients=CLIENTS, prefix="pg") as senders:
+            time.sleep(3)
+            cluster.stop("fast")  # the outage: connections of every gunicorn worker die with it
+            time.sleep(1)
+            during = requests.get(f"{web.url}/healthz/", timeout=10)
+            time.sleep(OUTAGE_SECONDS)
+            cluster.start()
+            restarted = time.monotonic()
+            while _database_status(web.url) != "ok":
+                time.sleep(0.2)
+            recovered = time.monotonic()
+            time.sleep(4)
     finally:
-        stop.set()
         stop_process(web.process)
-    acked = [m for sender in senders for m in sender.acked]
+    acked = acked_ids(senders)
     with psycopg2.connect(host="127.0.0.1", port=cluster.port, user="postgres", dbname="churnapp_fault") as db:
         with db.cursor() as cursor:
             cursor.execute("SELECT message_id FROM accounts_usageevent WHERE message_id LIKE 'pg-%%'")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import threading
 import time
 from collections import Counter
 
@@ -20,7 +19,7 @@ from churnapp.apikeys import api_key_create
 from health.models import RollupMark, UsageDaily
 from tests.factories import AccountFactory
 from tests.integration.conftest import start_gunicorn, start_worker, stop_process, stop_worker
-from tests.integration.load import Sender
+from tests.integration.load import acked_ids, run_load
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 CLIENTS = 3
@@ -36,23 +35,17 @@ def test_killed_web_and_celery_workers_lose_and_duplicate_nothing(tmp_path, wait
     _, key = api_key_create(name="load", scopes=["ingest"])
     web = start_gunicorn(tmp_path, workers=3, extra_env={"API_KEY_THROTTLE_RATE": "100000/min"})
     worker = start_worker(tmp_path, name="-a")
-    stop = threading.Event()
-    senders = [Sender(n, web.url, key, stop, prefix="kill") for n in range(CLIENTS)]
     try:
-        for sender in senders:
-            sender.start()
-        time.sleep(4)
-        os.kill(_web_workers(web.process.pid)[0], signal.SIGKILL)  # mid-request, most likely: gunicorn replaces it
-        time.sleep(2)
-        os.killpg(worker.pid, signal.SIGKILL)  # with the refresh tasks it had prefetched
-        worker.wait(timeout=10)
-        killed_at = time.monotonic()
-        time.sleep(3)
-        worker = start_worker(tmp_path, name="-b")
-        time.sleep(3)
-        stop.set()
-        for sender in senders:
-            sender.join(timeout=120)
+        with run_load(web.url, key, clients=CLIENTS, prefix="kill") as senders:
+            time.sleep(4)
+            os.kill(_web_workers(web.process.pid)[0], signal.SIGKILL)  # mid-request, most likely: gunicorn replaces it
+            time.sleep(2)
+            os.killpg(worker.pid, signal.SIGKILL)  # with the refresh tasks it had prefetched
+            worker.wait(timeout=10)
+            killed_at = time.monotonic()
+            time.sleep(3)
+            worker = start_worker(tmp_path, name="-b")
+            time.sleep(3)
         stored = UsageEvent.objects.filter(message_id__startswith="kill-").count()
 
         def level() -> bool:
@@ -62,10 +55,9 @@ def test_killed_web_and_celery_workers_lose_and_duplicate_nothing(tmp_path, wait
         wait_for(level, timeout=120, message="the rollups to count every stored event")
         level_after = time.monotonic() - killed_at
     finally:
-        stop.set()
         stop_process(web.process)
         stop_worker(worker, tmp_path / "worker-b.log")
-    acked = [m for sender in senders for m in sender.acked]
+    acked = acked_ids(senders)
     ids = list(UsageEvent.objects.filter(message_id__startswith="kill-").values_list("message_id", flat=True))
     row = {"scenario": "gunicorn worker and Celery worker SIGKILLed under load", "sent": len(acked),
            "stored": len(set(ids)), "lost": len(set(acked) - set(ids)), "duplicates": len(ids) - len(set(ids)),
