@@ -27,6 +27,7 @@ from accounts.models import (
 from accounts.selectors import active_on_q, next_renewal_dates
 from churnapp import derived
 from churnapp.models import WebhookEvent
+from churnapp.queries import filter_ids
 from churnapp.roles import can_edit_account
 from churnapp.webhooks_out import webhook_emit, webhook_emit_many, webhook_subscribed
 
@@ -311,10 +312,8 @@ def _emit_band_changes(rows: list[dict]) -> None:
     """`account.health_band_changed` for every scored account whose band moves (red → yellow, …); an account
     scored for the first time, or no longer scored, has no band to move from or to."""
     ids = [row["account_id"] for row in rows]
-    scope = Account.objects.filter(pk__in=ids) if len(ids) <= 5000 else Account.objects.all()
-    before = {
-        pk: (band, external_id) for pk, band, external_id in scope.values_list("pk", "health_band", "external_id")
-    }
+    scope = filter_ids(Account.objects, ids, "pk")
+    before = {pk: (band, ext) for pk, band, ext in scope.values_list("pk", "health_band", "external_id")}
     payloads = []
     for row in rows:
         old, external_id = before.get(row["account_id"], ("", ""))

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 
 from accounts.models import Account, Subscription, SupportTicket, UsageEvent
 from accounts.selectors import latest_survey_score, next_renewal
+from churnapp.queries import filter_ids
 from health import conf
 from health.models import CsmSentiment, FeatureFirstUse, UsageDaily
 
@@ -52,13 +53,6 @@ def _utc(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def _restrict(queryset, ids: list[int] | None, field: str = "account_id"):
-    # A short id list filters in SQL; a long one is applied in pandas (SQLite caps bound variables).
-    if ids is not None and len(ids) <= 900:
-        return queryset.filter(**{f"{field}__in": ids})
-    return queryset
-
-
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(list(rows), columns=columns)
 
@@ -67,7 +61,7 @@ def _subscription_facts(as_of: dt.date, ids: list[int] | None) -> pd.DataFrame:
     """Per account: MRR and seats at as_of, MRR 90 and 182 days earlier, first start, longest billing period.
     Only whether a subscription was active on those days is read, never a future end date."""
     columns = ["account_id", "start_date", "end_date", "mrr", "quantity", "units", "billing_period"]
-    subs = _frame(_restrict(Subscription.objects.filter(start_date__lte=as_of), ids).values_list(*columns), columns)
+    subs = _frame(filter_ids(Subscription.objects.filter(start_date__lte=as_of), ids).values_list(*columns), columns)
     if subs.empty:
         return pd.DataFrame(
             columns=["mrr", "seats", "first_start", "mrr_before", "mrr_90", "billing_period", "active"]
@@ -104,7 +98,7 @@ def scored_account_ids(*, as_of: dt.date, among: list[int] | None = None) -> lis
     churned."""
     subs = _subscription_facts(as_of, among)
     active = set(subs.index[subs["active"].astype(bool)]) if not subs.empty else set()
-    never = _restrict(
+    never = filter_ids(
         Account.objects.filter(created_at__lt=_utc(as_of + dt.timedelta(days=1)))
         .exclude(status="churned")
         .exclude(subscriptions__start_date__lte=as_of),
@@ -134,7 +128,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
         .values("rating")[:1]
     )
     base = _frame(
-        _restrict(Account.objects.all(), ids, "pk")
+        filter_ids(Account.objects.all(), ids, "pk")
         .annotate(nps=latest("nps"), csat=latest("csat"), csm_sentiment=sentiment)
         .values_list("pk", "segment", "plan", "custom_attributes", "created_at", "nps", "csat", "csm_sentiment"),
         ["account_id", "segment", "plan", "custom_attributes", "created_at", "nps", "csat", "csm_sentiment"],
@@ -144,7 +138,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
 
     # Usage from the daily rollups of the last 60 days.
     daily = _frame(
-        _restrict(UsageDaily.objects.filter(day__gt=as_of - dt.timedelta(days=60), day__lte=as_of), ids).values_list(
+        filter_ids(UsageDaily.objects.filter(day__gt=as_of - dt.timedelta(days=60), day__lte=as_of), ids).values_list(
             "account_id", "day", "events", "meaningful", "payment_failures"
         ),
         ["account_id", "day", "events", "meaningful", "payment_failures"],
@@ -164,7 +158,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
         )
         out = out.join(usage)
     last_meaningful = _frame(
-        _restrict(UsageDaily.objects.filter(meaningful=True, day__lte=as_of), ids)
+        filter_ids(UsageDaily.objects.filter(meaningful=True, day__lte=as_of), ids)
         .values("account_id")
         .annotate(last=Max("day"))
         .order_by()
@@ -175,7 +169,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
 
     # Distinct users and key features in 30 days need the raw events (distinct counts do not add up by day).
     raw = _frame(
-        _restrict(UsageEvent.objects.filter(occurred_at__gte=start30, occurred_at__lt=end), ids)
+        filter_ids(UsageEvent.objects.filter(occurred_at__gte=start30, occurred_at__lt=end), ids)
         .values("account_id")
         .annotate(
             active_users_30=Count("user_id", distinct=True, filter=~Q(event_type__in=non_activity)),
@@ -190,7 +184,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
     # Support load: tickets opened in 30 days; open at the end of as_of (resolved later, or still open now).
     open_q = Q(resolved_at__gte=end) | Q(resolved_at__isnull=True, status__in=["open", "pending"])
     tickets = _frame(
-        _restrict(SupportTicket.objects.filter(opened_at__lt=end), ids)
+        filter_ids(SupportTicket.objects.filter(opened_at__lt=end), ids)
         .values("account_id")
         .annotate(
             tickets_30d=Count("id", filter=Q(opened_at__gte=start30)),
@@ -207,7 +201,7 @@ def compute_metrics(*, as_of: dt.date, account_ids: list[int] | None = None) -> 
     out = out.join(subs[["mrr", "seats", "first_start", "mrr_before", "mrr_90", "billing_period"]])
 
     adoption = _frame(
-        _restrict(FeatureFirstUse.objects.filter(first_day__lte=as_of), ids)
+        filter_ids(FeatureFirstUse.objects.filter(first_day__lte=as_of), ids)
         .values("account_id")
         .annotate(new_features=Count("id", filter=Q(first_day__gt=as_of - dt.timedelta(days=SILENT_DAYS))))
         .order_by()

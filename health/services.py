@@ -19,6 +19,7 @@ from accounts.models import Account
 from accounts.selectors import accounts_active_on
 from accounts.services import account_set_health_bulk
 from churnapp import derived
+from churnapp.queries import filter_ids
 from churnapp.roles import can_configure, can_edit_account
 from health import conf, scoring
 from health.bulk import bulk_insert
@@ -96,18 +97,20 @@ def score_with_versions(
     return frame, results
 
 
-def _factor_maps(result: scoring.ScoreResult) -> dict[int, dict]:
-    """{account_id: {factor: [raw, normalised, contribution]}} with None for missing values, vectorised."""
+def _factor_maps(result: scoring.ScoreResult, only: set[int] | None = None) -> dict[int, dict]:
+    """{account_id: {factor: [raw, normalised, contribution]}} with None for missing values, vectorised; of every
+    scored account or of `only` those."""
     keys = list(result.raw.columns)
+    rows = result.raw.index if only is None else result.raw.index[result.raw.index.isin(list(only))]
     arrays = [
-        result.raw.to_numpy(dtype=float).round(3),
-        result.normalised.to_numpy(dtype=float).round(1),
-        result.contribution.to_numpy(dtype=float).round(2),
+        result.raw.loc[rows].to_numpy(dtype=float).round(3),
+        result.normalised.loc[rows].to_numpy(dtype=float).round(1),
+        result.contribution.loc[rows].to_numpy(dtype=float).round(2),
     ]
     values = [[[None if v != v else float(v) for v in row] for row in a] for a in arrays]  # v != v: NaN
     return {
         account_id: {key: [values[0][i][j], values[1][i][j], values[2][i][j]] for j, key in enumerate(keys)}
-        for i, account_id in enumerate(result.raw.index)
+        for i, account_id in enumerate(rows)
     }
 
 
@@ -129,10 +132,8 @@ def snapshot_rows(results: dict[int, scoring.ScoreResult], day: dt.date, *, only
     now = timezone.now()
     rows = []
     for version_id, result in results.items():
-        maps = _factor_maps(result)
-        for account_id in result.raw.index:
-            if only is not None and account_id not in only:
-                continue
+        maps = _factor_maps(result, only)
+        for account_id, factors in maps.items():
             score = result.score.at[account_id]
             rows.append(
                 {
@@ -141,8 +142,8 @@ def snapshot_rows(results: dict[int, scoring.ScoreResult], day: dt.date, *, only
                     "version_id": version_id,
                     "score": None if pd.isna(score) else int(score),
                     "band": result.band.at[account_id],
-                    "factors": maps[account_id],
-                    "missing": [k for k, (raw, _n, _c) in maps[account_id].items() if raw is None],
+                    "factors": factors,
+                    "missing": [k for k, (raw, _n, _c) in factors.items() if raw is None],
                     "scored_at": now,
                 }
             )
@@ -152,13 +153,10 @@ def snapshot_rows(results: dict[int, scoring.ScoreResult], day: dt.date, *, only
 def cache_rows(snapshots: list[dict], day: dt.date) -> list[dict]:
     """The cached health fields on Account for these snapshots: score, band and the 30-day trend."""
     month_ago = dict(
-        HealthSnapshot.objects.filter(
-            day=day - dt.timedelta(days=30), score__isnull=False, account_id__in=[s["account_id"] for s in snapshots]
+        filter_ids(
+            HealthSnapshot.objects.filter(day=day - dt.timedelta(days=30), score__isnull=False),
+            [s["account_id"] for s in snapshots],
         ).values_list("account_id", "score")
-        if len(snapshots) <= 5000
-        else HealthSnapshot.objects.filter(day=day - dt.timedelta(days=30), score__isnull=False).values_list(
-            "account_id", "score"
-        )
     )
     rows = []
     for snap in snapshots:

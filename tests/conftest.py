@@ -43,6 +43,16 @@ def _celery_eager(request):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_process_state():
+    """A test's rolled-back rows may reuse ids a previous test saw: no process-local copy of stored rows survives
+    from one test to the next."""
+    from health import rescore
+
+    rescore.peers_forget()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 import time_machine
 from django.db import transaction
@@ -73,6 +74,37 @@ def test_incremental_rescoring_equals_a_full_run():
     } == factors
     stormy.refresh_from_db()
     assert (stormy.health_score, stormy.health_band) == incremental[stormy.pk]
+
+
+def test_batches_reuse_the_peers_they_read_until_another_writer_changes_them(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from health import rescore
+    from health.models import AccountMetrics
+
+    accounts = _book(6)
+    reads, frames = [], []
+    read = rescore._stored_metrics
+    monkeypatch.setattr(rescore, "_stored_metrics", lambda day: reads.append(day) or read(day))
+    score = services.score_with_versions
+    monkeypatch.setattr(services, "score_with_versions", lambda f, v: frames.append(f.copy()) or score(f, v))
+
+    for batch in ([accounts[0].pk], [accounts[1].pk]):
+        with django_capture_on_commit_callbacks(execute=True):
+            with transaction.atomic():
+                services.health_rescore(account_ids=batch)
+    assert len(reads) == 1  # the second batch scored among the copy the first one kept up to date
+    pd.testing.assert_frame_equal(frames[1], read(TODAY), check_dtype=False, check_like=True)
+
+    # Another writer (another worker, the full run) replaces a row: the next batch reads the table again.
+    AccountMetrics.objects.filter(account=accounts[5], day=TODAY).update(events_30=9999)
+    row = AccountMetrics.objects.get(account=accounts[5], day=TODAY)
+    row.pk = None
+    AccountMetrics.objects.filter(account=accounts[5], day=TODAY).delete()
+    row.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.health_rescore(account_ids=[accounts[2].pk])
+    assert len(reads) == 2 and frames[-1].at[accounts[5].pk, "events_30"] == 9999
 
 
 def test_each_door_marks_the_account_in_its_own_transaction(client, csm):
