@@ -13,10 +13,12 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import psycopg2
 import pytest
+import redis
 import requests
 from django.db import connection
 from django.utils import timezone
@@ -28,7 +30,7 @@ from churnapp.apikeys import api_key_create
 from health.models import AccountMetrics, HealthSnapshot, ScoreMark
 from health.rescore import SCORING_LOCK, rescore_marked, scores_mark
 from health.services import health_recompute
-from health.tasks import recompute_health
+from health.tasks import recompute_health, rescore_accounts
 from tests.factories import AccountFactory, SubscriptionFactory, UserFactory
 from tests.integration.conftest import (
     free_port,
@@ -60,6 +62,28 @@ def _detractor_rule() -> Rule:
     return Rule.objects.create(key="detractor-now", name="Detractor", enabled=True,
                                conditions={"all": [{"type": "nps_at_most", "value": 6}]},
                                actions=[{"type": "create_task", "title": TITLE + " {{ account.name }}"}])  # fmt: skip
+
+
+@pytest.fixture
+def broker(tmp_path) -> Iterator[str]:
+    """A Redis of the test's own for its web and worker processes: no message left by an earlier run (a flood's
+    backlog, say) reaches its worker, and none of its messages outlives it."""
+    port = free_port()
+    proc = start_redis(port, tmp_path)
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_redis(proc)
+
+
+def _ready(log: Path, wait_for) -> None:
+    wait_for(lambda: log.exists() and " ready." in log.read_text(), timeout=60, message=f"the worker of {log.name}")
+
+
+def _publish(task, broker: str) -> str:
+    """Queue `task` on the test's own broker (the test process's settings point elsewhere); its message id."""
+    with task.app.connection_for_write(broker) as broker_connection:
+        return task.apply_async(connection=broker_connection).id
 
 
 def _rescored(ids: list[int], nps: int) -> set[int]:
@@ -140,7 +164,7 @@ def _task_ids(log: str, task: str = "health.tasks.rescore_accounts") -> set[str]
     return set(re.findall(rf"Task {re.escape(task)}\[([0-9a-f-]+)\] received", log))
 
 
-def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(tmp_path, wait_for, own_connection):
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(tmp_path, wait_for, own_connection, broker):
     accounts = _book(60)
     _detractor_rule()
     marked = [a.pk for a in accounts[:50]]
@@ -151,12 +175,13 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(tmp_path, wait_f
     for account in accounts[:50]:
         account_services.survey_response_create(account=account, kind="nps", score=2)
     assert ScoreMark.objects.count() == 50
-    worker = start_worker(tmp_path, name="-a")
+    worker = start_worker(tmp_path, name="-a", extra_env={"REDIS_URL": broker})
     try:
+        _ready(tmp_path / "worker-a.log", wait_for)
+        claimed_task_ids = {_publish(rescore_accounts, broker)}  # as queued after the answers
         wait_for(lambda: _lock_waiters(), timeout=60, message="the worker to wait for the scoring lock")
         wait_for(lambda: _marks(own_connection) == (50, 0), timeout=10, message="the worker to claim every mark")
         (backend,) = _lock_waiters()
-        claimed_task_ids = _task_ids((tmp_path / "worker-a.log").read_text())
         os.killpg(worker.pid, signal.SIGKILL)  # mid-batch: 50 marks claimed, nothing rescored
         worker.wait(timeout=10)
         killed = time.monotonic()
@@ -168,7 +193,7 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(tmp_path, wait_f
         assert set(ScoreMark.objects.values_list("account_id", flat=True)) == set(marked)
         assert _rescored(marked, 2) == set()
 
-        worker = start_worker(tmp_path, beat=True, name="-b")
+        worker = start_worker(tmp_path, beat=True, name="-b", extra_env={"REDIS_URL": broker})
         wait_for(lambda: _rescored(marked, 2) == set(marked), timeout=90, message="every marked account rescored")
         rescored = time.monotonic() - killed
         wait_for(lambda: len(_tasks(marked)) == 50, timeout=90, message="the rule's task of every account")
@@ -189,7 +214,6 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(tmp_path, wait_f
            "all_tasks_s": round(tasks_at, 1), "redelivered_s": round(redelivered, 1),
            "redelivered_messages": len(claimed_task_ids), "tasks": sum(tasks.values())}  # fmt: skip
     print("FAULT", orjson.dumps(row).decode())
-    assert claimed_task_ids
     assert all(after[pk] > before[pk] for pk in marked)
     assert not ScoreMark.objects.exists()
     assert tasks == Counter(dict.fromkeys(marked, 1))  # one task per answered account, none for the others
@@ -249,27 +273,36 @@ def test_redis_restarted_loses_no_rescoring(tmp_path, wait_for):
 # --- Fairness under a flood -------------------------------------------------------------------------------------------
 
 
-def test_a_flood_for_one_account_starves_no_one(tmp_path):
+def test_a_flood_for_one_account_starves_no_one(tmp_path, broker):
     deadline, interval = 60, 4
     accounts = _book(11)
     flooded, others = accounts[0], accounts[1:]
-    _, key = api_key_create(name="load", scopes=["ingest"])
-    web = start_gunicorn(tmp_path, extra_env={"API_KEY_THROTTLE_RATE": "100000/min"})
-    worker = start_worker(tmp_path, beat=True)
+    _, key = api_key_create(name="load", scopes=["ingest", "write"])
+    env = {"REDIS_URL": broker}
+    web = start_gunicorn(tmp_path, extra_env={**env, "API_KEY_THROTTLE_RATE": "100000/min"})
+    worker = start_worker(tmp_path, beat=True, extra_env=env)
     pending: dict[int, float] = {}
-    latencies: dict[int, float] = {}
+    latencies: dict[int, float] = {}  # in the order of the answers
+    backlog: list[int] = []  # messages waiting in the scoring queue at each answer
     flood_samples: list[tuple[dt.datetime, int]] = []  # the flooded account's (scored_at, events_30) seen
+    queues = redis.Redis.from_url(broker)
     try:
         with run_load(web.url, key, clients=2, prefix="flood", group=flooded.external_id) as senders:
             time.sleep(5)  # the flood is under way
             queue = list(others)
             next_fact = time.monotonic()
-            while queue or pending:
+            while queue or pending or (len(flood_samples) < 3 and time.monotonic() < next_fact + deadline):
                 now = time.monotonic()
                 if queue and now >= next_fact:
                     account = queue.pop(0)
-                    account_services.survey_response_create(account=account, kind="nps", score=3)
+                    response = requests.post(f"{web.url}/api/v1/survey-responses/", timeout=30,
+                                             json={"account": account.external_id, "kind": "nps", "score": 3,
+                                                   "responded_at": timezone.now().isoformat()},
+                                             headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+                    assert response.status_code == 201, response.text
                     pending[account.pk] = time.monotonic()
+                    latencies[account.pk] = -1
+                    backlog.append(queues.llen("scoring"))
                     next_fact = now + interval
                 for pk in _rescored(list(pending), 3):
                     latencies[pk] = time.monotonic() - pending.pop(pk)
@@ -291,19 +324,17 @@ def test_a_flood_for_one_account_starves_no_one(tmp_path):
         stop_process(web.process)
         stop_worker(worker, tmp_path / "worker.log")
     starved = sorted(pending)
-    rescorings = len({at for at, _ in flood_samples})
+    rescorings = len({at for at, _ in flood_samples}) - 1  # after the full run's snapshot
     row = {"scenario": f"flood of tracking events for one account, another account's answer every {interval}s",
            "events_acked": len(acked_ids(senders)), "others": len(others),
-           "latency_s": {"min": round(min(latencies.values(), default=0), 1),
-                         "median": round(sorted(latencies.values())[len(latencies) // 2], 1) if latencies else None,
-                         "max": round(max(latencies.values(), default=0), 1)},
+           "latencies_s": [round(v, 1) for v in latencies.values()], "scoring_backlog": backlog,
            "starved": starved, "flooded_rescorings_seen": rescorings,
            "flooded_events_30": [events for _, events in flood_samples],
            "flooded_mark_age_s": round((timezone.now() - flood_marked_at).total_seconds(), 1)
            if flood_marked_at else None}  # fmt: skip
     print("FAULT", orjson.dumps(row, default=str).decode())
-    assert not starved and len(latencies) == len(others)  # each within the deadline of its answer
-    assert rescorings >= 3  # the flooded account is rescored again and again, with its new usage
+    assert not starved and all(v >= 0 for v in latencies.values())  # each within the deadline of its answer
+    assert rescorings >= 2  # the flooded account is rescored again and again, with its new usage
     events = [e for _, e in flood_samples if e is not None]
     assert events and events[-1] > events[0]
 
@@ -332,7 +363,7 @@ def _blocked_by(pid: int) -> list[str]:
     "its first time when its account is marked again (`marks_upsert`): a fact stored during the run, after it read "
     "the facts, for an account marked before the run loses its mark and is never rescored.",
 )
-def test_a_fact_stored_during_a_full_run_is_rescored(tmp_path, wait_for, own_connection):
+def test_a_fact_stored_during_a_full_run_is_rescored(tmp_path, wait_for, own_connection, broker):
     accounts = _book(5)
     answered, blocker = accounts[0], accounts[1]
     SurveyResponse.objects.create(account=answered, kind="nps", score=9, responded_at=timezone.now())
@@ -343,15 +374,10 @@ def test_a_fact_stored_during_a_full_run_is_rescored(tmp_path, wait_for, own_con
     _query(own_connection, "BEGIN")
     _query(own_connection, f"SELECT id FROM {Account._meta.db_table} WHERE id = %s FOR NO KEY UPDATE", (blocker.pk,))  # noqa: S608
     own_pid = _query(own_connection, "SELECT pg_backend_pid()")[0][0]
-    # A Redis of the test's own: no message left by an earlier run rescores the account before the full run.
-    port = free_port()
-    redis_proc = start_redis(port, tmp_path)
-    broker = f"redis://127.0.0.1:{port}/0"
-    worker = start_worker(tmp_path, extra_env={"REDIS_URL": broker})
+    worker = start_worker(tmp_path, extra_env={"REDIS_URL": broker})  # no message of an earlier run rescores first
     try:
-        wait_for(lambda: " ready." in (tmp_path / "worker.log").read_text(), timeout=60, message="the worker")
-        with recompute_health.app.connection_for_write(broker) as broker_connection:
-            recompute_health.apply_async(connection=broker_connection)
+        _ready(tmp_path / "worker.log", wait_for)
+        _publish(recompute_health, broker)
         wait_for(lambda: _blocked_by(own_pid), timeout=60, message="the full run to wait for the account row")
         (waiting,) = _blocked_by(own_pid)
         if (
@@ -369,7 +395,6 @@ def test_a_fact_stored_during_a_full_run_is_rescored(tmp_path, wait_for, own_con
         with contextlib.suppress(psycopg2.Error):
             _query(own_connection, "ROLLBACK")
         stop_worker(worker, tmp_path / "worker.log")
-        stop_redis(redis_proc)
     rescore_marked()  # what the queued rescoring and the sweep do
     mark_left = ScoreMark.objects.filter(account=answered).exists()
     nps = AccountMetrics.objects.get(account=answered, day=timezone.localdate()).nps
@@ -386,7 +411,7 @@ def test_a_fact_stored_during_a_full_run_is_rescored(tmp_path, wait_for, own_con
     "lock the run holds; the run then deletes the marks older than its start and waits for that row: PostgreSQL "
     "aborts the full run (or the rescoring), which is retried from the start.",
 )
-def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_for, own_connection):
+def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_for, own_connection, broker):
     accounts = _book(5)
     answered, blocker = accounts[0], accounts[1]
     account_services.survey_response_create(account=answered, kind="nps", score=1)  # just before the run
@@ -394,9 +419,6 @@ def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_f
     _query(own_connection, "BEGIN")
     _query(own_connection, f"SELECT id FROM {Account._meta.db_table} WHERE id = %s FOR NO KEY UPDATE", (blocker.pk,))  # noqa: S608
     own_pid = _query(own_connection, "SELECT pg_backend_pid()")[0][0]
-    port = free_port()
-    redis_proc = start_redis(port, tmp_path)
-    broker = f"redis://127.0.0.1:{port}/0"
     worker = start_worker(tmp_path, extra_env={"REDIS_URL": broker})
     rescoring: dict = {}
 
@@ -410,9 +432,8 @@ def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_f
 
     thread = threading.Thread(target=rescore)
     try:
-        wait_for(lambda: " ready." in (tmp_path / "worker.log").read_text(), timeout=60, message="the worker")
-        with recompute_health.app.connection_for_write(broker) as broker_connection:
-            recompute_health.apply_async(connection=broker_connection)
+        _ready(tmp_path / "worker.log", wait_for)
+        _publish(recompute_health, broker)
         wait_for(lambda: _blocked_by(own_pid), timeout=60, message="the full run to wait for the account row")
         thread.start()  # a rescoring claims the account's mark and waits for the scoring lock the run holds
         wait_for(lambda: _lock_waiters(), timeout=30, message="the rescoring to wait for the run")
@@ -427,7 +448,6 @@ def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_f
         with contextlib.suppress(psycopg2.Error):
             _query(own_connection, "ROLLBACK")
         stop_worker(worker, tmp_path / "worker.log")
-        stop_redis(redis_proc)
     text = log.read_text()
     retries = len(re.findall(r"recompute_health\[[0-9a-f-]+\] retry", text))
     print("FAULT", orjson.dumps({"scenario": "rescoring claimed a mark older than the running full run",
