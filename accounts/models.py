@@ -100,6 +100,11 @@ class Account(models.Model):
             models.Index(fields=["owner", "status"]),
             models.Index(fields=["status", "renewal_date"]),
             models.Index(fields=["-mrr"]),
+            # The moments time-based rule conditions cross ("no login for 10 days", "payment failed in 3 days",
+            # never seen since sign-up): one range scan per rule crossing tick (automations.crossings).
+            models.Index(fields=["last_seen_at"]),
+            models.Index(fields=["payment_failed_at"]),
+            models.Index(fields=["created_at"]),
         ]
         permissions = [("assign_owner", "Can reassign accounts to another owner")]
 

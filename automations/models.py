@@ -185,6 +185,17 @@ class ExecutionStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Checkpoint(models.Model):
+    """How far a periodic sweep has got (e.g. the rule crossings' last tick), kept in the database so a stopped
+    worker's successor takes the window up where it was left."""
+
+    name = models.SlugField(max_length=60, unique=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 class RuleExecution(models.Model):
     """One firing of a rule for one account, with the values that matched ("why did this fire?").
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from automations.models import EmailMessage, EmailSource, EmailStatus, EmailTemplate, Notification
 
@@ -89,11 +89,15 @@ def rule_list() -> QuerySet:
 
 
 def rule_executions(*, rule) -> QuerySet:
-    """A rule's executions, newest first, with what the execution log shows (paginate it)."""
+    """A rule's executions, newest first, with what the execution log shows (paginate it): with when the health
+    score the rule read had been computed (the account's latest scoring before the execution)."""
     from automations.models import RuleExecution
+    from health.models import HealthSnapshot
 
+    scored = HealthSnapshot.objects.filter(account=OuterRef("account_id"), scored_at__lte=OuterRef("created_at"))
     return (
         RuleExecution.objects.filter(rule=rule)
+        .annotate(health_scored_at=Subquery(scored.order_by("-day").values("scored_at")[:1]))
         .select_related("account", "task")
         .prefetch_related("action_runs")
         .order_by("-created_at", "-id")

@@ -67,6 +67,14 @@ def evaluate_rules_recent(minutes: int = 3) -> dict[str, int]:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+def evaluate_crossings() -> dict[str, int]:
+    """Every 15 seconds: the rules for the accounts whose time-based thresholds were crossed since the last tick."""
+    from automations import crossings
+
+    return crossings.crossings_evaluate()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
 def evaluate_rules_for_accounts(account_ids: list[int]) -> dict[str, int]:
     """For other apps, right after new data: `transaction.on_commit(lambda: evaluate_rules_for_accounts.delay(ids))`."""
     from automations import rules

@@ -59,6 +59,12 @@ BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
         "options": {"queue": Queue.DEFAULT.value, "expires": 90},
     },
+    # Time-based conditions ("no login for 10 days"): the accounts whose threshold was crossed since the last tick.
+    "automations-evaluate-crossings": {
+        "task": "automations.tasks.evaluate_crossings",
+        "schedule": timedelta(seconds=15),
+        "options": {"queue": Queue.DEFAULT.value, "expires": 30},
+    },
     # Playbook enrolments whose wait is over run their next steps.
     "automations-advance-playbooks": {
         "task": "automations.tasks.advance_playbooks",

@@ -8,7 +8,7 @@ class HealthConfig(AppConfig):
         from churnapp import derived
         from health.rescore import scores_mark
         from health.rollups import rollups_mark
-        from health.tasks import rescore_enqueue, rollups_enqueue
+        from health.tasks import repredict_enqueue, rescore_enqueue, rollups_enqueue
 
         # Every ingest path (tracking API, REST, imports, webhooks) marks the touched days stale in its own
         # transaction and queues their refresh after commit; the sweep refreshes marks whose task was lost.
@@ -18,3 +18,5 @@ class HealthConfig(AppConfig):
         # after commit (and a sweep every 15 seconds rescores marks whose task was lost).
         derived.register(derived.FACTS_CHANGED, scores_mark, in_transaction=True)
         derived.register(derived.FACTS_CHANGED, rescore_enqueue)
+        # A rescored account's churn probability follows, in its own task: the rules do not wait for it.
+        derived.register(derived.SCORES_CHANGED, repredict_enqueue)

@@ -536,10 +536,15 @@ def features_adopted(*, account_ids: list[int]) -> dict[int, list[str]]:
 # --- Facts for the churn model's behavioural features -------------------------------------------------------------
 
 
-def churn_facts(*, since: dt.date, until: dt.date) -> Facts:
+def churn_facts(*, since: dt.date, until: dt.date, account_ids: list[int] | None = None) -> Facts:
     """The facts `health.features` computes observations from, dated in [since, until]: event counts per type and
-    day from the daily rollups (never the raw events), activity per day, subscriptions, tickets and surveys."""
-    rollups = UsageDaily.objects.filter(day__gte=since, day__lte=until).values_list(
+    day from the daily rollups (never the raw events), activity per day, subscriptions, tickets and surveys; of
+    every account or of `account_ids` only."""
+
+    def of(queryset, field="account_id"):
+        return queryset if account_ids is None else queryset.filter(**{f"{field}__in": account_ids})
+
+    rollups = of(UsageDaily.objects.filter(day__gte=since, day__lte=until)).values_list(
         "account_id", "day", "events", "active_users", "by_type"
     )
     ids, days, kinds, counts, activity = [], [], [], [], []
@@ -555,7 +560,7 @@ def churn_facts(*, since: dt.date, until: dt.date) -> Facts:
     start = dt.datetime.combine(since, dt.time.min, tzinfo=dt.UTC)
     subs = pd.DataFrame.from_records(
         list(
-            Subscription.objects.filter(start_date__lte=until).values_list(
+            of(Subscription.objects.filter(start_date__lte=until)).values_list(
                 "account_id", "product", "start_date", "end_date", "mrr", "quantity", "billing_period"
             )
         ),
@@ -564,14 +569,16 @@ def churn_facts(*, since: dt.date, until: dt.date) -> Facts:
     subs["mrr"] = subs["mrr"].astype(float)
     tickets = pd.DataFrame.from_records(
         list(
-            SupportTicket.objects.filter(opened_at__gte=start, opened_at__lt=end).values_list("account_id", "opened_at")
+            of(SupportTicket.objects.filter(opened_at__gte=start, opened_at__lt=end)).values_list(
+                "account_id", "opened_at"
+            )
         ),
         columns=["account_id", "day"],
     )
     tickets["day"] = pd.to_datetime(tickets["day"], utc=True).dt.date
     surveys = pd.DataFrame.from_records(
         list(
-            SurveyResponse.objects.filter(responded_at__lt=end).values_list(
+            of(SurveyResponse.objects.filter(responded_at__lt=end)).values_list(
                 "account_id", "kind", "score", "responded_at"
             )
         ),
@@ -579,7 +586,7 @@ def churn_facts(*, since: dt.date, until: dt.date) -> Facts:
     )
     surveys["day"] = pd.to_datetime(surveys["day"], utc=True).dt.date
     accounts = pd.DataFrame.from_records(
-        list(Account.objects.values_list("pk", "created_at")), columns=["account_id", "created_day"]
+        list(of(Account.objects, "pk").values_list("pk", "created_at")), columns=["account_id", "created_day"]
     )
     accounts["created_day"] = pd.to_datetime(accounts["created_day"], utc=True).dt.date
     return Facts(

@@ -88,6 +88,21 @@ def rollups_enqueue(account_day_pairs: list[list]) -> None:
         logger.warning("Broker unreachable: rollups of %d account-days wait for the sweep.", len(account_day_pairs))
 
 
+@shared_task(**RETRY, soft_time_limit=120, time_limit=150)
+def repredict_accounts(account_ids: list[int]) -> dict:
+    """After a rescoring: the promoted churn model's predictions of the rescored accounts (the daily predictions
+    reconcile a lost one)."""
+    return services.churn_predict(account_ids=account_ids)
+
+
+def repredict_enqueue(account_ids: list[int]) -> None:
+    """The `scores-changed` hook (after commit): re-predict the rescored accounts, off the rules' path."""
+    try:
+        repredict_accounts.delay(list(account_ids))
+    except BrokerError:
+        logger.warning("Broker unreachable: %d accounts keep today's churn prediction.", len(account_ids))
+
+
 @shared_task(**RETRY, soft_time_limit=1800, time_limit=1900)
 def recompute_health(day: str | None = None) -> dict:
     """Nightly (and after a profile is published): metrics and health snapshots of every account for a day."""

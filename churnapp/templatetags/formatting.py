@@ -138,6 +138,18 @@ def ago(value, empty: str = EMPTY) -> str:
 
 
 @register.filter
+def span(earlier, later) -> str:
+    """How long before `later` `earlier` was ("12 s", "4 min", "3 h", "2 days"); empty when either is missing."""
+    if not earlier or not later:
+        return ""
+    seconds = max((later - earlier).total_seconds(), 0)
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size * (2 if unit == "days" else 1):
+            return f"{seconds // size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+@register.filter
 def human_label(key) -> str:
     """An attribute or field key as a label: "ACQUISITION_CHANNEL" / "acquisition-channel" → "Acquisition channel"."""
     if key is None:

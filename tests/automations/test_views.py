@@ -216,3 +216,27 @@ def test_admin_pages_of_the_automations_models(client, admin_user):
         assert client.get(f"/admin/automations/{model}/").status_code == 200
     playbook = Playbook.objects.first()
     assert client.get(f"/admin/automations/playbook/{playbook.pk}/change/").status_code == 200
+
+
+def test_the_execution_log_shows_how_fresh_the_health_score_it_read_was(client, manager):
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from health.services import health_recompute
+    from tests.factories import SubscriptionFactory
+
+    account = AccountFactory(name="Fresh")
+    SubscriptionFactory(account=account, start_date=dt.date(2025, 1, 1))
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        health_recompute()
+    rule = rules.rule_save(key="any-health", name="Any health", enabled=True,
+                           conditions_tree={"type": "health_below", "value": 101},
+                           actions_list=[{"type": "create_task", "title": "Look"}])  # fmt: skip
+    with time_machine.travel(start + dt.timedelta(seconds=40), tick=False):
+        rules.rule_run_now(rule=rule)
+    client.force_login(manager)
+    page = client.get(reverse("automations:rule-detail", args=[rule.pk])).content.decode()
+    assert "health scored 40 s before" in page

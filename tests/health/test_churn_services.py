@@ -77,6 +77,24 @@ def test_daily_predictions_with_drivers_cached_on_accounts(world):
     )
 
 
+def test_a_rescored_accounts_prediction_follows_and_equals_the_daily_runs(world, django_capture_on_commit_callbacks):
+    services.churn_model_train(months=10)
+    with time_machine.travel(dt.datetime(2026, 3, 15, 12, tzinfo=dt.UTC), tick=False):
+        services.churn_predict(day=TODAY)
+        daily = {p.account_id: (p.probability, p.drivers) for p in ChurnPrediction.objects.filter(day=TODAY)}
+        one, other = sorted(daily)[:2]
+        ChurnPrediction.objects.filter(account_id__in=[one, other]).update(probability=0.5)
+        # The rescoring's `scores-changed` hook queues the re-prediction of the rescored accounts only.
+        from churnapp import derived
+
+        with django_capture_on_commit_callbacks(execute=True):
+            derived.notify(derived.SCORES_CHANGED, [one])
+    after = {p.account_id: (p.probability, p.drivers) for p in ChurnPrediction.objects.filter(day=TODAY)}
+    assert after[one][0] == pytest.approx(daily[one][0]) and after[one][1] == daily[one][1]
+    assert after[other][0] == 0.5  # not rescored: untouched until its own rescoring or the daily run
+    assert Account.objects.get(pk=one).churn_probability == pytest.approx(daily[one][0], abs=1e-4)
+
+
 def test_too_little_history_is_recorded_with_a_clear_message():
     account = AccountFactory()
     SubscriptionFactory(account=account, start_date=dt.date(2026, 1, 1))

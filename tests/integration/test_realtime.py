@@ -42,3 +42,17 @@ def test_a_detractor_answer_becomes_a_task_within_seconds(client, celery_worker_
     assert latency < 30
     assert after.scored_at > before.scored_at and after.score < before.score  # rescored with the answer
     assert not ScoreMark.objects.exists()
+
+
+def test_no_login_for_10_days_fires_within_seconds_of_the_moment_it_becomes_true(celery_worker_with_beat, wait_for):
+    """The crossing tick (beat, every 15 s) evaluates the account whose inactivity crosses 10 days, and only it."""
+    crossing = AccountFactory(name="Crossing", last_seen_at=timezone.now() - dt.timedelta(days=10, seconds=-20))
+    long_idle = AccountFactory(name="Long idle", last_seen_at=timezone.now() - dt.timedelta(days=60))
+    Rule.objects.create(key="idle-10", name="Idle", enabled=True, conditions={"type": "inactive_days", "days": 10},
+                        actions=[{"type": "create_task", "title": "Idle: {{ account.name }}"}])  # fmt: skip
+    crosses_at = crossing.last_seen_at + dt.timedelta(days=10)
+    wait_for(lambda: Task.objects.filter(account=crossing).exists(), timeout=90, message="the crossing's task")
+    lag = (Task.objects.get(account=crossing).created_at - crosses_at).total_seconds()
+    print(f"inactivity crossed → task in {lag:.1f} s")
+    assert 0 <= lag < 45
+    assert not Task.objects.filter(account=long_idle).exists()  # it matches too: left to the full cycle
