@@ -24,10 +24,17 @@ logger = logging.getLogger(__name__)
 EVENTS_INGESTED = "events-ingested"  # payload: sorted [[account_id, "YYYY-MM-DD"], …] of the touched days
 # A fact that feeds the health score changed (ticket, survey answer, subscription, attribute, usage rollup).
 FACTS_CHANGED = "facts-changed"  # payload: sorted account ids
+# Only usage changed (the rollup refresh): rescored after the other facts.
+USAGE_CHANGED = "usage-changed"  # payload: sorted account ids
 SCORES_CHANGED = "scores-changed"  # payload: sorted ids of the accounts just rescored
 
 # Hook name → the app expected to register it (for the start-up check's message).
-EXPECTED: dict[str, str] = {EVENTS_INGESTED: "health", FACTS_CHANGED: "health", SCORES_CHANGED: "automations"}
+EXPECTED: dict[str, str] = {
+    EVENTS_INGESTED: "health",
+    FACTS_CHANGED: "health",
+    USAGE_CHANGED: "health",
+    SCORES_CHANGED: "automations",
+}
 
 _hooks: dict[str, list[Callable[[Any], None]]] = {}
 _in_transaction: set[Callable[[Any], None]] = set()

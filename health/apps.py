@@ -6,7 +6,7 @@ class HealthConfig(AppConfig):
 
     def ready(self) -> None:
         from churnapp import derived
-        from health.rescore import scores_mark
+        from health.rescore import scores_mark, scores_mark_routine
         from health.rollups import rollups_mark
         from health.tasks import repredict_enqueue, rescore_enqueue, rollups_enqueue
 
@@ -18,5 +18,7 @@ class HealthConfig(AppConfig):
         # after commit (and a sweep every 15 seconds rescores marks whose task was lost).
         derived.register(derived.FACTS_CHANGED, scores_mark, in_transaction=True)
         derived.register(derived.FACTS_CHANGED, rescore_enqueue)
+        derived.register(derived.USAGE_CHANGED, scores_mark_routine, in_transaction=True)
+        derived.register(derived.USAGE_CHANGED, rescore_enqueue)
         # A rescored account's churn probability follows, in its own task: the rules do not wait for it.
         derived.register(derived.SCORES_CHANGED, repredict_enqueue)

@@ -90,19 +90,32 @@ def copy_frame(model: type[models.Model], frame, *, chunk: int = 500_000) -> int
     return len(frame)
 
 
-def marks_upsert(model: type[models.Model], keys: Iterable[tuple], *, key_fields: list[str], at: dt.datetime) -> int:
+def marks_upsert(
+    model: type[models.Model],
+    keys: Iterable[tuple],
+    *,
+    key_fields: list[str],
+    at: dt.datetime,
+    routine: bool | None = None,
+) -> int:
     """Mark these keys stale at `at`, inside the caller's transaction, in key order.
 
     An existing mark keeps its time (the earliest): a key marked again and again, such as an account under a flood
     of events, keeps its place in the oldest-first queue instead of moving to its back. The no-op update still
     row-locks the mark, so a worker that claimed it waits for this transaction and then reads its facts; the same
-    key order everywhere means no deadlock."""
+    key order everywhere means no deadlock. With `routine`, a mark stays routine only while every marking was."""
     keys = sorted(set(keys))
     if not keys:
         return 0
     quote = connection.ops.quote_name
     by_name = {f.name: f for f in model._meta.concrete_fields}
     fields = [by_name[name] for name in key_fields] + [by_name["marked_at"]]
+    values: tuple = (at,)
+    merge = f"marked_at = {quote(model._meta.db_table)}.marked_at"
+    if routine is not None:
+        fields.append(by_name["routine"])
+        values = (at, routine)
+        merge += f", routine = {quote(model._meta.db_table)}.routine AND excluded.routine"
     columns = [field.column for field in fields]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     table = quote(model._meta.db_table)
@@ -111,8 +124,7 @@ def marks_upsert(model: type[models.Model], keys: Iterable[tuple], *, key_fields
             chunk = keys[start : start + 2000]
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES {', '.join([row] * len(chunk))} "
-                f"ON CONFLICT ({', '.join(quote(c) for c in columns[:-1])}) "
-                f"DO UPDATE SET marked_at = {table}.marked_at",
-                [f.get_db_prep_value(v, connection) for key in chunk for f, v in zip(fields, (*key, at), strict=True)],
+                f"ON CONFLICT ({', '.join(quote(c) for c in columns[: len(key_fields)])}) DO UPDATE SET {merge}",
+                [f.get_db_prep_value(v, connection) for k in chunk for f, v in zip(fields, (*k, *values), strict=True)],
             )  # fmt: skip
     return len(keys)

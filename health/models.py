@@ -61,9 +61,12 @@ class ScoreMark(models.Model):
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField()
+    # Only usage changed (the rollup refresh): rescored after the accounts with a ticket, a survey answer, a
+    # payment or an attribute change, which are what rules act on. A usage drop marks nothing: it shows as days pass.
+    routine = models.BooleanField(default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["marked_at"])]
+        indexes = [models.Index(fields=["routine", "marked_at"], name="score_mark_queue")]
 
     def __str__(self) -> str:
         return f"{self.account_id} stale since {self.marked_at:%Y-%m-%d %H:%M:%S}"

@@ -35,7 +35,18 @@ SCORING_LOCK = 7_201_001  # advisory lock key of the day's score writers
 def scores_mark(account_ids: Iterable[int]) -> None:
     """Mark accounts stale inside the current transaction (the `facts-changed` in-transaction hook); see
     `marks_upsert`: a flooded account keeps its first mark's place in the queue."""
-    marks_upsert(ScoreMark, ((int(pk),) for pk in account_ids), key_fields=["account"], at=timezone.now())
+    _mark(account_ids, routine=False)
+
+
+def scores_mark_routine(account_ids: Iterable[int]) -> None:
+    """The `usage-changed` in-transaction hook: a routine mark, rescored after the accounts with other new facts."""
+    _mark(account_ids, routine=True)
+
+
+def _mark(account_ids: Iterable[int], *, routine: bool) -> None:
+    marks_upsert(
+        ScoreMark, ((int(pk),) for pk in account_ids), key_fields=["account"], at=timezone.now(), routine=routine
+    )
 
 
 def _stored_metrics(day: dt.date) -> pd.DataFrame | None:
@@ -146,7 +157,7 @@ def rescore_marked(*, limit: int = BATCH) -> dict:
         return {"accounts": 0, "day_scored": False}
     with transaction.atomic():
         claimed = list(
-            ScoreMark.objects.select_for_update(skip_locked=True).order_by("marked_at", "account_id")
+            ScoreMark.objects.select_for_update(skip_locked=True).order_by("routine", "marked_at", "account_id")
             .values_list("account_id", "marked_at")[:limit]
         )  # fmt: skip
         if not claimed:

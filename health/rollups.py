@@ -171,7 +171,7 @@ def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date | str]]) -
     written = _write_daily(fold_daily(counts))
     if not counts.empty:
         _merge_first_use(fold_first_use(counts))
-    derived.notify(derived.FACTS_CHANGED, sorted(int(a) for a in accounts))  # usage feeds the health score
+    derived.notify(derived.USAGE_CHANGED, sorted(int(a) for a in accounts))  # usage feeds the health score
     return {"pairs": len(pairs), "rows": written}
 
 

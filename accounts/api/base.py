@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -109,11 +108,7 @@ class CrudViewSet(viewsets.ModelViewSet):
         return self._upsert(request.data)
 
     def perform_destroy(self, instance) -> None:
-        account_id = instance.pk if self.kind == "accounts" else getattr(instance, "account_id", None)
-        with transaction.atomic():
-            instance.delete()
-            if self.kind in services.HEALTH_FACT_KINDS and self.kind != "accounts":
-                services.facts_changed([account_id])
+        services.delete_one(kind=self.kind, obj=instance)
 
     def update(self, request, *args, **kwargs):
         obj = self.get_object()

@@ -535,6 +535,16 @@ def _current_input(kind: str, obj: models.Model) -> dict:
 
 
 @transaction.atomic
+def delete_one(*, kind: str, obj: models.Model) -> None:
+    """Delete one object; a deleted fact that fed its account's health (a ticket, a subscription, a survey answer)
+    marks the account stale in the same transaction. A deleted account takes its derived state with it."""
+    account_id = getattr(obj, "account_id", None)
+    obj.delete()
+    if kind in HEALTH_FACT_KINDS and kind != "accounts" and account_id is not None:
+        facts_changed([account_id])
+
+
+@transaction.atomic
 def update_one(*, kind: str, obj: models.Model, changes: dict, actor: AbstractBaseUser | None = None) -> models.Model:
     """Update one object by primary key with the given fields (others keep their values)."""
     row = {**_current_input(kind, obj), **changes}

@@ -48,7 +48,8 @@ def test_the_start_up_check_fails_when_an_expected_hook_is_missing(monkeypatch):
     monkeypatch.setattr(derived, "_hooks", {})
     errors = derived.check_hooks()
     assert {e.id for e in errors} == {"churnapp.E001"} and {e.level for e in errors} == {checks.ERROR}
-    assert sorted(e.msg.split("'")[1] for e in errors) == ["events-ingested", "facts-changed", "scores-changed"]
+    names = sorted(e.msg.split("'")[1] for e in errors)
+    assert names == ["events-ingested", "facts-changed", "scores-changed", "usage-changed"]
 
 
 def test_the_check_runs_with_the_project_checks():

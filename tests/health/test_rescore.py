@@ -185,6 +185,25 @@ def test_a_flooded_account_keeps_its_place_in_the_queue(monkeypatch):
     assert claimed == [[accounts[0].pk, accounts[1].pk], [accounts[2].pk, accounts[3].pk]]
 
 
+def test_accounts_with_new_facts_are_rescored_before_those_whose_usage_only_changed(monkeypatch):
+    from health import rescore
+
+    accounts = _book(4)
+    rescore.scores_mark_routine([accounts[0].pk, accounts[1].pk])  # usage, first
+    with time_machine.travel(dt.timedelta(seconds=5)):
+        rescore.scores_mark([accounts[2].pk])  # a ticket, later
+        rescore.scores_mark_routine([accounts[2].pk])  # and usage: it stays urgent
+        rescore.scores_mark([accounts[1].pk])  # a survey answer: urgent now, its first time kept
+    assert dict(ScoreMark.objects.values_list("account_id", "routine")) == {
+        accounts[0].pk: True, accounts[1].pk: False, accounts[2].pk: False
+    }  # fmt: skip
+    claimed = []
+    monkeypatch.setattr(rescore, "health_rescore", lambda *, account_ids: claimed.append(account_ids) or {})
+    while ScoreMark.objects.exists():
+        rescore.rescore_marked(limit=1)
+    assert claimed == [[accounts[1].pk], [accounts[2].pk], [accounts[0].pk]]
+
+
 def test_before_the_days_full_run_the_task_queues_it_once_and_it_clears_the_marks(monkeypatch):
     account = AccountFactory()
     SubscriptionFactory(account=account, start_date=dt.date(2025, 1, 1))
