@@ -82,11 +82,18 @@ def evaluate_rules_for_accounts(account_ids: list[int]) -> dict[str, int]:
     return rules.rules_cycle(account_ids=account_ids)
 
 
+FULL_CYCLE_FROM = 20_000  # accounts: past this many (a big import), one full cycle costs less than the id list
+
+
 def rules_enqueue_for_accounts(account_ids: list[int]) -> None:
-    """The `scores-changed` hook (after commit): the rules evaluate the rescored accounts now. With the broker down
-    the next cycle (`evaluate_rules`) evaluates them."""
+    """The `facts-changed` and `scores-changed` hooks (after commit): the rules evaluate these accounts now — at
+    once for a new ticket, answer or payment, and again once they are rescored. With the broker down the next
+    cycle (`evaluate_rules`) evaluates them."""
     try:
-        evaluate_rules_for_accounts.delay(account_ids)
+        if len(account_ids) > FULL_CYCLE_FROM:
+            evaluate_rules.delay()
+        else:
+            evaluate_rules_for_accounts.delay(list(account_ids))
     except BrokerError:
         logger.warning("Broker unreachable: %d rescored accounts wait for the next rule cycle.", len(account_ids))
 

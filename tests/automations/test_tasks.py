@@ -56,3 +56,28 @@ def test_daily_digest_emails_due_and_overdue_tasks_once_a_day():
     assert mail.outbox[0].subject == "Your tasks today: 2 due, 1 overdue"
     assert Notification.objects.filter(user=casey, title="1 overdue task(s)").count() == 1
     assert Task.objects.count() == 3
+
+
+def test_a_new_answer_is_evaluated_by_the_rules_at_once_without_waiting_for_its_rescoring(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    from accounts import services as account_services
+    from health import tasks as health_tasks
+
+    monkeypatch.setattr(health_tasks.rescore_accounts, "apply_async", lambda *a, **k: None)  # no rescoring
+    rules.rule_save(key="detractor", name="Detractor", enabled=True,
+                    conditions_tree={"type": "nps_at_most", "value": 6},
+                    actions_list=[{"type": "create_task", "title": "Call"}])  # fmt: skip
+    account = AccountFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_services.survey_response_create(account=account, kind="nps", score=2)
+    assert list(Task.objects.values_list("account_id", flat=True)) == [account.pk]
+
+
+def test_a_huge_list_of_changed_accounts_runs_one_full_cycle(monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.evaluate_rules, "delay", lambda: queued.append("full"))
+    monkeypatch.setattr(tasks.evaluate_rules_for_accounts, "delay", lambda ids: queued.append(len(ids)))
+    tasks.rules_enqueue_for_accounts(list(range(tasks.FULL_CYCLE_FROM + 1)))
+    tasks.rules_enqueue_for_accounts([1, 2])
+    assert queued == ["full", 2]
