@@ -112,9 +112,13 @@ def marks_upsert(
     fields = [by_name[name] for name in key_fields] + [by_name["marked_at"]]
     values: tuple = (at,)
     merge = f"marked_at = {quote(model._meta.db_table)}.marked_at"
+    if "last_marked_at" in by_name:  # the latest marking too, for a reader that must know
+        fields.append(by_name["last_marked_at"])
+        values = (at, at)
+        merge += ", last_marked_at = excluded.last_marked_at"
     if routine is not None:
         fields.append(by_name["routine"])
-        values = (at, routine)
+        values = (*values, routine)
         merge += f", routine = {quote(model._meta.db_table)}.routine AND excluded.routine"
     columns = [field.column for field in fields]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"

@@ -60,7 +60,9 @@ class ScoreMark(models.Model):
     rescoring that reads it, so a lost task leaves the mark for the next sweep."""
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="+")
-    marked_at = models.DateTimeField()
+    marked_at = models.DateTimeField()  # the first marking: its place in the oldest-first queue
+    # The latest marking: the full run clears only the marks of facts it read (marked before it started).
+    last_marked_at = models.DateTimeField(null=True)
     # Only usage changed (the rollup refresh): rescored after the accounts with a ticket, a survey answer, a
     # payment or an attribute change, which are what rules act on. A usage drop marks nothing: it shows as days pass.
     routine = models.BooleanField(default=False)

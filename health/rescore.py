@@ -156,6 +156,9 @@ def rescore_marked(*, limit: int = BATCH) -> dict:
     if not day_scored():
         return {"accounts": 0, "day_scored": False}
     with transaction.atomic():
+        # The scoring lock first, then the marks: the full run (which holds the lock and then deletes marks) never
+        # waits for a mark claimed by a rescoring that waits for it, and a waiting worker holds no mark.
+        scoring_lock()
         claimed = list(
             ScoreMark.objects.select_for_update(skip_locked=True).order_by("routine", "marked_at", "account_id")
             .values_list("account_id", "marked_at")[:limit]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -204,7 +205,10 @@ def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | No
             if pk not in scored
         ]
         account_set_health_bulk(rows=rows)
-        ScoreMark.objects.filter(marked_at__lt=started).delete()  # every fact stored before the run is scored
+        # Every fact stored before the run is scored: a mark whose latest marking is older goes. (The run holds the
+        # scoring lock, which a rescoring takes before it claims marks: no claimed mark is in the way.)
+        marked_before = Q(last_marked_at__lt=started) | Q(last_marked_at__isnull=True, marked_at__lt=started)
+        ScoreMark.objects.filter(marked_before).delete()
     return {"day": day.isoformat(), "accounts": len(snapshots), "metrics": len(metrics)}
 
 

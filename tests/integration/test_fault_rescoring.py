@@ -169,25 +169,26 @@ def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(tmp_path, wait_f
     _detractor_rule()
     marked = [a.pk for a in accounts[:50]]
     before = _scored_at(marked)
-    # The scoring lock held by someone else (a full run, say): the worker's rescoring blocks in its transaction,
-    # after it claimed the marks.
-    _query(own_connection, "SELECT pg_advisory_lock(%s)", (SCORING_LOCK,))
     for account in accounts[:50]:
         account_services.survey_response_create(account=account, kind="nps", score=2)
     assert ScoreMark.objects.count() == 50
+    # One of the accounts' rows held by someone else (a CSM's edit, say): the worker's rescoring blocks in its
+    # transaction where it caches health on the accounts, after it claimed the marks and computed the scores.
+    _query(own_connection, "BEGIN")
+    _query(own_connection, f"SELECT id FROM {Account._meta.db_table} WHERE id = %s FOR NO KEY UPDATE", (marked[0],))  # noqa: S608
+    own_pid = _query(own_connection, "SELECT pg_backend_pid()")[0][0]
     worker = start_worker(tmp_path, name="-a", extra_env={"REDIS_URL": broker})
     try:
         _ready(tmp_path / "worker-a.log", wait_for)
         claimed_task_ids = {_publish(rescore_accounts, broker)}  # as queued after the answers
-        wait_for(lambda: _lock_waiters(), timeout=60, message="the worker to wait for the scoring lock")
+        wait_for(lambda: _blocked_by(own_pid), timeout=60, message="the rescoring to wait for the account row")
         wait_for(lambda: _marks(own_connection) == (50, 0), timeout=10, message="the worker to claim every mark")
-        (backend,) = _lock_waiters()
-        os.killpg(worker.pid, signal.SIGKILL)  # mid-batch: 50 marks claimed, nothing rescored
+        os.killpg(worker.pid, signal.SIGKILL)  # mid-batch: 50 marks claimed, scores computed, nothing committed
         worker.wait(timeout=10)
         killed = time.monotonic()
-        # Its backend does not notice yet: it waits on, holding the claimed marks, until the lock is free.
-        orphan_waiting = _lock_waiters() == [backend]
-        _query(own_connection, "SELECT pg_advisory_unlock(%s)", (SCORING_LOCK,))
+        # Its backend does not notice yet: it waits on, holding the claimed marks, until the row is free.
+        orphan_waiting = bool(_blocked_by(own_pid))
+        _query(own_connection, "ROLLBACK")
         wait_for(lambda: _marks(own_connection) == (50, 50), timeout=30, message="the killed claim to roll back")
         marks_back = time.monotonic() - killed
         assert set(ScoreMark.objects.values_list("account_id", flat=True)) == set(marked)
@@ -356,13 +357,6 @@ def _blocked_by(pid: int) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="The full run clears every mark older than its start (`ScoreMark.marked_at < started`), but a mark keeps "
-    "its first time when its account is marked again (`marks_upsert`): a fact stored during the run, after it read "
-    "the facts, for an account marked before the run loses its mark and is never rescored.",
-)
 def test_a_fact_stored_during_a_full_run_is_rescored(tmp_path, wait_for, own_connection, broker):
     accounts = _book(5)
     answered, blocker = accounts[0], accounts[1]
@@ -404,13 +398,6 @@ def test_a_fact_stored_during_a_full_run_is_rescored(tmp_path, wait_for, own_con
     assert nps == 1  # the answer stored during the run is scored
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="Deadlock: a rescoring claims (row-locks) a mark older than a running full run and waits for the scoring "
-    "lock the run holds; the run then deletes the marks older than its start and waits for that row: PostgreSQL "
-    "aborts the full run (or the rescoring), which is retried from the start.",
-)
 def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_for, own_connection, broker):
     accounts = _book(5)
     answered, blocker = accounts[0], accounts[1]
@@ -435,7 +422,7 @@ def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_f
         _ready(tmp_path / "worker.log", wait_for)
         _publish(recompute_health, broker)
         wait_for(lambda: _blocked_by(own_pid), timeout=60, message="the full run to wait for the account row")
-        thread.start()  # a rescoring claims the account's mark and waits for the scoring lock the run holds
+        thread.start()  # a rescoring waits for the scoring lock the run holds (before it claims any mark)
         wait_for(lambda: _lock_waiters(), timeout=30, message="the rescoring to wait for the run")
         # As when a rescoring waits for a long nightly run: it has waited past the deadlock check when the run goes on.
         time.sleep(2 + _deadlock_timeout_s())
@@ -453,5 +440,9 @@ def test_a_rescoring_waiting_for_the_full_run_does_not_abort_it(tmp_path, wait_f
     print("FAULT", orjson.dumps({"scenario": "rescoring claimed a mark older than the running full run",
                                  "rescoring": str(rescoring), "deadlocks": text.count("deadlock detected"),
                                  "full_run_retries": retries}).decode())  # fmt: skip
-    assert "error" not in rescoring and rescoring["result"]["accounts"] == 1
+    # The rescoring waited for the scoring lock before claiming any mark; the run scored the answer and cleared the
+    # mark of a fact it had read, so the rescoring found nothing left to do.
+    assert "error" not in rescoring and rescoring["result"]["accounts"] == 0
+    assert AccountMetrics.objects.get(account=answered, day=timezone.localdate()).nps == 1
+    assert not ScoreMark.objects.exists()
     assert retries == 0 and "deadlock detected" not in text  # the full run went through at its first attempt
