@@ -151,13 +151,33 @@ def _claim_marks(pairs: pd.DataFrame) -> int:
 
 
 @transaction.atomic
-def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date | str]]) -> dict[str, int]:
+def rollups_refresh_marked(*, limit: int = SWEEP_LIMIT) -> dict[str, int]:
+    """The refresh task's work: every marked account-day no other refresh holds, oldest first, up to `limit`. The
+    first task of a backlog takes the marks of every ingest so far, and the tasks queued behind it find nothing
+    left: a flood of ingests costs a few refreshes, not one each.
+
+    Every ingest marks its account-days before it queues its task. A mark another refresh holds is left to it: that
+    refresh claimed it after the ingest committed (an ingest marking while the mark was held waits and writes a
+    new one), so it reads the ingest's events."""
+    taken = list(
+        RollupMark.objects.select_for_update(skip_locked=True).order_by("marked_at", "id")
+        .values_list("id", "account_id", "day")[:limit]
+    )  # fmt: skip
+    if not taken:
+        return {"pairs": 0, "rows": 0}
+    RollupMark.objects.filter(id__in=[pk for pk, _, _ in taken]).delete()
+    return rollups_refresh(account_day_pairs=[(a, d) for _, a, d in taken], claim=False)
+
+
+@transaction.atomic
+def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date | str]], claim: bool = True) -> dict[str, int]:
     """Recompute the rollups of exactly these (account_id, day) pairs from their raw events (idempotent), and clear
-    their stale marks in the same transaction."""
+    their stale marks in the same transaction (`claim=False`: the caller did)."""
     pairs = pd.DataFrame(_accepted_pairs(account_day_pairs), columns=["account_id", "day"])
     if pairs.empty:
         return {"pairs": 0, "rows": 0}
-    _claim_marks(pairs)
+    if claim:
+        _claim_marks(pairs)
     accounts = pairs["account_id"].unique().tolist()
     first_day, last_day = pairs["day"].min(), pairs["day"].max()
     events = _in_accounts(UsageEvent.objects.all(), accounts).filter(

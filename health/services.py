@@ -44,7 +44,7 @@ from health.models import (
     VersionStatus,
 )
 from health.rescore import day_scored, health_rescore, rescore_marked, scoring_lock  # noqa: F401 (incremental health)
-from health.rollups import rollups_rebuild, rollups_refresh, rollups_sweep  # noqa: F401  (the ingestion-facing services)
+from health.rollups import rollups_rebuild, rollups_refresh, rollups_refresh_marked, rollups_sweep  # noqa: F401  (the ingestion-facing services)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -30,8 +30,9 @@ RETRY = {
 
 @shared_task(**RETRY, soft_time_limit=300, time_limit=360)
 def refresh_rollups(account_day_pairs: list[list]) -> dict[str, int]:
-    """After ingestion: recompute the daily rollups of the affected [account_id, "YYYY-MM-DD"] pairs."""
-    return services.rollups_refresh(account_day_pairs=account_day_pairs)
+    """After ingestion: recompute the daily rollups of every marked account-day, the ingest's among them (its
+    pairs name what queued it; a backlog of these tasks coalesces: see `rollups_refresh_marked`)."""
+    return services.rollups_refresh_marked()
 
 
 @shared_task(**RETRY, soft_time_limit=300, time_limit=360)

@@ -172,6 +172,20 @@ def test_a_refresh_clears_only_its_own_marks_and_a_failed_one_keeps_them(monkeyp
     assert list(RollupMark.objects.values_list("account_id", flat=True)) == [b.pk]  # rolled back with the refresh
 
 
+def test_the_first_refresh_task_of_a_backlog_takes_every_mark_and_the_rest_find_little(django_assert_num_queries):
+    from health.models import RollupMark
+
+    accounts = [AccountFactory() for _ in range(3)]
+    for account in accounts:  # three ingests, three tasks queued
+        events(account, D, ["login", "report_viewed"])
+        rollups_mark([[account.pk, D.isoformat()]])
+    assert refresh_rollups([[accounts[0].pk, D.isoformat()]]) == {"pairs": 3, "rows": 3}
+    assert not RollupMark.objects.exists()
+    assert sorted(UsageDaily.objects.values_list("account_id", "events")) == [(a.pk, 2) for a in accounts]
+    with django_assert_num_queries(3):  # the savepoint, its marks (none left), its release: nothing recomputed
+        assert refresh_rollups([[accounts[1].pk, D.isoformat()]]) == {"pairs": 0, "rows": 0}
+
+
 def test_marking_a_day_again_keeps_its_first_mark_and_a_rebuild_clears_all_marks():
     from health.models import RollupMark
 
