@@ -16,7 +16,7 @@ def test_benchmark_command_prints_figures_and_leaves_nothing_to_act_on():
     call_command("automations_benchmark", "--accounts", "60", "--sample", "10", stdout=out)
     text = out.getvalue()
     assert "10 rules over 60 accounts" in text and "recurring cycle" in text
-    assert "Baseline" in text and "Phase 2" in text
+    assert "Baseline" in text and "Phase 2" in text and "Crossing tick" in text
     assert Rule.objects.filter(key__startswith="bench-", enabled=False).count() == 10
     assert not RuleExecution.objects.exists()
     assert "Playbooks — task + wait steps of 10 due enrolments (10 now waiting)" in text
