@@ -129,7 +129,8 @@ def health_rescore(*, account_ids: Iterable[int], day: dt.date | None = None) ->
     scored = set(scored_account_ids(as_of=day, among=ids))
     fresh = compute_metrics(as_of=day, account_ids=sorted(scored))
     others = stored.drop(index=ids, errors="ignore")
-    merged = pd.concat([others, fresh]).sort_index() if not fresh.empty else others
+    # Disjoint rows: the union, each account's own values (a factor it lacks stays missing).
+    merged = fresh.combine_first(others).sort_index() if not fresh.empty else others
     _, results = services.score_with_versions(merged, services.published_versions())
     _peers.clear()  # until this transaction commits: a rollback must not leave its rows in the copy
     services._write_metrics(fresh, day, account_ids=ids)
