@@ -101,12 +101,18 @@ def _moved(results: dict, day: dt.date) -> set[int]:
     return {int(pk) for pk in joined.index[differs.to_numpy()]}
 
 
-def scoring_lock() -> None:
+def scoring_lock(*, wait: bool = True) -> bool:
     """Serialise the writers of a day's scores (rescorings, the full run) inside the current transaction: each
-    replaces snapshots another one may be replacing (PostgreSQL advisory lock; SQLite writes one at a time)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCORING_LOCK])
+    replaces snapshots another one may be replacing (PostgreSQL advisory lock; SQLite writes one at a time).
+    Without `wait`, False when another writer holds it."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if not wait:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SCORING_LOCK])
+            return bool(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCORING_LOCK])
+    return True
 
 
 def day_scored(day: dt.date | None = None) -> bool:
@@ -158,8 +164,10 @@ def rescore_marked(*, limit: int = BATCH) -> dict:
         return {"accounts": 0, "day_scored": False}
     with transaction.atomic():
         # The scoring lock first, then the marks: the full run (which holds the lock and then deletes marks) never
-        # waits for a mark claimed by a rescoring that waits for it, and a waiting worker holds no mark.
-        scoring_lock()
+        # waits for a mark claimed by a rescoring. A worker finding another writer at work leaves the marks to it
+        # (it drains them, or the full run scores everyone) instead of idling on the lock.
+        if not scoring_lock(wait=False):
+            return {"accounts": 0, "busy": True}
         claimed = list(
             ScoreMark.objects.select_for_update(skip_locked=True).order_by("routine", "marked_at", "account_id")
             .values_list("account_id", "marked_at")[:limit]
