@@ -83,6 +83,7 @@ class Account(models.Model):
     health_score = models.PositiveSmallIntegerField(null=True, blank=True)
     health_band = models.CharField(max_length=16, choices=HealthBand.choices, blank=True)
     health_trend = models.SmallIntegerField(null=True, blank=True, help_text="Score now minus score 30 days ago.")
+    health_scored_at = models.DateTimeField(null=True, blank=True, help_text="When the cached score was computed.")
     churn_probability = models.FloatField(null=True, blank=True)
     billing_customer_id = models.CharField(
         max_length=128, blank=True, db_index=True, help_text="The account's customer id in billing (Stripe cus_…)."

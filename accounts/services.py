@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -266,6 +266,7 @@ HEALTH_FIELDS = {
     "health_score": "integer",
     "health_band": "varchar(16)",
     "health_trend": "integer",
+    "health_scored_at": "timestamp with time zone",
     "churn_probability": "double precision",
 }
 
@@ -283,11 +284,14 @@ def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
         raise ValueError(f"Each row needs account_id and the same fields among {tuple(HEALTH_FIELDS)}.")
     if "health_band" in fields and webhook_subscribed(WebhookEvent.ACCOUNT_HEALTH_BAND_CHANGED):
         _emit_band_changes(rows)
-    from django.db import connection
 
     quote = connection.ops.quote_name
     table = quote(Account._meta.db_table)
-    placeholder = "(" + ", ".join(["CAST(%s AS bigint)"] + [f"CAST(%s AS {HEALTH_FIELDS[f]})" for f in fields]) + ")"
+
+    def cast(f: str) -> str:  # SQLite keeps a time as text
+        return "text" if connection.vendor == "sqlite" and f == "health_scored_at" else HEALTH_FIELDS[f]
+
+    placeholder = "(" + ", ".join(["CAST(%s AS bigint)"] + [f"CAST(%s AS {cast(f)})" for f in fields]) + ")"
     assignments = ", ".join(
         f"{quote(Account._meta.get_field(f).column)} = v.column{i + 2}" for i, f in enumerate(fields)
     )
@@ -298,7 +302,7 @@ def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
             params: list = []
             for row in batch:
                 params.append(row["account_id"])
-                params.extend(("" if f == "health_band" and row[f] is None else row[f]) for f in fields)
+                params.extend(_health_param(f, row[f]) for f in fields)
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([placeholder] * len(batch))}) AS v "
                 f"WHERE {table}.{quote('id')} = v.column1",
@@ -306,6 +310,14 @@ def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
             )
             updated += cursor.rowcount
     return updated
+
+
+def _health_param(field: str, value):
+    if field == "health_band" and value is None:
+        return ""
+    if field == "health_scored_at":
+        return Account._meta.get_field(field).get_db_prep_value(value, connection)
+    return value
 
 
 def _emit_band_changes(rows: list[dict]) -> None:

@@ -150,7 +150,8 @@ def health_rescore(*, account_ids: Iterable[int], day: dt.date | None = None) ->
     if day == timezone.localdate():
         rows = services.cache_rows(snapshots, day)
         no_longer = [pk for pk in ids if pk not in scored]
-        rows += [{"account_id": pk, "health_score": None, "health_band": "", "health_trend": None} for pk in no_longer]
+        unscored = {"health_score": None, "health_band": "", "health_trend": None, "health_scored_at": None}
+        rows += [{"account_id": pk, **unscored} for pk in no_longer]
         account_set_health_bulk(rows=rows)
     derived.notify(derived.SCORES_CHANGED, ids)
     return {"accounts": len(ids), "scored": len(scored), "snapshots": len(snapshots)}

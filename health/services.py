@@ -169,6 +169,7 @@ def cache_rows(snapshots: list[dict], day: dt.date) -> list[dict]:
                 "health_score": snap["score"],
                 "health_band": snap["band"],
                 "health_trend": trend,
+                "health_scored_at": snap["scored_at"],
             }
         )
     return rows
@@ -200,7 +201,7 @@ def health_recompute(*, day: dt.date | None = None, cache_on_accounts: bool | No
         scored = {snap["account_id"] for snap in snapshots}
         stale = Account.objects.exclude(health_band="").values_list("pk", flat=True)
         rows += [
-            {"account_id": pk, "health_score": None, "health_band": "", "health_trend": None}
+            {"account_id": pk, "health_score": None, "health_band": "", "health_trend": None, "health_scored_at": None}
             for pk in stale
             if pk not in scored
         ]

@@ -38,3 +38,21 @@ def test_someone_elses_new_task_does_not_redraw_my_list(client, csm, teammate):
     version = my_tasks_version(user=csm)
     task_create(account=AccountFactory(owner=teammate), title="Theirs", created_by=None, assignee=teammate)
     assert client.get(reverse("my-day-tasks") + f"?v={version}").status_code == 204
+
+
+def test_at_risk_accounts_say_when_their_health_was_scored(client, csm):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.models import Account
+    from accounts.services import account_set_health_bulk
+
+    account = AccountFactory(owner=csm, name="Reddish")
+    scored = timezone.now() - dt.timedelta(minutes=3)
+    account_set_health_bulk(rows=[{"account_id": account.pk, "health_score": 31, "health_band": "red",
+                                   "health_trend": None, "health_scored_at": scored}])  # fmt: skip
+    assert Account.objects.get(pk=account.pk).health_scored_at == scored
+    client.force_login(csm)
+    page = client.get("/").content.decode()
+    assert "Reddish" in page and "scored 3\xa0minutes ago" in page

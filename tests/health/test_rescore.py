@@ -74,6 +74,7 @@ def test_incremental_rescoring_equals_a_full_run():
     } == factors
     stormy.refresh_from_db()
     assert (stormy.health_score, stormy.health_band) == incremental[stormy.pk]
+    assert stormy.health_scored_at == HealthSnapshot.objects.get(account=stormy, day=TODAY).scored_at
 
 
 def test_batches_reuse_the_peers_they_read_until_another_writer_changes_them(
