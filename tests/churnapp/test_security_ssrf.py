@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from automations.notifications import slack_post
-from churnapp import webhooks_out
+from messaging import webhooks as webhooks_out
+from messaging.notifications import slack_post
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import BillingEvent
-from automations.models import EmailMessage
+from messaging.models import EmailMessage
 from tests.factories import AccountFactory, ContactFactory, UsageEventFactory
 from winback import selectors
 from winback.models import DunningCase

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import SurveyResponse, Task, TaskPriority
-from automations.models import EmailMessage
+from messaging.models import EmailMessage
 from tests.factories import (
     AccountFactory,
     ContactFactory,

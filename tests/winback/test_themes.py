@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from automations.models import EmailMessage
+from messaging.models import EmailMessage
 from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
 from winback import selectors, services, textmining
 from winback.models import ResponseTheme, Theme

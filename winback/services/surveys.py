@@ -412,7 +412,7 @@ def issue_route_set(
 def follow_ups_remind_overdue(*, today: dt.date | None = None) -> int:
     """One reminder per dissatisfied answer whose follow-up is past its SLA date and still open: a notification
     (in the app and by email) to the task's assignee and the account owner. Returns how many were reminded."""
-    from automations.notifications import notify_many
+    from messaging.notifications import notify_many
 
     today = today or timezone.localdate()
     due = ResponseFollowUp.objects.filter(

@@ -1,10 +1,10 @@
-"""factory_boy factories for the automations models."""
+"""factory_boy factories for the messaging models."""
 
 from __future__ import annotations
 
 import factory
 
-from automations import models
+from messaging import models
 
 
 class EmailTemplateFactory(factory.django.DjangoModelFactory):

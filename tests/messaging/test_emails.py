@@ -8,11 +8,11 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from automations import emails
-from automations.models import EmailMessage, EmailStatus, Suppression
-from automations.selectors import contact_emails_sent_since, email_template_stats
-from tests.automations.factories import EmailMessageFactory, EmailTemplateFactory
+from messaging.email import outbox, render, sending, tracking
+from messaging.models import EmailMessage, EmailStatus, Suppression
+from messaging.selectors import contact_emails_sent_since, email_template_stats
 from tests.factories import AccountFactory, ContactFactory, UserFactory
+from tests.messaging.factories import EmailMessageFactory, EmailTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +35,13 @@ def _queue(contact, **kwargs):
         "contact": contact,
         "source": "rule",
     }
-    return emails.email_queue(**{**defaults, **kwargs})
+    return outbox.email_queue(**{**defaults, **kwargs})
 
 
 def test_render_escapes_values_in_html_and_keeps_text_plain(contact):
     EmailTemplateFactory(key="welcome", body_html="<p>Welcome {{ account.name }}</p>")
-    subject, text, html = emails.email_render(
-        template_key="welcome", context=emails.email_context(account=contact.account, contact=contact)
+    subject, text, html = render.email_render(
+        template_key="welcome", context=render.email_context(account=contact.account, contact=contact)
     )
     assert subject == "Hello Dana from Acme <Mail>"
     assert "Your plan: growth" in text and "Olive Owner" in text
@@ -50,23 +50,23 @@ def test_render_escapes_values_in_html_and_keeps_text_plain(contact):
 
 def test_render_text_only_template_builds_escaped_html_with_links(contact):
     EmailTemplateFactory(key="plain")
-    _, _, html = emails.email_render(
-        template_key="plain", context=emails.email_context(account=contact.account, contact=contact)
+    _, _, html = render.email_render(
+        template_key="plain", context=render.email_context(account=contact.account, contact=contact)
     )
     assert "<p>" in html and 'href="https://example.com/guide"' in html
 
 
 def test_render_gives_no_access_to_objects_or_template_tags(contact):
     context = {"account": {"name": "A", "owner": contact.account.owner}, "secret": object()}
-    out = emails.render_string(
+    out = render.render_string(
         "{{ account.owner.password }}|{{ secret }}|{% debug %}|{{ account.name.upper }}|{{ missing.x }}", context
     )
     assert out == "||{% debug %}||"
 
 
 def test_render_unknown_template_raises():
-    with pytest.raises(emails.TemplateNotFound):
-        emails.email_render(template_key="nope", context={})
+    with pytest.raises(render.TemplateNotFound):
+        render.email_render(template_key="nope", context={})
 
 
 def test_queue_sends_through_the_backend_with_unsubscribe_pixel_and_tracked_links(contact):
@@ -131,23 +131,23 @@ def test_backend_failure_is_recorded_and_retried_then_failed(contact, settings, 
         raise ConnectionRefusedError("SMTP down")  # nothing was handed over: safe to retry
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.open", boom, raising=False)
-    monkeypatch.setattr("automations.tasks.send_email.apply_async", lambda *a, **k: None)
+    monkeypatch.setattr("messaging.tasks.send_email.apply_async", lambda *a, **k: None)
     message = _queue(contact)
     for _ in range(2):
-        assert emails.email_send(message_id=message.pk) == "retry"
-    assert emails.email_send(message_id=message.pk) == "failed"  # third attempt is final
+        assert sending.email_send(message_id=message.pk) == "retry"
+    assert sending.email_send(message_id=message.pk) == "failed"  # third attempt is final
     message.refresh_from_db()
     assert message.status == EmailStatus.FAILED and "SMTP down" in message.status_reason
 
 
 def test_send_skips_a_message_already_claimed_or_sent(contact):
     message = _queue(contact)
-    assert emails.email_send(message_id=message.pk) == "skipped"
+    assert sending.email_send(message_id=message.pk) == "skipped"
     assert len(mail.outbox) == 1
 
 
 def test_unsubscribe_link_shows_confirmation_then_suppresses_and_marks_contact(client, contact):
-    url = reverse("automations:email-unsubscribe", args=[emails.unsubscribe_token(contact.email)])
+    url = reverse("messaging:email-unsubscribe", args=[tracking.unsubscribe_token(contact.email)])
     page = client.get(url)  # no login
     assert page.status_code == 200 and b"Unsubscribe" in page.content
     assert not Suppression.objects.exists()  # a scanner's GET changes nothing
@@ -160,14 +160,14 @@ def test_unsubscribe_link_shows_confirmation_then_suppresses_and_marks_contact(c
 
 
 def test_unsubscribe_with_a_forged_token_is_refused(client):
-    response = client.post(reverse("automations:email-unsubscribe", args=["forged:token"]))
+    response = client.post(reverse("messaging:email-unsubscribe", args=["forged:token"]))
     assert response.status_code == 400 and not Suppression.objects.exists()
 
 
 def test_open_pixel_and_click_redirect_count_people_not_scanners(client, contact):
     message = _queue(contact)
-    open_path = emails.open_url(message).split("://", 1)[1].split("/", 1)[1]
-    click_path = emails.click_url(message, "https://example.com/pricing").split("://", 1)[1].split("/", 1)[1]
+    open_path = tracking.open_url(message).split("://", 1)[1].split("/", 1)[1]
+    click_path = tracking.click_url(message, "https://example.com/pricing").split("://", 1)[1].split("/", 1)[1]
     assert client.get("/" + open_path, HTTP_USER_AGENT="Mozilla/5.0 (compatible; Barracuda scanner)").status_code == 200
     message.refresh_from_db()
     assert message.opened_at is None
@@ -179,8 +179,8 @@ def test_open_pixel_and_click_redirect_count_people_not_scanners(client, contact
 
 def test_click_with_a_tampered_url_is_not_redirected(client, contact):
     message = _queue(contact)
-    signed = emails.click_url(message, "https://example.com/").rstrip("/").rsplit("/", 1)[1]
-    response = client.get(reverse("automations:email-click", args=[signed[:-2] + "xx"]))
+    signed = tracking.click_url(message, "https://example.com/").rstrip("/").rsplit("/", 1)[1]
+    response = client.get(reverse("messaging:email-click", args=[signed[:-2] + "xx"]))
     assert response.status_code == 404
 
 
@@ -195,10 +195,10 @@ def test_template_stats_count_sent_opened_clicked(contact):
 
 def test_requeue_stale_resends_a_message_whose_task_was_lost(contact, monkeypatch):
     with monkeypatch.context() as m:
-        m.setattr("automations.tasks.send_email.apply_async", lambda *a, **k: None)  # the broker lost it
+        m.setattr("messaging.tasks.send_email.apply_async", lambda *a, **k: None)  # the broker lost it
         message = _queue(contact)
     EmailMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
-    assert emails.email_requeue_stale() == 1
+    assert sending.email_requeue_stale() == 1
     message.refresh_from_db()
     assert message.status == EmailStatus.SENT and len(mail.outbox) == 1
 
@@ -207,8 +207,8 @@ def _reactivation_mail(account, contact) -> tuple[str, str]:
     from automations.builtins import EMAIL_TEMPLATES
 
     _, _, subject, body = next(t for t in EMAIL_TEMPLATES if t[0] == "reactivation-1")
-    rendered_subject, text, _ = emails.email_render_source(
-        subject=subject, body_text=body, body_html="", context=emails.email_context(account=account, contact=contact)
+    rendered_subject, text, _ = render.email_render_source(
+        subject=subject, body_text=body, body_html="", context=render.email_context(account=account, contact=contact)
     )
     return rendered_subject, text
 
@@ -242,14 +242,14 @@ def test_reactivation_mail_reads_well_for_an_account_never_seen():
 
 def test_every_attempt_carries_the_same_message_id(contact):
     message = _queue(contact)
-    assert mail.outbox[0].extra_headers["Message-ID"] == emails.message_id_header(message)
-    assert emails.message_id_header(message) == f"<{message.token}@localhost>"
+    assert mail.outbox[0].extra_headers["Message-ID"] == sending.message_id_header(message)
+    assert sending.message_id_header(message) == f"<{message.token}@localhost>"
 
 
 def test_a_refusal_by_the_server_is_retried_but_an_interrupted_send_is_unknown_and_never_resent(contact, monkeypatch):
     import smtplib
 
-    monkeypatch.setattr("automations.tasks.send_email.apply_async", lambda *a, **k: None)
+    monkeypatch.setattr("messaging.tasks.send_email.apply_async", lambda *a, **k: None)
     message = _queue(contact)  # sent once by the on-commit task
     mail.outbox.clear()
     EmailMessage.objects.filter(pk=message.pk).update(status=EmailStatus.QUEUED, attempts=0)
@@ -258,7 +258,7 @@ def test_a_refusal_by_the_server_is_retried_but_an_interrupted_send_is_unknown_a
         raise smtplib.SMTPRecipientsRefused({contact.email: (450, b"mailbox busy")})
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refused)
-    assert emails.email_send(message_id=message.pk) == "retry"
+    assert sending.email_send(message_id=message.pk) == "retry"
     message.refresh_from_db()
     assert (message.status, message.claimed_at) == (EmailStatus.QUEUED, None)
 
@@ -266,24 +266,24 @@ def test_a_refusal_by_the_server_is_retried_but_an_interrupted_send_is_unknown_a
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")  # after DATA: maybe delivered
 
     monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", cut)
-    assert emails.email_send(message_id=message.pk) == "unknown"
+    assert sending.email_send(message_id=message.pk) == "unknown"
     message.refresh_from_db()
     assert message.status == EmailStatus.UNKNOWN and "resend or mark sent" in message.status_reason
-    assert emails.email_send(message_id=message.pk) == "skipped"
+    assert sending.email_send(message_id=message.pk) == "skipped"
     EmailMessage.objects.filter(pk=message.pk).update(created_at=timezone.now() - dt.timedelta(hours=1))
-    assert emails.email_requeue_stale() == 0
+    assert sending.email_requeue_stale() == 0
 
 
 def test_a_message_left_mid_send_by_a_killed_worker_becomes_unknown_not_resent(contact, monkeypatch):
-    monkeypatch.setattr("automations.tasks.send_email.apply_async", lambda *a, **k: None)
+    monkeypatch.setattr("messaging.tasks.send_email.apply_async", lambda *a, **k: None)
     message = _queue(contact)
     long_ago = timezone.now() - dt.timedelta(hours=1)
     # The worker claimed it and died inside the SMTP conversation.
     EmailMessage.objects.filter(pk=message.pk).update(status=EmailStatus.SENDING, claimed_at=long_ago,
                                                       created_at=long_ago)  # fmt: skip
-    assert emails.email_requeue_stale() == 0
+    assert sending.email_requeue_stale() == 0
     message.refresh_from_db()
-    assert message.status == EmailStatus.UNKNOWN and message.status_reason == emails.STALE_SEND_REASON
+    assert message.status == EmailStatus.UNKNOWN and message.status_reason == sending.STALE_SEND_REASON
     assert mail.outbox == []
 
 
@@ -292,15 +292,15 @@ def test_a_person_resends_or_marks_sent_an_unknown_message_from_the_outbox(clien
     EmailMessage.objects.filter(pk__in=[first.pk, second.pk]).update(status=EmailStatus.UNKNOWN)
     mail.outbox.clear()
     client.force_login(manager)
-    page = client.get(reverse("automations:email-list"))
+    page = client.get(reverse("messaging:email-list"))
     assert b"left mid-send" in page.content and b"Mark sent" in page.content
-    url = reverse("automations:email-resolve", args=[first.pk])
+    url = reverse("messaging:email-resolve", args=[first.pk])
     response = client.post(url, {"action": "resend"})
     assert response.status_code == 302
     first.refresh_from_db()
     assert first.status == EmailStatus.SENT and len(mail.outbox) == 1
-    assert mail.outbox[0].extra_headers["Message-ID"] == emails.message_id_header(first)
-    client.post(reverse("automations:email-resolve", args=[second.pk]), {"action": "mark-sent"})
+    assert mail.outbox[0].extra_headers["Message-ID"] == sending.message_id_header(first)
+    client.post(reverse("messaging:email-resolve", args=[second.pk]), {"action": "mark-sent"})
     second.refresh_from_db()
     assert second.status == EmailStatus.SENT and "Marked sent by manager" in second.status_reason
     assert len(mail.outbox) == 1
@@ -310,6 +310,6 @@ def test_a_viewer_cannot_resolve_unknown_messages(client, viewer, contact):
     message = _queue(contact)
     EmailMessage.objects.filter(pk=message.pk).update(status=EmailStatus.UNKNOWN)
     client.force_login(viewer)
-    assert client.post(reverse("automations:email-resolve", args=[message.pk]), {"action": "resend"}).status_code == 403
+    assert client.post(reverse("messaging:email-resolve", args=[message.pk]), {"action": "resend"}).status_code == 403
     message.refresh_from_db()
     assert message.status == EmailStatus.UNKNOWN

@@ -11,8 +11,8 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts import services
-from churnapp import webhooks_out
-from churnapp.models import WebhookDelivery, WebhookEndpoint
+from messaging import webhooks as webhooks_out
+from messaging.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -10,8 +10,10 @@ is on or its host is in settings.WEBHOOKS_ALLOWED_HOSTS. The connection then goe
 (no second DNS lookup an attacker could rebind), redirects are not followed. The Slack notification webhook is
 sent the same way (`post_pinned`).
 
-Any app emits with `webhook_emit(event=..., payload=...)` inside its transaction; deliveries are queued after
-commit.
+Lower apps announce domain events through `churnapp.derived` (e.g. `derived.notify(derived.TASK_CREATED,
+[payload])`) inside their transaction; `MessagingConfig.ready()` registers `domain_event_hook(event)` for each, which
+creates the deliveries in that same transaction. Automations' "fire webhook" action calls `webhook_emit` directly.
+Deliveries are sent after commit by `messaging.tasks.deliver_webhook`.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ import orjson
 import urllib3
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from churnapp.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from churnapp import derived
+from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -170,16 +172,24 @@ def webhook_emit_many(
             for e in endpoints
         ]
     )
-    ids = [d.pk for d in deliveries]
-
-    def _enqueue() -> None:
-        from churnapp.tasks import deliver_webhook
-
-        for pk in ids:
-            deliver_webhook.delay(pk)
-
-    transaction.on_commit(_enqueue)
+    derived.notify(derived.WEBHOOKS_QUEUED, [d.pk for d in deliveries])
     return deliveries
+
+
+def domain_event_hook(event: str):
+    """The in-transaction hook that turns a domain event's payloads into deliveries (one function per event, made
+    once, so registering it again is a no-op)."""
+    if event not in _EVENT_HOOKS:
+
+        def hook(payloads: list[dict]) -> None:
+            webhook_emit_many(event=event, payloads=payloads)
+
+        hook.__qualname__ = f"domain_event_hook[{event}]"
+        _EVENT_HOOKS[event] = hook
+    return _EVENT_HOOKS[event]
+
+
+_EVENT_HOOKS: dict[str, object] = {}
 
 
 def post_pinned(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:

@@ -4,8 +4,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from automations.models import Notification
-from automations.notifications import notify
+from messaging.models import Notification
+from messaging.notifications import notify
 
 pytestmark = pytest.mark.django_db
 
@@ -26,8 +26,8 @@ def test_notify_creates_in_app_notifications_and_optional_email(csm, teammate, o
 
 def test_notify_posts_to_slack_when_configured(csm, settings, monkeypatch):
     posted = []
-    settings.AUTOMATIONS_SLACK_WEBHOOK_URL = "https://hooks.example.com/T000/B000"
-    monkeypatch.setattr("automations.notifications.slack_post", lambda *, text, url=None: posted.append(text) or 200)
+    settings.MESSAGING_SLACK_WEBHOOK_URL = "https://hooks.example.com/T000/B000"
+    monkeypatch.setattr("messaging.notifications.slack_post", lambda *, text, url=None: posted.append(text) or 200)
     notify(users=[csm], title="Upsell signal", body="Seats 95% used")
     assert posted == ["*Upsell signal*\nSeats 95% used"]
 
@@ -36,14 +36,14 @@ def test_bell_shows_unread_count_and_mark_read(client, csm, viewer):
     notify(users=[csm], title="Health below 70")
     notify(users=[viewer], title="Not yours")
     client.force_login(csm)
-    bell = client.get(reverse("automations:notification-bell"), HTTP_HX_REQUEST="true")
+    bell = client.get(reverse("messaging:notification-bell"), HTTP_HX_REQUEST="true")
     assert b"Health below 70" in bell.content and b"Not yours" not in bell.content
     assert b'id="notification-count">1<' in bell.content
-    client.post(reverse("automations:notification-read"), HTTP_HX_REQUEST="true")
+    client.post(reverse("messaging:notification-read"), HTTP_HX_REQUEST="true")
     assert not Notification.objects.filter(user=csm, read_at__isnull=True).exists()
     assert Notification.objects.filter(user=viewer, read_at__isnull=True).exists()
 
 
 def test_notification_pages_need_login(client):
-    response = client.get(reverse("automations:notification-list"))
+    response = client.get(reverse("messaging:notification-list"))
     assert response.status_code == 302 and "/login/" in response["Location"]

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import orjson
-from django.db import transaction
 from django.utils import timezone
 
-from automations import conf
-from automations.models import EmailSource, Notification
+from accounts.models import Task, TaskStatus
+from churnapp import derived
+from messaging import conf
+from messaging.email.outbox import email_queue, email_queue_many
+from messaging.models import EmailMessage, EmailSource, Notification
+from messaging.webhooks import post_pinned
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -41,8 +45,6 @@ def notify(
         [Notification(user=u, title=title[:255], body=body, url=url, account=account) for u in users]
     )
     if email:
-        from automations.emails import email_queue
-
         for user in users:
             if user.email:
                 email_queue(
@@ -56,10 +58,8 @@ def notify(
                 )
     webhook = conf.get("SLACK_WEBHOOK_URL")
     if slack and webhook:
-        from automations.tasks import post_to_slack
-
         text = f"*{title}*" + (f"\n{body}" if body else "") + (f"\n{url}" if url else "")
-        transaction.on_commit(lambda: post_to_slack.delay(text))
+        derived.notify(derived.SLACK_QUEUED, [text])
     return notes
 
 
@@ -69,8 +69,6 @@ def notify_many(*, items: list[dict], email: bool = False, slack: bool = True, l
     The in-app notifications in one INSERT, their emails through `email_queue_many`, and one Slack post for the
     batch (each item's title when there are a few, a summary naming the first accounts otherwise).
     """
-    from automations.emails import email_queue_many
-
     notes = [
         Notification(
             user=u, title=i["title"][:255], body=i.get("body", ""), url=i.get("url", ""), account=i.get("account")
@@ -104,16 +102,12 @@ def notify_many(*, items: list[dict], email: bool = False, slack: bool = True, l
         else:
             names = ", ".join(i["account"].name for i in items[:10] if i.get("account") is not None)
             texts = [f"*{label or items[0]['title']}* for {len(items)} accounts: {names}…"]
-        from automations.tasks import post_to_slack
-
-        transaction.on_commit(lambda: [post_to_slack.delay(text) for text in texts])
+        derived.notify(derived.SLACK_QUEUED, texts)
     return notes
 
 
 def slack_post(*, text: str, url: str | None = None) -> int:
     """POST `{"text": …}` to a Slack-compatible incoming webhook (URL checked against SSRF). Returns the status."""
-    from churnapp.webhooks_out import post_pinned
-
     url = url or conf.get("SLACK_WEBHOOK_URL")
     # Checked and sent in one step: the connection goes to the address that passed the check (no DNS rebinding).
     status, _ = post_pinned(url, orjson.dumps({"text": text}), {"Content-Type": "application/json"})
@@ -132,10 +126,6 @@ def notification_mark_read(*, user: AbstractBaseUser, notification_id: int | Non
 
 def task_digest_send(*, today=None) -> int:
     """Daily digest: each user with open tasks due today or overdue gets one email (idempotent per day)."""
-    from collections import defaultdict
-
-    from accounts.models import Task, TaskStatus
-    from automations.emails import email_queue
 
     today = today or timezone.localdate()
     tasks = (
@@ -147,7 +137,6 @@ def task_digest_send(*, today=None) -> int:
     by_user: dict = defaultdict(list)
     for task in tasks:
         by_user[task.assignee].append(task)
-    from automations.models import EmailMessage
 
     for user, items in by_user.items():
         key = f"digest:{user.pk}:{today:%Y-%m-%d}"

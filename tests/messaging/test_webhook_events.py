@@ -11,8 +11,8 @@ import pytest
 from accounts import services
 from accounts.imports.runner import import_run
 from accounts.models import AccountStatus, ImportJob, ImportKind
-from churnapp import tasks as churnapp_tasks
-from churnapp.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from messaging import tasks as messaging_tasks
+from messaging.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from tests.factories import AccountFactory
 from winback.models import ChurnType
 from winback.services.churn import churn_capture_from_subscriptions, churn_record_create
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def subscriber(monkeypatch):
     """An endpoint subscribed to every event; deliveries are recorded, not sent."""
-    monkeypatch.setattr(churnapp_tasks.deliver_webhook, "delay", lambda pk: None)
+    monkeypatch.setattr(messaging_tasks.deliver_webhook, "delay", lambda pk: None)
     events = [e for e in WebhookEvent.values if e != WebhookEvent.PING]
     return WebhookEndpoint.objects.create(url="https://hooks.example.com/in", events=events, secret="s")
 
