@@ -12,7 +12,7 @@ from accounts.selectors import latest_survey_scores
 from health.models import AccountMetrics, ChurnModelVersion, ChurnPrediction, HealthProfileVersion, HealthSnapshot
 from health.selectors import churn_risk_story
 from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
-from winback.selectors import latest_nps_by_account
+from winback.selectors.surveys import latest_nps_by_account
 
 pytestmark = pytest.mark.django_db
 
