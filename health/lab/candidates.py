@@ -16,7 +16,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from health.features import label_of
+from health.features.names import label_of
 
 CANDIDATES = ("baseline", "logistic", "boosting", "blend")
 BLENDED = ("logistic", "boosting")
