@@ -14,7 +14,6 @@ from dashboards.widgets.state import DashboardState
 MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
 RETENTION_BENCHMARK = 0.85  # B2B retention > 85 % a year
 
-
 # The accounts a card's main figure drills into.
 PRIMARY_MEASURE = {
     "churn-rate": "churned",
