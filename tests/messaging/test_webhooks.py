@@ -11,7 +11,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts import services
-from messaging import webhooks as webhooks_out
+from messaging import webhooks
 from messaging.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import AccountFactory
 
@@ -62,12 +62,12 @@ def receiver(settings):
 
 def emit_and_run(django_capture_on_commit_callbacks, **kwargs):
     with django_capture_on_commit_callbacks(execute=True):
-        return webhooks_out.webhook_emit(**kwargs)
+        return webhooks.webhook_emit(**kwargs)
 
 
 def test_delivery_is_signed_with_a_timestamp(receiver, django_capture_on_commit_callbacks):
     r = receiver([200])
-    endpoint = webhooks_out.endpoint_create(url=r.url, events=["task.created"])
+    endpoint = webhooks.endpoint_create(url=r.url, events=["task.created"])
     emit_and_run(django_capture_on_commit_callbacks, event="task.created", payload={"task_id": 1})
     headers, body = r.requests[0]
     parts = dict(p.split("=", 1) for p in headers["X-Churnapp-Signature"].split(","))
@@ -81,7 +81,7 @@ def test_delivery_is_signed_with_a_timestamp(receiver, django_capture_on_commit_
 
 def test_failures_are_retried_then_succeed(receiver, django_capture_on_commit_callbacks):
     r = receiver([500, 503, 200])
-    webhooks_out.endpoint_create(url=r.url, events=["task.created"])
+    webhooks.endpoint_create(url=r.url, events=["task.created"])
     emit_and_run(django_capture_on_commit_callbacks, event="task.created", payload={})
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts, delivery.response_code) == ("succeeded", 3, 200)
@@ -89,22 +89,22 @@ def test_failures_are_retried_then_succeed(receiver, django_capture_on_commit_ca
 
 
 def test_retries_back_off_exponentially():
-    assert [webhooks_out.retry_delay(n) for n in range(1, 6)] == [30, 60, 120, 240, 480]
+    assert [webhooks.retry_delay(n) for n in range(1, 6)] == [30, 60, 120, 240, 480]
 
 
 def test_gives_up_after_max_attempts_and_disables_after_repeated_failures(
     receiver, django_capture_on_commit_callbacks, admin_user
 ):
     r = receiver([500])
-    endpoint = webhooks_out.endpoint_create(url=r.url, events=["task.created"], created_by=admin_user)
-    for _ in range(webhooks_out.DISABLE_AFTER_FAILED_DELIVERIES):
+    endpoint = webhooks.endpoint_create(url=r.url, events=["task.created"], created_by=admin_user)
+    for _ in range(webhooks.DISABLE_AFTER_FAILED_DELIVERIES):
         emit_and_run(django_capture_on_commit_callbacks, event="task.created", payload={})
-    assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {("failed", webhooks_out.MAX_ATTEMPTS)}
+    assert set(WebhookDelivery.objects.values_list("status", "attempts")) == {("failed", webhooks.MAX_ATTEMPTS)}
     endpoint.refresh_from_db()
     assert not endpoint.is_active and "failed deliveries" in endpoint.disabled_reason
     assert "disabled" in mail.outbox[0].subject
     emit_and_run(django_capture_on_commit_callbacks, event="task.created", payload={})
-    assert WebhookDelivery.objects.count() == webhooks_out.DISABLE_AFTER_FAILED_DELIVERIES
+    assert WebhookDelivery.objects.count() == webhooks.DISABLE_AFTER_FAILED_DELIVERIES
 
 
 @pytest.mark.parametrize(
@@ -114,8 +114,8 @@ def test_gives_up_after_max_attempts_and_disables_after_repeated_failures(
 )  # fmt: skip
 def test_private_and_loopback_targets_are_refused(settings, url):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
-    with pytest.raises(webhooks_out.UnsafeUrl):
-        webhooks_out.check_url(url)
+    with pytest.raises(webhooks.UnsafeUrl):
+        webhooks.check_url(url)
 
 
 def test_ssrf_refusal_is_logged_on_the_delivery(settings, django_capture_on_commit_callbacks):
@@ -129,12 +129,12 @@ def test_ssrf_refusal_is_logged_on_the_delivery(settings, django_capture_on_comm
 def test_allowed_hosts_setting_lets_one_internal_host_through(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
     settings.WEBHOOKS_ALLOWED_HOSTS = ["localhost"]
-    assert webhooks_out.check_url("http://localhost:8080/x")[0] == "localhost"
+    assert webhooks.check_url("http://localhost:8080/x")[0] == "localhost"
 
 
 def test_status_change_and_new_task_emit_events(receiver, django_capture_on_commit_callbacks):
     r = receiver([200])
-    webhooks_out.endpoint_create(url=r.url, events=["account.status_changed", "task.created"])
+    webhooks.endpoint_create(url=r.url, events=["account.status_changed", "task.created"])
     account = AccountFactory(status="active")
     with django_capture_on_commit_callbacks(execute=True):
         services.account_set_status(account=account, status="at_risk", actor=None)

@@ -1,182 +1,22 @@
-"""Behavioural churn features: per event type, as of each observation date, from the daily rollups.
-
-Pure functions: `Facts` (plain frames read by `health.selectors.churn_facts` or built from simulated data) in,
-one row per (obs_date, account) out. Nothing dated on or after an observation date is read for its features:
-an observation at D uses the days up to D − 1 (the rollups), subscriptions active at D, tickets opened and
-surveys answered before D. Labels look forward: "no longer active at D + h" for each horizon h.
-
-The catalogue (names a CSM understands, used for the drivers):
-- per event type t: `n28:t` count in the last 28 days, `pu28:t` per active user-day, `pm28:t` per $100 MRR,
-  `chg:t` change vs the same 28 days three months earlier (log ratio), `since:t` days since last use;
-- ratios between related event types (`ratio:a/b`, configured pairs such as campaign_sent / campaign_created);
-- overall activity: active days, events, active user-days in 28 days and their 3-month change;
-- tenure, MRR, seats and their 90-day changes, billing term and days to renewal, plan (from subscriptions);
-- tickets in 28 and 90 days, latest NPS and CSAT.
-
-Attributes as of the observation date: `plan` is read from the subscription rows (dated history). Segment and
-custom attributes have no history in the data, so they are left out of every observation (today's value would
-leak the future into past rows); see `ATTRIBUTES_WITHOUT_HISTORY`.
-"""
+"""The catalogue's columns for each observation: per event type counts, rates, changes and days since last use
+from the daily rollups, overall activity, subscription, ticket and survey features."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from health.features._common import _dates
+from health.features.facts import Facts
+from health.features.names import catalogue
 
 WINDOW = 28
 LAG = 84  # "three months earlier": the 28 days ending 84 days before the observation
 SINCE_CAP = 365
 CHUNK = 2000  # accounts per block of the day × type cube (bounded memory at any scale)
 ATTRIBUTES_WITHOUT_HISTORY = ("segment", "custom_attributes")
-
-
-@dataclass
-class Facts:
-    """The facts the features are computed from, one frame each (dates as datetime.date).
-
-    daily: account_id, day, event_type, n — event counts per account, day and type (the rollups' by_type)
-    activity: account_id, day, events, active_users — the rollups' activity per account and day
-    subscriptions: account_id, product, start_date, end_date (exclusive, None = open), mrr, quantity,
-        billing_period
-    tickets: account_id, day (opened)
-    surveys: account_id, kind (nps|csat), score, day (answered)
-    accounts: account_id, created_day (and any current attributes, which are never read as features)
-    """
-
-    daily: pd.DataFrame
-    activity: pd.DataFrame
-    subscriptions: pd.DataFrame
-    tickets: pd.DataFrame
-    surveys: pd.DataFrame
-    accounts: pd.DataFrame
-
-
-def empty_facts() -> Facts:
-    return Facts(
-        daily=pd.DataFrame(columns=["account_id", "day", "event_type", "n"]),
-        activity=pd.DataFrame(columns=["account_id", "day", "events", "active_users"]),
-        subscriptions=pd.DataFrame(
-            columns=["account_id", "product", "start_date", "end_date", "mrr", "quantity", "billing_period"]
-        ),
-        tickets=pd.DataFrame(columns=["account_id", "day"]),
-        surveys=pd.DataFrame(columns=["account_id", "kind", "score", "day"]),
-        accounts=pd.DataFrame(columns=["account_id", "created_day"]),
-    )
-
-
-# --- labels and populations ---------------------------------------------------------------------------------
-
-
-def _dates(series: pd.Series) -> pd.Series:
-    return pd.to_datetime(series)
-
-
-def active_accounts(subscriptions: pd.DataFrame, day: dt.date) -> set[int]:
-    """Accounts holding a subscription active at `day` (start ≤ day < end)."""
-    if subscriptions.empty:
-        return set()
-    stamp = pd.Timestamp(day)
-    start, end = _dates(subscriptions["start_date"]), _dates(subscriptions["end_date"])
-    active = (start <= stamp) & (end.isna() | (end > stamp))
-    return set(subscriptions.loc[active, "account_id"].astype(int))
-
-
-def month_starts(first: dt.date, last: dt.date) -> list[dt.date]:
-    """Month starts from the first on or after `first` up to `last` (inclusive)."""
-    day = first.replace(day=1)
-    if day < first:
-        day = (day + dt.timedelta(days=32)).replace(day=1)
-    out = []
-    while day <= last:
-        out.append(day)
-        day = (day + dt.timedelta(days=32)).replace(day=1)
-    return out
-
-
-def observation_grid(
-    facts: Facts, obs_dates: list[dt.date], *, today: dt.date, horizons: tuple[int, ...]
-) -> pd.DataFrame:
-    """One row per (obs_date, account active at obs_date), with `label_<h>` per horizon: True when the account
-    is no longer active at obs_date + h, None while that day is after `today`."""
-    rows = []
-    for day in obs_dates:
-        population = sorted(active_accounts(facts.subscriptions, day))
-        if not population:
-            continue
-        part = pd.DataFrame({"obs_date": day, "account_id": population})
-        for h in horizons:
-            later = day + dt.timedelta(days=h)
-            if later <= today:
-                still = active_accounts(facts.subscriptions, later)
-                part[f"label_{h}"] = [pk not in still for pk in population]
-            else:
-                part[f"label_{h}"] = None
-        rows.append(part)
-    if not rows:
-        return pd.DataFrame(columns=["obs_date", "account_id", *(f"label_{h}" for h in horizons)])
-    return pd.concat(rows, ignore_index=True)
-
-
-# --- the catalogue ------------------------------------------------------------------------------------------
-
-
-def event_types(facts: Facts, *, configured: tuple[str, ...] | None = None, limit: int = 40) -> list[str]:
-    """The event types that get their own metrics: the configured ones, else the `limit` most frequent."""
-    if configured:
-        return list(configured)
-    if facts.daily.empty:
-        return []
-    totals = facts.daily.groupby("event_type")["n"].sum().sort_values(ascending=False, kind="stable")
-    return [str(t) for t in totals.index[:limit]]
-
-
-def catalogue(types: list[str], ratios: list[tuple[str, str]]) -> dict[str, str]:
-    """{feature: name a CSM understands}, in the order the columns are built."""
-    names: dict[str, str] = {}
-    for t in types:
-        label = t.replace("_", " ")
-        names[f"n28:{t}"] = f"{label} (28 days)"
-        names[f"pu28:{t}"] = f"{label} per active user-day"
-        names[f"pm28:{t}"] = f"{label} per $100 MRR"
-        names[f"chg:{t}"] = f"change in {label} vs 3 months ago"
-        names[f"since:{t}"] = f"days since last {label}"
-    for a, b in ratios:
-        names[f"ratio:{a}/{b}"] = f"{a.replace('_', ' ')} per {b.replace('_', ' ')}"
-    names.update(
-        {
-            "active_days_28": "active days (28 days)",
-            "chg_active_days": "change in active days vs 3 months ago",
-            "events_28": "events (28 days)",
-            "user_days_28": "active user-days (28 days)",
-            "user_days_per_seat": "active user-days per seat (28 days)",
-            "events_per_seat": "events per seat (28 days)",
-            "chg_user_days": "change in active user-days vs 3 months ago",
-            "since_active": "days since last activity",
-            "tenure_days": "tenure (days)",
-            "mrr": "MRR",
-            "mrr_chg_90": "MRR change in 90 days",
-            "seats": "seats",
-            "seats_chg_90": "seat change in 90 days",
-            "billing_period": "billing term (months)",
-            "days_to_renewal": "days to renewal",
-            "tickets_28": "tickets (28 days)",
-            "tickets_90": "tickets (90 days)",
-            "nps": "latest NPS score",
-            "csat": "latest CSAT score",
-        }
-    )
-    return names
-
-
-def label_of(feature: str, names: dict[str, str]) -> str:
-    if feature in names:
-        return names[feature]
-    if feature.startswith("plan="):
-        return f"plan is {feature.removeprefix('plan=')}"
-    return feature.replace("_", " ")
 
 
 def _cube(frame: pd.DataFrame, accounts: np.ndarray, column: str, d0: dt.date, n_days: int, kinds=None):
@@ -362,46 +202,3 @@ def build_features(
     features = pd.DataFrame(columns, index=out.index)
     features["plan"] = subs["plan"].to_numpy()
     return pd.concat([out, features], axis=1)
-
-
-def build_observations(
-    facts: Facts,
-    *,
-    obs_dates: list[dt.date],
-    today: dt.date,
-    horizons: tuple[int, ...],
-    types: list[str] | None = None,
-    ratios: list[tuple[str, str]] | None = None,
-) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Observations (population, labels per horizon, catalogue features) and the catalogue's names.
-
-    Facts dated after `today` are ignored, so a historical data set can be evaluated as if today were `today`.
-    """
-    facts = facts_until(facts, today)
-    types = types if types is not None else event_types(facts)
-    ratios = [(a, b) for a, b in (ratios or []) if a in types and b in types]
-    grid = observation_grid(facts, [d for d in obs_dates if d <= today], today=today, horizons=horizons)
-    frame = build_features(facts, grid, types=types, ratios=ratios)
-    return frame, catalogue(types, ratios)
-
-
-def facts_until(facts: Facts, today: dt.date) -> Facts:
-    """Only what was known at the end of `today`: days, tickets and answers up to it, subscriptions started by then
-    (an end date after `today` is still unknown: the subscription counts as open)."""
-    stamp = pd.Timestamp(today)
-
-    def upto(frame: pd.DataFrame, column: str = "day") -> pd.DataFrame:
-        return frame if frame.empty else frame[_dates(frame[column]) <= stamp]
-
-    subs = upto(facts.subscriptions, "start_date").copy()
-    if not subs.empty:
-        later = _dates(subs["end_date"]) > stamp
-        subs["end_date"] = subs["end_date"].where(~later, None)
-    return Facts(
-        daily=upto(facts.daily),
-        activity=upto(facts.activity),
-        subscriptions=subs,
-        tickets=upto(facts.tickets),
-        surveys=upto(facts.surveys),
-        accounts=facts.accounts,
-    )

@@ -1,37 +1,8 @@
-"""Churn model lab: candidates trained on the same observations, compared by rolling-origin backtests.
-
-Pure functions over the observation frame of `health.features` (one row per obs_date × account, `label_<h>`
-per horizon, the catalogue's columns). No database.
-
-Candidates
-- `baseline` — the textbook: per-event-type behavioural metrics (counts, per active user-day, per MRR, ratios),
-  log-scaled and standardised, correlated metrics grouped (average of the group's standardised scores, groups
-  of |correlation| ≥ 0.65), L1-regularised logistic regression. The row to beat.
-- `logistic` — regularised (L2) logistic regression on the full catalogue (usage per type and its changes,
-  days since last use, tenure, MRR, seats, renewal, tickets, surveys, plan), median-imputed with missing flags.
-- `boosting` — scikit-learn's HistGradientBoostingClassifier on the full catalogue (missing values native).
-- `blend` — the mean of the calibrated logistic and boosting probabilities (steadier than either on short
-  histories); its drivers are the mean of the two models' effects.
-
-Each is fitted on the earlier part of its training rows and calibrated on the latest slice (sigmoid, or isotonic
-when the slice holds ≥ 100 churns) with CalibratedClassifierCV over the frozen fitted model.
-
-Drivers per prediction (log-odds against an average account):
-- logistic models: coefficient × standardised value (exact: the terms of the linear predictor);
-- boosting: baseline replacement — the change in log-odds when the feature is set back to its training median,
-  one feature at a time (a cheap local attribution; it ignores interactions between two moved features).
-
-Fits and predictions run on one thread: on a small, shared machine OpenMP's threads in the gradient boosting
-slow it down tenfold rather than speed it up.
-
-Backtest: for each cutoff c, train on the observations whose label was known at c (obs_date + horizon ≤ c: a
-gap of one horizon before the test months) and test on the observations of the months [c, c + test months).
-"""
+"""The candidates and how they are fitted: the numeric matrix's preparation (log scaling, medians, missing flags,
+standardisation), correlated metric groups, the fitted `ChurnModel` with its drivers and signal, and `fit`."""
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -43,8 +14,9 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
 from threadpoolctl import threadpool_limits
+
+from health.features.names import label_of
 
 CANDIDATES = ("baseline", "logistic", "boosting", "blend")
 BLENDED = ("logistic", "boosting")
@@ -52,50 +24,12 @@ BASELINE = "baseline"
 BASELINE_PREFIXES = ("n28:", "pu28:", "pm28:", "ratio:")
 GROUP_CORRELATION = 0.65
 MIN_TRAIN_CHURNS = 10
-MIN_TRAIN_MONTHS = 3
 ISOTONIC_MIN_CHURNS = 100
 CALIBRATION_SHARE = 0.25
-ENOUGH_TEST_CHURNS = 20
-MIN_ROWS = 60
 
 
 class NotEnoughData(Exception):
     """Not enough labelled history to train or evaluate honestly; the message says what is missing."""
-
-
-# --- metrics --------------------------------------------------------------------------------------------------
-
-
-def lift_top_decile(y: np.ndarray, p: np.ndarray) -> float:
-    n = max(int(math.ceil(len(y) * 0.1)), 1)
-    top = np.argsort(-p, kind="stable")[:n]
-    base = y.mean()
-    return float(y[top].mean() / base) if base > 0 else float("nan")
-
-
-def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error: |observed − predicted| per equal-width probability bin, weighted by its rows."""
-    index = np.clip((p * bins).astype(int), 0, bins - 1)
-    total = 0.0
-    for b in np.unique(index):
-        mask = index == b
-        total += mask.sum() * abs(y[mask].mean() - p[mask].mean())
-    return float(total / len(y))
-
-
-def scores(y: np.ndarray, p: np.ndarray) -> dict:
-    y = np.asarray(y, dtype=float)
-    p = np.asarray(p, dtype=float)
-    both = len(np.unique(y)) == 2
-    return {
-        "auc": float(roc_auc_score(y, p)) if both else None,
-        "lift": lift_top_decile(y, p) if both else None,
-        "brier": float(brier_score_loss(y, p)),
-        "ece": ece(y, p),
-        "n": len(y),
-        "churns": int(y.sum()),
-        "base_rate": float(y.mean()) if len(y) else None,
-    }
 
 
 # --- feature preparation -----------------------------------------------------------------------------------------
@@ -305,8 +239,6 @@ def _plain(frame: pd.DataFrame, key: str) -> np.ndarray:
 
 
 def label_for(feature: str, names: dict[str, str]) -> str:
-    from health.features import label_of
-
     if feature.startswith("missing:"):
         return f"no data for {label_of(feature.removeprefix('missing:'), names)}"
     return label_of(feature, names)
@@ -387,137 +319,3 @@ def _fit(kind: str, train: pd.DataFrame, *, label: str, names: dict[str, str], h
         " (in-sample: too little history for a separate slice)" if late is train else ""
     )
     return model
-
-
-# --- backtests ------------------------------------------------------------------------------------------------
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def labelled(frame: pd.DataFrame, label: str) -> pd.DataFrame:
-    return frame[frame[label].notna()]
-
-
-def known_at(frame: pd.DataFrame, cutoff: dt.date, horizon_days: int) -> pd.DataFrame:
-    """Observations whose label was known at `cutoff`: obs_date + horizon ≤ cutoff."""
-    limit = cutoff - dt.timedelta(days=horizon_days)
-    return frame[pd.to_datetime(frame["obs_date"]) <= pd.Timestamp(limit)]
-
-
-def cutoffs(frame: pd.DataFrame, *, horizon_days: int, count: int = 3, test_months: int = 3) -> tuple[list, int]:
-    """Rolling origins: the latest `count` cutoffs whose `test_months` test months are labelled, stepping back by
-    the test length, each leaving enough training history (fewer test months when history is short)."""
-    label = f"label_{horizon_days}"
-    rows = labelled(frame, label)
-    dates = sorted(rows["obs_date"].unique())
-    for months in range(test_months, 0, -1):
-        found = []
-        c = _add_months(dates[-1], -(months - 1)) if dates else None
-        while c is not None and len(found) < count and c > dates[0]:
-            train = known_at(rows, c, horizon_days)
-            if (train["obs_date"].nunique() >= MIN_TRAIN_MONTHS
-                    and train[label].astype(int).sum() >= MIN_TRAIN_CHURNS):  # fmt: skip
-                found.append(c)
-            c = _add_months(c, -months)
-        if found:
-            return sorted(found), months
-    return [], test_months
-
-
-def evaluate_split(
-    frame: pd.DataFrame,
-    *,
-    train_rows: pd.DataFrame,
-    test_rows: pd.DataFrame,
-    label: str,
-    names: dict[str, str],
-    horizon_days: int,
-    kinds: tuple[str, ...] = CANDIDATES,
-) -> dict[str, dict]:
-    """Every candidate fitted on `train_rows` and scored on `test_rows`: {kind: scores (+ error)}."""
-    y = test_rows[label].astype(int).to_numpy()
-    out, predicted = {}, {}
-    for kind in kinds:
-        if kind == "blend" and all(k in kinds for k in BLENDED):
-            continue  # from the parts' predictions below, without fitting them twice
-        try:
-            model = fit(kind, train_rows, label=label, names=names, horizon_days=horizon_days)
-        except NotEnoughData as exc:
-            out[kind] = {"error": str(exc)}
-            continue
-        predicted[kind] = model.predict(test_rows)
-        out[kind] = scores(y, predicted[kind])
-    if "blend" in kinds and "blend" not in out:
-        missing = [k for k in BLENDED if k not in predicted]
-        out["blend"] = (
-            {"error": f"needs {' and '.join(missing)}"} if missing
-            else scores(y, np.mean([predicted[k] for k in BLENDED], axis=0))
-        )  # fmt: skip
-    return {kind: out[kind] for kind in kinds}
-
-
-def backtest(
-    frame: pd.DataFrame,
-    *,
-    horizon_days: int,
-    names: dict[str, str],
-    count: int = 3,
-    test_months: int = 3,
-    kinds: tuple[str, ...] = CANDIDATES,
-) -> dict:
-    """Rolling-origin backtest of every candidate. Returns the table (one row per cutoff and candidate), the
-    mean AUC per candidate and the winner (highest mean AUC over the cutoffs)."""
-    label = f"label_{horizon_days}"
-    rows = labelled(frame, label) if label in frame else frame.iloc[0:0]
-    if len(rows) < MIN_ROWS:
-        raise NotEnoughData(f"Need at least {MIN_ROWS} labelled observations to train; have {len(rows)}.")
-    found, months = cutoffs(rows, horizon_days=horizon_days, count=count, test_months=test_months)
-    if not found:
-        raise NotEnoughData(
-            f"Need labelled observations on at least {MIN_TRAIN_MONTHS} month starts and {MIN_TRAIN_CHURNS} churns "
-            f"known {horizon_days} days before a later labelled month; have {rows['obs_date'].nunique()} "
-            f"labelled months and {int(rows[label].astype(int).sum()) if len(rows) else 0} churns."
-        )
-    table = []
-    for c in found:
-        train = known_at(rows, c, horizon_days)
-        end = _add_months(c, months)
-        stamp = pd.to_datetime(rows["obs_date"])
-        test = rows[(stamp >= pd.Timestamp(c)) & (stamp < pd.Timestamp(end))]
-        result = evaluate_split(
-            frame, train_rows=train, test_rows=test, label=label, names=names, horizon_days=horizon_days, kinds=kinds
-        )
-        for kind, metrics in result.items():
-            table.append(
-                {"cutoff": c.isoformat(), "test_until": (end - dt.timedelta(days=1)).isoformat(), "candidate": kind,
-                 "train_rows": len(train), "train_last": str(train["obs_date"].max()), **metrics}
-            )  # fmt: skip
-    summary = summarise(table)
-    return {"horizon_days": horizon_days, "test_months": months, "cutoffs": [c.isoformat() for c in found],
-            "table": table, **summary}  # fmt: skip
-
-
-def summarise(table: list[dict]) -> dict:
-    """Mean AUC and lift per candidate over the cutoffs, the winner, and the targets against the baseline."""
-    means: dict[str, dict] = {}
-    for kind in dict.fromkeys(r["candidate"] for r in table):
-        rows = [r for r in table if r["candidate"] == kind and r.get("auc") is not None]
-        if rows:
-            means[kind] = {key: float(np.mean([r[key] for r in rows])) for key in ("auc", "lift", "brier", "ece")}
-    winner = max(means, key=lambda k: means[k]["auc"]) if means else None
-    checks = []
-    base = {r["cutoff"]: r for r in table if r["candidate"] == BASELINE}
-    for r in table:
-        if r["candidate"] != winner or r.get("auc") is None:
-            continue
-        b = base.get(r["cutoff"], {})
-        checks.append(
-            {"cutoff": r["cutoff"], "counted": r["churns"] >= ENOUGH_TEST_CHURNS,
-             "auc_vs_baseline": None if b.get("auc") is None else round(r["auc"] - b["auc"], 4),
-             "auc_ok": b.get("auc") is not None and r["auc"] >= b["auc"] + 0.03,
-             "lift_ok": (r["lift"] or 0) >= 1.5, "ece_ok": r["ece"] <= 0.05}
-        )  # fmt: skip
-    return {"means": means, "winner": winner, "targets": checks}
