@@ -5,6 +5,7 @@ class AutomationsConfig(AppConfig):
     name = "automations"
 
     def ready(self) -> None:
+        # Imported here: these modules use models, which load once the app registry is ready.
         from automations import playbooks, tasks  # playbooks registers its "enrol_playbook" action on import
         from churnapp import derived
 

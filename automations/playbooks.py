@@ -12,10 +12,11 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Account, AccountStatus
+from accounts.models import Account, AccountStatus, TaskPriority
 from automations import actions, conditions, impact
 from automations.models import (
     Enrolment,
@@ -26,6 +27,7 @@ from automations.models import (
     StepKind,
 )
 from churnapp import derived
+from messaging.models import EmailTemplate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -40,9 +42,6 @@ class PlaybookInvalid(ValueError):
 
 def _step_validate(n: int, kind: str, config: dict) -> dict:
     """A step's config, checked and normalised; PlaybookInvalid names the step."""
-    from accounts.models import TaskPriority
-    from messaging.models import EmailTemplate
-
     where = f"Step {n} ({kind})"
     if not isinstance(config, dict):
         raise PlaybookInvalid(f"{where}: the parameters must be key=value pairs.")
@@ -94,8 +93,6 @@ def playbook_save(
 
     The steps are replaced as a whole, numbered 1…n; active enrolments continue from the step number they are at.
     """
-    from django.core.exceptions import ValidationError
-
     if not steps:
         raise PlaybookInvalid("A playbook needs at least one step.")
     if not 0 <= holdout_percent <= 50:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from celery.schedules import crontab
 from django.conf import settings
 
-from churnapp.celery import Queue
+from churnapp.queues import Queue
 
 BEAT_SCHEDULE = {
     # Keep each account's cached MRR, seats, renewal date and subscription status in step with its

@@ -22,6 +22,7 @@ from health.models import (
     ModelStatus,
 )
 from health.selectors.churn_model import current_model, lab_runs
+from health.tasks import train_churn_model
 
 
 class HealthSnapshotSerializer(serializers.ModelSerializer):
@@ -117,7 +118,6 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def train(self, request):
         if not can_configure(request.user):
             raise PermissionDenied("Only managers and admins retrain the churn model.")
-        from health.tasks import train_churn_model
 
         transaction.on_commit(lambda: train_churn_model.delay())
         return Response({"detail": "Training queued."}, status=status.HTTP_202_ACCEPTED)

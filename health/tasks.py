@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from churnapp.celery import Queue
+from churnapp.queues import Queue
 from health import services
 
 logger = logging.getLogger(__name__)
@@ -133,3 +133,15 @@ def run_churn_lab(run_id: int) -> dict:
     """On request: evaluate every churn-model candidate on the run's split (claimed once)."""
     run = services.lab_run_execute(run_id=run_id)
     return {"run": run_id, "status": run.status if run else "already claimed"}
+
+
+# --- Hooks (registered in HealthConfig.ready, run after commit) -------------------------------------------------------
+
+
+def recompute_enqueue(_version_id: int) -> None:
+    """A profile was published: every account is scored again with it."""
+    recompute_health.delay()
+
+
+def lab_run_enqueue(run_id: int) -> None:
+    run_churn_lab.delay(run_id)

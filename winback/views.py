@@ -20,6 +20,7 @@ from churnapp.roles import can_configure, can_edit_account, require_configure
 from winback import forms, selectors, services
 from winback.models import Campaign, IssueType, ReleaseNote, SurveyInvitation, Theme, ThemeCluster
 from winback.services.surveys import SurveyTokenError
+from winback.tasks import cluster_comments
 
 CLOSED_STATUS = {"unknown": 404, "used": 410, "expired": 410}
 
@@ -245,7 +246,6 @@ def cluster_name(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def themes_recluster(request: HttpRequest) -> HttpResponse:
     require_configure(request.user)
-    from winback.tasks import cluster_comments
 
     transaction.on_commit(lambda: cluster_comments.delay())
     messages.success(request, "Clustering the untagged comments; refresh in a moment.")

@@ -25,7 +25,7 @@ from accounts import selectors as account_selectors
 from accounts.models import Account, AccountStatus, HealthBand
 from dashboards.kpis.metrics import activity_metrics, period_account_metrics, total
 from dashboards.kpis.periods import month_start, split_periods
-from dashboards.models import AccountSnapshotFact, AcquisitionCost
+from dashboards.models import AccountSnapshotFact, AcquisitionCost, PeriodFact
 from dashboards.params import KpiFilters
 from dashboards.selectors import facts, live
 from dashboards.selectors.facts import FACT_WINDOWS
@@ -263,8 +263,6 @@ def cac_for(*, start: dt.date, end: dt.date, segments: Sequence[str] = ()) -> fl
 
 def plan_choices() -> list[str]:
     """The plans accounts are on, for the plan filter (from the facts when there are any: a tiny table)."""
-    from dashboards.models import PeriodFact
-
     if latest_run() is not None:
         plans = PeriodFact.objects.exclude(plan="").values_list("plan", flat=True).distinct()
     else:

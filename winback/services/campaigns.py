@@ -13,6 +13,7 @@ from accounts import services as account_services
 from accounts.models import Account, Contact, TaskPriority, TaskSource
 from churnapp.roles import can_edit_account
 from churnapp.templatetags.formatting import money
+from messaging.selectors import email_outbox
 from winback import conf, emailing, texts
 from winback.models import (
     Campaign,
@@ -304,8 +305,6 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
 
 def touchpoints_sync_responses() -> int:
     """A campaign email the contact clicked is a response: copy the click time from the outbox to the touchpoint."""
-    from messaging.selectors import email_outbox
-
     pending = dict(
         Touchpoint.objects.filter(
             channel=TouchpointChannel.EMAIL, responded_at__isnull=True, email_message_id__isnull=False
