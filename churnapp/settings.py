@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "automations",
     "winback",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [
