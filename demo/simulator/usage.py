@@ -86,6 +86,8 @@ class UsageEvents:
         self.contact_account = contacts["account"].to_numpy()
         self.blocks = range(0, len(world.signup), ACCOUNT_BLOCK)
 
+        # Each draw after the counts gets a copy of the stream placed where the all-at-once generator started it:
+        # the stream is moved past the previous draw over every event by drawing it again and discarding it.
         sizes = self._count(rng, engagement, contacts)
         key = _fork(rng)
         rng = _advance(rng, _uniform, sizes)
@@ -95,21 +97,20 @@ class UsageEvents:
         if world.mechanism == "silent":
             rng = _advance(rng, _uniform, sizes)
         per_type = self._classify(engagement, key=key, kind=kind, silent=silent)
-
-        draws: dict[str, tuple[np.random.Generator, Draw]] = {}
+        cursors = {}
         for name, draw, counts in (
             ("recipients", _recipients, per_type[:, SENT]),
             *((f"choice-{t}", _choice(choices), per_type[:, t]) for t, (_, choices) in CHOICES.items()),
             ("rows", _rows, per_type[:, IMPORTED]),
-            ("seconds", _standard_normal, sizes),
+            ("seconds", _time_noise, sizes),
         ):
-            draws[name] = (_fork(rng), draw)
+            cursors[name] = _fork(rng)
             rng = _advance(rng, draw, counts)
         self._failed_charges(rng, current, first_order=sum(sizes))
-        self._received = rng.bit_generator.state
+        self._received = rng.bit_generator.state  # the receive delays come last, in time order
         self.last_time = np.full(len(world.signup), -1, dtype=np.int64)
         self.count = sum(sizes) + len(self.failed)
-        self._detail({name: cursor for name, (cursor, _) in draws.items()})
+        self._detail(cursors)
 
     # --- the passes ------------------------------------------------------------------------------------------------
 
@@ -138,7 +139,7 @@ class UsageEvents:
                 users.append(np.repeat(user + offsets[i], repeat))
                 days.append(np.repeat(d + first, repeat))
             pairs = np.stack([np.concatenate(users), np.concatenate(days)])
-            np.save(self._path("pairs", b), pairs)
+            np.save(self._path("pairs", b), pairs.astype(np.int32))  # half the disk; read back as int64
             sizes.append(pairs.shape[1])
         return sizes
 
@@ -154,7 +155,7 @@ class UsageEvents:
         w = self.w
         per_type = np.zeros((len(self.blocks), len(EVENT_TYPES)), dtype=np.int64)
         for b in range(len(self.blocks)):
-            user, day = np.load(self._path("pairs", b))
+            user, day = np.load(self._path("pairs", b)).astype(np.int64)
             account = self.contact_account[user]
             # Engaged days carry more real work; on quiet days people log in and leave.
             is_key = key.random(len(user)) < np.clip(0.08 + 0.22 * engagement[account, day], 0.04, 0.5)
@@ -188,12 +189,14 @@ class UsageEvents:
         """Properties and times per block; appends each event to its month's file and notes when accounts were seen."""
         w, order = self.w, 0
         for b in range(len(self.blocks)):
-            user, day = np.load(self._path("pairs", b))
+            user, day = np.load(self._path("pairs", b)).astype(np.int64)
             types = np.load(self._path("types", b))
+            self._path("pairs", b).unlink()
+            self._path("types", b).unlink()
             account = self.contact_account[user]
             value = np.zeros(len(user))
             sent = types == SENT
-            recipients = cursors["recipients"].lognormal(6.2, 1.0, int(sent.sum())) * (1 + w.segment[account[sent]])
+            recipients = _recipients(cursors["recipients"], int(sent.sum())) * (1 + w.segment[account[sent]])
             value[sent] = recipients.astype(int)
             for t in CHOICES:
                 chosen = types == t
@@ -308,7 +311,7 @@ def _rows(rng: np.random.Generator, size: int) -> np.ndarray:
     return rng.integers(50, 20000, size)
 
 
-def _standard_normal(rng: np.random.Generator, size: int) -> np.ndarray:
+def _time_noise(rng: np.random.Generator, size: int) -> np.ndarray:
     """What `work_seconds` draws, without its location (which does not change how much of the stream it uses)."""
     return rng.normal(0.0, 2.5, size)
 
