@@ -15,6 +15,7 @@ from accounts.models import (
     Account,
     AccountStatus,
     Activity,
+    Contact,
     InboundWebhookEvent,
     SavedView,
     Subscription,
@@ -298,3 +299,9 @@ def inbound_webhook_summary(*, sources: tuple[str, ...] = ("stripe", "helpdesk")
         latest = InboundWebhookEvent.objects.filter(source=source).only("type", "status", "received_at").first()
         summary[source] = {"count": counts.get(source, 0), "latest": latest}
     return summary
+
+
+def sample_account() -> tuple[Account | None, Contact | None]:
+    """The first account and its first contact, to preview a text against (both None on an empty workspace)."""
+    account = Account.objects.select_related("owner").order_by("pk").first()
+    return account, (account.contacts.order_by("pk").first() if account else None)

@@ -26,10 +26,8 @@ from accounts.models import (
 )
 from accounts.selectors import active_on_q, next_renewal_dates
 from churnapp import derived
-from churnapp.models import WebhookEvent
 from churnapp.queries import filter_ids
 from churnapp.roles import can_edit_account
-from churnapp.webhooks_out import webhook_emit, webhook_emit_many, webhook_subscribed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -76,9 +74,9 @@ def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser
         account.status = status
         account.save(update_fields=["status", "updated_at"])
         _change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
-        webhook_emit(
-            event=WebhookEvent.ACCOUNT_STATUS_CHANGED,
-            payload={"account_id": account.pk, "external_id": account.external_id, "old": old_value, "new": status},
+        derived.notify(
+            derived.ACCOUNT_STATUS_CHANGED,
+            [{"account_id": account.pk, "external_id": account.external_id, "old": old_value, "new": status}],
         )
     return account
 
@@ -155,7 +153,7 @@ def task_create(
         source=source,
         created_by=created_by,
     )
-    webhook_emit(event=WebhookEvent.TASK_CREATED, payload=task_webhook_payload(task))
+    derived.notify(derived.TASK_CREATED, [task_webhook_payload(task)])
     return task
 
 
@@ -251,9 +249,9 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     now = timezone.now()
     Account.objects.filter(pk__in=[pk for pk, _ in churned]).update(status=AccountStatus.CHURNED, updated_at=now)
     Account.objects.filter(pk__in=[pk for pk, _ in won_back]).update(status=AccountStatus.WON_BACK, updated_at=now)
-    webhook_emit_many(
-        event=WebhookEvent.ACCOUNT_STATUS_CHANGED,
-        payloads=[
+    derived.notify(
+        derived.ACCOUNT_STATUS_CHANGED,
+        [
             {"account_id": pk, "old": old, "new": new, "reason": "subscriptions"}
             for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))
             for pk, old in rows
@@ -282,7 +280,7 @@ def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
     fields = [f for f in HEALTH_FIELDS if f in rows[0]]
     if not fields or any(set(row) - {"account_id"} != set(fields) for row in rows):
         raise ValueError(f"Each row needs account_id and the same fields among {tuple(HEALTH_FIELDS)}.")
-    if "health_band" in fields and webhook_subscribed(WebhookEvent.ACCOUNT_HEALTH_BAND_CHANGED):
+    if "health_band" in fields and derived.wanted(derived.ACCOUNT_HEALTH_BAND_CHANGED):
         _emit_band_changes(rows)
 
     quote = connection.ops.quote_name
@@ -333,7 +331,7 @@ def _emit_band_changes(rows: list[dict]) -> None:
         if old and new and old != new:
             payloads.append({"account_id": row["account_id"], "external_id": external_id, "old": old, "new": new,
                              "score": row.get("health_score")})  # fmt: skip
-    webhook_emit_many(event=WebhookEvent.ACCOUNT_HEALTH_BAND_CHANGED, payloads=payloads)
+    derived.notify(derived.ACCOUNT_HEALTH_BAND_CHANGED, payloads)
 
 
 def contact_unsubscribe(*, email: str) -> int:
@@ -547,7 +545,7 @@ def tasks_create_bulk(*, tasks: list[Task], batch_size: int = 2000) -> list[Task
         if task.assignee_id is None and task.account.owner_id:
             task.assignee_id = task.account.owner_id
     created = Task.objects.bulk_create(tasks, batch_size=batch_size)
-    webhook_emit_many(event=WebhookEvent.TASK_CREATED, payloads=[task_webhook_payload(t) for t in created])
+    derived.notify(derived.TASK_CREATED, [task_webhook_payload(t) for t in created])
     return created
 
 
@@ -574,9 +572,9 @@ def accounts_set_status_bulk(*, account_ids: list[int], status: str) -> set[int]
     if status not in AccountStatus.values:
         raise ValueError(f"Unknown status {status!r}.")
     changed = _set_field_bulk(account_ids=account_ids, field="status", value=status, choices=AccountStatus)
-    webhook_emit_many(
-        event=WebhookEvent.ACCOUNT_STATUS_CHANGED,
-        payloads=[{"account_id": a.pk, "external_id": a.external_id, "old": a.status, "new": status} for a in changed],
+    derived.notify(
+        derived.ACCOUNT_STATUS_CHANGED,
+        [{"account_id": a.pk, "external_id": a.external_id, "old": a.status, "new": status} for a in changed],
     )
     return {a.pk for a in changed}
 

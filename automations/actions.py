@@ -9,13 +9,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, AccountStatus, LifecycleStage, TaskPriority
+from accounts.models import Account, AccountStatus, Contact, LifecycleStage, Task, TaskPriority
+from accounts.services import (
+    account_add_tag,
+    account_remove_tag,
+    account_set_lifecycle_stage,
+    account_set_status,
+    accounts_add_tag_bulk,
+    accounts_remove_tag_bulk,
+    accounts_set_lifecycle_stage_bulk,
+    accounts_set_status_bulk,
+    task_create,
+    tasks_create_bulk,
+)
 from churnapp.templatetags.formatting import human_value
 from churnapp.templatetags.people import display_name
 from health import selectors as health_selectors
+from messaging.email.outbox import email_queue_many, email_queue_template
+from messaging.email.render import email_context, email_render_source, render_string
+from messaging.models import EmailTemplate, WebhookEndpoint
+from messaging.notifications import notify
+from messaging.notifications import notify_many as notify_items
+from messaging.webhooks import webhook_emit, webhook_emit_many
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +71,6 @@ def _users(spec: str | None, account: Account | None) -> list:
 
 
 def _text(template: str, ctx: ActionContext) -> str:
-    from automations.emails import email_context, render_string
-
     if ctx.context is None:
         ctx.context = email_context(
             account=ctx.account,
@@ -70,8 +87,6 @@ def _why(ctx: ActionContext) -> str:
 
 
 def create_task(spec: dict, ctx: ActionContext) -> str:
-    from accounts.services import task_create
-
     assignees = _users(spec.get("assignee"), ctx.account)
     if spec.get("assignee", "owner") != "owner" and not assignees:
         raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
@@ -94,8 +109,6 @@ def create_task(spec: dict, ctx: ActionContext) -> str:
 
 
 def set_status(spec: dict, ctx: ActionContext) -> str:
-    from accounts.services import account_set_status
-
     status = spec.get("status")
     if status not in AccountStatus.values:
         raise ActionError(f"Unknown status {status!r}.")
@@ -104,8 +117,6 @@ def set_status(spec: dict, ctx: ActionContext) -> str:
 
 
 def set_stage(spec: dict, ctx: ActionContext) -> str:
-    from accounts.services import account_set_lifecycle_stage
-
     stage = spec.get("stage")
     if stage not in LifecycleStage.values:
         raise ActionError(f"Unknown lifecycle stage {stage!r}.")
@@ -114,8 +125,6 @@ def set_stage(spec: dict, ctx: ActionContext) -> str:
 
 
 def add_tag(spec: dict, ctx: ActionContext) -> str:
-    from accounts.services import account_add_tag
-
     if not spec.get("tag"):
         raise ActionError("add_tag needs a tag.")
     account_add_tag(account=ctx.account, name=spec["tag"])
@@ -123,8 +132,6 @@ def add_tag(spec: dict, ctx: ActionContext) -> str:
 
 
 def remove_tag(spec: dict, ctx: ActionContext) -> str:
-    from accounts.services import account_remove_tag
-
     if not spec.get("tag"):
         raise ActionError("remove_tag needs a tag.")
     account_remove_tag(account=ctx.account, name=spec["tag"])
@@ -132,9 +139,6 @@ def remove_tag(spec: dict, ctx: ActionContext) -> str:
 
 
 def send_email(spec: dict, ctx: ActionContext) -> str:
-    from automations.emails import email_queue_template
-    from automations.models import EmailTemplate
-
     key = spec.get("template")
     if not EmailTemplate.objects.filter(key=key).exists():
         raise ActionError(f"No email template {key!r}.")
@@ -164,8 +168,6 @@ def send_email(spec: dict, ctx: ActionContext) -> str:
 
 
 def notify_users(spec: dict, ctx: ActionContext) -> str:
-    from automations.notifications import notify
-
     users = _users(spec.get("to"), ctx.account)
     if not users:
         raise ActionError(f"Nobody to notify for {spec.get('to', 'owner')!r}.")
@@ -182,22 +184,7 @@ def notify_users(spec: dict, ctx: ActionContext) -> str:
     return f"Notified {', '.join(display_name(u) for u in users)}"
 
 
-def enrol_playbook(spec: dict, ctx: ActionContext) -> str:
-    from automations.models import Playbook
-    from automations.playbooks import playbook_enrol
-
-    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
-    if playbook is None:
-        raise ActionError(f"No playbook {spec.get('playbook')!r}.")
-    enrolment, created = playbook_enrol(playbook=playbook, account=ctx.account, source=ctx.key)
-    if not created:
-        return f"Already in “{playbook.name}”"
-    return f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”"
-
-
 def fire_webhook(spec: dict, ctx: ActionContext) -> str:
-    from churnapp.webhooks_out import webhook_emit
-
     event = spec.get("event", "rule.fired")
     deliveries = webhook_emit(
         event=event,
@@ -224,9 +211,6 @@ def _fixed_users(spec: str | None) -> list | None:
 
 
 def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from accounts.models import Task
-    from accounts.services import tasks_create_bulk
-
     fixed = _fixed_users(spec.get("assignee"))
     if fixed is not None and not fixed:
         raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
@@ -255,8 +239,6 @@ def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 
 def set_status_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from accounts.services import accounts_set_status_bulk
-
     status = spec.get("status")
     if status not in AccountStatus.values:
         raise ActionError(f"Unknown status {status!r}.")
@@ -267,8 +249,6 @@ def set_status_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 
 def set_stage_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from accounts.services import accounts_set_lifecycle_stage_bulk
-
     stage = spec.get("stage")
     if stage not in LifecycleStage.values:
         raise ActionError(f"Unknown lifecycle stage {stage!r}.")
@@ -279,8 +259,6 @@ def set_stage_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 
 def add_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from accounts.services import accounts_add_tag_bulk
-
     if not spec.get("tag"):
         raise ActionError("add_tag needs a tag.")
     accounts_add_tag_bulk(account_ids=[ctx.account.pk for ctx in ctxs], name=spec["tag"])
@@ -288,8 +266,6 @@ def add_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 
 def remove_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from accounts.services import accounts_remove_tag_bulk
-
     if not spec.get("tag"):
         raise ActionError("remove_tag needs a tag.")
     accounts_remove_tag_bulk(account_ids=[ctx.account.pk for ctx in ctxs], name=spec["tag"])
@@ -297,10 +273,6 @@ def remove_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 
 def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from accounts.models import Contact
-    from automations.emails import email_context, email_queue_many, email_render_source
-    from automations.models import EmailTemplate
-
     template = EmailTemplate.objects.filter(key=spec.get("template")).first()
     if template is None:
         raise ActionError(f"No email template {spec.get('template')!r}.")
@@ -358,8 +330,6 @@ def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 
 def notify_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from automations.notifications import notify_many as notify_items
-
     fixed = _fixed_users(spec.get("to"))
     items, out = [], []
     for ctx in ctxs:
@@ -382,28 +352,7 @@ def notify_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     return out
 
 
-def enrol_playbook_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from automations.models import Playbook
-    from automations.playbooks import playbook_enrol_many
-
-    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
-    if playbook is None:
-        raise ActionError(f"No playbook {spec.get('playbook')!r}.")
-    results = playbook_enrol_many(
-        playbook=playbook, accounts=[ctx.account for ctx in ctxs], sources=[ctx.key for ctx in ctxs]
-    )
-    return [
-        (True, f"Already in “{playbook.name}”")
-        if not created
-        else (True, f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”")
-        for enrolment, created in results
-    ]
-
-
 def fire_webhook_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    from churnapp.models import WebhookEndpoint
-    from churnapp.webhooks_out import webhook_emit_many
-
     event = spec.get("event", "rule.fired")
     endpoints = [e for e in WebhookEndpoint.objects.filter(is_active=True) if event in e.events]
     webhook_emit_many(
@@ -431,7 +380,6 @@ MANY: dict[str, Any] = {
     "remove_tag": remove_tag_many,
     "send_email": send_email_many,
     "notify": notify_many,
-    "enrol_playbook": enrol_playbook_many,
     "webhook": fire_webhook_many,
 }
 
@@ -444,9 +392,15 @@ ACTIONS: dict[str, tuple[str, Any]] = {
     "remove_tag": ("Remove tag (tag)", remove_tag),
     "send_email": ("Send email template (template, to: contact | owner)", send_email),
     "notify": ("Notify (to: owner | role:X | user:x, title, body, email, slack)", notify_users),
-    "enrol_playbook": ("Enrol in playbook (playbook)", enrol_playbook),
     "webhook": ("Fire outgoing webhook (event)", fire_webhook),
 }
+
+
+def register(kind: str, *, label: str, one, many) -> None:
+    """Add an action kind defined by another module of this app (playbooks registers `enrol_playbook`, which needs
+    the playbook engine: actions cannot import it, the engine runs actions)."""
+    ACTIONS[kind] = (label, one)
+    MANY[kind] = many
 
 
 def validate(actions: list) -> None:
@@ -468,8 +422,6 @@ def run_many_isolated(spec: dict, ctxs: list[ActionContext], *, what: str) -> li
     """`run_many` in a savepoint; failures become outcomes, never exceptions. A misconfigured action fails the
     same for every account; any other failure of the set-based run retries account by account, each in its own
     savepoint, so one bad account does not fail the others. `what` names the rule or step in the log."""
-    from django.db import transaction
-
     try:
         with transaction.atomic():
             return run_many(spec, ctxs)

@@ -31,25 +31,6 @@ class RuleAdmin(admin.ModelAdmin):
     list_filter = ["enabled"]
 
 
-@admin.register(models.EmailTemplate)
-class EmailTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "key", "subject", "updated_at"]
-
-
-@admin.register(models.EmailMessage)
-class EmailMessageAdmin(admin.ModelAdmin):
-    list_display = ["to_email", "subject", "source", "status", "created_at", "sent_at", "opened_at", "clicked_at"]
-    list_filter = ["status", "source"]
-    search_fields = ["to_email", "subject", "dedupe_key"]
-    raw_id_fields = ["account", "contact", "template"]
-
-
-@admin.register(models.Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ["email", "reason", "created_at"]
-    search_fields = ["email"]
-
-
 @admin.register(models.Enrolment)
 class EnrolmentAdmin(admin.ModelAdmin):
     list_display = ["account", "playbook", "status", "holdout", "step", "next_run_at", "enrolled_at"]
@@ -62,12 +43,6 @@ class RuleExecutionAdmin(admin.ModelAdmin):
     list_display = ["rule", "account", "status", "created_at", "finished_at"]
     list_filter = ["status", "rule"]
     raw_id_fields = ["account", "task"]
-
-
-@admin.register(models.Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["user", "title", "created_at", "read_at"]
-    raw_id_fields = ["user", "account"]
 
 
 @admin.register(models.AccountRole)

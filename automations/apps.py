@@ -5,10 +5,13 @@ class AutomationsConfig(AppConfig):
     name = "automations"
 
     def ready(self) -> None:
-        from automations.tasks import rules_enqueue_for_accounts
+        from automations import playbooks, tasks  # playbooks registers its "enrol_playbook" action on import
         from churnapp import derived
 
+        assert "enrol_playbook" in playbooks.actions.ACTIONS
         # A new ticket, survey answer, payment or attribute is evaluated by the rules at once (conditions read those
         # facts directly), and again once the account is rescored (conditions on the health score).
-        derived.register(derived.FACTS_CHANGED, rules_enqueue_for_accounts)
-        derived.register(derived.SCORES_CHANGED, rules_enqueue_for_accounts)
+        derived.register(derived.FACTS_CHANGED, tasks.rules_enqueue_for_accounts)
+        derived.register(derived.SCORES_CHANGED, tasks.rules_enqueue_for_accounts)
+        # Enrolments whose step is due now are advanced by a worker once the enrolling transaction commits.
+        derived.register(derived.ENROLMENTS_DUE, tasks.enrolments_enqueue)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from automations.models import EmailTemplate, Journey, Milestone, Playbook, PlaybookStep, Rule
+from automations.models import Journey, Milestone, Playbook, PlaybookStep, Rule
 from automations.rules import rule_save
+from messaging.models import EmailTemplate
 
 ACTIVE = {"type": "status", "in": ["onboarding", "active", "at_risk", "won_back"]}
 

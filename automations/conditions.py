@@ -20,15 +20,29 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    JSONField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
-from accounts.models import Account, Subscription, SupportTicket, SurveyResponse, UsageEvent
+from accounts.models import (
+    Account,
+    Subscription,
+    SupportTicket,
+    SurveyResponse,
+    Tag,
+    Task,
+    TaskPriority,
+    TaskStatus,
+    UsageEvent,
+)
+from automations.models import MilestoneProgress
+from health.models import AccountMetrics, FeatureFirstUse, HealthSnapshot
 
 OPEN_TICKET = ("open", "pending")
 
@@ -93,8 +107,6 @@ def _health_below(spec: dict, ctx: Context) -> Compiled:
 
 
 def _health_dropped(spec: dict, ctx: Context) -> Compiled:
-    from health.models import HealthSnapshot
-
     points, days = _num(spec, "points"), _int(spec, "days")
     then = ctx.today - dt.timedelta(days=days)
     # Daily snapshots: the one of `then` (or up to 3 days before, for gaps) against the cached score now.
@@ -165,8 +177,6 @@ def _latest_survey(kind: str, label: str):
 def _no_open_followup(spec: dict, ctx: Context) -> Compiled:
     """No open high-priority task on the account created since its latest answer of that kind: nobody (e.g. the
     win-back survey routing, which gives every detractor answer a high-priority call-back task) follows it up yet."""
-    from accounts.models import Task, TaskPriority, TaskStatus
-
     kind = spec.get("kind", "nps")
     if kind not in ("nps", "csat"):
         raise ConditionError(f"no_open_followup: kind must be nps or csat, not {kind!r}.")
@@ -188,8 +198,6 @@ def _payment_failed(spec: dict, ctx: Context) -> Compiled:
 
 
 def _milestone_missed(spec: dict, ctx: Context) -> Compiled:
-    from automations.models import MilestoneProgress
-
     missed = MilestoneProgress.objects.filter(missed_at__isnull=False, reached_at__isnull=True)
     if spec.get("milestone"):
         missed = missed.filter(milestone__key=spec["milestone"])
@@ -207,8 +215,6 @@ def _renewal_within(spec: dict, ctx: Context) -> Compiled:
 
 
 def _seat_utilisation(spec: dict, ctx: Context) -> Compiled:
-    from health.models import AccountMetrics
-
     # Metrics are daily: an account's latest row of the last week, and no later row below the threshold.
     threshold = _num(spec, "percent") / 100
     recent = AccountMetrics.objects.filter(day__gte=ctx.today - dt.timedelta(days=7), seat_depth__isnull=False)
@@ -227,8 +233,6 @@ def _seat_utilisation(spec: dict, ctx: Context) -> Compiled:
 
 def _no_expansion(spec: dict, ctx: Context) -> Compiled:
     """Silent churn: an active customer with no new subscription and no newly adopted feature for N days."""
-    from health.models import FeatureFirstUse
-
     since = ctx.today - dt.timedelta(days=_int(spec, "days"))
     name = ctx.name("last_expansion")
     last = Subquery(
@@ -278,7 +282,6 @@ def _field_in(field_name: str, label: str):
 
 def _tag(spec: dict, ctx: Context) -> Compiled:
     names = _list(spec, "has") if "has" in spec else _list(spec, "lacks")
-    from accounts.models import Tag
 
     tagged = Tag.accounts.through.objects.filter(tag__name__in=names).values("account_id")
     return Compiled(q=Q(pk__in=tagged) if "has" in spec else ~Q(pk__in=tagged))
@@ -382,9 +385,6 @@ def matching(
 
 def matched_json(shows: list[tuple[str, str]]):
     """A SQL expression building the {label: value} object of the matched values (for INSERT … SELECT)."""
-    from django.db.models import JSONField
-    from django.db.models.functions import JSONObject
-
     if not shows:
         return Value({}, output_field=JSONField())
     return JSONObject(**{label: F(key) for key, label in shows})

@@ -22,8 +22,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, Subscription, SupportTicket, SurveyResponse, UsageEvent
+from automations import rules
 from automations.conditions import OPEN_TICKET
 from automations.models import Checkpoint, Rule
+from health.models import FeatureFirstUse
 
 CHECKPOINT = "rule-crossings"
 FIRST_WINDOW = dt.timedelta(minutes=1)  # the first tick looks this far back
@@ -85,8 +87,6 @@ CLOCKS: dict[str, list[tuple[Clock, Callable[[dict], dt.timedelta]]]] = {
 
 
 def _first_uses() -> QuerySet:
-    from health.models import FeatureFirstUse
-
     return FeatureFirstUse.objects.all()
 
 
@@ -126,15 +126,13 @@ def crossing_accounts(*, since: dt.datetime, until: dt.datetime, rules: list[Rul
 
 def crossings_evaluate(*, now: dt.datetime | None = None) -> dict[str, int]:
     """One tick: evaluate the rules for the accounts crossing a time-based threshold since the last tick."""
-    from automations.rules import rules_cycle
-
     now = now or timezone.now()
     start = Checkpoint.objects.get_or_create(name=CHECKPOINT, defaults={"at": now - FIRST_WINDOW})[0].at
     since = max(start, now - LONGEST_WINDOW)
     if since >= now:
         return {"accounts": 0}
     ids = crossing_accounts(since=since, until=now)
-    result = rules_cycle(account_ids=sorted(ids), now=now) if ids else {}
+    result = rules.rules_cycle(account_ids=sorted(ids), now=now) if ids else {}
     # Moved on only once the rules ran: a crash leaves the window to the next tick (the rules are idempotent:
     # cooldown and dedupe), and of two ticks that overlap, the first to finish moves it.
     Checkpoint.objects.filter(name=CHECKPOINT, at=start).update(at=now)

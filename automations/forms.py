@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from automations import actions as actions_mod
 from automations import conditions as conditions_mod
-from automations.models import EmailTemplate, Playbook
+from automations.models import Playbook
 
 CONDITION_ROWS = 5
 ACTION_ROWS = 4
@@ -146,13 +146,6 @@ class RuleImportForm(forms.Form):
         if not data["yaml"].strip():
             raise ValidationError("Choose a file or paste YAML.")
         return data
-
-
-class EmailTemplateForm(forms.ModelForm):
-    class Meta:
-        model = EmailTemplate
-        fields = ["key", "name", "subject", "body_text", "body_html"]
-        widgets = {"body_text": forms.Textarea(attrs={"rows": 8}), "body_html": forms.Textarea(attrs={"rows": 4})}
 
 
 class PlaybookSettingsForm(forms.ModelForm):

@@ -25,6 +25,7 @@ from automations.models import (
     PlaybookStep,
     StepKind,
 )
+from churnapp import derived
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -40,7 +41,7 @@ class PlaybookInvalid(ValueError):
 def _step_validate(n: int, kind: str, config: dict) -> dict:
     """A step's config, checked and normalised; PlaybookInvalid names the step."""
     from accounts.models import TaskPriority
-    from automations.models import EmailTemplate
+    from messaging.models import EmailTemplate
 
     where = f"Step {n} ({kind})"
     if not isinstance(config, dict):
@@ -167,7 +168,7 @@ def playbook_enrol(
             playbook=playbook, account=account, status__in=[EnrolmentStatus.ACTIVE, EnrolmentStatus.HELD_OUT]
         ), False
     if not holdout and first is not None:
-        transaction.on_commit(lambda: _enqueue_advance(enrolment.pk))
+        derived.notify(derived.ENROLMENTS_DUE, [enrolment.pk])
     return enrolment, True
 
 
@@ -198,21 +199,8 @@ def playbook_enrol_many(
     Enrolment.objects.bulk_create(new, batch_size=2000)
     due = [e.pk for e in new if not e.holdout and first is not None]
     if due:
-        transaction.on_commit(lambda: _enqueue_advance_many(due))
+        derived.notify(derived.ENROLMENTS_DUE, due)
     return out
-
-
-def _enqueue_advance(enrolment_id: int) -> None:
-    from automations.tasks import advance_enrolment
-
-    advance_enrolment.delay(enrolment_id)
-
-
-def _enqueue_advance_many(enrolment_ids: list[int]) -> None:
-    from automations.tasks import advance_enrolments
-
-    for i in range(0, len(enrolment_ids), ADVANCE_CHUNK):
-        advance_enrolments.delay(enrolment_ids[i : i + ADVANCE_CHUNK])
 
 
 def _mark_stopped(enrolment: Enrolment, reason: str, now: dt.datetime) -> None:
@@ -406,3 +394,34 @@ def playbook_impact(*, playbook: Playbook) -> dict:
             for k, v in (("retention", retention), ("health_change", health_change), ("nrr", nrr))
         },
     }
+
+
+# --- The "enrol in playbook" action of rules and playbook steps -------------------------------------------------------
+
+
+def enrol_playbook(spec: dict, ctx: actions.ActionContext) -> str:
+    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
+    if playbook is None:
+        raise actions.ActionError(f"No playbook {spec.get('playbook')!r}.")
+    enrolment, created = playbook_enrol(playbook=playbook, account=ctx.account, source=ctx.key)
+    if not created:
+        return f"Already in “{playbook.name}”"
+    return f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”"
+
+
+def enrol_playbook_many(spec: dict, ctxs: list[actions.ActionContext]) -> list[actions.Outcome]:
+    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
+    if playbook is None:
+        raise actions.ActionError(f"No playbook {spec.get('playbook')!r}.")
+    results = playbook_enrol_many(
+        playbook=playbook, accounts=[ctx.account for ctx in ctxs], sources=[ctx.key for ctx in ctxs]
+    )
+    return [
+        (True, f"Already in “{playbook.name}”")
+        if not created
+        else (True, f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”")
+        for enrolment, created in results
+    ]
+
+
+actions.register("enrol_playbook", label="Enrol in playbook (playbook)", one=enrol_playbook, many=enrol_playbook_many)

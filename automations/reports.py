@@ -16,8 +16,9 @@ from django.db.models.functions import Cast, StrIndex, Substr
 from django.utils import timezone
 
 from automations import builtins, conditions, rules
-from automations.models import ActionRun, EmailMessage, EmailSource, EnrolmentStatus, Rule, RuleExecution
+from automations.models import ActionRun, EnrolmentStatus, Rule, RuleExecution
 from automations.selectors import playbook_list, rule_list
+from messaging.models import EmailMessage, EmailSource
 
 EMAIL_KEY_PREFIX = "rule-exec:"  # an action's email dedupe key: rule-exec:<execution id>:<action index>
 ACTION_COLUMNS = {  # action kind -> report column

@@ -1,87 +1,36 @@
-"""Reads of the automations app: email counts for the frequency cap, outbox stats, notifications, rules."""
+"""Reads of the automations app: rules and their executions, playbooks and enrolments, journeys."""
 
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from typing import TYPE_CHECKING
 
+import pandas as pd
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import TruncMonth
 
-from automations.models import EmailMessage, EmailSource, EmailStatus, EmailTemplate, Notification
+from automations.models import (
+    AccountRole,
+    Enrolment,
+    EnrolmentStatus,
+    Journey,
+    Milestone,
+    MilestoneProgress,
+    Playbook,
+    Rule,
+    RuleExecution,
+)
+from health.models import HealthSnapshot
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-# Mail that counts against the global contact-frequency cap: everything automated that went (or will go) out.
-CAPPED_STATUSES = (EmailStatus.QUEUED, EmailStatus.SENT)
-UNCAPPED_SOURCES = (EmailSource.NOTIFICATION, EmailSource.DIGEST, EmailSource.MANUAL)
-
-
-def contact_emails_sent_since(
-    *, contact_ids: list[int], since: dt.datetime, sources: list[str] | None = None
-) -> dict[int, int]:
-    """Automated emails queued or sent to each contact since `since` (one query); contacts with none are absent.
-
-    `sources` narrows the count (e.g. ["survey"] for "not surveyed more than once per 90 days").
-    """
-    qs = EmailMessage.objects.filter(contact_id__in=contact_ids, created_at__gte=since, status__in=CAPPED_STATUSES)
-    qs = qs.filter(source__in=sources) if sources else qs.exclude(source__in=UNCAPPED_SOURCES)
-    rows = qs.values("contact_id").annotate(n=Count("id")).order_by()
-    return {row["contact_id"]: row["n"] for row in rows}
-
-
-def automated_emails_to_address_since(*, emails: list[str], since: dt.datetime) -> dict[str, int]:
-    """Automated emails queued or sent to each address since `since` (for mail without a contact)."""
-    rows = (
-        EmailMessage.objects.filter(to_email__in=[e.lower() for e in emails], created_at__gte=since)
-        .filter(status__in=CAPPED_STATUSES)
-        .exclude(source__in=UNCAPPED_SOURCES)
-        .values("to_email")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return {row["to_email"]: row["n"] for row in rows}
-
-
-def email_template_stats() -> QuerySet[EmailTemplate]:
-    """Templates with sent / opened / clicked / suppressed counts (rates are computed from them)."""
-    return EmailTemplate.objects.annotate(
-        n_sent=Count("messages", filter=Q(messages__status=EmailStatus.SENT)),
-        n_opened=Count("messages", filter=Q(messages__status=EmailStatus.SENT, messages__opened_at__isnull=False)),
-        n_clicked=Count("messages", filter=Q(messages__status=EmailStatus.SENT, messages__clicked_at__isnull=False)),
-        n_suppressed=Count("messages", filter=Q(messages__status=EmailStatus.SUPPRESSED)),
-        n_failed=Count("messages", filter=Q(messages__status=EmailStatus.FAILED)),
-    ).order_by("name")
-
-
-def email_outbox(*, status: str = "", account_id: int | None = None) -> QuerySet[EmailMessage]:
-    qs = EmailMessage.objects.select_related("account", "contact", "template")
-    if status:
-        qs = qs.filter(status=status)
-    if account_id:
-        qs = qs.filter(account_id=account_id)
-    return qs.order_by("-created_at", "-id")
-
-
-def notifications_for(*, user: AbstractBaseUser, limit: int = 20) -> list[Notification]:
-    return list(user_notifications(user=user)[:limit])
-
-
-def user_notifications(*, user: AbstractBaseUser) -> QuerySet:
-    """A user's notifications, newest first (paginate it)."""
-    return Notification.objects.filter(user=user).select_related("account").order_by("-created_at", "-id")
-
-
-def unread_notification_count(*, user: AbstractBaseUser) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
-
+    pass
 
 # --- Rules, playbooks, journeys --------------------------------------------------------------------------------------
 
 
 def rule_list() -> QuerySet:
-    from automations.models import Rule
-
     return Rule.objects.annotate(
         n_executions=Count("executions"),
         n_failed=Count("executions", filter=Q(executions__status__in=["failed", "partial"])),
@@ -91,9 +40,6 @@ def rule_list() -> QuerySet:
 def rule_executions(*, rule) -> QuerySet:
     """A rule's executions, newest first, with what the execution log shows (paginate it): with when the health
     score the rule read had been computed (the account's latest scoring before the execution)."""
-    from automations.models import RuleExecution
-    from health.models import HealthSnapshot
-
     scored = HealthSnapshot.objects.filter(account=OuterRef("account_id"), scored_at__lte=OuterRef("created_at"))
     return (
         RuleExecution.objects.filter(rule=rule)
@@ -105,8 +51,6 @@ def rule_executions(*, rule) -> QuerySet:
 
 
 def account_enrolments(*, account_id: int) -> list:
-    from automations.models import Enrolment
-
     return list(
         Enrolment.objects.filter(account_id=account_id)
         .select_related("playbook")
@@ -116,8 +60,6 @@ def account_enrolments(*, account_id: int) -> list:
 
 
 def active_enrolments(*, limit: int = 500) -> list:
-    from automations.models import Enrolment, EnrolmentStatus
-
     return list(
         Enrolment.objects.filter(status=EnrolmentStatus.ACTIVE)
         .select_related("playbook", "account", "account__owner")
@@ -126,8 +68,6 @@ def active_enrolments(*, limit: int = 500) -> list:
 
 
 def playbook_list() -> QuerySet:
-    from automations.models import Playbook
-
     return Playbook.objects.annotate(
         n_steps=Count("steps", distinct=True),
         n_active=Count("enrolments", filter=Q(enrolments__status="active"), distinct=True),
@@ -137,8 +77,6 @@ def playbook_list() -> QuerySet:
 
 
 def account_milestones(*, account_id: int) -> list:
-    from automations.models import MilestoneProgress
-
     return list(
         MilestoneProgress.objects.filter(account_id=account_id)
         .select_related("milestone", "milestone__journey")
@@ -147,10 +85,6 @@ def account_milestones(*, account_id: int) -> list:
 
 
 def journey_cohorts(*, journey) -> list[str]:
-    from django.db.models.functions import TruncMonth
-
-    from automations.models import MilestoneProgress
-
     months = (
         MilestoneProgress.objects.filter(milestone__journey=journey)
         .annotate(month=TruncMonth("account__created_at"))
@@ -165,10 +99,6 @@ def _median_days_to_reach(progress: QuerySet) -> dict[int, float]:
     """Per milestone id, the median of the whole days from start to reaching it (negative spans count as 0; the
     median of an even count is the mean of the two middle values), in the database on PostgreSQL
     (percentile_cont), else from the reached rows' spans."""
-    import statistics
-
-    from django.db import connection
-
     reached = progress.filter(reached_at__isnull=False)
     if connection.vendor == "postgresql":
         sql, params = reached.values("milestone_id", "started_at", "reached_at").query.sql_with_params()
@@ -197,8 +127,6 @@ def reached_or_later() -> Exists:
     The funnel counts "reached step k" this way, so it never rises from one step to the next: an account that
     reached a later milestone without this one being marked (skipped, or reached before tracking began) has
     passed it. One definition for the journey page, the dashboard's onboarding funnel and its drill-downs."""
-    from automations.models import MilestoneProgress
-
     return Exists(
         MilestoneProgress.objects.filter(
             account_id=OuterRef("account_id"),
@@ -213,8 +141,6 @@ def journey_funnel(*, journey, segment: str = "", cohort: str = "", accounts: Qu
     """Share of accounts reaching each milestone, median days to reach it, missed counts, where they stall and
     the median time to first value — per signup cohort (YYYY-MM) and segment, or for `accounts` (a subquery of
     account ids). Counted in the database (a few grouped queries, whatever the number of accounts)."""
-    from automations.models import MilestoneProgress
-
     qs = MilestoneProgress.objects.filter(milestone__journey=journey)
     if accounts is not None:
         qs = qs.filter(account__in=accounts)
@@ -267,10 +193,6 @@ def onboarding_progress_frame():
     facts: journey_id, milestone_id, account_id, created_at (the account's), segment, plan, days (whole days to
     reach it; NaN while not reached itself), reached (it or a later milestone), missed (not reached and past due).
     A pandas DataFrame."""
-    import pandas as pd
-
-    from automations.models import MilestoneProgress
-
     columns = ["milestone__journey_id", "milestone_id", "account_id", "account__created_at", "account__segment",
                "account__plan", "started_at", "reached_at", "missed_at", "done"]  # fmt: skip
     rows = (
@@ -291,22 +213,16 @@ def onboarding_progress_frame():
 
 def journey_list() -> QuerySet:
     """Every journey with its milestones, by name (the journeys page)."""
-    from automations.models import Journey
-
     return Journey.objects.prefetch_related("milestones").order_by("name")
 
 
 def onboarding_journeys() -> QuerySet:
     """The onboarding journeys (templates applied to new accounts), by name."""
-    from automations.models import Journey
-
     return Journey.objects.filter(onboarding=True).order_by("name", "pk")
 
 
 def milestone_accounts(*, milestone, reached: bool, accounts: QuerySet | None = None) -> QuerySet:
     """Ids of the accounts on `milestone` that reached it (or, with reached=False, have not reached it)."""
-    from automations.models import MilestoneProgress
-
     qs = MilestoneProgress.objects.filter(milestone=milestone).annotate(done=reached_or_later()).filter(done=reached)
     if accounts is not None:
         qs = qs.filter(account__in=accounts)
@@ -315,15 +231,11 @@ def milestone_accounts(*, milestone, reached: bool, accounts: QuerySet | None = 
 
 def account_team(*, account_id: int) -> list:
     """Who holds which working role for the account (milestone tasks go to them)."""
-    from automations.models import AccountRole
-
     return list(AccountRole.objects.filter(account_id=account_id).select_related("user").order_by("role"))
 
 
 def owner_roles_in_use() -> list[str]:
     """The owner roles that milestones and playbooks name (suggestions for the account team)."""
-    from automations.models import Milestone, Playbook
-
     roles = set(Milestone.objects.exclude(owner_role="").values_list("owner_role", flat=True))
     roles |= set(Playbook.objects.exclude(owner_role="").values_list("owner_role", flat=True))
     return sorted(roles)

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from celery import shared_task
 from django.db import OperationalError
+from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from automations import emails, notifications
+from automations import crossings, journeys, playbooks, rules
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
-def send_email(message_id: int) -> str:
-    """Send one queued email (idempotent: a claimed or sent message is skipped); retries transient failures."""
-    outcome = emails.email_send(message_id=message_id)
-    if outcome == "retry":
-        send_email.apply_async((message_id,), queue="email", countdown=60)
-    return outcome
-
-
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True, soft_time_limit=120)
-def requeue_stale_emails() -> int:
-    """Periodic recovery sweep for emails whose send task was lost."""
-    return emails.email_requeue_stale()
-
-
-@shared_task(
-    autoretry_for=(RuntimeError, OSError), retry_backoff=True, max_retries=5, acks_late=True, soft_time_limit=30
-)
-def post_to_slack(text: str) -> int:
-    return notifications.slack_post(text=text)
 
 
 @shared_task(
@@ -46,20 +26,12 @@ def post_to_slack(text: str) -> int:
 )
 def evaluate_rules() -> dict[str, int]:
     """Periodic: one evaluation cycle of every enabled rule, then their actions (idempotent, safe to re-run)."""
-    from automations import rules
-
     return rules.rules_cycle()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
 def evaluate_rules_recent(minutes: int = 3) -> dict[str, int]:
     """Every minute: evaluate the rules for accounts with new facts (ticket, survey answer, payment, activity)."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from automations import rules
-
     ids = rules.accounts_with_new_facts(since=timezone.now() - dt.timedelta(minutes=minutes))
     if not ids:
         return {"accounts": 0}
@@ -69,16 +41,12 @@ def evaluate_rules_recent(minutes: int = 3) -> dict[str, int]:
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
 def evaluate_crossings() -> dict[str, int]:
     """Every 15 seconds: the rules for the accounts whose time-based thresholds were crossed since the last tick."""
-    from automations import crossings
-
     return crossings.crossings_evaluate()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
 def evaluate_rules_for_accounts(account_ids: list[int]) -> dict[str, int]:
     """For other apps, right after new data: `transaction.on_commit(lambda: evaluate_rules_for_accounts.delay(ids))`."""
-    from automations import rules
-
     return rules.rules_cycle(account_ids=account_ids)
 
 
@@ -103,26 +71,29 @@ def rules_enqueue_for_accounts(account_ids: list[int]) -> None:
 )
 def advance_playbooks() -> int:
     """Periodic: run the due steps of active playbook enrolments."""
-    from automations import playbooks
-
     return playbooks.enrolments_advance_due()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
 def advance_enrolment(enrolment_id: int) -> str:
     """Right after enrolment: run its first steps (the periodic sweep catches anything this misses)."""
-    from automations import playbooks
-
     return playbooks.advance_one(enrolment_id=enrolment_id)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=120, time_limit=150)
 def advance_enrolments(enrolment_ids: list[int]) -> dict[str, int]:
     """Right after a bulk enrolment: run the first steps of these enrolments together, set-based."""
-    from automations import playbooks
-
     statuses = playbooks.advance_many(enrolment_ids=enrolment_ids)
     return {"advanced": len(statuses)}
+
+
+def enrolments_enqueue(enrolment_ids: list[int]) -> None:
+    """The `ENROLMENTS_DUE` hook (after commit): one enrolment alone, many in chunks advanced set-based."""
+    if len(enrolment_ids) == 1:
+        advance_enrolment.delay(enrolment_ids[0])
+        return
+    for i in range(0, len(enrolment_ids), playbooks.ADVANCE_CHUNK):
+        advance_enrolments.delay(enrolment_ids[i : i + playbooks.ADVANCE_CHUNK])
 
 
 @shared_task(
@@ -130,12 +101,4 @@ def advance_enrolments(enrolment_ids: list[int]) -> dict[str, int]:
 )
 def refresh_journeys() -> dict[str, int]:
     """Periodic: apply journeys to new accounts, mark reached and missed milestones, move stages."""
-    from automations import journeys
-
     return journeys.journeys_refresh()
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=300, time_limit=360)
-def send_task_digests() -> int:
-    """Daily: each user's due and overdue tasks by email, with an in-app reminder for overdue ones."""
-    return notifications.task_digest_send()

@@ -5,14 +5,6 @@ from automations import views
 app_name = "automations"
 
 urlpatterns = [
-    # Public, signed-token endpoints of outgoing email.
-    path("e/o/<str:signed>/", views.email_open, name="email-open"),
-    path("e/c/<str:signed>/", views.email_click, name="email-click"),
-    path("e/unsubscribe/<str:token>/", views.email_unsubscribe, name="email-unsubscribe"),
-    # Notification centre.
-    path("notifications/", views.notification_list, name="notification-list"),
-    path("notifications/bell/", views.notification_bell, name="notification-bell"),
-    path("notifications/read/", views.notification_read, name="notification-read"),
     # Rules.
     path("automations/", views.rule_list, name="rule-list"),
     path("automations/rules/new/", views.rule_edit, name="rule-create"),
@@ -40,9 +32,4 @@ urlpatterns = [
     path("automations/journeys/new/", views.journey_edit, name="journey-create"),
     path("automations/journeys/<int:pk>/", views.journey_funnel, name="journey-funnel"),
     path("automations/journeys/<int:pk>/edit/", views.journey_edit, name="journey-edit"),
-    # Email templates and outbox.
-    path("automations/emails/", views.email_list, name="email-list"),
-    path("automations/emails/new/", views.email_template_edit, name="email-template-create"),
-    path("automations/emails/<int:pk>/", views.email_template_edit, name="email-template-edit"),
-    path("automations/emails/outbox/<int:pk>/resolve/", views.email_resolve, name="email-resolve"),
 ]

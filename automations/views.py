@@ -1,30 +1,22 @@
-"""Pages of the automations app. Thin: selectors read, services write."""
+"""Pages of the automations app: rules, playbooks, journeys and the account's automations section. Thin:
+selectors read, services write."""
 
 from __future__ import annotations
 
-import base64
-
-from csp.constants import UNSAFE_INLINE
-from csp.decorators import csp_update
 from django.contrib import messages
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account, Segment
-from automations import emails, journeys, notifications, playbooks, rules, selectors
+from automations import journeys, playbooks, rules, selectors
 from automations.builtins import builtins_install
 from automations.forms import (
     MILESTONE_HINTS,
     STEP_HINTS,
     AccountRoleForm,
-    EmailTemplateForm,
     EnrolForm,
     JourneyForm,
     PlaybookForm,
@@ -32,105 +24,11 @@ from automations.forms import (
     RuleForm,
     RuleImportForm,
 )
-from automations.models import (
-    EmailMessage,
-    EmailStatus,
-    EmailTemplate,
-    Enrolment,
-    Journey,
-    MilestoneProgress,
-    Playbook,
-    Rule,
-)
+from automations.models import Enrolment, Journey, MilestoneProgress, Playbook, Rule
 from churnapp.paging import page_of
-from churnapp.redirects import redirect_next
-from churnapp.roles import can_configure, can_edit_account
-
-# A transparent 1×1 GIF.
-PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-
-
-# --- Public email endpoints (no login: the signed token is the credential) -------------------------------------------
-
-
-@login_not_required
-@never_cache
-@require_GET
-def email_open(request: HttpRequest, signed: str) -> HttpResponse:
-    token = emails.read_open_token(signed)
-    if token:
-        emails.email_record_open(token=token, user_agent=request.headers.get("User-Agent", ""))
-    return HttpResponse(PIXEL, content_type="image/gif")
-
-
-@login_not_required
-@never_cache
-@require_GET
-def email_click(request: HttpRequest, signed: str) -> HttpResponse:
-    data = emails.read_click_token(signed)
-    if data is None:
-        raise Http404("Unknown link.")
-    token, url = data
-    emails.email_record_click(token=token, user_agent=request.headers.get("User-Agent", ""))
-    # Only the URL signed into the token is ever a target: no open redirect.
-    return HttpResponseRedirect(url)
-
-
-@login_not_required
-@csrf_exempt  # one-click unsubscribe (RFC 8058) posts from the mail provider; the signed token authorises it
-@never_cache
-@require_http_methods(["GET", "POST"])
-def email_unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
-    email = emails.unsubscribe_email_from_token(token)
-    if email is None:
-        return render(request, "automations/unsubscribe.html", {"invalid": True}, status=400)
-    done = False
-    # GET only shows a confirmation: link scanners fetch every URL and must not unsubscribe anyone.
-    if request.method == "POST":
-        emails.email_unsubscribe(email=email)
-        done = True
-    return render(request, "automations/unsubscribe.html", {"email": email, "done": done, "token": token})
-
-
-# --- Notification centre ---------------------------------------------------------------------------------------------
-
-
-@require_GET
-def notification_bell(request: HttpRequest) -> HttpResponse:
-    context = {
-        "unread": selectors.unread_notification_count(user=request.user),
-        "notifications": selectors.notifications_for(user=request.user, limit=8),
-    }
-    return render(request, "automations/notifications.html#notification-bell", context)
-
-
-@require_GET
-def notification_list(request: HttpRequest) -> HttpResponse:
-    context = {
-        "unread": selectors.unread_notification_count(user=request.user),
-        "notifications_page": (
-            listed := page_of(selectors.user_notifications(user=request.user), page=request.GET.get("page"))
-        ),
-        "notifications": listed.object_list,
-    }
-    return render(request, "automations/notifications.html", context)
-
-
-@require_POST
-def notification_read(request: HttpRequest) -> HttpResponse:
-    pk = request.POST.get("id")
-    notifications.notification_mark_read(user=request.user, notification_id=int(pk) if pk and pk.isdigit() else None)
-    if request.htmx:
-        return notification_bell(request)
-    return redirect_next(request, "/notifications/")
-
+from churnapp.roles import can_configure, can_edit_account, require_configure
 
 # --- Rules -----------------------------------------------------------------------------------------------------------
-
-
-def _require_configure(request: HttpRequest) -> None:
-    if not can_configure(request.user):
-        raise PermissionDenied("Only managers and admins configure automations.")
 
 
 @require_GET
@@ -142,7 +40,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     rule = get_object_or_404(Rule, pk=pk) if pk else None
     if request.method == "POST":
         form = RuleForm(request.POST)
@@ -167,7 +65,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def rule_dry_run_draft(request: HttpRequest) -> HttpResponse:
     """Dry run of the editor's current (unsaved) conditions."""
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     form = RuleForm(request.POST)
     if not form.is_valid():
         return render(request, "automations/rule_edit.html#dry-run", {"dry_errors": form.non_field_errors()})
@@ -196,7 +94,7 @@ def rule_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     rule = get_object_or_404(Rule, pk=pk)
     rules.rule_set_enabled(rule=rule, enabled=request.POST.get("enabled") == "1")
     messages.success(request, f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.")
@@ -206,7 +104,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: how many accounts "Run now" would touch, with a button to confirm. POST (confirmed): run it."""
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     rule = get_object_or_404(Rule, pk=pk)
     if request.method == "GET" or request.POST.get("confirmed") != "1":
         context = {"rule": rule, "preview": rules.rule_run_preview(rule=rule)}
@@ -225,7 +123,7 @@ def rules_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def rules_import(request: HttpRequest) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     form = RuleImportForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()))
@@ -241,7 +139,7 @@ def rules_import(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def builtins_install_view(request: HttpRequest) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     counts = builtins_install()
     messages.success(request, "Built-in templates installed: " + ", ".join(f"{v} {k.replace('_', ' ')}"
                                                                             for k, v in counts.items()))  # fmt: skip
@@ -261,7 +159,7 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create or edit a playbook and its ordered steps (managers and admins)."""
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     playbook = get_object_or_404(Playbook, pk=pk) if pk else None
     if request.method == "POST":
         form = PlaybookForm(request.POST)
@@ -288,7 +186,7 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook.objects.prefetch_related("steps"), pk=pk)
     form = PlaybookSettingsForm(instance=playbook)
     if request.method == "POST":
-        _require_configure(request)
+        require_configure(request.user, what="configure automations")
         form = PlaybookSettingsForm(request.POST, instance=playbook)
         if form.is_valid():
             form.save()
@@ -400,7 +298,7 @@ def journey_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def journey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create or edit a journey (or onboarding template) and its milestones (managers and admins)."""
-    _require_configure(request)
+    require_configure(request.user, what="configure automations")
     journey = get_object_or_404(Journey, pk=pk) if pk else None
     if request.method == "POST":
         form = JourneyForm(request.POST)
@@ -445,56 +343,3 @@ def journey_funnel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         return render(request, "automations/journey_funnel.html#funnel", context)
     return render(request, "automations/journey_funnel.html", context)
-
-
-# --- Email -----------------------------------------------------------------------------------------------------------
-
-
-@require_GET
-def email_list(request: HttpRequest) -> HttpResponse:
-    context = {
-        "templates": selectors.email_template_stats(),
-        "outbox": selectors.email_outbox(status=request.GET.get("status", ""))[:50],
-        "statuses": EmailStatus.choices,
-        "status": request.GET.get("status", ""),
-        "can_configure": can_configure(request.user),
-        "unknown_count": selectors.email_outbox(status=EmailStatus.UNKNOWN).count(),
-    }
-    return render(request, "automations/email_list.html", context)
-
-
-@require_POST
-def email_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    """A person's decision on a message whose delivery is unknown: resend it (same Message-ID) or mark it sent."""
-    _require_configure(request)
-    message = get_object_or_404(EmailMessage, pk=pk)
-    resend = request.POST.get("action") == "resend"
-    if emails.email_resolve_unknown(message=message, resend=resend, actor=request.user):
-        outcome = "resent" if resend else "marked sent"
-        messages.success(request, f"“{message.subject}” to {message.to_email}: {outcome}.")
-    return redirect(f"{reverse('automations:email-list')}?status={EmailStatus.UNKNOWN}")
-
-
-# The preview iframe (sandboxed, no scripts) shows the e-mail as sent: inline styles and remote images included.
-@csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["https:"]})
-@require_http_methods(["GET", "POST"])
-def email_template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    _require_configure(request)
-    template = get_object_or_404(EmailTemplate, pk=pk) if pk else None
-    form = EmailTemplateForm(request.POST or None, instance=template)
-    preview = None
-    if request.method == "POST" and form.is_valid():
-        if "preview" in request.POST:
-            sample = Account.objects.select_related("owner").order_by("pk").first()
-            contact = sample.contacts.first() if sample else None
-            preview = emails.email_render_source(
-                subject=form.cleaned_data["subject"], body_text=form.cleaned_data["body_text"],
-                body_html=form.cleaned_data["body_html"], context=emails.email_context(account=sample, contact=contact),
-            )  # fmt: skip
-        else:
-            template = form.save()
-            messages.success(request, f"Template “{template.name}” saved.")
-            return redirect("automations:email-list")
-    source = (form["subject"].value() or "") + (form["body_text"].value() or "")
-    context = {"form": form, "template": template, "preview": preview, "variables": emails.template_variables(source)}
-    return render(request, "automations/email_template_edit.html", context)

@@ -1,5 +1,6 @@
-"""Derived-state hooks: how a lower app (accounts) tells the upper apps (health, …) that facts changed, without
-importing them and without looking up a task by name at run time.
+"""Hooks: how a lower app tells the upper apps that something happened — facts changed (health rescores), a
+domain event occurred (messaging delivers it to webhook subscribers), rows were queued for sending (messaging's
+tasks send them) — without importing them and without looking up a task by name at run time.
 
 An upper app registers its hooks in `AppConfig.ready()`; the lower app calls `notify(name, payload)` inside its
 write transaction. A hook registered `in_transaction` runs at once, inside that transaction (it records what is
@@ -28,26 +29,62 @@ FACTS_CHANGED = "facts-changed"  # payload: sorted account ids
 USAGE_CHANGED = "usage-changed"  # payload: sorted account ids
 SCORES_CHANGED = "scores-changed"  # payload: sorted ids of the accounts just rescored
 
+# Domain events, announced in the writer's transaction; payload: a list of event payloads (plain dicts), as
+# outgoing webhooks carry them. `wanted(name)` tells the writer whether anyone listens before it builds them.
+ACCOUNT_STATUS_CHANGED = "account.status_changed"
+ACCOUNT_HEALTH_BAND_CHANGED = "account.health_band_changed"
+TASK_CREATED = "task.created"
+CHURN_RECORDED = "churn.recorded"
+IMPORT_FINISHED = "import.finished"
+DOMAIN_EVENTS = (ACCOUNT_STATUS_CHANGED, ACCOUNT_HEALTH_BAND_CHANGED, TASK_CREATED, CHURN_RECORDED, IMPORT_FINISHED)
+
+# Rows queued for sending by messaging's services; its tasks send them after commit. Payload: row ids (texts).
+EMAILS_QUEUED = "emails-queued"
+WEBHOOKS_QUEUED = "webhooks-queued"
+SLACK_QUEUED = "slack-queued"
+# Playbook enrolments with a step due now; automations' tasks advance them after commit. Payload: enrolment ids.
+ENROLMENTS_DUE = "enrolments-due"
+
 # Hook name → the app expected to register it (for the start-up check's message).
 EXPECTED: dict[str, str] = {
     EVENTS_INGESTED: "health",
     FACTS_CHANGED: "health",
     USAGE_CHANGED: "health",
     SCORES_CHANGED: "automations",
+    **dict.fromkeys(DOMAIN_EVENTS, "messaging"),
+    EMAILS_QUEUED: "messaging",
+    WEBHOOKS_QUEUED: "messaging",
+    SLACK_QUEUED: "messaging",
+    ENROLMENTS_DUE: "automations",
 }
 
 _hooks: dict[str, list[Callable[[Any], None]]] = {}
 _in_transaction: set[Callable[[Any], None]] = set()
+_wants: dict[Callable[[Any], None], Callable[[], bool]] = {}
 
 
-def register(name: str, fn: Callable[[Any], None], *, in_transaction: bool = False) -> None:
+def register(
+    name: str,
+    fn: Callable[[Any], None],
+    *,
+    in_transaction: bool = False,
+    wants: Callable[[], bool] | None = None,
+) -> None:
     """Register `fn(payload)` to run after the commit of every transaction that notifies `name`, or inside it
-    with `in_transaction` (idempotent)."""
+    with `in_transaction` (idempotent). `wants()` says whether the hook has anything to do right now (e.g. a
+    webhook endpoint subscribes to the event), so writers can skip building payloads nobody receives."""
     hooks = _hooks.setdefault(name, [])
     if fn not in hooks:
         hooks.append(fn)
     if in_transaction:
         _in_transaction.add(fn)
+    if wants is not None:
+        _wants[fn] = wants
+
+
+def wanted(name: str) -> bool:
+    """Whether any hook of `name` would act on a notification now."""
+    return any(fn not in _wants or _wants[fn]() for fn in _hooks.get(name, []))
 
 
 def registered(name: str) -> list[Callable[[Any], None]]:

@@ -1,4 +1,4 @@
-"""Project-level models: API keys for integrations and outgoing webhook subscriptions with their delivery log."""
+"""Project-level models: API keys for integrations, the first start's setup steps and service heartbeats."""
 
 from __future__ import annotations
 
@@ -45,67 +45,6 @@ class ApiKey(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return ApiScope.ADMIN in self.scopes or scope in self.scopes
-
-
-class WebhookEvent(models.TextChoices):
-    ACCOUNT_STATUS_CHANGED = "account.status_changed", "Account status changed"
-    ACCOUNT_HEALTH_BAND_CHANGED = "account.health_band_changed", "Account health band changed"
-    TASK_CREATED = "task.created", "Task created"
-    CHURN_RECORDED = "churn.recorded", "Churn recorded"
-    IMPORT_FINISHED = "import.finished", "Import finished"
-    PING = "ping", "Ping (test delivery)"
-
-
-class WebhookEndpoint(models.Model):
-    """A URL an admin subscribed to platform events. Deliveries are signed with `secret` (HMAC-SHA256)."""
-
-    url = models.URLField(max_length=500)
-    description = models.CharField(max_length=200, blank=True)
-    events = models.JSONField(default=list, help_text="Event names this endpoint receives.")
-    secret = models.CharField(max_length=64)
-    is_active = models.BooleanField(default=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    disabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_reason = models.CharField(max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.url
-
-
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-
-
-class WebhookDelivery(models.Model):
-    """One event sent (or being retried) to one endpoint, with the last response code and error."""
-
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    event = models.CharField(max_length=64)
-    payload = models.JSONField(default=dict)
-    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["endpoint", "created_at"])]
-        verbose_name_plural = "webhook deliveries"
-
-    def __str__(self) -> str:
-        return f"{self.event} → {self.endpoint_id} ({self.status})"
 
 
 class SetupStep(models.Model):

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -83,3 +84,15 @@ def can_edit_account(user: AbstractBaseUser, account: Account) -> bool:
 def can_configure(user: AbstractBaseUser) -> bool:
     """Managers and admins configure health profiles, rules and playbooks."""
     return user.is_authenticated and user.has_perm("accounts.assign_owner")
+
+
+def require_configure(user: AbstractBaseUser, *, what: str = "do this") -> None:
+    """Refuse (403) anyone but managers and admins: "Only managers and admins <what>."."""
+    if not can_configure(user):
+        raise PermissionDenied(f"Only managers and admins {what}.")
+
+
+def require_admin(user: AbstractBaseUser, *, what: str = "manage integrations") -> None:
+    """Refuse (403) anyone but admins (who alone may create API keys)."""
+    if not user.has_perm("churnapp.add_apikey"):
+        raise PermissionDenied(f"Only admins {what}.")

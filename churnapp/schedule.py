@@ -42,8 +42,8 @@ BEAT_SCHEDULE = {
         "options": {"queue": Queue.SCORING.value, "expires": 24 * 60 * 60 * 1.5},
     },
     # Recovery sweep of the email outbox: re-send messages whose send task was lost (broker outage, killed worker).
-    "automations-requeue-stale-emails": {
-        "task": "automations.tasks.requeue_stale_emails",
+    "messaging-requeue-stale-emails": {
+        "task": "messaging.tasks.requeue_stale_emails",
         "schedule": timedelta(minutes=5),
         "options": {"queue": Queue.EMAIL.value, "expires": 5 * 60 * 1.5},
     },
@@ -78,8 +78,8 @@ BEAT_SCHEDULE = {
         "options": {"queue": Queue.SCORING.value, "expires": 15 * 60 * 1.5},
     },
     # Daily task digest with overdue reminders, before the working day.
-    "automations-task-digest": {
-        "task": "automations.tasks.send_task_digests",
+    "messaging-task-digest": {
+        "task": "messaging.tasks.send_task_digests",
         "schedule": crontab(hour=6, minute=30),
         "options": {"queue": Queue.EMAIL.value, "expires": 24 * 60 * 60 * 1.5},
     },

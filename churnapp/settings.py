@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "churnapp",
     "accounts",
     "health",
+    "messaging",
     "automations",
     "winback",
     "dashboards",
@@ -289,12 +290,19 @@ WEBHOOKS_ALLOWED_HOSTS = env.list("WEBHOOKS_ALLOWED_HOSTS", default=[])
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 HELPDESK_WEBHOOK_SECRET = env.str("HELPDESK_WEBHOOK_SECRET", default="")
 
-# --- Automations (issue 5): email frequency cap, Slack notifications, rule evaluation interval --------------------
-AUTOMATIONS_EMAIL_CAP_COUNT = env.int("AUTOMATIONS_EMAIL_CAP_COUNT", default=1)
-AUTOMATIONS_EMAIL_CAP_DAYS = env.int("AUTOMATIONS_EMAIL_CAP_DAYS", default=3)
-AUTOMATIONS_SLACK_WEBHOOK_URL = env.str("AUTOMATIONS_SLACK_WEBHOOK_URL", default="")
+# --- Messaging: email frequency cap, Slack notifications (the AUTOMATIONS_ names of earlier releases still work) -
+MESSAGING_EMAIL_CAP_COUNT = env.int(
+    "MESSAGING_EMAIL_CAP_COUNT", default=env.int("AUTOMATIONS_EMAIL_CAP_COUNT", default=1)
+)
+MESSAGING_EMAIL_CAP_DAYS = env.int("MESSAGING_EMAIL_CAP_DAYS", default=env.int("AUTOMATIONS_EMAIL_CAP_DAYS", default=3))
+MESSAGING_SLACK_WEBHOOK_URL = env.str(
+    "MESSAGING_SLACK_WEBHOOK_URL", default=env.str("AUTOMATIONS_SLACK_WEBHOOK_URL", default="")
+)
+MESSAGING_EMAIL_STALE_CLAIM_MINUTES = env.int(
+    "MESSAGING_EMAIL_STALE_CLAIM_MINUTES", default=env.int("AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES", default=15)
+)
+# --- Automations: rule evaluation interval -------------------------------------------------------------------------
 AUTOMATIONS_RULES_INTERVAL = env.int("AUTOMATIONS_RULES_INTERVAL", default=300)  # seconds between rule cycles
-AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES = env.int("AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES", default=15)
 AUTOMATIONS_ACTIONS_CHUNK = env.int("AUTOMATIONS_ACTIONS_CHUNK", default=500)  # executions whose actions run at once
 
 # --- Imports: upload size, rows per import, size of one JSON row -------------------------------------------------

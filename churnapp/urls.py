@@ -1,14 +1,24 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from churnapp.api import api_urlpatterns
 from churnapp.api_docs import ApiDocsView, ApiRedocView, ApiSchemaView
 from churnapp.views import PasswordResetConfirmView, PasswordResetView, favicon, healthz
 
-urlpatterns = [
+# Pages that moved to another app's prefix: old bookmarks and links keep working.
+MOVED = [
+    re_path(
+        r"^automations/emails/(?P<rest>.*)$",
+        RedirectView.as_view(url="/messaging/emails/%(rest)s", permanent=True, query_string=True),
+    ),
+]
+
+urlpatterns = MOVED + [
     path("", include("accounts.urls")),
     path("health/", include("health.urls")),
+    path("", include("messaging.urls")),
     path("", include("automations.urls")),
     path("", include("winback.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

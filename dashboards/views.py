@@ -28,7 +28,8 @@ from dashboards.params import KpiQuery
 from dashboards.selectors.drilldown import drilldown as drilldown_query
 from dashboards.selectors.drilldown import drilldown_accounts, measures
 from dashboards.selectors.goals import acquisition_cost_list, goal_list, goals_progress, quarter_bounds
-from dashboards.widgets import WIDGETS, DashboardState
+from dashboards.widgets.registry import WIDGETS
+from dashboards.widgets.state import DashboardState
 
 
 def _state(request: HttpRequest) -> tuple[DashboardFilterForm, DashboardState]:

@@ -15,7 +15,8 @@ import pandas as pd
 
 from demo.simulator import SimulatedData, simulate
 from health import conf, lab
-from health.features import Facts, build_observations, month_starts
+from health.features.facts import Facts
+from health.features.observations import build_observations, month_starts
 
 TARGET_AUC_MARGIN = 0.03
 TARGET_LIFT = 1.5

@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from churnapp.roles import can_configure
-from health import conf, selectors, services
+from health import conf, services
 from health.models import (
     ChurnLabRun,
     ChurnModelVersion,
@@ -21,6 +21,7 @@ from health.models import (
     HealthSnapshot,
     ModelStatus,
 )
+from health.selectors.churn_model import current_model, lab_runs
 
 
 class HealthSnapshotSerializer(serializers.ModelSerializer):
@@ -104,7 +105,7 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     @action(detail=False, methods=["get"])
     def current(self, request):
-        model = selectors.current_model()
+        model = current_model()
         if model is None:
             failed = ChurnModelVersion.objects.filter(status=ModelStatus.FAILED).defer("artifact").first()
             reason = failed.message if failed else "No model has been trained yet."
@@ -133,7 +134,7 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=False, methods=["get", "post"], url_path="lab-runs", pagination_class=None)
     def lab_runs(self, request):
         if request.method == "GET":
-            return Response(LabRunSerializer(selectors.lab_runs(limit=50), many=True).data)
+            return Response(LabRunSerializer(lab_runs(limit=50), many=True).data)
         if not can_configure(request.user):
             raise PermissionDenied("Only managers and admins run the churn model lab.")
         data = LabRunInputSerializer(data=request.data)
@@ -148,7 +149,7 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @extend_schema(responses={200: LabRunSerializer})
     @action(detail=False, methods=["get"], url_path=r"lab-runs/(?P<run_id>[0-9]+)", pagination_class=None)
     def lab_run(self, request, run_id: str):
-        run = selectors.lab_runs(limit=None).filter(pk=int(run_id)).first()
+        run = lab_runs(limit=None).filter(pk=int(run_id)).first()
         if run is None:
             raise exceptions.NotFound("No such lab run.")
         return Response(LabRunSerializer(run).data)

@@ -31,7 +31,7 @@ from health.churn_services import (  # noqa: F401  (the churn model's services)
     lab_run_request,
     lab_split,
 )
-from health.features import month_starts
+from health.features.observations import month_starts
 from health.metrics import METRIC_KEYS, compute_metrics
 from health.models import (
     AccountMetrics,

@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Account
 from churnapp.paging import page_of
-from churnapp.roles import can_configure, can_edit_account
+from churnapp.roles import can_configure, can_edit_account, require_configure
 from health import conf, forms, scoring, selectors, services
 from health.forms import SentimentForm
 from health.models import HealthProfile
@@ -57,11 +57,6 @@ def sentiment_create(request: HttpRequest, pk: int) -> HttpResponse:
 # Profiles: list, detail with the draft editor, live preview, backtest, save, publish --------------------------
 
 
-def _require_configure(request: HttpRequest) -> None:
-    if not can_configure(request.user):
-        raise PermissionDenied("Only managers and admins configure health profiles.")
-
-
 @require_GET
 def profile_list(request: HttpRequest) -> HttpResponse:
     profiles = [
@@ -98,7 +93,7 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def profile_draft_create(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user, what="configure health profiles")
     profile = get_object_or_404(HealthProfile, pk=pk)
     services.profile_draft_get_or_create(profile=profile, actor=request.user)
     return redirect("health:profile-detail", pk=pk)
@@ -115,7 +110,7 @@ def _parsed(request: HttpRequest) -> tuple[list[dict], scoring.Bands | None, str
 @require_POST
 def profile_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Live preview of the editor's current values (nothing saved): band distribution if applied now."""
-    _require_configure(request)
+    require_configure(request.user, what="configure health profiles")
     profile = get_object_or_404(HealthProfile, pk=pk)
     factors, bands, _note, errors = _parsed(request)
     preview = None if errors else selectors.profile_preview(profile=profile, factors=factors, bands=bands)
@@ -125,7 +120,7 @@ def profile_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def profile_backtest(request: HttpRequest, pk: int) -> HttpResponse:
     """Replay the editor's current values over the last N months of observations."""
-    _require_configure(request)
+    require_configure(request.user, what="configure health profiles")
     get_object_or_404(HealthProfile, pk=pk)
     factors, bands, _note, errors = _parsed(request)
     form = forms.BacktestForm(request.POST)
@@ -139,7 +134,7 @@ def profile_backtest(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def profile_save(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user, what="configure health profiles")
     profile = get_object_or_404(HealthProfile, pk=pk)
     draft = services.profile_draft_get_or_create(profile=profile, actor=request.user)
     factors, green, yellow, note, errors = forms.parse_profile(request.POST)
@@ -257,7 +252,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def model_train(request: HttpRequest) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user, what="configure health profiles")
     from health.tasks import train_churn_model
 
     transaction.on_commit(lambda: train_churn_model.delay())
@@ -268,7 +263,7 @@ def model_train(request: HttpRequest) -> HttpResponse:
 @require_POST
 def model_lab(request: HttpRequest) -> HttpResponse:
     """Queue an evaluation of every candidate on the split in the form."""
-    _require_configure(request)
+    require_configure(request.user, what="configure health profiles")
     form = forms.LabRunForm(request.POST)
     if form.is_valid():
         try:

@@ -7,8 +7,9 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from winback import conf, selectors
+from winback import conf
 from winback.models import ChurnType, IssueType, Offer
+from winback.selectors.churn import reason_choices, reason_objects
 
 
 class CancelForm(forms.Form):
@@ -22,7 +23,7 @@ class CancelForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "Choose a reason…"), *selectors.reason_choices()]
+        self.fields["reason"].choices = [("", "Choose a reason…"), *reason_choices()]
 
 
 class PauseForm(forms.Form):
@@ -37,7 +38,7 @@ class PauseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "—"), *selectors.reason_choices()]
+        self.fields["reason"].choices = [("", "—"), *reason_choices()]
         self.fields["resume_on"].initial = timezone.localdate() + dt.timedelta(days=30)
 
     def clean(self):
@@ -152,7 +153,7 @@ class CampaignForm(forms.Form):
         from winback import emailing, texts
 
         super().__init__(*args, **kwargs)
-        self.fields["reasons"].choices = [(r.code, str(r)) for r in selectors.reason_objects()]
+        self.fields["reasons"].choices = [(r.code, str(r)) for r in reason_objects()]
         if not self.is_bound:
             # A new campaign starts from the "winback-campaign" email template, edited on the email template pages.
             text = emailing.template_text(texts.CAMPAIGN_TEMPLATE)
@@ -176,7 +177,7 @@ class ReleaseNoteForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reasons"].choices = [(r.code, str(r)) for r in selectors.reason_objects()]
+        self.fields["reasons"].choices = [(r.code, str(r)) for r in reason_objects()]
 
 
 class SuppressForm(forms.Form):

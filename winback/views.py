@@ -16,17 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import Account, SurveyResponse
 from churnapp.redirects import redirect_next
-from churnapp.roles import can_configure, can_edit_account
+from churnapp.roles import can_configure, can_edit_account, require_configure
 from winback import forms, selectors, services
 from winback.models import Campaign, IssueType, ReleaseNote, SurveyInvitation, Theme, ThemeCluster
 from winback.services.surveys import SurveyTokenError
 
 CLOSED_STATUS = {"unknown": 404, "used": 410, "expired": 410}
-
-
-def _require_configure(request: HttpRequest) -> None:
-    if not can_configure(request.user):
-        raise PermissionDenied("Only managers and admins do this.")
 
 
 def _account(pk: int) -> Account:
@@ -118,7 +113,7 @@ def _feedback_page(
 @require_POST
 def issue_route_save(request: HttpRequest) -> HttpResponse:
     """Who follows up dissatisfied answers of one issue type, and within how many days (managers)."""
-    _require_configure(request)
+    require_configure(request.user)
     form = forms.IssueRouteForm(request.POST)
     if not form.is_valid():
         return _feedback_page(request, route_form=form, status=400)
@@ -236,7 +231,7 @@ def response_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def cluster_name(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user)
     cluster = get_object_or_404(ThemeCluster, pk=pk)
     form = forms.ClusterNameForm(request.POST)
     if form.is_valid():
@@ -249,7 +244,7 @@ def cluster_name(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def themes_recluster(request: HttpRequest) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user)
     from winback.tasks import cluster_comments
 
     transaction.on_commit(lambda: cluster_comments.delay())
@@ -259,7 +254,7 @@ def themes_recluster(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def theme_loop(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user)
     theme = get_object_or_404(Theme, pk=pk)
     form = forms.LoopMessageForm(request.POST)
     if form.is_valid():
@@ -278,7 +273,7 @@ def theme_loop(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def campaign_create(request: HttpRequest) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user)
     form = forms.CampaignForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
@@ -314,7 +309,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def campaign_send(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user)
     campaign = get_object_or_404(Campaign, pk=pk)
     counts = services.campaign_send(campaign=campaign)
     messages.success(
@@ -325,7 +320,7 @@ def campaign_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def release_note_create(request: HttpRequest) -> HttpResponse:
-    _require_configure(request)
+    require_configure(request.user)
     form = forms.ReleaseNoteForm(request.POST)
     if not form.is_valid():
         messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))

@@ -27,9 +27,8 @@ from accounts.imports import services
 from accounts.imports.events import derived_message_id, events_insert, queue_rollups, touch_accounts_sql
 from accounts.imports.readers import UnreadableFile, count_rows, iter_rows
 from accounts.models import Account, ImportJob, ImportKind, ImportRowError, ImportStatus, UsageEvent
-from churnapp.models import WebhookEvent
+from churnapp import derived
 from churnapp.validation import EVENT_TIME_RANGE, event_time_problem, nul_paths
-from churnapp.webhooks_out import webhook_emit
 
 logger = logging.getLogger(__name__)
 CHUNK_ROWS = {ImportKind.EVENTS: 20_000}
@@ -414,10 +413,17 @@ def import_run(
 
 def _emit_finished(job: ImportJob) -> None:
     """`import.finished` (done or failed) with the job's summary."""
-    webhook_emit(
-        event=WebhookEvent.IMPORT_FINISHED,
-        payload={"import_id": job.pk, "kind": job.kind, "file": job.original_name, "status": job.status,
-                 "rows": job.processed_rows, "created": job.created_count, "updated": job.updated_count,
-                 "skipped": job.skipped_count, "failed": job.failed_count, "error": job.error,
-                 "finished_at": job.finished_at.isoformat() if job.finished_at else None},
-    )  # fmt: skip
+    summary = {
+        "import_id": job.pk,
+        "kind": job.kind,
+        "file": job.original_name,
+        "status": job.status,
+        "rows": job.processed_rows,
+        "created": job.created_count,
+        "updated": job.updated_count,
+        "skipped": job.skipped_count,
+        "failed": job.failed_count,
+        "error": job.error,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+    derived.notify(derived.IMPORT_FINISHED, [summary])

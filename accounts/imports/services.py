@@ -346,9 +346,8 @@ def rows_upsert(
         model.objects.bulk_create([obj for _, obj in to_create], batch_size=500)
     if kind == "tasks" and to_create:
         from accounts.services import task_webhook_payload
-        from churnapp.webhooks_out import webhook_emit_many
 
-        webhook_emit_many(event="task.created", payloads=[task_webhook_payload(obj) for _, obj in to_create])
+        derived.notify(derived.TASK_CREATED, [task_webhook_payload(obj) for _, obj in to_create])
     if tags_by_index:
         _account_tags_set({actions[i][0].pk: names for i, names in tags_by_index.items()})
     for index, _ in rows:

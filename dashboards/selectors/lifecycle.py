@@ -21,7 +21,7 @@ from dashboards.params import KpiFilters
 from dashboards.selectors import AUTO, _shared, _use_facts, facts, latest_run
 from dashboards.selectors.live import account_scope
 from health import selectors as health
-from winback import selectors as winback
+from winback.selectors import results as winback
 
 # Engagement buckets: days with a meaningful event in the 30 days up to the period's last metrics day.
 ACTIVE_DAY_BUCKETS = ((0, 0), (1, 3), (4, 7), (8, 14), (15, 21), (22, 30))

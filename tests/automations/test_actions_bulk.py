@@ -8,19 +8,10 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, Activity, Task
 from automations import actions, rules
-from automations.models import (
-    ActionRun,
-    EmailMessage,
-    EmailStatus,
-    Enrolment,
-    Notification,
-    Playbook,
-    PlaybookStep,
-    RuleExecution,
-)
-from churnapp.models import WebhookDelivery, WebhookEndpoint
-from tests.automations.factories import EmailTemplateFactory
+from automations.models import ActionRun, Enrolment, Playbook, PlaybookStep, RuleExecution
+from messaging.models import EmailMessage, EmailStatus, Notification, WebhookDelivery, WebhookEndpoint
 from tests.factories import AccountFactory, ContactFactory, UserFactory
+from tests.messaging.factories import EmailTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +30,7 @@ EVERYTHING = [
 
 @pytest.fixture
 def setup(monkeypatch):
-    monkeypatch.setattr("churnapp.tasks.deliver_webhook.delay", lambda pk: None)
+    monkeypatch.setattr("messaging.tasks.deliver_webhook.delay", lambda pk: None)
     WebhookEndpoint.objects.create(
         url="https://crm.example.com/hook", events=["rule.fired", "task.created", "account.status_changed"], secret="s"
     )

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from automations import builtins, conditions
-from automations.models import EmailTemplate, Journey, Playbook, Rule
+from automations.models import Journey, Playbook, Rule
 from automations.rules import rules_cycle
+from messaging.models import EmailTemplate
 from tests.factories import AccountFactory, ContactFactory, SupportTicketFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def test_built_in_task_titles_name_the_account_once_wherever_tasks_of_several_ac
     from django.utils import timezone
 
     from accounts.models import Task
-    from automations.notifications import task_digest_send
+    from messaging.notifications import task_digest_send
     from tests.factories import TaskFactory
 
     call_command("automations_install_builtins", "--enable-rules")

@@ -8,8 +8,8 @@ from django.urls import reverse
 from automations import playbooks
 from automations.forms import PlaybookForm
 from automations.models import Playbook, PlaybookStep
-from tests.automations.factories import EmailTemplateFactory
 from tests.factories import AccountFactory
+from tests.messaging.factories import EmailTemplateFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from django.core import mail
 from accounts.models import Account, Task
 from automations import impact, playbooks
 from automations.models import Enrolment, EnrolmentStepRun, Playbook, PlaybookStep
-from tests.automations.factories import EmailTemplateFactory
 from tests.factories import AccountFactory, ContactFactory, UserFactory
+from tests.messaging.factories import EmailTemplateFactory
 
 pytestmark = pytest.mark.django_db
 

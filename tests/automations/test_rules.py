@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from accounts.models import Activity, Task, TaskStatus
 from automations import rules
-from automations.models import ActionRun, EmailMessage, Enrolment, Notification, Playbook, PlaybookStep, RuleExecution
-from churnapp.models import WebhookDelivery, WebhookEndpoint
-from tests.automations.factories import EmailTemplateFactory
+from automations.models import ActionRun, Enrolment, Playbook, PlaybookStep, RuleExecution
+from messaging.models import EmailMessage, Notification, WebhookDelivery, WebhookEndpoint
 from tests.factories import AccountFactory, ContactFactory, UserFactory
+from tests.messaging.factories import EmailTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_enrol_in_playbook(low):
 
 
 def test_fire_outgoing_webhook(low, monkeypatch):
-    monkeypatch.setattr("churnapp.tasks.deliver_webhook.delay", lambda pk: None)
+    monkeypatch.setattr("messaging.tasks.deliver_webhook.delay", lambda pk: None)
     WebhookEndpoint.objects.create(url="https://crm.example.com/hook", events=["rule.fired"], secret="s")
     _rule([{"type": "webhook", "event": "rule.fired"}])
     rules.rules_cycle()

@@ -11,7 +11,7 @@ from accounts.models import Task
 from automations import builtins, conditions, rules
 from automations.models import Rule
 from tests.factories import AccountFactory, SurveyResponseFactory, TaskFactory, UserFactory
-from winback.services.surveys import response_route
+from winback.services.follow_ups import response_route
 
 pytestmark = pytest.mark.django_db
 

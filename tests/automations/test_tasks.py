@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from accounts.models import Task
 from automations import rules, tasks
-from automations.models import EmailMessage, Notification, RuleExecution
+from automations.models import RuleExecution
+from messaging import tasks as messaging_tasks
+from messaging.models import EmailMessage, Notification
 from tests.factories import AccountFactory, SupportTicketFactory, TaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +50,8 @@ def test_daily_digest_emails_due_and_overdue_tasks_once_a_day():
     TaskFactory(account=account, assignee=casey, title="Renewal call", due_date=today - dt.timedelta(days=2))
     TaskFactory(account=account, assignee=casey, title="QBR deck", due_date=today)
     TaskFactory(account=account, assignee=casey, title="Later", due_date=today + dt.timedelta(days=5))
-    assert tasks.send_task_digests.delay().get() == 1
-    tasks.send_task_digests.delay().get()
+    assert messaging_tasks.send_task_digests.delay().get() == 1
+    messaging_tasks.send_task_digests.delay().get()
     assert EmailMessage.objects.filter(source="digest").count() == 1 and len(mail.outbox) == 1
     body = mail.outbox[0].body
     assert "OVERDUE Renewal call · Acme" in body and "QBR deck" in body and "Later" not in body

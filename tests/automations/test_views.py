@@ -9,8 +9,8 @@ from accounts.models import Task
 from automations import rules
 from automations.builtins import builtins_install
 from automations.models import Enrolment, Journey, MilestoneProgress, Playbook, Rule, RuleExecution
-from tests.automations.factories import EmailTemplateFactory
 from tests.factories import AccountFactory
+from tests.messaging.factories import EmailTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ def test_csm_and_viewer_see_rules_but_cannot_change_them(client, csm, viewer):
 
 def test_pages_need_login(client):
     for name in ("automations:rule-list", "automations:playbook-list", "automations:journey-list",
-                 "automations:email-list"):  # fmt: skip
+                 "messaging:email-list"):  # fmt: skip
         response = client.get(reverse(name))
         assert response.status_code == 302 and "/login/" in response["Location"]
 
@@ -130,7 +130,7 @@ def test_list_pages_render_with_a_bounded_number_of_queries(client, manager, dja
         AccountFactory(health_score=10)
     rules.rules_cycle()
     for name in ("automations:rule-list", "automations:playbook-list", "automations:journey-list",
-                 "automations:email-list"):  # fmt: skip
+                 "messaging:email-list"):  # fmt: skip
         with django_assert_max_num_queries(15):
             assert client.get(reverse(name)).status_code == 200
     rule = Rule.objects.get(key="health-below-70")
@@ -200,20 +200,21 @@ def test_email_template_edit_preview_escapes_and_saves(client, manager):
     client.force_login(manager)
     data = {"key": "hello", "name": "Hello", "subject": "Hi {{ account.name }}", "body_text": "Dear {{ account.name }}",
             "body_html": ""}  # fmt: skip
-    preview = client.post(reverse("automations:email-template-create"), {**data, "preview": "1"})
+    preview = client.post(reverse("messaging:email-template-create"), {**data, "preview": "1"})
     assert b"&lt;b&gt;Bold" in preview.content and b"<b>Bold</b> Co" not in preview.content
-    client.post(reverse("automations:email-template-create"), data)
+    client.post(reverse("messaging:email-template-create"), data)
     template = EmailTemplateFactory._meta.model.objects.get(key="hello")
     assert template.subject == "Hi {{ account.name }}"
-    assert client.get(reverse("automations:email-list")).status_code == 200
+    assert client.get(reverse("messaging:email-list")).status_code == 200
 
 
 def test_admin_pages_of_the_automations_models(client, admin_user):
     builtins_install()
     client.force_login(admin_user)
-    for model in ("journey", "playbook", "rule", "emailtemplate", "emailmessage", "suppression", "enrolment",
-                  "ruleexecution", "notification"):  # fmt: skip
+    for model in ("journey", "playbook", "rule", "enrolment", "ruleexecution"):
         assert client.get(f"/admin/automations/{model}/").status_code == 200
+    for model in ("emailtemplate", "emailmessage", "suppression", "notification", "webhookendpoint", "webhookdelivery"):
+        assert client.get(f"/admin/messaging/{model}/").status_code == 200
     playbook = Playbook.objects.first()
     assert client.get(f"/admin/automations/playbook/{playbook.pk}/change/").status_code == 200
 

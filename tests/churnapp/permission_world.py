@@ -135,20 +135,10 @@ class World:
 def build_world() -> World:
     from accounts.models import ImportJob
     from automations.builtins import builtins_install
-    from automations.models import (
-        EmailMessage,
-        EmailTemplate,
-        Enrolment,
-        Journey,
-        Milestone,
-        MilestoneProgress,
-        Notification,
-        Playbook,
-        Rule,
-    )
-    from churnapp.models import WebhookEndpoint
+    from automations.models import Enrolment, Journey, Milestone, MilestoneProgress, Playbook, Rule
     from dashboards.models import AcquisitionCost, Goal
     from health.models import ChurnLabRun, ChurnModelVersion, HealthProfile, HealthProfileVersion, HealthSnapshot
+    from messaging.models import EmailMessage, EmailTemplate, Notification, WebhookEndpoint
     from tests.factories import (
         AccountFactory,
         ActivityFactory,

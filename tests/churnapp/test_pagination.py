@@ -9,8 +9,8 @@ from django.utils import timezone
 from automations import rules
 from automations.models import RuleExecution
 from health.models import ChurnModelVersion, ChurnPrediction
-from tests.automations.factories import NotificationFactory
 from tests.factories import AccountFactory, TaskFactory
+from tests.messaging.factories import NotificationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_rule_execution_log_is_paginated_with_its_count(client, manager):
 def test_notifications_are_paginated_with_their_count(client, csm):
     NotificationFactory.create_batch(60, user=csm)
     client.force_login(csm)
-    html = client.get(reverse("automations:notification-list")).content.decode()
+    html = client.get(reverse("messaging:notification-list")).content.decode()
     assert "60 notifications, 60 unread" in html and "Page 1 of 2 · 60 in all" in html
 
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.core import mail
 
-from automations import emails
+from messaging.email import outbox, render
 from tests.factories import AccountFactory, ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,10 +22,10 @@ def contact():
 
 
 def test_text_template_links_its_own_urls_but_not_substituted_values(contact):
-    context = emails.email_context(
+    context = render.email_context(
         account=contact.account, contact=contact, extra={"survey": {"url": "https://app.example/s/tok"}}
     )
-    _, text, html = emails.email_render_source(
+    _, text, html = render.email_render_source(
         subject="Hi",
         body_text="Hi {{ contact.name }},\n\nread https://example.com/guide and answer {{ survey.url }}",
         body_html="",
@@ -38,12 +38,12 @@ def test_text_template_links_its_own_urls_but_not_substituted_values(contact):
 
 
 def test_sent_mail_tracks_only_the_templates_links(contact, django_capture_on_commit_callbacks):
-    context = emails.email_context(account=contact.account, contact=contact)
-    subject, text, html = emails.email_render_source(
+    context = render.email_context(account=contact.account, contact=contact)
+    subject, text, html = render.email_render_source(
         subject="Hi", body_text="Hello {{ contact.name }}, see https://example.com/guide", body_html="", context=context
     )
     with django_capture_on_commit_callbacks(execute=True):
-        emails.email_queue(
+        outbox.email_queue(
             to_email=contact.email, subject=subject, body_text=text, body_html=html, account=contact.account,
             contact=contact, source="rule",
         )  # fmt: skip
@@ -55,6 +55,6 @@ def test_sent_mail_tracks_only_the_templates_links(contact, django_capture_on_co
 
 def test_text_only_notification_links_only_this_sites_urls(settings):
     settings.SITE_URL = "https://app.churn.example"
-    html = emails.text_to_html(f"Account renamed to {EVIL}\n\nhttps://app.churn.example/accounts/5/")
+    html = render.text_to_html(f"Account renamed to {EVIL}\n\nhttps://app.churn.example/accounts/5/")
     assert re.findall(r'href="([^"]+)"', html) == ["https://app.churn.example/accounts/5/"]
     assert EVIL in html

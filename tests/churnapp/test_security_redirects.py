@@ -31,14 +31,14 @@ def test_task_complete_follows_a_local_next(client, csm, own_account):
 @pytest.mark.parametrize("next_url", EXTERNAL)
 def test_notification_read_ignores_an_external_next(client, csm, next_url):
     client.force_login(csm)
-    response = client.post(reverse("automations:notification-read"), {"next": next_url})
+    response = client.post(reverse("messaging:notification-read"), {"next": next_url})
     assert response.status_code == 302
     assert response["Location"] == "/notifications/"
 
 
 def test_notification_read_follows_a_local_next(client, csm):
     client.force_login(csm)
-    response = client.post(reverse("automations:notification-read"), {"next": "/accounts/"})
+    response = client.post(reverse("messaging:notification-read"), {"next": "/accounts/"})
     assert response["Location"] == "/accounts/"
 
 

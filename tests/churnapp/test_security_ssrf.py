@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from automations.notifications import slack_post
-from churnapp import webhooks_out
+from messaging import webhooks
+from messaging.notifications import slack_post
 
 
 @pytest.mark.parametrize(
@@ -27,15 +27,15 @@ from churnapp import webhooks_out
 def test_ipv6_forms_of_private_ipv4_addresses_are_refused(settings, url):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
     settings.WEBHOOKS_ALLOWED_HOSTS = []
-    with pytest.raises(webhooks_out.UnsafeUrl):
-        webhooks_out.check_url(url)
+    with pytest.raises(webhooks.UnsafeUrl):
+        webhooks.check_url(url)
 
 
 @pytest.mark.parametrize("url", ["http://[64:ff9b::808:808]/x", "http://[2002:808:808::1]/x", "http://8.8.8.8/x"])
 def test_ipv6_forms_of_public_ipv4_addresses_pass(settings, url):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
     settings.WEBHOOKS_ALLOWED_HOSTS = []
-    assert webhooks_out.check_url(url)[2] == 80
+    assert webhooks.check_url(url)[2] == 80
 
 
 class _FakeResponse:
@@ -75,5 +75,5 @@ def test_slack_post_connects_to_the_address_it_checked(settings, monkeypatch):
 def test_slack_post_refuses_a_private_webhook(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
     settings.WEBHOOKS_ALLOWED_HOSTS = []
-    with pytest.raises(webhooks_out.UnsafeUrl):
+    with pytest.raises(webhooks.UnsafeUrl):
         slack_post(text="Hi", url="http://[2002:7f00:1::1]/hook")

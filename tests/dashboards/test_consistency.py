@@ -247,7 +247,7 @@ def check_churn_drivers(client, today):
     """Drivers read the facts the health breakdown shows, whatever the model's feature names ("missing:nps",
     "num__missingindicator_nps"): never "no data" beside a value, and the value is the stored one."""
     from health import scoring
-    from health.selectors import account_metric_facts, churn_drivers
+    from health.selectors.drivers import account_metric_facts, churn_drivers
 
     predictions = list(ChurnPrediction.objects.select_related("account").order_by("-day", "account_id")[:60])
     assert predictions, "the simulated book trains a model"

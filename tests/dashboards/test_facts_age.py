@@ -14,7 +14,7 @@ from django.utils import timezone
 from dashboards import selectors
 from dashboards.models import KpiFactRun
 from dashboards.views import _state
-from dashboards.widgets import WIDGETS
+from dashboards.widgets.registry import WIDGETS
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

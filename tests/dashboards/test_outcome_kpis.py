@@ -10,8 +10,8 @@ import pytest
 from accounts.models import Account
 from tests.factories import AccountFactory
 from tests.winback.factories import CampaignFactory, ChurnRecordFactory
-from winback import selectors as winback
 from winback.models import CampaignEnrollment, Reactivation
+from winback.selectors import results as winback
 
 pytestmark = pytest.mark.django_db
 

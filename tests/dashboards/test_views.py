@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from dashboards.models import AcquisitionCost, Goal
-from dashboards.widgets import WIDGETS
+from dashboards.widgets.registry import WIDGETS
 
 pytestmark = pytest.mark.django_db
 

@@ -105,7 +105,7 @@ def test_too_little_history_is_recorded_with_a_clear_message():
 
 
 def test_the_cached_probability_never_rounds_some_risk_to_zero():
-    from health.churn_services import _cached_probability
+    from health.churn_services.predictions import _cached_probability
 
     assert _cached_probability(0.00003) == 0.0001
     assert _cached_probability(0.123456) == 0.1235

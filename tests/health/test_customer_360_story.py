@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts.selectors import latest_survey_scores
 from health.models import AccountMetrics, ChurnModelVersion, ChurnPrediction, HealthProfileVersion, HealthSnapshot
-from health.selectors import churn_risk_story
+from health.selectors.drivers import churn_risk_story
 from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
-from winback.selectors import latest_nps_by_account
+from winback.selectors.surveys import latest_nps_by_account
 
 pytestmark = pytest.mark.django_db
 
@@ -83,7 +83,7 @@ def test_days_to_renewal_driver_is_the_renewal_date_the_page_shows(client, csm):
 
 
 def test_a_missing_fact_still_reads_no_data():
-    from health.selectors import churn_drivers
+    from health.selectors.drivers import churn_drivers
 
     rows = churn_drivers(
         drivers=[{"feature": "num__missingindicator_csat", "label": "x", "effect": 0.2, "value": None}],

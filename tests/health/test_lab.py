@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from health import lab
-from health.features import build_observations, month_starts
+from health.features.observations import build_observations, month_starts
 from tests.health.lab_data import START, end_of, planted_facts
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.models import Account
 from health import lab, services
 from health.churn_services import lab_observations
-from health.features import month_starts
+from health.features.observations import month_starts
 from health.models import ChurnLabRun, ChurnModelVersion
 from health.rollups import rollups_rebuild
 from tests.health.factories import churn_world

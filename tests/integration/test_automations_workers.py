@@ -16,12 +16,14 @@ from django.db import connection
 from django.db.models import Count
 
 from accounts.models import Account, Contact, Task
-from automations import emails, rules
-from automations.models import EmailMessage, EmailStatus, ExecutionStatus, RuleExecution
+from automations import rules
+from automations.models import ExecutionStatus, RuleExecution
 from automations.tasks import evaluate_rules
-from tests.automations.factories import EmailTemplateFactory
+from messaging.email import sending
+from messaging.models import EmailMessage, EmailStatus
 from tests.factories import UserFactory
 from tests.integration.conftest import ROOT, _database_url
+from tests.messaging.factories import EmailTemplateFactory
 
 pytestmark = pytest.mark.integration
 
@@ -120,13 +122,13 @@ def test_worker_killed_mid_cycle_then_restarted_duplicates_nothing_and_misses_no
              timeout=180, message="the restarted worker to finish the pending executions")  # fmt: skip
     # A send task the killed worker had taken but not started is gone with it (Redis gives it back only after the
     # visibility timeout): the recovery sweep (beat, every 5 minutes) sends such messages again — run it now.
-    settings.AUTOMATIONS_EMAIL_UNCLAIMED_MINUTES = 0
-    emails.email_requeue_stale()
+    settings.MESSAGING_EMAIL_UNCLAIMED_MINUTES = 0
+    sending.email_requeue_stale()
     wait_for(lambda: not EmailMessage.objects.filter(status=EmailStatus.QUEUED, claimed_at__isnull=True).exists(),
              timeout=120, message="the email queue to drain")  # fmt: skip
     # The one it was sending (claimed, never sent) is re-queued once its claim is stale.
-    settings.AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES = 0
-    emails.email_requeue_stale()
+    settings.MESSAGING_EMAIL_STALE_CLAIM_MINUTES = 0
+    sending.email_requeue_stale()
     wait_for(lambda: EmailMessage.objects.filter(status=EmailStatus.SENT).count() == N_ACCOUNTS,
              timeout=120, message="every email sent")  # fmt: skip
     _assert_exactly_once_per_account(N_ACCOUNTS)

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from automations import emails
-from automations.models import EmailMessage, EmailStatus
+from messaging.email import outbox, sending
+from messaging.models import EmailMessage, EmailStatus
 from tests.factories import AccountFactory, ContactFactory, UserFactory
 from tests.integration.conftest import ROOT, free_port, start_worker, stop_worker
 
@@ -41,7 +41,7 @@ def test_a_worker_killed_mid_send_never_causes_a_second_delivery(tmp_path, smtp_
     second = None
     try:
         contact = ContactFactory(account=AccountFactory(), email="dana@example.com")
-        message = emails.email_queue(to_email=contact.email, subject="Renewal", body_text="Hello",
+        message = outbox.email_queue(to_email=contact.email, subject="Renewal", body_text="Hello",
                                      account=contact.account, contact=contact, source="manual")  # fmt: skip
         wait_for(lambda: deliveries.read_text().count("\n") == 1, timeout=60, message="the server to receive it")
         os.killpg(first.pid, signal.SIGKILL)  # while the server holds the accepted message
@@ -49,9 +49,9 @@ def test_a_worker_killed_mid_send_never_causes_a_second_delivery(tmp_path, smtp_
         message.refresh_from_db()
         assert message.status == EmailStatus.SENDING
         second = start_worker(tmp_path, name="-b", extra_env=smtp)
-        settings.AUTOMATIONS_EMAIL_STALE_CLAIM_MINUTES = 0
+        settings.MESSAGING_EMAIL_STALE_CLAIM_MINUTES = 0
         time.sleep(1)
-        emails.email_requeue_stale()  # the recovery sweep
+        sending.email_requeue_stale()  # the recovery sweep
         message.refresh_from_db()
         assert message.status == EmailStatus.UNKNOWN
         # The killed worker's send task comes back (≤ 50 s) and must not send it again.
@@ -61,7 +61,7 @@ def test_a_worker_killed_mid_send_never_causes_a_second_delivery(tmp_path, smtp_
         assert deliveries.read_text().count("\n") == 1
         # A person checks and resends: one more delivery, with the same Message-ID.
         hold.unlink()
-        assert emails.email_resolve_unknown(message=message, resend=True, actor=UserFactory(username="ops"))
+        assert sending.email_resolve_unknown(message=message, resend=True, actor=UserFactory(username="ops"))
         wait_for(lambda: deliveries.read_text().count("\n") == 2, timeout=60, message="the resend")
         wait_for(lambda: EmailMessage.objects.get(pk=message.pk).status == EmailStatus.SENT, timeout=30,
                  message="the resend to be recorded")  # fmt: skip
@@ -70,4 +70,4 @@ def test_a_worker_killed_mid_send_never_causes_a_second_delivery(tmp_path, smtp_
         if second is not None:
             stop_worker(second, tmp_path / "worker-b.log")
     ids = [line.split()[0] for line in deliveries.read_text().splitlines()]
-    assert ids == [emails.message_id_header(message)] * 2
+    assert ids == [sending.message_id_header(message)] * 2

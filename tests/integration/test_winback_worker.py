@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from automations.models import EmailMessage
+from messaging.models import EmailMessage
 from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory
 from winback.models import ChurnRecord, SurveyInvitation, SurveySchedule
 from winback.tasks import capture_churn, run_surveys

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Task
-from automations.models import EmailMessage, Suppression
+from messaging.models import EmailMessage, Suppression
 from tests.factories import ContactFactory, SubscriptionFactory
 from tests.winback.factories import CampaignFactory, ChurnRecordFactory, reason
 from winback import selectors, services
@@ -158,7 +158,7 @@ def test_campaign_kpis_reactivation_rate_mrr_and_by_offer():
 
 
 def test_a_clicked_campaign_email_counts_as_a_touchpoint_response():
-    from automations.models import EmailMessage
+    from messaging.models import EmailMessage
 
     churner("price")
     campaign = CampaignFactory(reason_codes=["price"])

@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import BillingEvent
-from automations.models import EmailMessage
+from messaging.models import EmailMessage
 from tests.factories import AccountFactory, ContactFactory, UsageEventFactory
-from winback import selectors
 from winback.models import DunningCase
+from winback.selectors.dunning import dunning_summary, payment_failures
 from winback.services import dunning
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +63,7 @@ def test_simulated_usage_events_are_a_payment_source(account, settings):
     UsageEventFactory(account=account, event_type="payment_failed", occurred_at=timezone.now() - dt.timedelta(hours=3))
     assert dunning.dunning_run()["opened"] == 1
     settings.WINBACK_PAYMENT_SOURCES = ("billing",)
-    assert selectors.payment_failures(since=timezone.now() - dt.timedelta(days=1), until=timezone.now()) == []
+    assert payment_failures(since=timezone.now() - dt.timedelta(days=1), until=timezone.now()) == []
 
 
 def test_sequence_is_exhausted_after_the_last_step(account):
@@ -72,7 +72,7 @@ def test_sequence_is_exhausted_after_the_last_step(account):
     dunning.dunning_run(now=now)
     case = DunningCase.objects.get()
     assert case.status == "exhausted" and case.steps_sent == 4
-    assert selectors.dunning_summary()["exhausted"] == 1
+    assert dunning_summary()["exhausted"] == 1
 
 
 def test_card_expiring_reminder_once(account):

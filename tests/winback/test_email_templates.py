@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import BillingEvent
-from automations.models import EmailMessage, EmailTemplate
+from messaging.models import EmailMessage, EmailTemplate
 from tests.factories import ContactFactory
 from tests.winback.factories import ChurnRecordFactory, SurveyInvitationFactory, reason
 from winback import services, texts
@@ -86,7 +86,7 @@ class TestSurveyMail:
         assert message.subject == "Dana, how likely are you to recommend us?"
 
     def test_suppressed_address_is_not_mailed_whatever_the_template(self, contact):
-        from automations.models import Suppression
+        from messaging.models import Suppression
 
         Suppression.objects.create(email=contact.email)
         services.survey_invite(contact=contact, kind="nps")
@@ -132,11 +132,11 @@ class TestWinbackMail:
 class TestTemplatePages:
     def test_our_templates_are_listed_and_editable_on_the_email_template_pages(self, client, manager, contact):
         client.force_login(manager)
-        listing = client.get(reverse("automations:email-list"))
+        listing = client.get(reverse("messaging:email-list"))
         assert "Survey: NPS invitation" in listing.content.decode()
         template = EmailTemplate.objects.get(key="winback-survey-nps")
         response = client.post(
-            reverse("automations:email-template-edit", args=[template.pk]),
+            reverse("messaging:email-template-edit", args=[template.pk]),
             {
                 "key": template.key,
                 "name": template.name,

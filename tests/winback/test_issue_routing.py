@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Task, TaskPriority
-from automations.models import EmailMessage, Notification
+from messaging.models import EmailMessage, Notification
 from tests.factories import ContactFactory, TaskFactory, UserFactory
 from tests.winback.factories import SurveyInvitationFactory
 from winback import services

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import SurveyResponse, Task, TaskPriority
-from automations.models import EmailMessage
+from messaging.models import EmailMessage
 from tests.factories import (
     AccountFactory,
     ContactFactory,
@@ -131,7 +131,7 @@ class TestRouting:
     def test_follow_up_closes_the_task_and_counts_within_sla(self, contact, csm, teammate):
         from django.core.exceptions import PermissionDenied
 
-        from winback import selectors
+        from winback.selectors.sla import detractor_sla
 
         response = self._answer(contact, 1)
         with pytest.raises(PermissionDenied):
@@ -139,7 +139,7 @@ class TestRouting:
         services.response_follow_up(response=response, actor=csm, note="Called, fixed their export")
         task = Task.objects.get()
         assert task.status == "done" and task.outcome == "Called, fixed their export"
-        sla = selectors.detractor_sla()
+        sla = detractor_sla()
         assert (sla["total"], sla["within_sla"], sla["rate"]) == (1, 1, 100.0)
 
 

@@ -6,10 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from automations.models import EmailMessage
+from messaging.models import EmailMessage
 from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
-from winback import selectors, services, textmining
+from winback import services, textmining
 from winback.models import ResponseTheme, Theme
+from winback.selectors.themes import theme_monthly, theme_stats
 
 pytestmark = pytest.mark.django_db
 
@@ -85,10 +86,10 @@ class TestThemes:
         SurveyResponseFactory(account=account, score=8, comment="Salesforce sync breaks")
         assert services.themes_tag_responses() == 3
         assert services.themes_tag_responses() == 0  # idempotent
-        stats = {row["name"]: row for row in selectors.theme_stats()}
+        stats = {row["name"]: row for row in theme_stats()}
         assert stats["Pricing"]["n"] == 2 and stats["Pricing"]["nps"] == 0.0
         assert stats["Integrations"]["n"] == 1
-        monthly = selectors.theme_monthly(months=2)
+        monthly = theme_monthly(months=2)
         assert monthly["series"]["Pricing"][-1] == {"count": 2, "nps": 0.0}
 
     def test_untagged_comments_are_clustered_and_a_named_cluster_becomes_a_theme(self, manager):

@@ -21,14 +21,16 @@ from winback.services.churn import (
 )
 from winback.services.dunning import card_expiry_reminders_send, dunning_run
 from winback.services.facts import page_facts_refresh, page_facts_refresh_soon
-from winback.services.surveys import (
-    SurveyTokenError,
+from winback.services.follow_ups import (
     follow_ups_remind_overdue,
-    invitation_for_token,
     issue_route_set,
     response_follow_up,
     response_route,
     responses_route_new,
+)
+from winback.services.surveys import (
+    SurveyTokenError,
+    invitation_for_token,
     segment_history_sync,
     survey_answer,
     survey_invite,

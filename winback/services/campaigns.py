@@ -304,7 +304,7 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
 
 def touchpoints_sync_responses() -> int:
     """A campaign email the contact clicked is a response: copy the click time from the outbox to the touchpoint."""
-    from automations.selectors import email_outbox
+    from messaging.selectors import email_outbox
 
     pending = dict(
         Touchpoint.objects.filter(

@@ -14,8 +14,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Account, AccountStatus, Subscription
 from accounts.selectors import account_mrr_on
-from churnapp.models import WebhookEvent
-from churnapp.webhooks_out import webhook_emit_many, webhook_subscribed
+from churnapp import derived
 from winback import conf
 from winback.classify import SubRow, churn_events, classify_stripe_event
 from winback.models import (
@@ -204,7 +203,7 @@ def _histories(*, account_ids: list[int] | None) -> dict[int, list[SubRow]]:
 
 def _emit_recorded(records: list[ChurnRecord]) -> None:
     """`churn.recorded` for each new departure (an enriched existing record is not a new one)."""
-    if not records or not webhook_subscribed(WebhookEvent.CHURN_RECORDED):
+    if not records or not derived.wanted(derived.CHURN_RECORDED):
         return
     external = dict(Account.objects.filter(pk__in={r.account_id for r in records}).values_list("pk", "external_id"))
     payloads = [
@@ -219,7 +218,7 @@ def _emit_recorded(records: list[ChurnRecord]) -> None:
         }
         for r in records
     ]
-    webhook_emit_many(event=WebhookEvent.CHURN_RECORDED, payloads=payloads)
+    derived.notify(derived.CHURN_RECORDED, payloads)
 
 
 def churn_capture_from_subscriptions(*, today: dt.date | None = None, since: dt.date | None = None) -> dict[str, int]:

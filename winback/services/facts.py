@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from winback import selectors
 from winback.models import PageFacts
+from winback.selectors.page_facts import feedback_figures, overview_figures
 
 # Set while a refresh is queued, so a burst of writes queues one refresh, not one each.
 QUEUED_KEY = "winback:page-facts-refresh-queued"
@@ -19,7 +19,7 @@ QUEUED_SECONDS = 120
 def page_facts_refresh(*, now: dt.datetime | None = None) -> dict[str, dt.datetime]:
     """Recompute and store both pages' figures (idempotent: a rerun replaces them)."""
     now = now or timezone.now()
-    figures = {"overview": selectors.overview_figures(), "feedback": selectors.feedback_figures(now=now)}
+    figures = {"overview": overview_figures(), "feedback": feedback_figures(now=now)}
     for key, data in figures.items():
         PageFacts.objects.update_or_create(key=key, defaults={"data": data, "computed_at": now})
     return dict.fromkeys(figures, now)

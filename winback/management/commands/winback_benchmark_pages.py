@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Account
-from winback import selectors, services
+from winback import services
+from winback.selectors.page_facts import feedback_figures, overview_figures
 
 
 def _p(values: list[float], share: float) -> float:
@@ -44,8 +45,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"{'':<34}{'p50 ms':>10}{'p95 ms':>10}")
         pages = [
-            ("overview", reverse("winback:overview"), selectors.overview_figures),
-            ("feedback", reverse("winback:feedback"), selectors.feedback_figures),
+            ("overview", reverse("winback:overview"), overview_figures),
+            ("feedback", reverse("winback:feedback"), feedback_figures),
         ]
         for name, url, figures in pages:
             if client.get(url).status_code != 200:  # warm-up

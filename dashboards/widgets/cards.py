@@ -1,0 +1,143 @@
+"""The key figures widget: one card per headline KPI with its details, drill-down links and benchmark."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from django.urls import reverse
+
+from dashboards.catalog import KPIS, kpi_value
+from dashboards.kpis.periods import Window
+from dashboards.widgets._common import _detail, money, number, pct
+from dashboards.widgets.state import DashboardState
+
+MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
+RETENTION_BENCHMARK = 0.85  # B2B retention > 85 % a year
+
+# The accounts a card's main figure drills into.
+PRIMARY_MEASURE = {
+    "churn-rate": "churned",
+    "mrr-churn": "churned",
+    "net-retention": "retained",
+    "arpa": "active-end",
+    "activity-churn": "churned",
+    "nps": "responses",
+    "csat": "responses",
+    "clv": "active-start",
+}
+
+
+def _benchmark_status(good: bool | None) -> str:
+    return "" if good is None else ("good" if good else "bad")
+
+
+def kpi_cards(state: DashboardState) -> dict:
+    q = state.query
+    values = {name: kpi_value(KPIS[name], q) for name in ("churn-rate", "mrr-churn", "net-retention", "arpa", "nps",
+                                                           "csat", "clv")}  # fmt: skip
+    values["activity-churn"] = kpi_value(KPIS["activity-churn"], replace(q, window=Window(1, "m")))
+    churn, mrr_churn, nrr, arpa = (values[n] for n in ("churn-rate", "mrr-churn", "net-retention", "arpa"))
+    nps, csat, clv, activity = (values[n] for n in ("nps", "csat", "clv", "activity-churn"))
+
+    segments = q.filters.segments
+    monthly = clv["monthly_churn_rate"]
+    limit = MONTHLY_CHURN_BENCHMARKS.get(segments[0]) if len(segments) == 1 else None
+    churn_ok = None if limit is None or monthly is None else monthly < limit
+    yearly = state.months == 12
+    grr = nrr["gross_retention_rate"]
+    grr_ok = None if not yearly or grr is None else grr > RETENTION_BENCHMARK
+    cards = [
+        {
+            "id": "churn", "kpi": "churn-rate", "title": "Logo churn", "value": pct(churn["churn_rate"]),
+            "reason": churn["reasons"].get("churn_rate", ""),
+            "details": [
+                _detail("churned (active at start, not at end)", number(churn["n_churn"]),
+                        state.drill("churn-rate", "churned")),
+                _detail("active at start", number(churn["n_start"]), state.drill("churn-rate", "active-start")),
+                _detail("retention", pct(churn["retention_rate"])),
+                _detail("a month on average", pct(monthly)),
+            ],
+            "benchmark": "Monthly: SMB < 5 %, enterprise < 1–2 %", "benchmark_status": _benchmark_status(churn_ok),
+            "compare": True,
+        },
+        {
+            "id": "mrr-churn", "kpi": "mrr-churn", "title": "MRR churn", "value": pct(mrr_churn["mrr_churn_rate"]),
+            "reason": mrr_churn["reasons"].get("mrr_churn_rate", ""),
+            "details": [
+                _detail("churned MRR", money(mrr_churn["churn_mrr"]), state.drill("mrr-churn", "churned")),
+                _detail("downsell", money(mrr_churn["downsell_mrr"]), state.drill("mrr-churn", "contraction")),
+                _detail("MRR at start", money(mrr_churn["start_mrr"]), state.drill("mrr-churn", "active-start")),
+            ],
+        },
+        {
+            "id": "nrr", "kpi": "net-retention", "title": "Net MRR retention",
+            "value": pct(nrr["net_retention_rate"]), "reason": nrr["reasons"].get("net_retention_rate", ""),
+            "details": [
+                _detail("gross retention", pct(grr)),
+                _detail("retained MRR", money(nrr["retained_mrr"]), state.drill("net-retention", "retained")),
+                _detail("MRR at start", money(nrr["start_mrr"]), state.drill("net-retention", "active-start")),
+            ],
+            "benchmark": "B2B gross retention > 85 % a year", "benchmark_status": _benchmark_status(grr_ok),
+        },
+        {
+            "id": "mrr", "kpi": "arpa", "title": "MRR at the end", "value": money(arpa["mrr"]),
+            "reason": arpa["reasons"].get("mrr", ""),
+            "details": [
+                _detail("active accounts", number(arpa["n_active"]), state.drill("arpa", "active-end")),
+                _detail("ARPA at the end", money(arpa["arpa"])),
+            ],
+            "compare": True,
+        },
+        {
+            "id": "activity", "kpi": "activity-churn", "title": "Activity churn (1 month)",
+            "value": pct(activity["churn_rate"]), "reason": activity["reasons"].get("churn_rate", ""),
+            "details": [
+                _detail("went inactive", number(activity["n_churn"]),
+                        state.drill("activity-churn", "churned", window="1m")),
+                _detail("active before start", number(activity["n_start"]),
+                        state.drill("activity-churn", "active-start", window="1m")),
+            ],
+        },
+        {
+            "id": "nps", "kpi": "nps", "title": "NPS", "value": number(nps["nps"]),
+            "reason": nps["reasons"].get("nps", ""),
+            "details": [
+                _detail("promoters", number(nps["n_promoters"]), state.drill("nps", "promoters")),
+                _detail("passives", number(nps["n_passives"]), state.drill("nps", "passives")),
+                _detail("detractors", number(nps["n_detractors"]), state.drill("nps", "detractors")),
+            ],
+        },
+        {
+            "id": "csat", "kpi": "csat", "title": "CSAT", "value": pct(None if csat["csat"] is None else
+                                                                      csat["csat"] / 100, 0),
+            "reason": csat["reasons"].get("csat", ""),
+            "details": [
+                _detail("satisfied", number(csat["n_satisfied"]), state.drill("csat", "satisfied")),
+                _detail("responses", number(csat["n_responses"]), state.drill("csat", "responses")),
+            ],
+        },
+        {
+            "id": "clv", "kpi": "clv", "title": "Customer lifetime value", "value": money(clv["clv"]),
+            "reason": clv["reasons"].get("clv", ""),
+            "details": [
+                _detail("ARPA, average of the month starts", money(clv["arpa"]), state.drill("clv", "active-start")),
+                _detail("CAC", money(clv["cac"]), reverse("dashboard-cac"), drill=False),
+                _detail("CLV : CAC", number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
+            ],
+            "compare": True,
+        },
+    ]  # fmt: skip
+    for card in cards:
+        measure = PRIMARY_MEASURE[card["kpi"]]
+        card["drill"] = state.drill(
+            card["kpi"], measure, **({"window": "1m"} if card["kpi"] == "activity-churn" else {})
+        )
+        card["definition"] = KPIS[card["kpi"]].definition
+        card["api"] = state.api(card["kpi"])
+    rows = [
+        {"kpi": name, "key": key, "value": value}
+        for name, row in values.items()
+        for key, value in row.items()
+        if key not in ("reasons", "start", "end", "distribution")
+    ]
+    return {"cards": cards, "rows": rows, "columns": ["kpi", "key", "value"]}

@@ -1,0 +1,1 @@
+"""Email: rendering, the outbox, sending, tracking and suppression, and the templates' one write."""

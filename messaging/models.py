@@ -1,0 +1,221 @@
+"""Messaging: what churnapp sends to people and systems — email templates, the email outbox with its suppression
+list and tracking, in-app notifications, and outgoing webhook subscriptions with their delivery log.
+
+These models moved here from `automations` (email, notifications) and `churnapp` (webhooks); their tables were
+renamed by migration 0001 and their indexes kept the names they were created with.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from churnapp import derived
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+# --- Email -----------------------------------------------------------------------------------------------------------
+
+
+class EmailTemplate(models.Model):
+    """A reusable email with `{{ variable }}` placeholders, rendered against a whitelisted plain-dict context."""
+
+    key = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True, help_text="Optional; built from the text body when empty.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+    UNKNOWN = "unknown", "Unknown — check and decide"
+
+
+class EmailSource(models.TextChoices):
+    RULE = "rule", "Rule"
+    PLAYBOOK = "playbook", "Playbook"
+    SURVEY = "survey", "Survey"
+    WINBACK = "winback", "Win-back"
+    DUNNING = "dunning", "Dunning"
+    NOTIFICATION = "notification", "Notification"
+    DIGEST = "digest", "Digest"
+    MANUAL = "manual", "Manual"
+
+
+# Mail to our own staff: never capped, no unsubscribe link.
+INTERNAL_SOURCES = frozenset({EmailSource.NOTIFICATION, EmailSource.DIGEST, EmailSource.MANUAL})
+
+
+class EmailMessage(models.Model):
+    """One email of the outbox: queued, sending, sent, failed, suppressed (never sent, with the reason) or
+    unknown (its worker stopped while the SMTP server may have accepted it: a person resends it or marks it sent).
+
+    `dedupe_key` makes queueing idempotent: the same key never yields a second message. `token` identifies the
+    message in its open pixel and click links (always signed in URLs) and in its stable `Message-ID` header.
+    """
+
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="email_messages"
+    )
+    contact = models.ForeignKey(
+        "accounts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="email_messages"
+    )
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    template = models.ForeignKey(
+        EmailTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    source = models.CharField(max_length=32, default=EmailSource.MANUAL)
+    status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
+    status_reason = models.CharField(max_length=255, blank=True)
+    dedupe_key = models.CharField(max_length=255, blank=True)
+    token = models.CharField(max_length=64, unique=True, default=_new_token)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it for sending.")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    open_count = models.PositiveIntegerField(default=0)
+    click_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], condition=~Q(dedupe_key=""), name="email_unique_dedupe_key"),
+        ]
+        indexes = [
+            models.Index(fields=["contact", "created_at"], name="automations_contact_1fb968_idx"),
+            models.Index(fields=["to_email", "created_at"], name="automations_to_emai_32d688_idx"),
+            models.Index(fields=["status", "created_at"], name="automations_status_df6a16_idx"),
+            models.Index(fields=["template", "status"], name="automations_templat_64f7ba_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_email} ({self.status})"
+
+
+class Suppression(models.Model):
+    """An address that never receives automated email again (unsubscribed, bounced, complained)."""
+
+    email = models.EmailField(unique=True)
+    reason = models.CharField(max_length=64, default="unsubscribed")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.reason})"
+
+
+# --- Notifications ---------------------------------------------------------------------------------------------------
+
+
+class Notification(models.Model):
+    """An entry of a user's in-app notification centre (the bell in the header)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(max_length=255)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    account = models.ForeignKey(
+        "accounts.Account", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at", "created_at"], name="automations_user_id_942bc9_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+# --- Outgoing webhooks ----------------------------------------------------------------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    """The domain events (`churnapp.derived`) an endpoint can subscribe to."""
+
+    ACCOUNT_STATUS_CHANGED = derived.ACCOUNT_STATUS_CHANGED, "Account status changed"
+    ACCOUNT_HEALTH_BAND_CHANGED = derived.ACCOUNT_HEALTH_BAND_CHANGED, "Account health band changed"
+    TASK_CREATED = derived.TASK_CREATED, "Task created"
+    CHURN_RECORDED = derived.CHURN_RECORDED, "Churn recorded"
+    IMPORT_FINISHED = derived.IMPORT_FINISHED, "Import finished"
+    PING = "ping", "Ping (test delivery)"
+
+
+class WebhookEndpoint(models.Model):
+    """A URL an admin subscribed to platform events. Deliveries are signed with `secret` (HMAC-SHA256)."""
+
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True)
+    events = models.JSONField(default=list, help_text="Event names this endpoint receives.")
+    secret = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being retried) to one endpoint, with the last response code and error."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["endpoint", "created_at"], name="churnapp_we_endpoin_424ca6_idx")]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"
