@@ -15,7 +15,7 @@ import pandas as pd
 
 from demo.simulator import SimulatedData, simulate
 from health import conf, lab
-from health.features.facts import Facts
+from health.features.inputs import Facts
 from health.features.observations import build_observations, month_starts
 
 TARGET_AUC_MARGIN = 0.03

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from winback import services
 from winback.models import Campaign
-from winback.services.facts import QUEUED_KEY, QUEUED_SECONDS
+from winback.services.page_figures import QUEUED_KEY, QUEUED_SECONDS
 
 RETRY = {
     "autoretry_for": (OperationalError,),

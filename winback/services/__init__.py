@@ -20,7 +20,6 @@ from winback.services.churn import (
     reactivations_detect,
 )
 from winback.services.dunning import card_expiry_reminders_send, dunning_run
-from winback.services.facts import page_facts_refresh, page_facts_refresh_soon
 from winback.services.follow_ups import (
     follow_ups_remind_overdue,
     issue_route_set,
@@ -28,6 +27,7 @@ from winback.services.follow_ups import (
     response_route,
     responses_route_new,
 )
+from winback.services.page_figures import page_facts_refresh, page_facts_refresh_soon
 from winback.services.surveys import (
     SurveyTokenError,
     invitation_for_token,

@@ -30,7 +30,7 @@ from winback.models import (
     Touchpoint,
     TouchpointStatus,
 )
-from winback.services.facts import page_facts_refresh_soon
+from winback.services.page_figures import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

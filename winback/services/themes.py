@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Contact, SurveyResponse
 from winback import emailing, textmining
 from winback.models import ClusterRun, LoopMessage, ResponseTheme, Theme, ThemeCluster, ThemeSource
-from winback.services.facts import page_facts_refresh_soon
+from winback.services.page_figures import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
