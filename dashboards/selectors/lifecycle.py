@@ -109,7 +109,7 @@ def account_lifetimes(*, start: dt.date, end: dt.date, filters: KpiFilters) -> p
 
 def lifetime_counts(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> pd.DataFrame:
     """The lifetimes of `account_lifetimes` counted per (duration, event): columns duration, event, n. From the
-    facts when the period ends at the latest run's last month start (`facts.covers_run_end`)."""
+    facts when the period ends at the latest run's last month start (`kpi_facts.covers_run_end`)."""
     if _use_facts(source, kpi_facts.covers_run_end(latest_run(), start, end, filters)):
         return kpi_facts.lifetime_counts(start, end, filters)
     lifetimes = account_lifetimes(start=start, end=end, filters=filters)
