@@ -6,20 +6,14 @@ import datetime as dt
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import OperationalError
 from django.utils import timezone
 
+from churnapp.taskpolicy import RETRY_ON_DATABASE
 from winback import services
 from winback.models import Campaign
 from winback.services.page_figures import QUEUED_KEY, QUEUED_SECONDS
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 3,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
+RETRY = RETRY_ON_DATABASE
 
 
 @shared_task(**RETRY, soft_time_limit=600, time_limit=660)

@@ -219,6 +219,13 @@ def campaign_create(
     return campaign
 
 
+@transaction.atomic
+def release_note_create(*, title: str, body: str, url: str, reason_codes: list[str]) -> Campaign:
+    """Write a release note and publish it (see `release_note_publish`)."""
+    note = ReleaseNote.objects.create(title=title, body=body, url=url)
+    return release_note_publish(note=note, reason_codes=reason_codes)
+
+
 def release_note_publish(*, note: ReleaseNote, reason_codes: list[str], send: bool = True) -> Campaign:
     """Publish a release note tagged with the reasons it fixes: past churners with those reasons are enrolled
     in its "it's live" campaign (created once per note) and emailed."""
