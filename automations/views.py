@@ -25,6 +25,7 @@ from automations.forms import (
     RuleImportForm,
 )
 from automations.models import Enrolment, Journey, MilestoneProgress, Playbook, Rule
+from churnapp.editing import form_save
 from churnapp.paging import page_of
 from churnapp.roles import can_configure, can_edit_account, require_configure
 
@@ -44,19 +45,13 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     rule = get_object_or_404(Rule, pk=pk) if pk else None
     if request.method == "POST":
         form = RuleForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                rule = rules.rule_save(
-                    key=data["key"], name=data["name"], description=data["description"],
-                    cooldown_days=data["cooldown_days"], conditions_tree=data["conditions_tree"],
-                    actions_list=data["actions_list"], actor=request.user, rule=rule,
-                )  # fmt: skip
-            except (rules.RuleInvalid, ValidationError) as exc:
-                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
-            else:
-                messages.success(request, f"Rule “{rule.name}” saved.")
-                return redirect("automations:rule-detail", pk=rule.pk)
+        saved = form_save(request, form, lambda data: rules.rule_save(
+            key=data["key"], name=data["name"], description=data["description"],
+            cooldown_days=data["cooldown_days"], conditions_tree=data["conditions_tree"],
+            actions_list=data["actions_list"], actor=request.user, rule=rule,
+        ), refusals=(rules.RuleInvalid, ValidationError), saved=lambda r: f"Rule “{r.name}” saved.")  # fmt: skip
+        if saved:
+            return redirect("automations:rule-detail", pk=saved.pk)
     else:
         form = RuleForm(initial=RuleForm.initial_for(rule) if rule else {"cooldown_days": 7})
     return render(request, "automations/rule_edit.html", {"form": form, "rule": rule})
@@ -163,19 +158,13 @@ def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     playbook = get_object_or_404(Playbook, pk=pk) if pk else None
     if request.method == "POST":
         form = PlaybookForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                playbook = playbooks.playbook_save(
-                    key=data["key"], name=data["name"], description=data["description"], trigger=data["trigger"],
-                    owner_role=data["owner_role"], metric=data["metric"], holdout_percent=data["holdout_percent"],
-                    enabled=data["enabled"], steps=data["steps"], playbook=playbook,
-                )  # fmt: skip
-            except playbooks.PlaybookInvalid as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, f"Playbook “{playbook.name}” saved.")
-                return redirect("automations:playbook-detail", pk=playbook.pk)
+        saved = form_save(request, form, lambda data: playbooks.playbook_save(
+            key=data["key"], name=data["name"], description=data["description"], trigger=data["trigger"],
+            owner_role=data["owner_role"], metric=data["metric"], holdout_percent=data["holdout_percent"],
+            enabled=data["enabled"], steps=data["steps"], playbook=playbook,
+        ), refusals=(playbooks.PlaybookInvalid,), saved=lambda p: f"Playbook “{p.name}” saved.")  # fmt: skip
+        if saved:
+            return redirect("automations:playbook-detail", pk=saved.pk)
     else:
         form = PlaybookForm(initial=PlaybookForm.initial_for(playbook) if playbook else {"enabled": True})
     return render(request, "automations/playbook_edit.html", {"form": form, "playbook": playbook, "hints": STEP_HINTS})
@@ -302,19 +291,12 @@ def journey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     journey = get_object_or_404(Journey, pk=pk) if pk else None
     if request.method == "POST":
         form = JourneyForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                journey = journeys.journey_save(
-                    key=data["key"], name=data["name"], description=data["description"],
-                    onboarding=data["onboarding"], segment=data["segment"], milestones=data["milestones"],
-                    journey=journey,
-                )  # fmt: skip
-            except journeys.JourneyInvalid as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, f"Journey “{journey.name}” saved.")
-                return redirect("automations:journey-list")
+        saved = form_save(request, form, lambda data: journeys.journey_save(
+            key=data["key"], name=data["name"], description=data["description"],
+            onboarding=data["onboarding"], segment=data["segment"], milestones=data["milestones"], journey=journey,
+        ), refusals=(journeys.JourneyInvalid,), saved=lambda j: f"Journey “{j.name}” saved.")  # fmt: skip
+        if saved:
+            return redirect("automations:journey-list")
     else:
         form = JourneyForm(initial=JourneyForm.initial_for(journey) if journey else {})
     context = {"form": form, "journey": journey, "hints": MILESTONE_HINTS}
