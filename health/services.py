@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import accounts_active_on
-from accounts.services import account_set_health_bulk
+from accounts.services.health_cache import account_set_health_bulk
 from churnapp import derived
 from churnapp.queries import filter_ids
 from churnapp.roles import can_configure, can_edit_account
