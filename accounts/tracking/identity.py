@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from accounts.imports.services import rows_upsert
+from accounts.imports.services.upsert import rows_upsert
 from accounts.models import Account, Contact, PendingMessage, TrackingAlias
 from accounts.tracking.messages import Message
 from accounts.tracking.traits import _contact_fields, _split_account_traits
