@@ -5,10 +5,10 @@ class AutomationsConfig(AppConfig):
     name = "automations"
 
     def ready(self) -> None:
-        from automations import playbooks, tasks  # playbooks registers its "enrol_playbook" action on import
+        # Imported here: these modules use models, which load once the app registry is ready.
+        from automations import tasks  # registers the "enrol_playbook" action on import
         from churnapp import derived
 
-        assert "enrol_playbook" in playbooks.actions.ACTIONS
         # A new ticket, survey answer, payment or attribute is evaluated by the rules at once (conditions read those
         # facts directly), and again once the account is rescored (conditions on the health score).
         derived.register(derived.FACTS_CHANGED, tasks.rules_enqueue_for_accounts)

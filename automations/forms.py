@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import yaml
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from accounts.models import LifecycleStage, Segment
 from automations import actions as actions_mod
 from automations import conditions as conditions_mod
 from automations.models import Playbook
@@ -299,8 +301,6 @@ class JourneyForm(forms.Form):
     segment = forms.ChoiceField(required=False, help_text="Blank: every segment.")
 
     def __init__(self, *args, **kwargs):
-        from accounts.models import LifecycleStage, Segment
-
         super().__init__(*args, **kwargs)
         self.fields["segment"].choices = [("", "every segment"), *Segment.choices]
         kinds = [("", "—"), ("event", "Event"), ("attribute", "Property threshold"),
@@ -371,8 +371,6 @@ class AccountRoleForm(forms.Form):
     user = forms.ModelChoiceField(queryset=None, required=False, label="Held by", empty_label="nobody")
 
     def __init__(self, *args, **kwargs):
-        from django.contrib.auth import get_user_model
-
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, OuterRef, Subquery
 from django.utils import timezone
+from django.utils.text import slugify
 
-from accounts.models import Account, Subscription, Task, TaskPriority, TaskSource, UsageEvent
+from accounts.models import Account, LifecycleStage, Segment, Subscription, Task, TaskPriority, TaskSource, UsageEvent
+from accounts.services import accounts_set_lifecycle_stage_bulk, tasks_create_bulk
 from automations import conf
 from automations.models import AccountRole, Journey, Milestone, MilestoneProgress
+from health.models import UsageDaily
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -91,8 +95,6 @@ def _reach_times(milestone: Milestone, pending, now: dt.datetime):
             .values("first")[:1]
         )
     elif kind == "active_users":
-        from health.models import UsageDaily
-
         value = Subquery(
             UsageDaily.objects.filter(account=account, active_users__gte=int(cond.get("at_least", 1)))
             .order_by("day")
@@ -112,8 +114,6 @@ def _reach_times(milestone: Milestone, pending, now: dt.datetime):
 @transaction.atomic
 def milestones_detect(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Mark reached milestones (with their time), then missed ones; move lifecycle stages. Set-based per milestone."""
-    from accounts.services import accounts_set_lifecycle_stage_bulk
-
     now = now or timezone.now()
     reached = 0
     staged: dict[int, str] = {}
@@ -207,8 +207,6 @@ def milestone_tasks_create(*, now: dt.datetime | None = None) -> dict[str, int]:
             priority=TaskPriority.HIGH if missed else TaskPriority.NORMAL,
             source=TaskSource.JOURNEY,
         )  # fmt: skip
-
-    from accounts.services import tasks_create_bulk
 
     due_tasks = tasks_create_bulk(tasks=[task(p, missed=False) for p in due])
     missed_tasks = tasks_create_bulk(tasks=[task(p, missed=True) for p in missed])
@@ -312,11 +310,6 @@ def journey_save(
     Milestones are matched by key: an edited milestone keeps its accounts' progress; a milestone left out is
     deleted with its progress. Each milestone: key, name, condition, stage, owner_role, due_days, first_value.
     """
-    from django.core.exceptions import ValidationError
-    from django.utils.text import slugify
-
-    from accounts.models import LifecycleStage, Segment
-
     if not milestones:
         raise JourneyInvalid("A journey needs at least one milestone.")
     if segment and segment not in Segment.values:

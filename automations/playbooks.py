@@ -12,10 +12,11 @@ import hashlib
 import logging
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Account, AccountStatus
+from accounts.models import Account, AccountStatus, TaskPriority
 from automations import actions, conditions, impact
 from automations.models import (
     Enrolment,
@@ -26,6 +27,7 @@ from automations.models import (
     StepKind,
 )
 from churnapp import derived
+from messaging.models import EmailTemplate
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -40,9 +42,6 @@ class PlaybookInvalid(ValueError):
 
 def _step_validate(n: int, kind: str, config: dict) -> dict:
     """A step's config, checked and normalised; PlaybookInvalid names the step."""
-    from accounts.models import TaskPriority
-    from messaging.models import EmailTemplate
-
     where = f"Step {n} ({kind})"
     if not isinstance(config, dict):
         raise PlaybookInvalid(f"{where}: the parameters must be key=value pairs.")
@@ -94,8 +93,6 @@ def playbook_save(
 
     The steps are replaced as a whole, numbered 1…n; active enrolments continue from the step number they are at.
     """
-    from django.core.exceptions import ValidationError
-
     if not steps:
         raise PlaybookInvalid("A playbook needs at least one step.")
     if not 0 <= holdout_percent <= 50:
@@ -394,34 +391,3 @@ def playbook_impact(*, playbook: Playbook) -> dict:
             for k, v in (("retention", retention), ("health_change", health_change), ("nrr", nrr))
         },
     }
-
-
-# --- The "enrol in playbook" action of rules and playbook steps -------------------------------------------------------
-
-
-def enrol_playbook(spec: dict, ctx: actions.ActionContext) -> str:
-    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
-    if playbook is None:
-        raise actions.ActionError(f"No playbook {spec.get('playbook')!r}.")
-    enrolment, created = playbook_enrol(playbook=playbook, account=ctx.account, source=ctx.key)
-    if not created:
-        return f"Already in “{playbook.name}”"
-    return f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”"
-
-
-def enrol_playbook_many(spec: dict, ctxs: list[actions.ActionContext]) -> list[actions.Outcome]:
-    playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
-    if playbook is None:
-        raise actions.ActionError(f"No playbook {spec.get('playbook')!r}.")
-    results = playbook_enrol_many(
-        playbook=playbook, accounts=[ctx.account for ctx in ctxs], sources=[ctx.key for ctx in ctxs]
-    )
-    return [
-        (True, f"Already in “{playbook.name}”")
-        if not created
-        else (True, f"{'Held out of' if enrolment.holdout else 'Enrolled in'} “{playbook.name}”")
-        for enrolment, created in results
-    ]
-
-
-actions.register("enrol_playbook", label="Enrol in playbook (playbook)", one=enrol_playbook, many=enrol_playbook_many)

@@ -6,21 +6,17 @@ import datetime as dt
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from automations import crossings, journeys, playbooks, rules
+from churnapp.taskpolicy import ACKS_LATE, RETRY_ON_DATABASE
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    acks_late=True,
-    reject_on_worker_lost=True,
+    **RETRY_ON_DATABASE,
     soft_time_limit=240,
     time_limit=300,
 )
@@ -29,7 +25,7 @@ def evaluate_rules() -> dict[str, int]:
     return rules.rules_cycle()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+@shared_task(**ACKS_LATE, soft_time_limit=50, time_limit=60)
 def evaluate_rules_recent(minutes: int = 3) -> dict[str, int]:
     """Every minute: evaluate the rules for accounts with new facts (ticket, survey answer, payment, activity)."""
     ids = rules.accounts_with_new_facts(since=timezone.now() - dt.timedelta(minutes=minutes))
@@ -38,13 +34,13 @@ def evaluate_rules_recent(minutes: int = 3) -> dict[str, int]:
     return {"accounts": len(ids), **rules.rules_cycle(account_ids=ids)}
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+@shared_task(**ACKS_LATE, soft_time_limit=50, time_limit=60)
 def evaluate_crossings() -> dict[str, int]:
     """Every 15 seconds: the rules for the accounts whose time-based thresholds were crossed since the last tick."""
     return crossings.crossings_evaluate()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=50, time_limit=60)
+@shared_task(**ACKS_LATE, soft_time_limit=50, time_limit=60)
 def evaluate_rules_for_accounts(account_ids: list[int]) -> dict[str, int]:
     """For other apps, right after new data: `transaction.on_commit(lambda: evaluate_rules_for_accounts.delay(ids))`."""
     return rules.rules_cycle(account_ids=account_ids)
@@ -66,21 +62,19 @@ def rules_enqueue_for_accounts(account_ids: list[int]) -> None:
         logger.warning("Broker unreachable: %d rescored accounts wait for the next rule cycle.", len(account_ids))
 
 
-@shared_task(
-    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True, reject_on_worker_lost=True
-)
+@shared_task(**RETRY_ON_DATABASE)
 def advance_playbooks() -> int:
     """Periodic: run the due steps of active playbook enrolments."""
     return playbooks.enrolments_advance_due()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+@shared_task(**ACKS_LATE, soft_time_limit=60, time_limit=90)
 def advance_enrolment(enrolment_id: int) -> str:
     """Right after enrolment: run its first steps (the periodic sweep catches anything this misses)."""
     return playbooks.advance_one(enrolment_id=enrolment_id)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=120, time_limit=150)
+@shared_task(**ACKS_LATE, soft_time_limit=120, time_limit=150)
 def advance_enrolments(enrolment_ids: list[int]) -> dict[str, int]:
     """Right after a bulk enrolment: run the first steps of these enrolments together, set-based."""
     statuses = playbooks.advance_many(enrolment_ids=enrolment_ids)
@@ -96,9 +90,7 @@ def enrolments_enqueue(enrolment_ids: list[int]) -> None:
         advance_enrolments.delay(enrolment_ids[i : i + playbooks.ADVANCE_CHUNK])
 
 
-@shared_task(
-    autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True, reject_on_worker_lost=True
-)
+@shared_task(**RETRY_ON_DATABASE)
 def refresh_journeys() -> dict[str, int]:
     """Periodic: apply journeys to new accounts, mark reached and missed milestones, move stages."""
     return journeys.journeys_refresh()

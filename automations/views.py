@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account, Segment
-from automations import journeys, playbooks, rules, selectors
+from automations import journeys, playbooks, rules, rules_yaml, selectors
 from automations.builtins import builtins_install
 from automations.forms import (
     MILESTONE_HINTS,
@@ -81,7 +81,7 @@ def rule_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "executions_page": (executions := page_of(selectors.rule_executions(rule=rule), page=request.GET.get("page"))),
         "executions": executions.object_list,
         "can_configure": can_configure(request.user),
-        "yaml": rules.rules_export_yaml(rules=[rule]),
+        "yaml": rules_yaml.rules_export_yaml(rules=[rule]),
     }
     return render(request, "automations/rule_detail.html", context)
 
@@ -116,7 +116,7 @@ def rule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def rules_export(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(rules.rules_export_yaml(), content_type="application/yaml; charset=utf-8")
+    response = HttpResponse(rules_yaml.rules_export_yaml(), content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="churnapp-rules.yaml"'
     return response
 
@@ -129,7 +129,7 @@ def rules_import(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(form.non_field_errors()))
         return redirect("automations:rule-list")
     try:
-        counts = rules.rules_import_yaml(text=form.cleaned_data["yaml"], actor=request.user)
+        counts = rules_yaml.rules_import_yaml(text=form.cleaned_data["yaml"], actor=request.user)
     except rules.RuleInvalid as exc:
         messages.error(request, f"Nothing imported: {exc}")
     else:

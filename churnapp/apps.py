@@ -7,6 +7,7 @@ class ChurnappConfig(AppConfig):
     verbose_name = "churnapp"
 
     def ready(self) -> None:
+        # Imported here: these modules use models, which load once the app registry is ready.
         from churnapp.roles import ensure_role_groups
 
         # Permissions are created app by app after migrate, so the role groups are rebuilt after each app's

@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import os
-from enum import StrEnum
 
 from celery import Celery, signals
 
+from churnapp.queues import Queue
 from churnapp.redelivery import UnackedRefresher
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "churnapp.settings")
-
-
-class Queue(StrEnum):
-    """Named queues so each kind of work can get its own workers."""
-
-    DEFAULT = "default"
-    INGEST = "ingest"
-    SCORING = "scoring"
-    EMAIL = "email"
 
 
 app = Celery("churnapp")
@@ -30,7 +21,7 @@ app.steps["consumer"].add(UnackedRefresher)
 
 @app.on_after_finalize.connect
 def _load_beat_schedule(sender: Celery, **kwargs) -> None:
-    from churnapp.schedule import BEAT_SCHEDULE
+    from churnapp.schedule import BEAT_SCHEDULE  # reads Django settings: loaded once the app is finalized
 
     sender.conf.beat_schedule = BEAT_SCHEDULE
 
@@ -49,6 +40,6 @@ def _mark_beat_process(sender=None, **kwargs) -> None:
 def _record_beat_heartbeat(sender=None, **kwargs) -> None:
     """In the beat process, each published task is a sign of life (throttled); /healthz/ reports its age."""
     if _in_beat:
-        from churnapp.heartbeats import beat_published
+        from churnapp.heartbeats import beat_published  # its model needs the app registry, not ready at import
 
         beat_published()

@@ -44,6 +44,10 @@ WEBHOOKS_QUEUED = "webhooks-queued"
 SLACK_QUEUED = "slack-queued"
 # Playbook enrolments with a step due now; automations' tasks advance them after commit. Payload: enrolment ids.
 ENROLMENTS_DUE = "enrolments-due"
+# Work an app's services queue for its own workers (services never import tasks; the app registers the task).
+HEALTH_PROFILE_PUBLISHED = "health-profile-published"  # payload: the version id; every account is rescored
+CHURN_LAB_REQUESTED = "churn-lab-requested"  # payload: the lab run id
+WINBACK_PAGES_STALE = "winback-pages-stale"  # payload: None; the win-back pages' figures are refreshed
 
 # Hook name → the app expected to register it (for the start-up check's message).
 EXPECTED: dict[str, str] = {
@@ -56,6 +60,9 @@ EXPECTED: dict[str, str] = {
     WEBHOOKS_QUEUED: "messaging",
     SLACK_QUEUED: "messaging",
     ENROLMENTS_DUE: "automations",
+    HEALTH_PROFILE_PUBLISHED: "health",
+    CHURN_LAB_REQUESTED: "health",
+    WINBACK_PAGES_STALE: "winback",
 }
 
 _hooks: dict[str, list[Callable[[Any], None]]] = {}

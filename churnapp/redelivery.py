@@ -37,7 +37,7 @@ class UnackedRefresher(bootsteps.StartStopStep):
         channel = c.task_consumer.channel
         if not hasattr(channel, "unacked_index_key"):  # not the Redis transport
             return
-        import redis
+        import redis  # only with a Redis broker (the embedded default needs none)
 
         key = getattr(channel, "global_keyprefix", "") + channel.unacked_index_key
         client = redis.Redis.from_url(c.app.conf.broker_url, socket_timeout=5, socket_connect_timeout=2)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "automations",
     "winback",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -8,7 +8,7 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from churnapp.heartbeats import health_report
+from churnapp.healthz import health_report
 from churnapp.login_protection import PASSWORD_RESET_THROTTLED_MESSAGE, password_reset_allowed
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Account, Task, TaskStatus
 from automations import selectors as automations
 from churnapp.roles import can_configure
-from dashboards.kpis.facts import (
+from dashboards.kpis.kpi_facts import (
     account_snapshot_rows,
     cohort_fact_rows,
     lifetime_fact_rows,
@@ -42,7 +42,7 @@ from dashboards.models import (
 )
 from dashboards.params import KpiFilters
 from dashboards.selectors import lifecycle, live
-from dashboards.selectors.facts import FACT_WINDOWS
+from dashboards.selectors.kpi_facts import FACT_WINDOWS
 from health import selectors as health
 
 DEFAULT_FACT_MONTHS = 24

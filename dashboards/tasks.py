@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from churnapp.taskpolicy import RETRY_ON_DATABASE
 from dashboards import services
 
 
 @shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    acks_late=True,
-    reject_on_worker_lost=True,
+    **RETRY_ON_DATABASE,
     soft_time_limit=1800,
     time_limit=1900,
 )

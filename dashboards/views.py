@@ -23,11 +23,12 @@ from churnapp.roles import can_configure
 from dashboards import selectors, services
 from dashboards.catalog import KPIS
 from dashboards.forms import DEFAULT_PERIOD, AcquisitionCostForm, DashboardFilterForm, GoalForm
+from dashboards.goals import goals_progress
 from dashboards.models import AcquisitionCost, Goal
 from dashboards.params import KpiQuery
 from dashboards.selectors.drilldown import drilldown as drilldown_query
 from dashboards.selectors.drilldown import drilldown_accounts, measures
-from dashboards.selectors.goals import acquisition_cost_list, goal_list, goals_progress, quarter_bounds
+from dashboards.selectors.goals import acquisition_cost_list, goal_list, quarter_bounds
 from dashboards.widgets.registry import WIDGETS
 from dashboards.widgets.state import DashboardState
 

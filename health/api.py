@@ -21,7 +21,8 @@ from health.models import (
     HealthSnapshot,
     ModelStatus,
 )
-from health.selectors.churn_model import current_model, lab_runs
+from health.selectors.churn_model import current_model, lab_runs, latest_predictions
+from health.tasks import train_churn_model
 
 
 class HealthSnapshotSerializer(serializers.ModelSerializer):
@@ -117,7 +118,6 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def train(self, request):
         if not can_configure(request.user):
             raise PermissionDenied("Only managers and admins retrain the churn model.")
-        from health.tasks import train_churn_model
 
         transaction.on_commit(lambda: train_churn_model.delay())
         return Response({"detail": "Training queued."}, status=status.HTTP_202_ACCEPTED)
@@ -176,10 +176,4 @@ class ChurnPredictionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         mine = self.request.query_params.get("mine") in ("1", "true", "yes")
-        latest = ChurnPrediction.objects.order_by("-day").values_list("day", flat=True).first()
-        qs = ChurnPrediction.objects.filter(day=latest).select_related("account__owner")
-        if mine:
-            # An API key belongs to no user, so it owns no accounts.
-            user_id = getattr(self.request.user, "pk", None)
-            qs = qs.filter(account__owner_id=user_id) if user_id else qs.none()
-        return qs.order_by("-expected_saved", "account_id")
+        return latest_predictions(owner_id=getattr(self.request.user, "pk", None), mine=mine)

@@ -5,10 +5,11 @@ class HealthConfig(AppConfig):
     name = "health"
 
     def ready(self) -> None:
+        # Imported here: these modules use models, which load once the app registry is ready.
         from churnapp import derived
         from health.rescore import scores_mark, scores_mark_routine
         from health.rollups import rollups_mark
-        from health.tasks import repredict_enqueue, rescore_enqueue, rollups_enqueue
+        from health.tasks import lab_run_enqueue, recompute_enqueue, repredict_enqueue, rescore_enqueue, rollups_enqueue
 
         # Every ingest path (tracking API, REST, imports, webhooks) marks the touched days stale in its own
         # transaction and queues their refresh after commit; the sweep refreshes marks whose task was lost.
@@ -22,3 +23,6 @@ class HealthConfig(AppConfig):
         derived.register(derived.USAGE_CHANGED, rescore_enqueue)
         # A rescored account's churn probability follows, in its own task: the rules do not wait for it.
         derived.register(derived.SCORES_CHANGED, repredict_enqueue)
+        # Work the health services queue for this app's workers.
+        derived.register(derived.HEALTH_PROFILE_PUBLISHED, recompute_enqueue)
+        derived.register(derived.CHURN_LAB_REQUESTED, lab_run_enqueue)

@@ -63,7 +63,7 @@ def bulk_insert(model: type[models.Model], rows: Iterable[dict], *, batch_size: 
 def copy_frame(model: type[models.Model], frame, *, chunk: int = 500_000) -> int:
     """COPY a DataFrame (columns = attnames) into the model's table on PostgreSQL; every NOT NULL column the
     frame lacks gets the field's Python default (Django keeps defaults out of the schema)."""
-    import pandas as pd
+    import pandas as pd  # only the COPY paths of PostgreSQL need it; pandas loads in about a second
 
     frame = frame.copy()
     for field in model._meta.concrete_fields:

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from health.scoring import DEFAULT_FACTORS, FACTORS, PROFILE_FACTORS, factor_label
+
 
 class SentimentForm(forms.Form):
     rating = forms.TypedChoiceField(
@@ -44,8 +46,6 @@ def _num(value) -> str:
 
 def editor_rows(factors: list[dict]) -> list[dict]:
     """One editor row per known factor: the profile's settings, or weight 0 (off) with a sensible default."""
-    from health.scoring import DEFAULT_FACTORS, FACTORS, PROFILE_FACTORS
-
     chosen = {f["key"]: f for f in factors}
     defaults = {f["key"]: f for f in DEFAULT_FACTORS}
     rows = []
@@ -69,8 +69,6 @@ def editor_rows(factors: list[dict]) -> list[dict]:
 
 def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[str]]:
     """Editor form data → (factors with weight > 0, green_min, yellow_min, note, parse errors)."""
-    from health.scoring import PROFILE_FACTORS, factor_label
-
     errors: list[str] = []
     factors: list[dict] = []
     for key in PROFILE_FACTORS:

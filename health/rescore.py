@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 import pandas as pd
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -24,12 +24,13 @@ from accounts.models import Account
 from accounts.services.health_cache import account_set_health_bulk
 from churnapp import derived
 from churnapp.queries import filter_ids
+from health import scores
 from health.bulk import bulk_insert, marks_upsert
 from health.metrics import ATTRIBUTE_KEYS, METRIC_KEYS, compute_metrics, scored_account_ids
 from health.models import AccountMetrics, HealthSnapshot, ScoreMark
+from health.scores import scoring_lock
 
 BATCH = 2000  # accounts per rescoring transaction
-SCORING_LOCK = 7_201_001  # advisory lock key of the day's score writers
 
 
 def scores_mark(account_ids: Iterable[int]) -> None:
@@ -101,20 +102,6 @@ def _moved(results: dict, day: dt.date) -> set[int]:
     return {int(pk) for pk in joined.index[differs.to_numpy()]}
 
 
-def scoring_lock(*, wait: bool = True) -> bool:
-    """Serialise the writers of a day's scores (rescorings, the full run) inside the current transaction: each
-    replaces snapshots another one may be replacing (PostgreSQL advisory lock; SQLite writes one at a time).
-    Without `wait`, False when another writer holds it."""
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        if not wait:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SCORING_LOCK])
-            return bool(cursor.fetchone()[0])
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SCORING_LOCK])
-    return True
-
-
 def day_scored(day: dt.date | None = None) -> bool:
     """Whether the day has had its full run (there are peers to score among)."""
     return AccountMetrics.objects.filter(day=day or timezone.localdate()).exists()
@@ -124,8 +111,6 @@ def day_scored(day: dt.date | None = None) -> bool:
 def health_rescore(*, account_ids: Iterable[int], day: dt.date | None = None) -> dict:
     """Today's metrics, snapshot and cached health of these accounts, scored among everyone's stored metrics.
     The day needs its full run first (`day_scored`)."""
-    from health import services
-
     day = day or timezone.localdate()
     ids = sorted({int(pk) for pk in account_ids})
     scoring_lock()
@@ -137,18 +122,18 @@ def health_rescore(*, account_ids: Iterable[int], day: dt.date | None = None) ->
     others = stored.drop(index=ids, errors="ignore")
     # Disjoint rows: the union, each account's own values (a factor it lacks stays missing).
     merged = fresh.combine_first(others).sort_index() if not fresh.empty else others
-    _, results = services.score_with_versions(merged, services.published_versions())
+    _, results = scores.score_with_versions(merged, scores.published_versions())
     _peers.clear()  # until this transaction commits: a rollback must not leave its rows in the copy
-    services._write_metrics(fresh, day, account_ids=ids)
+    scores.write_metrics(fresh, day, account_ids=ids)
     stamp = _metrics_stamp(day)
     transaction.on_commit(lambda: _peers.update(day=day, stamp=stamp, frame=merged))
 
     moved = set(ids) | _moved(results, day)
-    snapshots = services.snapshot_rows(results, day, only=moved)
+    snapshots = scores.snapshot_rows(results, day, only=moved)
     HealthSnapshot.objects.filter(day=day, account_id__in=sorted(moved)).delete()
     bulk_insert(HealthSnapshot, snapshots)
     if day == timezone.localdate():
-        rows = services.cache_rows(snapshots, day)
+        rows = scores.cache_rows(snapshots, day)
         no_longer = [pk for pk in ids if pk not in scored]
         unscored = {"health_score": None, "health_band": "", "health_trend": None, "health_scored_at": None}
         rows += [{"account_id": pk, **unscored} for pk in no_longer]

@@ -8,24 +8,17 @@ import time
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
-from churnapp.celery import Queue
+from churnapp.queues import Queue
+from churnapp.taskpolicy import RETRY_ON_DATABASE
 from health import services
 
 logger = logging.getLogger(__name__)
 RESCORE_QUEUED_KEY = "health:rescore-queued"
 FULL_RUN_QUEUED_KEY = "health:full-run-queued"
 
-RETRY = {
-    "queue": Queue.SCORING.value,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 3,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
+RETRY = {**RETRY_ON_DATABASE, "queue": Queue.SCORING.value}
 
 
 @shared_task(**RETRY, soft_time_limit=300, time_limit=360)
@@ -133,3 +126,15 @@ def run_churn_lab(run_id: int) -> dict:
     """On request: evaluate every churn-model candidate on the run's split (claimed once)."""
     run = services.lab_run_execute(run_id=run_id)
     return {"run": run_id, "status": run.status if run else "already claimed"}
+
+
+# --- Hooks (registered in HealthConfig.ready, run after commit) -------------------------------------------------------
+
+
+def recompute_enqueue(_version_id: int) -> None:
+    """A profile was published: every account is scored again with it."""
+    recompute_health.delay()
+
+
+def lab_run_enqueue(run_id: int) -> None:
+    run_churn_lab.delay(run_id)

@@ -17,6 +17,7 @@ from churnapp.roles import can_configure, can_edit_account, require_configure
 from health import conf, forms, scoring, selectors, services
 from health.forms import SentimentForm
 from health.models import HealthProfile
+from health.tasks import train_churn_model
 
 
 def _account(pk: int) -> Account:
@@ -253,7 +254,6 @@ def model_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def model_train(request: HttpRequest) -> HttpResponse:
     require_configure(request.user, what="configure health profiles")
-    from health.tasks import train_churn_model
 
     transaction.on_commit(lambda: train_churn_model.delay())
     messages.success(request, "Training queued: the new model is promoted only if it beats the current one.")

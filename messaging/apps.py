@@ -7,6 +7,7 @@ class MessagingConfig(AppConfig):
     name = "messaging"
 
     def ready(self) -> None:
+        # Imported here: these modules use models, which load once the app registry is ready.
         from churnapp import derived
         from messaging import tasks, webhooks
 

@@ -8,14 +8,14 @@ after the commit of the transaction that queued the rows.
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
+from churnapp.taskpolicy import ACKS_LATE, RETRY_ON_DATABASE
 from messaging import notifications, webhooks
 from messaging.email import sending
 from messaging.models import WebhookDelivery
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+@shared_task(**ACKS_LATE, soft_time_limit=60, time_limit=90)
 def send_email(message_id: int) -> str:
     """Send one queued email (idempotent: a claimed or sent message is skipped); retries transient failures."""
     outcome = sending.email_send(message_id=message_id)
@@ -24,7 +24,7 @@ def send_email(message_id: int) -> str:
     return outcome
 
 
-@shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3, acks_late=True, soft_time_limit=120)
+@shared_task(**RETRY_ON_DATABASE, soft_time_limit=120)
 def requeue_stale_emails() -> int:
     """Periodic recovery sweep for emails whose send task was lost."""
     return sending.email_requeue_stale()
@@ -37,13 +37,13 @@ def post_to_slack(text: str) -> int:
     return notifications.slack_post(text=text)
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=300, time_limit=360)
+@shared_task(**ACKS_LATE, soft_time_limit=300, time_limit=360)
 def send_task_digests() -> int:
     """Daily: each user's due and overdue tasks by email, with an in-app reminder for overdue ones."""
     return notifications.task_digest_send()
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=60, time_limit=90)
+@shared_task(**ACKS_LATE, soft_time_limit=60, time_limit=90)
 def deliver_webhook(delivery_id: int) -> str:
     """One attempt; schedules the next one with exponential backoff until MAX_ATTEMPTS (idempotent)."""
     outcome = webhooks.delivery_attempt(delivery_id=delivery_id)

@@ -15,6 +15,7 @@ from accounts.models import Account, Contact
 from churnapp.roles import can_edit_account
 from winback import selectors, services
 from winback.models import Campaign, ChurnReason, ChurnRecord, ChurnType, SurveyInvitation
+from winback.services.surveys import survey_url
 
 
 class ChurnReasonSerializer(serializers.ModelSerializer):
@@ -238,8 +239,6 @@ class SurveyInvitationCreatedSerializer(SurveyInvitationSerializer):
         read_only_fields = fields
 
     def get_url(self, obj) -> str:
-        from winback.services.surveys import survey_url
-
         return survey_url(obj)
 
 

@@ -7,7 +7,9 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
-from winback import conf
+from accounts.selectors import owner_choices
+from churnapp.roles import Role
+from winback import conf, emailing, texts
 from winback.models import ChurnType, IssueType, Offer
 from winback.selectors.churn import reason_choices, reason_objects
 
@@ -65,9 +67,6 @@ class IssueRouteForm(forms.Form):
     sla_days = forms.IntegerField(min_value=1, max_value=30, label="Due in (days)")
 
     def __init__(self, *args, row_key: str = "", **kwargs):
-        from accounts.selectors import owner_choices
-        from churnapp.roles import Role
-
         # One form per table row: its fields point at the row's <form> by id (a form cannot wrap table cells).
         row_key = row_key or str((args[0] if args else kwargs.get("data") or {}).get("issue_type", ""))[:32]
         kwargs.setdefault("auto_id", f"route-{row_key}-%s")
@@ -150,8 +149,6 @@ class CampaignForm(forms.Form):
     attribution_window_days = forms.IntegerField(min_value=1, max_value=365, initial=60)
 
     def __init__(self, *args, **kwargs):
-        from winback import emailing, texts
-
         super().__init__(*args, **kwargs)
         self.fields["reasons"].choices = [(r.code, str(r)) for r in reason_objects()]
         if not self.is_bound:

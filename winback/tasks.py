@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
-from django.db import OperationalError
+from django.core.cache import cache
 from django.utils import timezone
 
+from churnapp.taskpolicy import RETRY_ON_DATABASE
 from winback import services
+from winback.models import Campaign
+from winback.services.page_figures import QUEUED_KEY, QUEUED_SECONDS
 
-RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 3,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
+RETRY = RETRY_ON_DATABASE
 
 
 @shared_task(**RETRY, soft_time_limit=600, time_limit=660)
@@ -68,8 +65,6 @@ def cluster_comments(n_clusters: int = 6, method: str = "nmf") -> int:
 
 @shared_task(**RETRY, soft_time_limit=600, time_limit=660)
 def send_campaign(campaign_id: int) -> dict:
-    from winback.models import Campaign
-
     campaign = Campaign.objects.get(pk=campaign_id)
     services.campaign_enroll(campaign=campaign)
     return services.campaign_send(campaign=campaign)
@@ -78,9 +73,11 @@ def send_campaign(campaign_id: int) -> dict:
 @shared_task(**RETRY, soft_time_limit=300, time_limit=360)
 def refresh_page_facts() -> dict:
     """The win-back overview and Feedback figures, stored for the pages (every 15 minutes and after writes)."""
-    from django.core.cache import cache
-
-    from winback.services.facts import QUEUED_KEY
-
     cache.delete(QUEUED_KEY)  # writes from now on queue the next refresh
     return {key: f"{at:%Y-%m-%d %H:%M:%S}" for key, at in services.page_facts_refresh().items()}
+
+
+def page_facts_enqueue(_payload=None) -> None:
+    """The `WINBACK_PAGES_STALE` hook (after commit): one refresh for a burst of writes."""
+    if cache.add(QUEUED_KEY, 1, timeout=QUEUED_SECONDS):
+        refresh_page_facts.apply_async()

@@ -18,8 +18,9 @@ from accounts.models import Account, SurveyResponse
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account, require_configure
 from winback import forms, selectors, services
-from winback.models import Campaign, IssueType, ReleaseNote, SurveyInvitation, Theme, ThemeCluster
+from winback.models import Campaign, IssueType, SurveyInvitation, Theme, ThemeCluster
 from winback.services.surveys import SurveyTokenError
+from winback.tasks import cluster_comments
 
 CLOSED_STATUS = {"unknown": 404, "used": 410, "expired": 410}
 
@@ -245,7 +246,6 @@ def cluster_name(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def themes_recluster(request: HttpRequest) -> HttpResponse:
     require_configure(request.user)
-    from winback.tasks import cluster_comments
 
     transaction.on_commit(lambda: cluster_comments.delay())
     messages.success(request, "Clustering the untagged comments; refresh in a moment.")
@@ -326,8 +326,9 @@ def release_note_create(request: HttpRequest) -> HttpResponse:
         messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
         return redirect("winback:overview")
     data = form.cleaned_data
-    note = ReleaseNote.objects.create(title=data["title"], body=data["body"], url=data["url"])
-    campaign = services.release_note_publish(note=note, reason_codes=data["reasons"])
+    campaign = services.release_note_create(
+        title=data["title"], body=data["body"], url=data["url"], reason_codes=data["reasons"]
+    )
     messages.success(request, f"Published; {campaign.enrollments.count()} past churner(s) enrolled and told.")
     return redirect("winback:campaign-detail", pk=campaign.pk)
 

@@ -6,7 +6,7 @@ from celery import shared_task
 
 from accounts.imports.runner import import_jobs_recover, import_run
 from accounts.models import ImportJob
-from churnapp.celery import Queue
+from churnapp.queues import Queue
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60,

@@ -17,6 +17,8 @@ from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -195,9 +197,6 @@ register.filter("human_value", human_value)
 @register.filter(needs_autoescape=True)
 def bullets(text, autoescape: bool = True):
     """Plain text whose "- " lines are a list, as HTML: paragraphs for the other lines, a <ul> for the bullets."""
-    from django.utils.html import conditional_escape
-    from django.utils.safestring import mark_safe
-
     esc = conditional_escape if autoescape else (lambda s: s)
     out, items = [], []
     for line in str(text or "").splitlines():

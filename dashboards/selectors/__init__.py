@@ -25,10 +25,10 @@ from accounts import selectors as account_selectors
 from accounts.models import Account, AccountStatus, HealthBand
 from dashboards.kpis.metrics import activity_metrics, period_account_metrics, total
 from dashboards.kpis.periods import month_start, split_periods
-from dashboards.models import AccountSnapshotFact, AcquisitionCost
+from dashboards.models import AccountSnapshotFact, AcquisitionCost, PeriodFact
 from dashboards.params import KpiFilters
-from dashboards.selectors import facts, live
-from dashboards.selectors.facts import FACT_WINDOWS
+from dashboards.selectors import kpi_facts, live
+from dashboards.selectors.kpi_facts import FACT_WINDOWS
 
 Period = tuple[dt.date, dt.date]
 AUTO, LIVE, FACTS = "auto", "live", "facts"
@@ -76,7 +76,7 @@ def _shared(read):
     return wrapper
 
 
-latest_run = _shared(facts.latest_run)
+latest_run = _shared(kpi_facts.latest_run)
 
 __all__ = [
     "activity_sums",
@@ -109,8 +109,8 @@ def subscription_sums(
     *, periods: Sequence[Period], filters: KpiFilters, source: str = AUTO
 ) -> dict[Period, dict[str, int]]:
     """Subscription sums (counts and cents) of each period [S, E]: see `dashboards.kpis.metrics`."""
-    if _use_facts(source, facts.covers_periods(latest_run(), periods, filters)):
-        return facts.subscription_sums(periods, filters)
+    if _use_facts(source, kpi_facts.covers_periods(latest_run(), periods, filters)):
+        return kpi_facts.subscription_sums(periods, filters)
     scope = live.account_scope(filters)
     matrix, firsts = live.mrr_matrix(sorted({day for period in periods for day in period}), scope)
     result = {}
@@ -133,8 +133,8 @@ def activity_sums(
 ) -> dict[Period, dict[str, int]]:
     """Activity-churn sums of each period for the inactivity window."""
     fact_window = str(window) in FACT_WINDOWS
-    if _use_facts(source, fact_window and facts.covers_periods(latest_run(), periods, filters)):
-        return facts.activity_sums(periods, filters, window)
+    if _use_facts(source, fact_window and kpi_facts.covers_periods(latest_run(), periods, filters)):
+        return kpi_facts.activity_sums(periods, filters, window)
     days = sorted({day for period in periods for day in period})
     flags = live.event_window_flags({day: window.bounds(day) for day in days}, live.account_scope(filters))
     result = {}
@@ -151,8 +151,8 @@ def survey_counts(
     *, periods: Sequence[Period], kind: str, filters: KpiFilters, dedupe: bool = False, source: str = AUTO
 ) -> dict[Period, list[int]]:
     """Responses of `kind` (nps or csat) per score in each period [S, E)."""
-    if _use_facts(source, not dedupe and facts.covers_periods(latest_run(), periods, filters)):
-        return facts.survey_counts(periods, filters, kind)
+    if _use_facts(source, not dedupe and kpi_facts.covers_periods(latest_run(), periods, filters)):
+        return kpi_facts.survey_counts(periods, filters, kind)
     scope = live.account_scope(filters)
     return {
         (start, end): live.survey_score_counts(kind=kind, start=start, end=end, scope=scope, dedupe=dedupe)
@@ -163,8 +163,8 @@ def survey_counts(
 @_shared
 def cohort_cells(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> list[dict]:
     """(cohort, k, n_active) cells of the monthly cohorts in [start, end), observed at `end`."""
-    if _use_facts(source, facts.covers_cohorts(latest_run(), start, end, filters)):
-        return facts.cohort_cells(start, end, filters)
+    if _use_facts(source, kpi_facts.covers_cohorts(latest_run(), start, end, filters)):
+        return kpi_facts.cohort_cells(start, end, filters)
     return live.cohort_cell_counts(start=start, end=end, scope=live.account_scope(filters))
 
 
@@ -263,8 +263,6 @@ def cac_for(*, start: dt.date, end: dt.date, segments: Sequence[str] = ()) -> fl
 
 def plan_choices() -> list[str]:
     """The plans accounts are on, for the plan filter (from the facts when there are any: a tiny table)."""
-    from dashboards.models import PeriodFact
-
     if latest_run() is not None:
         plans = PeriodFact.objects.exclude(plan="").values_list("plan", flat=True).distinct()
     else:

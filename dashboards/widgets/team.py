@@ -7,7 +7,7 @@ from dataclasses import replace
 from django.utils import timezone
 
 from dashboards.catalog import KPIS, kpi_value
-from dashboards.selectors.goals import goals_progress
+from dashboards.goals import goals_progress
 from dashboards.widgets._common import NOT_CHURNED
 from dashboards.widgets.state import DashboardState
 

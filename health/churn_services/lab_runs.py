@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 
+from churnapp import derived
 from churnapp.roles import can_configure
 from health import conf, features, lab
 from health.churn_services._common import _add_months, lab_observations
@@ -114,10 +114,7 @@ def lab_run_request(
         requested_by=actor if isinstance(actor, get_user_model()) else None,  # an API key is no user
         train_until=train_until, test_from=test_from, test_until=test_until, horizon_days=horizon_days, as_of=as_of,
     )  # fmt: skip
-    # circular: health.tasks imports health.services, which imports these services
-    from health.tasks import run_churn_lab
-
-    transaction.on_commit(lambda: run_churn_lab.delay(run.pk))
+    derived.notify(derived.CHURN_LAB_REQUESTED, run.pk)
     return run
 
 

@@ -16,6 +16,7 @@ from health import conf, features, lab
 from health import model as churn
 from health.churn_services._common import _add_months, lab_observations
 from health.models import ChurnModelVersion, ModelStatus
+from health.observations import observations_build
 
 
 def _settings() -> dict:
@@ -84,8 +85,6 @@ def churn_model_train(
     """Weekly: backtest every candidate (rolling origins), train the winner on everything labelled, and promote
     it only if it beats the current model on the latest backtest fold. Too little history is recorded as a
     failed version with the reason (never an exception to the caller). `today`: as if today were that day."""
-    # circular: health.services imports these services
-    from health.services import observations_build
 
     today = today or timezone.localdate()
     horizon = horizon_days or conf.get("CHURN_HORIZON_DAYS")

@@ -23,7 +23,7 @@ re-exported here.
 """
 
 from health.features.columns import ATTRIBUTES_WITHOUT_HISTORY, CHUNK, LAG, SINCE_CAP, WINDOW, build_features
-from health.features.facts import Facts, empty_facts, facts_until
+from health.features.inputs import Facts, empty_facts, facts_until
 from health.features.names import catalogue, event_types, label_of
 from health.features.observations import active_accounts, build_observations, month_starts, observation_grid
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from health.features._common import _dates
-from health.features.facts import Facts
+from health.features.inputs import Facts
 from health.features.names import catalogue
 
 WINDOW = 28

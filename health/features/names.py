@@ -3,7 +3,7 @@ feature (the drivers' labels)."""
 
 from __future__ import annotations
 
-from health.features.facts import Facts
+from health.features.inputs import Facts
 
 
 def event_types(facts: Facts, *, configured: tuple[str, ...] | None = None, limit: int = 40) -> list[str]:

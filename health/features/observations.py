@@ -9,7 +9,7 @@ import pandas as pd
 
 from health.features._common import _dates
 from health.features.columns import build_features
-from health.features.facts import Facts, facts_until
+from health.features.inputs import Facts, facts_until
 from health.features.names import catalogue, event_types
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pandas as pd
 
 from accounts.models import Account, Subscription, SupportTicket, SurveyResponse
-from health.features.facts import Facts
+from health.features.inputs import Facts
 from health.models import UsageDaily
 
 

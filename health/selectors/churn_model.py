@@ -40,3 +40,13 @@ def lab_runs(*, limit: int | None = 10) -> QuerySet:
     """Churn-model lab runs, newest first."""
     runs = ChurnLabRun.objects.order_by("-created_at", "-pk")
     return runs if limit is None else runs[:limit]
+
+
+def latest_predictions(*, owner_id: int | None = None, mine: bool = False) -> QuerySet[ChurnPrediction]:
+    """The latest day's predictions ranked by expected revenue saved; `mine` keeps the owner's accounts only (no
+    owner, e.g. an API key, owns none)."""
+    latest = ChurnPrediction.objects.order_by("-day").values_list("day", flat=True).first()
+    qs = ChurnPrediction.objects.filter(day=latest).select_related("account__owner")
+    if mine:
+        qs = qs.filter(account__owner_id=owner_id) if owner_id else qs.none()
+    return qs.order_by("-expected_saved", "account_id")

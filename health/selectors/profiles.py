@@ -13,6 +13,7 @@ from health import scoring
 from health.backtest import backtest_profile
 from health.metrics import METRIC_KEYS
 from health.models import AccountMetrics, HealthProfile, HealthProfileVersion, HealthSnapshot, VersionStatus
+from health.observations import observations_frame
 
 
 def profiles() -> QuerySet[HealthProfile]:
@@ -95,9 +96,6 @@ def profile_preview(*, profile: HealthProfile, factors: list[dict], bands: scori
 
 def profile_backtest(*, factors: list[dict], bands: scoring.Bands, months: int = 12) -> dict:
     """Replay the factors over the last `months` of labelled monthly observations."""
-    # circular: health.services imports the churn services, which read health.selectors
-    from health.services import observations_frame
-
     today = timezone.localdate()
     since = (today.replace(day=1) - dt.timedelta(days=31 * months)).replace(day=1)
     frame = observations_frame(since=since)

@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Activity, Task, TaskStatus
-from automations import rules
+from automations import rules, rules_yaml
 from automations.models import ActionRun, Enrolment, Playbook, PlaybookStep, RuleExecution
 from messaging.models import EmailMessage, Notification, WebhookDelivery, WebhookEndpoint
 from tests.factories import AccountFactory, ContactFactory, UserFactory
@@ -213,13 +213,13 @@ def test_invalid_rules_are_refused():
 
 def test_yaml_export_import_round_trip():
     _rule([{"type": "create_task", "title": "x"}], description="Example")
-    text = rules.rules_export_yaml()
+    text = rules_yaml.rules_export_yaml()
     assert "health_below" in text
     rules.Rule.objects.all().delete()
-    assert rules.rules_import_yaml(text=text) == {"created": 1, "updated": 0}
+    assert rules_yaml.rules_import_yaml(text=text) == {"created": 1, "updated": 0}
     rule = rules.Rule.objects.get()
     assert rule.conditions == LOW_HEALTH and rule.enabled and rule.description == "Example"
-    assert rules.rules_import_yaml(text=text) == {"created": 0, "updated": 1}
+    assert rules_yaml.rules_import_yaml(text=text) == {"created": 0, "updated": 1}
 
 
 def test_yaml_import_is_all_or_nothing():
@@ -235,7 +235,7 @@ rules:
     actions: [{type: notify}]
 """
     with pytest.raises(rules.RuleInvalid, match="broken"):
-        rules.rules_import_yaml(text=text)
+        rules_yaml.rules_import_yaml(text=text)
     assert not rules.Rule.objects.exists()
     with pytest.raises(rules.RuleInvalid):
-        rules.rules_import_yaml(text="rules: [: bad")
+        rules_yaml.rules_import_yaml(text="rules: [: bad")

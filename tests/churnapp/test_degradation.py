@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import UsageEvent
 from churnapp.apikeys import api_key_create
-from churnapp.celery import Queue
 from churnapp.heartbeats import heartbeat_record
+from churnapp.queues import Queue
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db

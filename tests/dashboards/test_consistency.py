@@ -38,7 +38,7 @@ from dashboards.params import KpiQuery
 from health.models import AccountMetrics, ChurnPrediction, UsageDaily
 from tests.factories import TaskFactory, UserFactory
 from winback import selectors as winback_selectors
-from winback.services.facts import page_facts_refresh
+from winback.services.page_figures import page_facts_refresh
 
 pytestmark = [pytest.mark.django_db]
 

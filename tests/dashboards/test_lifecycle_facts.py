@@ -10,7 +10,7 @@ import pytest
 from accounts.models import Subscription
 from dashboards import services
 from dashboards.catalog import KPIS, kpi_value
-from dashboards.kpis.facts import weighted_median
+from dashboards.kpis.kpi_facts import weighted_median
 from dashboards.kpis.periods import add_months
 from dashboards.models import BandMovementFact, EngagementFact, LifetimeFact, OnboardingFact
 from dashboards.params import KpiFilters, KpiQuery

@@ -220,7 +220,7 @@ def test_manager_creates_a_goal_and_sees_its_progress(client, manager, book):
 
 
 def test_goal_statuses_after_the_quarter(book):
-    from dashboards.selectors.goals import goal_progress
+    from dashboards.goals import goal_progress
 
     # Q1: Jan 1 of 6 churned, Feb 0 of 7, Mar 0 of 7 → pooled monthly churn 1 / 20 = 5 %.
     missed = Goal.objects.create(metric="monthly_churn", comparator="lte", target=Decimal("4"), year=2024, quarter=1)

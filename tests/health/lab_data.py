@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from health.features.facts import Facts
+from health.features.inputs import Facts
 
 START = dt.date(2024, 1, 1)
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from health.features.facts import Facts, empty_facts, facts_until
+from health.features.inputs import Facts, empty_facts, facts_until
 from health.features.names import catalogue
 from health.features.observations import build_observations, month_starts
 from tests.health.lab_data import end_of, planted_facts

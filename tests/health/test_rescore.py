@@ -14,7 +14,7 @@ from accounts import services as account_services
 from accounts.imports.services.writes import upsert_one
 from automations.models import Rule
 from churnapp.apikeys import api_key_create
-from health import services, tasks
+from health import scores, services, tasks
 from health.models import HealthSnapshot, ScoreMark
 from health.rollups import rollups_rebuild, rollups_refresh
 from tests.factories import AccountFactory, SubscriptionFactory, SupportTicketFactory
@@ -87,8 +87,8 @@ def test_batches_reuse_the_peers_they_read_until_another_writer_changes_them(
     reads, frames = [], []
     read = rescore._stored_metrics
     monkeypatch.setattr(rescore, "_stored_metrics", lambda day: reads.append(day) or read(day))
-    score = services.score_with_versions
-    monkeypatch.setattr(services, "score_with_versions", lambda f, v: frames.append(f.copy()) or score(f, v))
+    score = scores.score_with_versions
+    monkeypatch.setattr(scores, "score_with_versions", lambda f, v: frames.append(f.copy()) or score(f, v))
 
     for batch in ([accounts[0].pk], [accounts[1].pk]):
         with django_capture_on_commit_callbacks(execute=True):
@@ -159,7 +159,7 @@ def test_a_failed_rescoring_keeps_its_marks(monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("worker lost mid-rescoring")
 
-    monkeypatch.setattr(services, "snapshot_rows", crash)
+    monkeypatch.setattr(scores, "snapshot_rows", crash)
     with pytest.raises(RuntimeError):
         services.rescore_marked()
     assert list(ScoreMark.objects.values_list("account_id", flat=True)) == [accounts[0].pk]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests.factories import AccountFactory, ContactFactory, SurveyResponseFactory
 from winback import selectors, services
-from winback.services.facts import page_facts_refresh
+from winback.services.page_figures import page_facts_refresh
 
 pytestmark = pytest.mark.django_db
 

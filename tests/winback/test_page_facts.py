@@ -15,7 +15,7 @@ from tests.factories import ContactFactory, SurveyResponseFactory
 from tests.winback.factories import CampaignFactory, ChurnRecordFactory, SurveyInvitationFactory, reason
 from winback import services
 from winback.models import CampaignEnrollment, ChurnType, PageFacts, Reactivation, Touchpoint
-from winback.models.facts import FactsDecoder, FactsEncoder
+from winback.models.page_facts import FactsDecoder, FactsEncoder
 from winback.selectors.page_facts import feedback_figures, overview_figures
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,7 @@ def test_a_write_the_pages_show_queues_a_refresh_after_commit(
 ):
     from django.core.cache import cache
 
-    from winback.services.facts import QUEUED_KEY
+    from winback.services.page_figures import QUEUED_KEY
 
     cache.delete(QUEUED_KEY)
     with time_machine.travel(timezone.now() - dt.timedelta(hours=1), tick=False):

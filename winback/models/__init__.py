@@ -15,7 +15,7 @@ from winback.models.campaigns import (
 )
 from winback.models.churn import ChurnReason, ChurnRecord, ChurnSource, ChurnType
 from winback.models.dunning import CardExpiryReminder, DunningCase, DunningStatus, DunningStep
-from winback.models.facts import PageFacts
+from winback.models.page_facts import PageFacts
 from winback.models.surveys import (
     IssueRoute,
     IssueType,

@@ -88,14 +88,14 @@ class ThemeCluster(models.Model):
     @property
     def terms(self) -> list[str]:
         """The top terms with each word once (runs stored before that rule may hold "rough" and "rough edges")."""
-        from winback.textmining import distinct_terms
+        from winback.textmining import distinct_terms  # scikit-learn: loaded only when a label is shown
 
         return distinct_terms(self.top_terms)
 
     @property
     def label(self) -> str:
         """A readable name until a manager names the cluster: "Rough edges · Fine"."""
-        from winback.textmining import cluster_label
+        from winback.textmining import cluster_label  # scikit-learn: loaded only when a label is shown
 
         return cluster_label(self.top_terms)
 

@@ -5,6 +5,7 @@ from winback.services.campaigns import (
     campaign_enroll,
     campaign_send,
     csm_reminders_create,
+    release_note_create,
     release_note_publish,
     reminder_days,
     suppression_add,
@@ -20,7 +21,6 @@ from winback.services.churn import (
     reactivations_detect,
 )
 from winback.services.dunning import card_expiry_reminders_send, dunning_run
-from winback.services.facts import page_facts_refresh, page_facts_refresh_soon
 from winback.services.follow_ups import (
     follow_ups_remind_overdue,
     issue_route_set,
@@ -28,6 +28,7 @@ from winback.services.follow_ups import (
     response_route,
     responses_route_new,
 )
+from winback.services.page_figures import page_facts_refresh, page_facts_refresh_soon
 from winback.services.surveys import (
     SurveyTokenError,
     invitation_for_token,
@@ -61,6 +62,7 @@ __all__ = [
     "page_facts_refresh_soon",
     "loop_message_send",
     "reactivations_detect",
+    "release_note_create",
     "release_note_publish",
     "reminder_days",
     "response_follow_up",

@@ -13,6 +13,7 @@ from accounts import services as account_services
 from accounts.models import Account, Contact, TaskPriority, TaskSource
 from churnapp.roles import can_edit_account
 from churnapp.templatetags.formatting import money
+from messaging.selectors import email_outbox
 from winback import conf, emailing, texts
 from winback.models import (
     Campaign,
@@ -29,7 +30,7 @@ from winback.models import (
     TouchpointStatus,
     WinbackSuppression,
 )
-from winback.services.facts import page_facts_refresh_soon
+from winback.services.page_figures import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -218,6 +219,13 @@ def campaign_create(
     return campaign
 
 
+@transaction.atomic
+def release_note_create(*, title: str, body: str, url: str, reason_codes: list[str]) -> Campaign:
+    """Write a release note and publish it (see `release_note_publish`)."""
+    note = ReleaseNote.objects.create(title=title, body=body, url=url)
+    return release_note_publish(note=note, reason_codes=reason_codes)
+
+
 def release_note_publish(*, note: ReleaseNote, reason_codes: list[str], send: bool = True) -> Campaign:
     """Publish a release note tagged with the reasons it fixes: past churners with those reasons are enrolled
     in its "it's live" campaign (created once per note) and emailed."""
@@ -304,8 +312,6 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
 
 def touchpoints_sync_responses() -> int:
     """A campaign email the contact clicked is a response: copy the click time from the outbox to the touchpoint."""
-    from messaging.selectors import email_outbox
-
     pending = dict(
         Touchpoint.objects.filter(
             channel=TouchpointChannel.EMAIL, responded_at__isnull=True, email_message_id__isnull=False

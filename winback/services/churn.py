@@ -7,14 +7,16 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Account, AccountStatus, Subscription
+from accounts.models import Account, AccountStatus, InboundWebhookEvent, Subscription
 from accounts.selectors import account_mrr_on
 from churnapp import derived
+from churnapp.roles import can_edit_account
 from winback import conf
 from winback.classify import SubRow, churn_events, classify_stripe_event
 from winback.models import (
@@ -28,7 +30,7 @@ from winback.models import (
     Touchpoint,
     TouchpointStatus,
 )
-from winback.services.facts import page_facts_refresh_soon
+from winback.services.page_figures import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -160,10 +162,6 @@ def account_pause(
     Raises ValueError for a pause that starts in the past, is not after its start, is longer than PAUSE_MAX_DAYS,
     or finds nothing active to pause. The reason the customer gave (if any) is kept on the timeline.
     """
-    from django.core.exceptions import PermissionDenied
-
-    from churnapp.roles import can_edit_account
-
     if actor is not None and not can_edit_account(actor, account):
         raise PermissionDenied("You can only pause the accounts you own.")
     today = timezone.localdate()
@@ -288,8 +286,6 @@ def churn_capture_from_stripe_event(*, account: Account, event: dict) -> ChurnRe
 
 def churn_capture_from_webhooks(*, since: dt.datetime | None = None) -> int:
     """Classify stored Stripe webhook deliveries (accounts.InboundWebhookEvent) received since `since`."""
-    from accounts.models import InboundWebhookEvent
-
     since = since or timezone.now() - dt.timedelta(days=7)
     events = InboundWebhookEvent.objects.filter(
         source="stripe", account__isnull=False, received_at__gte=since, type__startswith="customer.subscription."

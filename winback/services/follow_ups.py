@@ -20,7 +20,7 @@ from churnapp.roles import can_configure, can_edit_account
 from messaging.notifications import notify_many
 from winback import conf, emailing, textmining, texts
 from winback.models import IssueRoute, IssueType, ResponseFollowUp, Theme
-from winback.services.facts import page_facts_refresh_soon
+from winback.services.page_figures import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

@@ -17,8 +17,8 @@ from accounts import services as account_services
 from accounts.models import Account, Contact, Subscription, SupportTicket, SurveyResponse
 from winback import conf, emailing, texts
 from winback.models import IssueType, SegmentStay, SurveyInvitation, SurveySchedule, SurveyTrigger
-from winback.services.facts import page_facts_refresh_soon
 from winback.services.follow_ups import response_route
+from winback.services.page_figures import page_facts_refresh_soon
 from winback.services.themes import themes_tag_responses
 
 # Days a lifecycle moment stays catchable, so a missed beat run does not lose it.

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import SurveyResponse
+from accounts.models import Contact, SurveyResponse
 from winback import emailing, textmining
 from winback.models import ClusterRun, LoopMessage, ResponseTheme, Theme, ThemeCluster, ThemeSource
-from winback.services.facts import page_facts_refresh_soon
+from winback.services.page_figures import page_facts_refresh_soon
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -94,8 +94,6 @@ def cluster_name(*, cluster: ThemeCluster, name: str, actor: AbstractBaseUser | 
 
 def theme_respondents(*, theme: Theme, since: dt.datetime | None = None):
     """Contacts (with an email) who left a comment on this theme, once each."""
-    from accounts.models import Contact
-
     links = ResponseTheme.objects.filter(theme=theme)
     if since is not None:
         links = links.filter(response__responded_at__gte=since)

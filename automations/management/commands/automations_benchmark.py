@@ -21,8 +21,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Subscription, SupportTicket, SurveyResponse, Tag, Task
-from automations import conf, crossings, rules
-from automations.models import Rule, RuleExecution
+from automations import conf, crossings, playbooks, rules
+from automations.models import Enrolment, Playbook, PlaybookStep, Rule, RuleExecution
+from health.models import AccountMetrics, HealthProfileVersion, HealthSnapshot
 
 PREFIX = "bench-"
 ACTIVE = {"type": "status", "in": ["onboarding", "active", "at_risk"]}
@@ -159,9 +160,6 @@ class Command(BaseCommand):
 
         All in one transaction rolled back at the end: no enrolment, task or queued advance is left behind.
         """
-        from automations import playbooks
-        from automations.models import Enrolment, Playbook, PlaybookStep
-
         with transaction.atomic():
             playbook = Playbook.objects.create(key=f"{PREFIX}playbook", name="Benchmark playbook", enabled=False)
             PlaybookStep.objects.create(playbook=playbook, order=1, kind="task",
@@ -230,7 +228,6 @@ class Command(BaseCommand):
         if have >= n:
             return
         self.stdout.write(f"Creating {n - have:,} synthetic accounts with facts (once)…")
-        from health.models import AccountMetrics, HealthProfileVersion, HealthSnapshot
 
         version = HealthProfileVersion.objects.order_by("-pk").first()
         now = timezone.now()

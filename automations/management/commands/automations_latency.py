@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -34,13 +35,14 @@ from base64 import b64encode
 from decimal import Decimal
 
 import orjson
+import stripe
 import urllib3
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import Account, Subscription, Task
+from accounts.models import Account, Subscription, SupportTicket, SurveyResponse, Task
 from automations.models import Rule
 from churnapp.apikeys import api_key_create, api_key_revoke
 from health.models import HealthSnapshot
@@ -51,8 +53,6 @@ KINDS = ("ticket burst", "detractor", "failed payment", "health crossing")
 
 
 def _free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -138,7 +138,6 @@ class Command(BaseCommand):
         ids = list(Account.objects.filter(external_id__startswith=PREFIX).order_by("pk").values_list("pk", flat=True))
         Task.objects.filter(account_id__in=ids).delete()
         Account.objects.filter(pk__in=ids).update(payment_failed_at=None)
-        from accounts.models import SupportTicket, SurveyResponse
 
         SupportTicket.objects.filter(account_id__in=ids).delete()
         SurveyResponse.objects.filter(account_id__in=ids).delete()
@@ -197,8 +196,6 @@ class Command(BaseCommand):
     # --- The facts --------------------------------------------------------------------------------------------------
 
     def _inject(self, targets: list[int], facts: int, interval: float, key: str, stripe_secret: str) -> list:
-        import stripe
-
         http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=60))
         api = {"Authorization": f"Bearer {key}", "Content-Type": "application/json", "X-Forwarded-Proto": "https"}
         external = dict(Account.objects.filter(pk__in=targets).values_list("pk", "external_id"))

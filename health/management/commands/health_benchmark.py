@@ -13,6 +13,7 @@ spread over the window (PostgreSQL COPY), builds their daily rollups, then times
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 
 import numpy as np
@@ -176,6 +177,4 @@ class Command(BaseCommand):
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
+from churnapp import derived
 from winback.models import PageFacts
 from winback.selectors.page_facts import feedback_figures, overview_figures
 
@@ -28,10 +27,4 @@ def page_facts_refresh(*, now: dt.datetime | None = None) -> dict[str, dt.dateti
 def page_facts_refresh_soon() -> None:
     """After a write the pages show: queue one refresh once the transaction commits (bursts share it)."""
 
-    def _enqueue() -> None:
-        if cache.add(QUEUED_KEY, 1, timeout=QUEUED_SECONDS):
-            from winback.tasks import refresh_page_facts
-
-            refresh_page_facts.apply_async()
-
-    transaction.on_commit(_enqueue)
+    derived.notify(derived.WINBACK_PAGES_STALE, None)

@@ -1,8 +1,9 @@
-"""Writes simulated data (`accounts.simulator.SimulatedData`) into the database, all or nothing.
+"""Writes a simulated history (`demo.simulator.Simulation`) into the database, all or nothing.
 
 PostgreSQL gets COPY (psycopg2 `copy_expert`, chunked in-memory CSV) for the child tables, which is what makes
 millions of usage events load in seconds; other databases (SQLite in development) get `bulk_create` in batches.
-Accounts are always bulk-created so their primary keys come back for the child rows.
+Accounts are always bulk-created so their primary keys come back for the child rows. The usage events arrive in
+chunks (month by month) and each chunk is written before the next is built, so memory does not grow with them.
 
 Simulated accounts are recognised by their external id prefix `ACC-`; users and tags are shared and only ever
 created if missing, never deleted.
@@ -21,7 +22,7 @@ import numpy as np
 import pandas as pd
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connection, models, transaction
+from django.db import connection, models, reset_queries, transaction
 
 from accounts.models import (
     Account,
@@ -35,8 +36,8 @@ from accounts.models import (
     UsageEvent,
 )
 from accounts.services import account_refresh_snapshots
-from accounts.simulator import TAG_COLORS, SimulatedData
 from churnapp.roles import Role, ensure_role_groups
+from demo.simulator import TAG_COLORS, Simulation
 
 SIMULATED_PREFIX = "ACC-"
 BATCH_SIZE = 5_000
@@ -78,7 +79,7 @@ def simulation_delete() -> int:
 
 
 @transaction.atomic
-def simulation_load(*, data: SimulatedData, replace: bool = False) -> LoadReport:
+def simulation_load(*, data: Simulation, replace: bool = False) -> LoadReport:
     """Write everything in one transaction, then refresh the accounts' cached MRR, seats and renewal.
 
     Raises SimulationExists when simulated accounts exist and `replace` is false; with `replace` they are deleted
@@ -125,9 +126,16 @@ def simulation_load(*, data: SimulatedData, replace: bool = False) -> LoadReport
             out[f"{name}_id"] = user_pks[frame[name]]
         return out
 
+    with _timed(report, "subscriptions"):
+        _write(Subscription, with_keys(data.subscriptions))
+    report.counts["subscriptions"] = len(data.subscriptions)
+    report.counts["events"] = 0
+    for chunk in data.events.chunks():  # generated while the previous chunk is already written
+        with _timed(report, "events"):
+            _write(UsageEvent, with_keys(chunk))
+        report.counts["events"] += len(chunk)
+        reset_queries()  # with DEBUG on, the connection's log of the last 9,000 bulk INSERTs would hold hundreds of MB
     tables = [
-        ("subscriptions", Subscription, with_keys(data.subscriptions)),
-        ("events", UsageEvent, with_keys(data.events)),
         ("tickets", SupportTicket, with_keys(data.tickets)),
         ("surveys", SurveyResponse, with_keys(data.surveys).assign(contact=contact_pks[data.surveys["contact"]])),
         ("activities", Activity, with_keys(data.activities, users=("author",))),
@@ -199,8 +207,10 @@ def _write(model: type[models.Model], frame: pd.DataFrame) -> None:
     """Insert a frame whose columns are the model's attribute names: COPY on PostgreSQL, else bulk_create."""
     if connection.vendor == "postgresql":
         _copy(model, frame)
-    else:
-        model.objects.bulk_create([model(**row) for row in _python_values(frame)], batch_size=BATCH_SIZE)
+    else:  # model instances are heavy: build them a batch at a time
+        for start in range(0, len(frame), BATCH_SIZE):
+            rows = _python_values(frame.iloc[start : start + BATCH_SIZE])
+            model.objects.bulk_create([model(**row) for row in rows], batch_size=BATCH_SIZE)
 
 
 def _python_values(frame: pd.DataFrame) -> list[dict]:

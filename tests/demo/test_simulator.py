@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max
 
-from accounts import selectors, simulator_load
+from accounts import selectors
 from accounts.models import (
     Account,
     Activity,
@@ -26,7 +26,8 @@ from accounts.models import (
     Task,
     UsageEvent,
 )
-from accounts.simulator import REASONS, simulate
+from demo import load
+from demo.simulator import REASONS, simulate
 from tests.factories import AccountFactory, UserFactory
 
 END = dt.date(2025, 6, 15)
@@ -269,7 +270,7 @@ class TestSimulateCommand:
         def broken(**kwargs):
             raise RuntimeError("boom")
 
-        monkeypatch.setattr(simulator_load, "account_refresh_snapshots", broken)
+        monkeypatch.setattr(load, "account_refresh_snapshots", broken)
         with pytest.raises(RuntimeError):
             _run()
         assert not Account.objects.exists() and not UsageEvent.objects.exists()

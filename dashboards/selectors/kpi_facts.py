@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 from django.db.models import Sum
 
-from dashboards.kpis.facts import weighted_median
+from dashboards.kpis.kpi_facts import weighted_median
 from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES, SUBSCRIPTION_SUMS
 from dashboards.kpis.periods import Window, add_months, is_month_start, month_end, month_start
 from dashboards.models import (

@@ -11,9 +11,9 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.simulator import MECHANISMS
+from demo.lab_benchmark import run_scenario
+from demo.simulator import MECHANISMS
 from health import lab
-from health.lab_benchmark import run_scenario
 
 
 def _fmt(value, digits: int) -> str:

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from accounts.simulator import SimulatedData, simulate
+from demo.simulator import SimulatedData, simulate
 from health import conf, lab
-from health.features.facts import Facts
+from health.features.inputs import Facts
 from health.features.observations import build_observations, month_starts
 
 TARGET_AUC_MARGIN = 0.03

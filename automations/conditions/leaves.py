@@ -1,17 +1,11 @@
-"""Rule conditions compiled to SQL: one annotated, filtered Account queryset per rule (set-based, no per-account loop).
-
-A condition tree is a leaf ({"type": "health_below", "value": 70}) or a group ({"all": [...]}, {"any": [...]},
-{"not": {...}}). Each leaf compiles to annotations (the values shown as "why did this fire?") and a Q.
-Health conditions read the health app's snapshots and metrics (AccountMetrics, HealthSnapshot, FeatureFirstUse)
-and the health fields it caches on Account.
-"""
+"""The leaf conditions, each compiled to annotations and a Q on Account: usage, health and churn risk, tickets,
+surveys, payments, milestones, renewal, seats and expansion, events; and the filters on account attributes.
+Health conditions read the health app's snapshots and metrics and the fields it caches on Account."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import (
     Count,
@@ -20,18 +14,12 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
-    JSONField,
     OuterRef,
     Q,
-    QuerySet,
     Subquery,
-    Value,
 )
-from django.db.models.functions import JSONObject
-from django.utils import timezone
 
 from accounts.models import (
-    Account,
     Subscription,
     SupportTicket,
     SurveyResponse,
@@ -41,59 +29,9 @@ from accounts.models import (
     TaskStatus,
     UsageEvent,
 )
+from automations.conditions.base import OPEN_TICKET, Compiled, ConditionError, Context, _int, _list, _num
 from automations.models import MilestoneProgress
 from health.models import AccountMetrics, FeatureFirstUse, HealthSnapshot
-
-OPEN_TICKET = ("open", "pending")
-
-
-class ConditionError(ValueError):
-    """The condition tree is not valid (unknown type, missing or wrong parameter)."""
-
-
-@dataclass
-class Compiled:
-    q: Q = field(default_factory=Q)
-    annotations: dict[str, Any] = field(default_factory=dict)
-    # (value key in .values(), label) pairs shown as the matched values
-    shows: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class Context:
-    now: dt.datetime
-    counter: int = 0
-
-    @property
-    def today(self) -> dt.date:
-        return timezone.localdate(self.now)
-
-    def name(self, suffix: str) -> str:
-        self.counter += 1
-        return f"c{self.counter}_{suffix}"
-
-
-def _num(spec: dict, key: str, *, default: float | None = None) -> float:
-    value = spec.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConditionError(f"{spec.get('type')}: '{key}' must be a number.")
-    return value
-
-
-def _int(spec: dict, key: str, *, default: int | None = None) -> int:
-    return int(_num(spec, key, default=default))
-
-
-def _list(spec: dict, key: str = "in") -> list[str]:
-    value = spec.get(key)
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ConditionError(f"{spec.get('type')}: '{key}' must be a non-empty list of names.")
-    return value
-
-
-# --- Leaf conditions -------------------------------------------------------------------------------------------------
 
 
 def _inactive_days(spec: dict, ctx: Context) -> Compiled:
@@ -270,9 +208,6 @@ def _event_in_days(spec: dict, ctx: Context) -> Compiled:
     )
 
 
-# --- Filters ---------------------------------------------------------------------------------------------------------
-
-
 def _field_in(field_name: str, label: str):
     def compile_(spec: dict, ctx: Context) -> Compiled:
         return Compiled(q=Q(**{f"{field_name}__in": _list(spec)}), shows=[(field_name, label)])
@@ -298,108 +233,3 @@ def _owner(spec: dict, ctx: Context) -> Compiled:
 
 def _mrr_at_least(spec: dict, ctx: Context) -> Compiled:
     return Compiled(q=Q(mrr__gte=Decimal(str(_num(spec, "value")))), shows=[("mrr", "MRR")])
-
-
-CONDITIONS: dict[str, tuple[str, Any]] = {
-    "inactive_days": ("No activity for N days (days)", _inactive_days),
-    "health_below": ("Health score below X (value)", _health_below),
-    "health_dropped": ("Health dropped ≥ Y points in Z days (points, days)", _health_dropped),
-    "churn_probability_at_least": ("Churn probability ≥ p (value, 0–1)", _churn_probability),
-    "ticket_open_longer": ("A ticket open longer than N days / hours (days or hours)", _ticket_open_longer),
-    "tickets_in_days": ("≥ N tickets in M days (count, days)", _tickets_in_days),
-    "nps_at_most": ("Latest NPS ≤ X (value, days=90)", _latest_survey("nps", "Latest NPS")),
-    "csat_at_most": ("Latest CSAT ≤ X — dissatisfied (value, days=90)", _latest_survey("csat", "Latest CSAT")),
-    "no_open_followup": (
-        "No open high-priority task since the latest survey answer (kind: nps | csat)",
-        _no_open_followup,
-    ),
-    "payment_failed": ("Payment failed (optional days)", _payment_failed),
-    "milestone_missed": ("Onboarding milestone missed (optional milestone key)", _milestone_missed),
-    "renewal_within": ("Renewal within N days (days)", _renewal_within),
-    "seat_utilisation_at_least": ("Seat utilisation ≥ X% — upsell (percent)", _seat_utilisation),
-    "no_expansion_days": ("No expansion or adoption for N days — silent churn (days)", _no_expansion),
-    "purchase_within": ("A purchase in the last N days (days)", _purchase_within),
-    "event_in_days": ("Event happened in the last N days (event_type, days)", _event_in_days),
-    "segment": ("Segment is one of (in)", _field_in("segment", "Segment")),
-    "status": ("Status is one of (in)", _field_in("status", "Status")),
-    "stage": ("Lifecycle stage is one of (in)", _field_in("lifecycle_stage", "Stage")),
-    "plan": ("Plan is one of (in)", _field_in("plan", "Plan")),
-    "tag": ("Has tag (has) / lacks tag (lacks)", _tag),
-    "owner": ("Owner is (is: username or none)", _owner),
-    "mrr_at_least": ("MRR ≥ X (value)", _mrr_at_least),
-}
-
-
-def compile_tree(tree: dict, ctx: Context) -> Compiled:
-    if not isinstance(tree, dict) or not tree:
-        raise ConditionError("A condition must be an object.")
-    for group, join in (("all", "and"), ("any", "or")):
-        if group in tree:
-            children = tree[group]
-            if not isinstance(children, list) or not children:
-                raise ConditionError(f"'{group}' needs a non-empty list of conditions.")
-            out = Compiled(q=Q() if join == "and" else Q(pk__in=[]))
-            first = True
-            for child in children:
-                c = compile_tree(child, ctx)
-                out.annotations.update(c.annotations)
-                out.shows.extend(s for s in c.shows if s not in out.shows)
-                if join == "and":
-                    out.q &= c.q
-                else:
-                    out.q = c.q if first else out.q | c.q
-                first = False
-            return out
-    if "not" in tree:
-        c = compile_tree(tree["not"], ctx)
-        return Compiled(q=~c.q, annotations=c.annotations, shows=c.shows)
-    kind = tree.get("type")
-    if kind not in CONDITIONS:
-        raise ConditionError(f"Unknown condition type {kind!r}.")
-    return CONDITIONS[kind][1](tree, ctx)
-
-
-def validate(tree: dict) -> None:
-    """Raise ConditionError when the tree cannot compile."""
-    compile_tree(tree, Context(now=timezone.now()))
-
-
-def matching_queryset(
-    tree: dict, *, now: dt.datetime | None = None, queryset: QuerySet[Account] | None = None
-) -> tuple[QuerySet[Account], list[tuple[str, str]]]:
-    """The matching accounts (annotated with the values to show) and the (value key, label) pairs."""
-    ctx = Context(now=now or timezone.now())
-    compiled = compile_tree(tree, ctx)
-    qs = (queryset if queryset is not None else Account.objects.all()).annotate(**compiled.annotations)
-    return qs.filter(compiled.q), list(dict.fromkeys(compiled.shows))
-
-
-def matching(
-    tree: dict, *, now: dt.datetime | None = None, queryset: QuerySet[Account] | None = None
-) -> tuple[QuerySet, list[tuple[str, str]]]:
-    """Accounts matching the tree, as `.values()` rows of id, name and the matched values; and the value labels."""
-    qs, shows = matching_queryset(tree, now=now, queryset=queryset)
-    keys = list(dict.fromkeys(k for k, _ in shows))
-    return qs.order_by("pk").values("pk", "name", "owner_id", *keys), shows
-
-
-def matched_json(shows: list[tuple[str, str]]):
-    """A SQL expression building the {label: value} object of the matched values (for INSERT … SELECT)."""
-    if not shows:
-        return Value({}, output_field=JSONField())
-    return JSONObject(**{label: F(key) for key, label in shows})
-
-
-def plain_values(row: dict, shows: list[tuple[str, str]]) -> dict[str, Any]:
-    """The matched values of one row as JSON-ready {label: value}."""
-    out: dict[str, Any] = {}
-    for key, label in shows:
-        value = row.get(key)
-        if isinstance(value, dt.datetime | dt.date):
-            value = value.isoformat()
-        elif isinstance(value, Decimal):
-            value = float(value)
-        elif isinstance(value, float):
-            value = round(value, 4)
-        out[label] = value
-    return out

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
+from contextlib import ExitStack
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from accounts.simulator import MECHANISMS, simulate
-from accounts.simulator_load import SimulationExists, simulation_exists, simulation_load
+from demo.load import SimulationExists, simulation_exists, simulation_load
+from demo.simulator import MECHANISMS, simulation
 
 
 def _date(value: str) -> dt.date:
@@ -58,18 +59,25 @@ class Command(BaseCommand):
             )
         end_date = options["end_date"] or timezone.localdate()
         started = time.perf_counter()
-        try:
-            data = simulate(
-                accounts=options["accounts"], months=options["months"], seed=options["seed"], end_date=end_date,
-                mechanism=options["mechanism"],
-            )  # fmt: skip
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
-        generated = time.perf_counter() - started
-        try:
-            report = simulation_load(data=data, replace=options["replace"])
-        except SimulationExists as exc:
-            raise CommandError(str(exc)) from exc
+        with ExitStack() as stack:
+            try:
+                data = stack.enter_context(
+                    simulation(
+                        accounts=options["accounts"],
+                        months=options["months"],
+                        seed=options["seed"],
+                        end_date=end_date,
+                        mechanism=options["mechanism"],
+                    )
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            generated = time.perf_counter() - started
+            try:
+                # The events are put together month by month as the load writes them: `written` includes that.
+                report = simulation_load(data=data, replace=options["replace"])
+            except SimulationExists as exc:
+                raise CommandError(str(exc)) from exc
         elapsed = time.perf_counter() - started
 
         self.stdout.write(

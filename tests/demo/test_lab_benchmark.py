@@ -5,7 +5,7 @@ import io
 
 from django.core.management import call_command
 
-from health.lab_benchmark import verdict
+from demo.lab_benchmark import verdict
 
 
 def test_verdict_counts_only_cutoffs_with_enough_test_churns():

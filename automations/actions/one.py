@@ -1,0 +1,140 @@
+"""Each action for one account (a playbook step, a rule's execution retried alone), inside the caller's
+transaction and keyed for idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import AccountStatus, LifecycleStage, TaskPriority
+from accounts.services import (
+    account_add_tag,
+    account_remove_tag,
+    account_set_lifecycle_stage,
+    account_set_status,
+    task_create,
+)
+from automations.actions.context import ActionContext, ActionError, _text, _users, _why
+from churnapp.templatetags.people import display_name
+from messaging.email.outbox import email_queue_template
+from messaging.models import EmailTemplate
+from messaging.notifications import notify
+from messaging.webhooks import webhook_emit
+
+logger = logging.getLogger(__name__)
+
+
+def create_task(spec: dict, ctx: ActionContext) -> str:
+    assignees = _users(spec.get("assignee"), ctx.account)
+    if spec.get("assignee", "owner") != "owner" and not assignees:
+        raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
+    priority = spec.get("priority", TaskPriority.NORMAL)
+    if priority not in TaskPriority.values:
+        raise ActionError(f"Unknown priority {priority!r}.")
+    due_in = spec.get("due_in_days")
+    task = task_create(
+        account=ctx.account,
+        title=_text(spec.get("title") or ctx.label, ctx)[:255],
+        created_by=None,
+        assignee=assignees[0] if assignees else None,
+        due_date=timezone.localdate() + dt.timedelta(days=int(due_in)) if due_in is not None else None,
+        priority=priority,
+        description=(_text(spec.get("description", ""), ctx) + "\n\n" + _why(ctx)).strip(),
+        source=ctx.source,
+    )
+    ctx.created_task = task
+    return f"Task #{task.pk} “{task.title}” for {display_name(task.assignee, 'nobody (no owner)')}"
+
+
+def set_status(spec: dict, ctx: ActionContext) -> str:
+    status = spec.get("status")
+    if status not in AccountStatus.values:
+        raise ActionError(f"Unknown status {status!r}.")
+    account_set_status(account=ctx.account, status=status, actor=None)
+    return f"Status set to {status}"
+
+
+def set_stage(spec: dict, ctx: ActionContext) -> str:
+    stage = spec.get("stage")
+    if stage not in LifecycleStage.values:
+        raise ActionError(f"Unknown lifecycle stage {stage!r}.")
+    account_set_lifecycle_stage(account=ctx.account, stage=stage, actor=None)
+    return f"Stage set to {stage}"
+
+
+def add_tag(spec: dict, ctx: ActionContext) -> str:
+    if not spec.get("tag"):
+        raise ActionError("add_tag needs a tag.")
+    account_add_tag(account=ctx.account, name=spec["tag"])
+    return f"Tag {spec['tag']} added"
+
+
+def remove_tag(spec: dict, ctx: ActionContext) -> str:
+    if not spec.get("tag"):
+        raise ActionError("remove_tag needs a tag.")
+    account_remove_tag(account=ctx.account, name=spec["tag"])
+    return f"Tag {spec['tag']} removed"
+
+
+def send_email(spec: dict, ctx: ActionContext) -> str:
+    key = spec.get("template")
+    if not EmailTemplate.objects.filter(key=key).exists():
+        raise ActionError(f"No email template {key!r}.")
+    to = spec.get("to", "contact")
+    contact = None
+    if to == "contact":
+        contact = ctx.account.contacts.exclude(email="").order_by("-is_primary", "pk").first()
+        if contact is None:
+            raise ActionError("The account has no contact with an email address.")
+        address = contact.email
+    elif to == "owner":
+        if not ctx.account.owner_id or not ctx.account.owner.email:
+            raise ActionError("The account has no owner with an email address.")
+        address = ctx.account.owner.email
+    else:
+        raise ActionError(f"Unknown recipient {to!r}: use contact or owner.")
+    message = email_queue_template(
+        template_key=key,
+        to_email=address,
+        account=ctx.account,
+        contact=contact,
+        source=ctx.source,
+        dedupe_key=ctx.key,
+    )
+    reason = f" — {message.status_reason}" if message.status_reason else ""
+    return f"Email “{message.subject}” to {address}: {message.status}{reason}"
+
+
+def notify_users(spec: dict, ctx: ActionContext) -> str:
+    users = _users(spec.get("to"), ctx.account)
+    if not users:
+        raise ActionError(f"Nobody to notify for {spec.get('to', 'owner')!r}.")
+    notify(
+        users=users,
+        title=_text(spec.get("title") or ctx.label, ctx),
+        body=_text(spec.get("body", ""), ctx) or _why(ctx),
+        url=reverse("account-detail", args=[ctx.account.pk]),
+        account=ctx.account,
+        email=bool(spec.get("email")),
+        slack=spec.get("slack", True),
+        dedupe_key=ctx.key,
+    )
+    return f"Notified {', '.join(display_name(u) for u in users)}"
+
+
+def fire_webhook(spec: dict, ctx: ActionContext) -> str:
+    event = spec.get("event", "rule.fired")
+    deliveries = webhook_emit(
+        event=event,
+        payload={
+            "account": {"id": ctx.account.pk, "external_id": ctx.account.external_id, "name": ctx.account.name},
+            "source": ctx.source,
+            "name": ctx.label,
+            "matched": ctx.matched,
+            "key": ctx.key,
+        },
+    )
+    return f"Webhook {event} queued to {len(deliveries)} endpoint(s)"
