@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
@@ -25,6 +26,7 @@ from accounts.models import (
     TaskStatus,
     UsageEvent,
 )
+from churnapp.roles import Role
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -267,10 +269,6 @@ def saved_views_for(*, user: AbstractBaseUser) -> QuerySet[SavedView]:
 
 def owner_choices() -> QuerySet:
     """Users who can own accounts or be assigned tasks: active, with a working role (not viewers)."""
-    from django.contrib.auth import get_user_model
-
-    from churnapp.roles import Role
-
     working = [Role.ADMIN.value, Role.MANAGER.value, Role.CSM.value]
     return (
         get_user_model()

@@ -37,7 +37,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.imports.services import RowErrors, bulk_upsert
+from accounts.imports.services.pending_tickets import PENDING_TICKETS_SOURCE
+from accounts.imports.services.rows import RowErrors
+from accounts.imports.services.writes import bulk_upsert
 from accounts.models import Account, InboundWebhookEvent, InboundWebhookStatus
 from accounts.webhooks_stripe import stripe_event_process
 
@@ -125,8 +127,6 @@ def _helpdesk_ref(ticket: dict) -> str:
 def helpdesk_unmatched_replay(*, external_ids: list[str], domains: list[str]) -> int:
     """Attach the kept tickets (helpdesk webhook and REST upserts) waiting for these accounts, oldest first, so
     the latest state of each ticket wins; returns how many were applied."""
-    from accounts.imports.services import PENDING_TICKETS_SOURCE, RowErrors, bulk_upsert
-
     refs = {str(e) for e in external_ids if e} | {f"@{d.strip().lower()}" for d in domains if d and d.strip()}
     if not refs:
         return 0

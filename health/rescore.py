@@ -21,7 +21,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.services import account_set_health_bulk
+from accounts.services.health_cache import account_set_health_bulk
 from churnapp import derived
 from churnapp.queries import filter_ids
 from health import scores

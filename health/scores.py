@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.services import account_set_health_bulk
+from accounts.services.health_cache import account_set_health_bulk
 from churnapp.queries import filter_ids
 from health import scoring
 from health.bulk import bulk_insert

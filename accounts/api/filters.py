@@ -25,6 +25,7 @@ from accounts.models import (
     TicketStatus,
     UsageEvent,
 )
+from accounts.selectors import active_on_q
 
 
 class UtcIsoDateTimeField(forms.DateTimeField):
@@ -73,8 +74,6 @@ class SubscriptionFilterSet(_AccountScopedFilterSet):
         fields: list[str] = []
 
     def filter_active_on(self, queryset, name, value):
-        from accounts.selectors import active_on_q
-
         return queryset.filter(active_on_q(value))
 
 

@@ -15,7 +15,7 @@ from accounts.api import filters
 from accounts.api.base import BULK_RESPONSES, BoundedJSONParser, CrudViewSet, UpsertViewSet, actor_of
 from accounts.imports import services
 from accounts.models import Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task, UsageEvent
-from accounts.services import activity_ensure_editable
+from accounts.services.activities import activity_ensure_editable
 
 
 def documented(input_serializer, output_serializer, *, upsert: bool = True, pending: bool = False):

@@ -18,7 +18,8 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.tracking import RETRYABLE_PGCODES, InvalidMessage, tracking_ingest
+from accounts.tracking.ingest import RETRYABLE_PGCODES, tracking_ingest
+from accounts.tracking.messages import InvalidMessage
 from churnapp.authentication import HasApiKeyScope
 from churnapp.models import ApiKey
 from churnapp.parsers import BoundedJSONParser, PayloadTooLarge

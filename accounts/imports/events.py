@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Case, DateTimeField, F, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
+from psycopg2.errors import UniqueViolation
 
 from accounts.models import Account, UsageEvent
 from churnapp import derived
@@ -108,8 +109,6 @@ def _events_insert_postgresql(values: list[tuple]) -> int:
     message id is already stored (a client retry, a re-import) or repeats within the batch, the unique constraint
     stops the COPY; the batch then goes through a staging table and INSERT … SELECT … ON CONFLICT DO NOTHING,
     which skips exactly the duplicates. Either way de-duplication is the database's unique constraint."""
-    from psycopg2.errors import UniqueViolation
-
     buffer = _copy_buffer(values)
     columns = ", ".join(_COLUMNS)
     table = UsageEvent._meta.db_table

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from accounts.imports.runner import import_jobs_recover, import_run
 from accounts.models import ImportJob
 from churnapp.queues import Queue
 
@@ -11,8 +12,6 @@ from churnapp.queues import Queue
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60,
              queue=Queue.INGEST.value)  # fmt: skip
 def run_import(job_id: int) -> str:
-    from accounts.imports.runner import import_run
-
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None:
         return "missing"
@@ -22,6 +21,4 @@ def run_import(job_id: int) -> str:
 @shared_task(queue=Queue.INGEST.value)
 def recover_stale_imports() -> dict[str, int]:
     """Beat: re-queue imports whose worker died mid-run (stale heartbeat); fail them after repeated deaths."""
-    from accounts.imports.runner import import_jobs_recover
-
     return import_jobs_recover()

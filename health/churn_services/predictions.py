@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.selectors import accounts_active_on
-from accounts.services import account_set_health_bulk
+from accounts.services.health_cache import account_set_health_bulk
 from health import conf, features, lab, selectors
 from health import model as churn
 from health.churn_services._common import HISTORY_DAYS

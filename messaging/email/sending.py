@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Account
-from accounts.services import activity_create
+from accounts.services.activities import activity_create
 from messaging import conf
 from messaging.email.outbox import enqueue_send
 from messaging.email.render import text_to_html

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from accounts.services import contact_unsubscribe
+from accounts.services.contacts import contact_unsubscribe
 from messaging import conf
 from messaging.models import EmailMessage, EmailStatus, Suppression
 

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from django.core.cache import cache
 
-from accounts.imports.runner import parse_event
+from accounts.imports.chunks import parse_event
 from accounts.models import UsageEvent
 from churnapp.apikeys import api_key_create
 from tests.factories import AccountFactory

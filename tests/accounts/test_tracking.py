@@ -191,7 +191,7 @@ def test_tracking_needs_an_ingest_key(client, viewer):
     [("0001-01-01T00:00:00+14:00", None), ("8999-12-31T00:00:00Z", "1970-01-02T00:00:00Z"), ("1900-01-01", None)],
 )
 def test_extreme_times_are_rejected_per_message_not_a_server_error(timestamp, sent_at):
-    from accounts.tracking import InvalidMessage, parse_message
+    from accounts.tracking.messages import InvalidMessage, parse_message
 
     raw = {"type": "track", "event": "x", "userId": "u1", "timestamp": timestamp}
     if sent_at:
@@ -273,12 +273,12 @@ def test_alias_in_a_batch_releases_waiting_messages_of_the_previous_id(client, w
 def test_a_batch_rolled_back_by_a_deadlock_is_run_again_and_stored_once(client, write_key, monkeypatch):
     from django.db import OperationalError
 
-    from accounts import tracking
+    from accounts.tracking import ingest
 
     class DeadlockDetected(Exception):
         pgcode = "40P01"
 
-    real_process, calls = tracking._process, []
+    real_process, calls = ingest._process, []
 
     def deadlock_once(messages, *, keep_pending):
         calls.append(len(messages))
@@ -287,7 +287,7 @@ def test_a_batch_rolled_back_by_a_deadlock_is_run_again_and_stored_once(client, 
             raise OperationalError("deadlock detected") from DeadlockDetected()
         return real_process(messages, keep_pending=keep_pending)
 
-    monkeypatch.setattr(tracking, "_process", deadlock_once)
+    monkeypatch.setattr(ingest, "_process", deadlock_once)
     AccountFactory(external_id="acc-1")
     batch = [{"type": "track", "userId": "u1", "event": "Login", "context": {"groupId": "acc-1"},
               "timestamp": "2024-05-31T10:00:00Z", "messageId": f"m-{n}"} for n in range(3)]  # fmt: skip
@@ -302,7 +302,7 @@ def test_a_batch_rolled_back_by_a_deadlock_is_run_again_and_stored_once(client, 
 def test_a_batch_that_keeps_deadlocking_answers_503_without_writing(client, write_key, monkeypatch):
     from django.db import OperationalError
 
-    from accounts import tracking
+    from accounts.tracking import ingest
 
     class DeadlockDetected(Exception):
         pgcode = "40P01"
@@ -310,11 +310,11 @@ def test_a_batch_that_keeps_deadlocking_answers_503_without_writing(client, writ
     def always_deadlock(messages, *, keep_pending):
         raise OperationalError("deadlock detected") from DeadlockDetected()
 
-    monkeypatch.setattr(tracking, "_process", always_deadlock)
+    monkeypatch.setattr(ingest, "_process", always_deadlock)
     AccountFactory(external_id="acc-1")
     body = {"userId": "u1", "event": "Login", "context": {"groupId": "acc-1"}, "messageId": "m-1"}
     with pytest.raises(OperationalError):
-        tracking.tracking_ingest(messages=[{**body, "type": "track"}])
+        ingest.tracking_ingest(messages=[{**body, "type": "track"}])
 
     response = send(client, "/v1/track", body, write_key)
 
@@ -379,17 +379,17 @@ def test_a_message_the_database_refuses_is_reported_and_the_others_are_stored(cl
     """Defence in depth: whatever validation misses, the batch's other messages are stored, not a 500."""
     from django.db import DataError
 
-    from accounts import tracking
+    from accounts.tracking import ingest
 
     AccountFactory(external_id="acc-1")
-    original = tracking._apply_groups
+    original = ingest._apply_groups
 
     def refusing(groups):
         if any(m.group_id == "acc-refused" for m in groups):
             raise DataError("value too long for type character varying(64)")
         return original(groups)
 
-    monkeypatch.setattr(tracking, "_apply_groups", refusing)
+    monkeypatch.setattr(ingest, "_apply_groups", refusing)
     body = {"batch": [_track(0), {"type": "group", "userId": "u2", "groupId": "acc-refused"}, _track(2),
                       {"type": "group", "userId": "u3", "groupId": "acc-ok"}]}  # fmt: skip
     response = send(client, "/v1/batch", body, write_key)

@@ -82,7 +82,7 @@ def test_invalid_ticket_fields_are_400_and_nothing_is_kept(client):
 
 
 def test_a_ticket_of_an_unknown_organisation_attaches_when_the_account_is_created(client):
-    from accounts.imports.services import bulk_upsert
+    from accounts.imports.services.writes import bulk_upsert
 
     deliver(client, ticket(organization={"external_id": "acc-7"}, status="new"))
     deliver(client, ticket(organization={"external_id": "acc-7"}, status="solved", updated_at="2024-05-02T10:00:00Z"))
@@ -94,7 +94,7 @@ def test_a_ticket_of_an_unknown_organisation_attaches_when_the_account_is_create
 
 
 def test_a_ticket_matched_by_domain_attaches_when_an_account_gets_that_domain(client):
-    from accounts.imports.services import update_one
+    from accounts.imports.services.writes import update_one
 
     deliver(client, ticket(requester={"email": "bo@later.example"}))
     account = AccountFactory(external_id="acc-8")
@@ -141,7 +141,7 @@ def test_rest_ticket_upserts_for_an_unknown_account_are_kept_and_attached_later(
 
 
 def test_a_kept_rest_ticket_is_superseded_by_a_later_upsert_with_a_known_account(client):
-    from accounts.imports.services import bulk_upsert
+    from accounts.imports.services.writes import bulk_upsert
 
     row = {"external_id": "T-1", "subject": "Old", "opened_at": "2024-05-01T10:00:00Z"}
     bulk_upsert(kind="tickets", rows=[{**row, "account": "acc-later"}])

@@ -57,7 +57,7 @@ def test_nul_in_event_properties_is_a_400_and_nothing_is_stored(client, auth):
 
 def test_nul_is_refused_by_the_shared_row_validation_too():
     """Imports and the REST API share the row validation: a NUL reaching it is a per-field error."""
-    from accounts.imports.services import rows_validate
+    from accounts.imports.services.rows import rows_validate
 
     valid, errors = rows_validate(kind="accounts", rows=[(0, {"external_id": "a", "custom_attributes": {"x": "\x00"}})])
     assert valid == []

@@ -11,7 +11,7 @@ import time_machine
 from django.db import transaction
 
 from accounts import services as account_services
-from accounts.imports.services import upsert_one
+from accounts.imports.services.writes import upsert_one
 from automations.models import Rule
 from churnapp.apikeys import api_key_create
 from health import scores, services, tasks

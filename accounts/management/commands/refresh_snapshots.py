@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.services import account_refresh_snapshots
+from accounts.services.snapshots import account_refresh_snapshots
 
 
 class Command(BaseCommand):

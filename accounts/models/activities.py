@@ -1,0 +1,37 @@
+"""The account timeline: notes, calls, emails and meetings a CSM logs, and the audited changes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from accounts.models.accounts import Account
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", "Note"
+    CALL = "call", "Call"
+    EMAIL = "email", "Email"
+    MEETING = "meeting", "Meeting"
+    CHANGE = "change", "Change"
+
+
+class Activity(models.Model):
+    """An entry of the account timeline: a note, call, email or meeting, or an audited change."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=16, choices=ActivityKind.choices, default=ActivityKind.NOTE)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True, help_text="For changes: field, old and new value.")
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["account", "occurred_at"])]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return self.subject or self.get_kind_display()

@@ -1,0 +1,87 @@
+"""Writes to one account: its status, owner, lifecycle stage and tags, each audited on its timeline when it changes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, Activity, LifecycleStage, Tag
+from accounts.services._common import _change_entry, _ensure_can_edit
+from churnapp import derived
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+@transaction.atomic
+def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser | None) -> Account:
+    """Change an account's status, with an audit entry on its timeline."""
+    _ensure_can_edit(actor, account)
+    if status not in AccountStatus.values:
+        raise ValueError(f"Unknown status {status!r}.")
+    if account.status != status:
+        old, old_value = account.get_status_display(), account.status
+        account.status = status
+        account.save(update_fields=["status", "updated_at"])
+        _change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
+        derived.notify(
+            derived.ACCOUNT_STATUS_CHANGED,
+            [{"account_id": account.pk, "external_id": account.external_id, "old": old_value, "new": status}],
+        )
+    return account
+
+
+@transaction.atomic
+def account_assign_owner(
+    *, accounts: list[Account], owner: AbstractBaseUser | None, actor: AbstractBaseUser | None
+) -> int:
+    """Give accounts a new owner (one audit entry per account that changes). Returns how many changed.
+
+    Any account the actor may not edit refuses the whole batch: nothing changes.
+    """
+    for account in accounts:
+        _ensure_can_edit(actor, account)
+    changed = [a for a in accounts if a.owner_id != (owner.pk if owner else None)]
+    if not changed:
+        return 0
+    entries = [
+        _change_entry(
+            account=a,
+            actor=actor,
+            field="owner",
+            old=a.owner.get_full_name() or a.owner.get_username() if a.owner else "",
+            new=(owner.get_full_name() or owner.get_username()) if owner else "",
+        )
+        for a in changed
+    ]
+    Account.objects.filter(pk__in=[a.pk for a in changed]).update(owner=owner, updated_at=timezone.now())
+    Activity.objects.bulk_create(entries)
+    return len(changed)
+
+
+def account_add_tag(*, account: Account, name: str) -> None:
+    """Put a tag (created when new) on an account; adding it twice changes nothing."""
+    tag, _ = Tag.objects.get_or_create(name=name)
+    account.tags.add(tag)
+
+
+def account_remove_tag(*, account: Account, name: str) -> None:
+    """Take a tag off an account (used by automation rules); a tag it does not carry changes nothing."""
+    account.tags.remove(*Tag.objects.filter(name=name))
+
+
+@transaction.atomic
+def account_set_lifecycle_stage(*, account: Account, stage: str, actor: AbstractBaseUser | None) -> Account:
+    """Move an account to another lifecycle stage (journeys and rules), with an audit entry on its timeline."""
+    _ensure_can_edit(actor, account)
+    if stage not in LifecycleStage.values:
+        raise ValueError(f"Unknown lifecycle stage {stage!r}.")
+    if account.lifecycle_stage != stage:
+        old = account.get_lifecycle_stage_display()
+        account.lifecycle_stage = stage
+        account.save(update_fields=["lifecycle_stage", "updated_at"])
+        new = account.get_lifecycle_stage_display()
+        _change_entry(account=account, actor=actor, field="lifecycle_stage", old=old, new=new).save()
+    return account

@@ -1,0 +1,50 @@
+"""The account timeline: who may edit or delete an entry, and logging notes, calls, emails and meetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from accounts.models import Account, Activity, ActivityKind
+from accounts.services._common import _ensure_can_edit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+
+def activity_ensure_editable(*, activity: Activity, actor: AbstractBaseUser | None, delete: bool = False) -> None:
+    """Audit entries (kind "change") are written by the system only and never edited or deleted. Any other entry
+    is edited only by its author, so its byline stays true (an entry without author, e.g. synced by an
+    integration, by whoever may edit the account — an API key included); deleting one follows the role's
+    permissions (managers, admins, write keys)."""
+    if activity.kind == ActivityKind.CHANGE:
+        raise PermissionDenied("Audit entries (changes) cannot be edited or deleted.")
+    if delete:
+        return
+    if activity.author_id is not None and (actor is None or actor.pk != activity.author_id):
+        raise PermissionDenied("Only the author can edit this activity.")
+    _ensure_can_edit(actor, activity.account)
+
+
+def activity_create(
+    *,
+    account: Account,
+    author: AbstractBaseUser | None,
+    kind: str = ActivityKind.NOTE,
+    subject: str = "",
+    body: str,
+    occurred_at: dt.datetime | None = None,
+) -> Activity:
+    """Log a note, call, email or meeting on the account timeline."""
+    _ensure_can_edit(author, account)
+    return Activity.objects.create(
+        account=account,
+        author=author,
+        kind=kind,
+        subject=subject,
+        body=body,
+        occurred_at=occurred_at or timezone.now(),
+    )

@@ -1,0 +1,76 @@
+"""The accounts snapshot: each account's cached MRR, seats, renewal date and subscription-driven status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, Activity, ActivityKind, Subscription
+from accounts.selectors import active_on_q, next_renewal_dates
+from churnapp import derived
+
+
+def _renewal_dates_write(*, today: dt.date) -> None:
+    """Cache each active account's next renewal (selectors.next_renewal_dates); accounts without an active
+    subscription keep the date they had (the renewal they missed), as before."""
+    renewals = next_renewal_dates(day=today)
+    changed = [
+        Account(pk=pk, renewal_date=renewals[pk])
+        for pk, current in Account.objects.values_list("pk", "renewal_date").iterator(chunk_size=5000)
+        if pk in renewals and current != renewals[pk]
+    ]
+    Account.objects.bulk_update(changed, ["renewal_date"], batch_size=1000)
+
+
+@transaction.atomic
+def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]:
+    """Recompute every account's cached MRR, seats, renewal date and subscription-driven status, set-based.
+
+    Status follows the facts: an account whose subscriptions have all ended becomes churned; a churned
+    account with an active subscription again becomes won back. Each status change is audited.
+    """
+    today = today or timezone.localdate()
+    active = Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")).order_by().values("account")
+    mrr = active.annotate(total=Sum("mrr")).values("total")
+    seats = active.filter(units="seats").annotate(total=Sum("quantity")).values("total")
+    updated = Account.objects.update(
+        mrr=Coalesce(Subquery(mrr), Value(Decimal("0"))),
+        seats=Coalesce(Subquery(seats, output_field=IntegerField()), Value(0)),
+    )
+    _renewal_dates_write(today=today)
+
+    has_active = Exists(Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")))
+    has_any = Exists(Subscription.objects.filter(account=OuterRef("pk"), start_date__lte=today))
+    churned = list(
+        Account.objects.filter(has_any, ~has_active).exclude(status=AccountStatus.CHURNED).values_list("pk", "status")
+    )
+    won_back = list(Account.objects.filter(has_active, status=AccountStatus.CHURNED).values_list("pk", "status"))
+    labels = dict(AccountStatus.choices)
+    entries = [
+        Activity(
+            account_id=pk,
+            kind=ActivityKind.CHANGE,
+            subject=f"Status changed from {labels[old]} to {labels[new]}",
+            details={"field": "status", "old": labels[old], "new": labels[new], "reason": "subscriptions"},
+        )
+        for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))
+        for pk, old in rows
+    ]
+    Activity.objects.bulk_create(entries, batch_size=1000)
+    now = timezone.now()
+    Account.objects.filter(pk__in=[pk for pk, _ in churned]).update(status=AccountStatus.CHURNED, updated_at=now)
+    Account.objects.filter(pk__in=[pk for pk, _ in won_back]).update(status=AccountStatus.WON_BACK, updated_at=now)
+    derived.notify(
+        derived.ACCOUNT_STATUS_CHANGED,
+        [
+            {"account_id": pk, "old": old, "new": new, "reason": "subscriptions"}
+            for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))
+            for pk, old in rows
+        ],
+    )
+    return {"accounts": updated, "churned": len(churned), "won_back": len(won_back)}

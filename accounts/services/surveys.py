@@ -1,0 +1,42 @@
+"""Recording survey answers (NPS and CSAT) with their score ranges."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account, SurveyKind, SurveyResponse
+from churnapp import derived
+
+
+def survey_response_create(
+    *,
+    account: Account,
+    kind: str,
+    score: int,
+    responded_at: dt.datetime | None = None,
+    contact=None,
+    comment: str = "",
+    external_id: str = "",
+):
+    """Record an NPS (0–10) or CSAT (1–5) answer; an out-of-range score raises ValueError and records nothing."""
+    ranges = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5)}
+    if kind not in ranges:
+        raise ValueError(f"Unknown survey kind {kind!r}.")
+    low, high = ranges[kind]
+    if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
+        raise ValueError(f"The score must be a whole number from {low} to {high}.")
+    with transaction.atomic():
+        response = SurveyResponse.objects.create(
+            account=account,
+            contact=contact,
+            kind=kind,
+            score=score,
+            comment=comment.strip(),
+            responded_at=responded_at or timezone.now(),
+            external_id=external_id,
+        )
+        derived.notify(derived.FACTS_CHANGED, [account.pk])
+    return response
