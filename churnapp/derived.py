@@ -48,6 +48,10 @@ ENROLMENTS_DUE = "enrolments-due"
 HEALTH_PROFILE_PUBLISHED = "health-profile-published"  # payload: the version id; every account is rescored
 CHURN_LAB_REQUESTED = "churn-lab-requested"  # payload: the lab run id
 WINBACK_PAGES_STALE = "winback-pages-stale"  # payload: None; the win-back pages' figures are refreshed
+IMPORT_QUEUED = "import-queued"  # payload: the import job id
+# Accounts or contacts were written: what waited for them (tracking messages, unmatched tickets, Stripe events) is
+# replayed in the same transaction. Payload: {"kind", "rows", "created", "objects"} (see accounts.imports.replays).
+ACCOUNTS_UPSERTED = "accounts-upserted"
 
 # Hook name → the app expected to register it (for the start-up check's message).
 EXPECTED: dict[str, str] = {
@@ -63,6 +67,8 @@ EXPECTED: dict[str, str] = {
     HEALTH_PROFILE_PUBLISHED: "health",
     CHURN_LAB_REQUESTED: "health",
     WINBACK_PAGES_STALE: "winback",
+    IMPORT_QUEUED: "accounts",
+    ACCOUNTS_UPSERTED: "accounts",
 }
 
 _hooks: dict[str, list[Callable[[Any], None]]] = {}

@@ -91,9 +91,6 @@ IMPORT_MAX_ATTEMPTS = 3
 def import_jobs_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Re-queue running imports whose heartbeat is stale (they resume after the rows already done); after
     IMPORT_MAX_ATTEMPTS runs, or without a stored file to resume from, mark them failed with the reason."""
-    # Imported here: the task module imports this one to run the job (a circular import).
-    from accounts.imports.tasks import run_import
-
     now = now or timezone.now()
     cutoff = now - IMPORT_STALE_AFTER
     stale = ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
@@ -117,17 +114,14 @@ def import_jobs_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
         ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
         ImportJob.objects.filter(pk__in=ids, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
         for pk in ids:
-            transaction.on_commit(lambda pk=pk: run_import.delay(pk))
+            derived.notify(derived.IMPORT_QUEUED, pk)
     return {"requeued": len(ids), "failed": failed}
 
 
 def import_job_create(*, kind: str, upload, created_by=None) -> ImportJob:
     """Store an uploaded file and queue its import (the task runs after commit)."""
-    # Imported here: the task module imports this one to run the job (a circular import).
-    from accounts.imports.tasks import run_import
-
     job = ImportJob.objects.create(kind=kind, file=upload, original_name=upload.name[:255], created_by=created_by)
-    transaction.on_commit(lambda: run_import.delay(job.pk))
+    derived.notify(derived.IMPORT_QUEUED, job.pk)
     return job
 
 

@@ -22,3 +22,8 @@ def run_import(job_id: int) -> str:
 def recover_stale_imports() -> dict[str, int]:
     """Beat: re-queue imports whose worker died mid-run (stale heartbeat); fail them after repeated deaths."""
     return import_jobs_recover()
+
+
+def import_enqueue(job_id: int) -> None:
+    """The `import-queued` hook (after commit)."""
+    run_import.delay(job_id)

@@ -4,9 +4,9 @@ Flow for a batch of raw rows: `rows_validate` (serializer shapes and types, no q
 external ids, user e-mails and contacts in one query each) → `rows_upsert` (one SELECT for existing rows, one
 bulk UPDATE, one bulk INSERT). The REST API is all-or-nothing (`bulk_upsert` raises RowErrors and writes nothing);
 imports write the valid rows and report the others (`chunk_upsert`). Modules: `rows` (kinds, validation,
-resolution), `upsert` (the generic upsert), `writes` (the entry points), `pending_tickets` (REST tickets kept until
-their account appears) and `replays` (what new accounts and contacts release); the public names are re-exported
-here, except the replays, which only `rows_upsert` calls.
+resolution), `upsert` (the generic upsert), `writes` (the entry points) and `pending_tickets` (REST tickets kept
+until their account appears); the public names are re-exported here. What new accounts and contacts release
+(`accounts.replays`) runs on the `accounts-upserted` hook the upsert announces.
 """
 
 from __future__ import annotations

@@ -186,13 +186,8 @@ def rows_upsert(
             if action != "unchanged"
         )
     if replay and kind in ("accounts", "contacts"):
-        # Imported here: the replays write through this module (tracking `group` calls, kept tickets), so a
-        # module-level import would be circular.
-        from accounts.imports.services.replays import upserted_replay
-
-        upserted_replay(
-            kind=kind, rows=rows, created=[obj for _, obj in to_create], objects=[obj for obj, _ in actions.values()]
-        )
+        created, objects = [obj for _, obj in to_create], [obj for obj, _ in actions.values()]
+        derived.notify(derived.ACCOUNTS_UPSERTED, {"kind": kind, "rows": rows, "created": created, "objects": objects})
     return result
 
 

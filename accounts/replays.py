@@ -1,5 +1,6 @@
 """What an upsert of accounts or contacts releases: the tracking messages waiting for them, the helpdesk and REST
-tickets kept unmatched, and the Stripe events of a customer no account had yet."""
+tickets kept unmatched, and the Stripe events of a customer no account had yet. Run on the `accounts-upserted` hook
+(`AccountsConfig.ready`): the replays write through the upsert, which therefore cannot import them."""
 
 from __future__ import annotations
 
@@ -26,3 +27,8 @@ def upserted_replay(
             stripe_unmatched_replay(customer_ids=customers)
     else:
         pending_messages_replay(user_ids=[obj.user_id for obj in objects if obj.user_id])
+
+
+def upserted_replay_hook(payload: dict) -> None:
+    """The `accounts-upserted` hook (in the writer's transaction)."""
+    upserted_replay(**payload)
