@@ -28,7 +28,8 @@ from accounts.models import Account, SurveyResponse, Task
 from automations.models import Rule
 from churnapp.apikeys import api_key_create
 from health.models import AccountMetrics, HealthSnapshot, ScoreMark
-from health.rescore import SCORING_LOCK, rescore_marked, scores_mark
+from health.rescore import rescore_marked, scores_mark
+from health.scores import SCORING_LOCK
 from health.services import health_recompute
 from health.tasks import recompute_health, rescore_accounts
 from tests.factories import AccountFactory, SubscriptionFactory, UserFactory
