@@ -6,9 +6,11 @@ class AutomationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: these modules use models, which load once the app registry is ready.
-        from automations import tasks  # registers the "enrol_playbook" action on import
+        from automations import playbook_actions, tasks
         from churnapp import derived
 
+        # The action that needs the playbook engine joins the registry of actions the engine runs.
+        playbook_actions.register()
         # A new ticket, survey answer, payment or attribute is evaluated by the rules at once (conditions read those
         # facts directly), and again once the account is rescored (conditions on the health score).
         derived.register(derived.FACTS_CHANGED, tasks.rules_enqueue_for_accounts)

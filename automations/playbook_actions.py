@@ -1,5 +1,5 @@
 """The "enrol in playbook" action of rules and playbook steps. It needs the playbook engine, which itself runs
-actions, so it lives here and registers itself with `automations.actions` (imported by `AutomationsConfig.ready`)."""
+actions, so it lives here and `AutomationsConfig.ready` adds it to `automations.actions`' registry."""
 
 from __future__ import annotations
 
@@ -33,4 +33,8 @@ def enrol_playbook_many(spec: dict, ctxs: list[actions.ActionContext]) -> list[a
     ]
 
 
-actions.register("enrol_playbook", label="Enrol in playbook (playbook)", one=enrol_playbook, many=enrol_playbook_many)
+def register() -> None:
+    """Add the action to the registry (`AutomationsConfig.ready`)."""
+    actions.register(
+        "enrol_playbook", label="Enrol in playbook (playbook)", one=enrol_playbook, many=enrol_playbook_many
+    )
