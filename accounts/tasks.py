@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
 
 from accounts import services
 from accounts.imports.tasks import run_import  # noqa: F401  (registers the import task with Celery)
+from churnapp.taskpolicy import RETRY_ON_DATABASE
 
 
-@shared_task(
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=3,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    soft_time_limit=300,
-    time_limit=360,
-)
+@shared_task(**RETRY_ON_DATABASE, soft_time_limit=300, time_limit=360)
 def refresh_account_snapshots() -> dict[str, int]:
     """Periodic: cached MRR, seats, renewal date and status of every account (idempotent)."""
     return services.account_refresh_snapshots()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from churnapp.taskpolicy import ACKS_LATE, RETRY_ON_DATABASE
+from churnapp.taskpolicy import ACKS_LATE, RETRY_ON_DATABASE, RETRY_ON_NETWORK
 from messaging import notifications, webhooks
 from messaging.email import sending
 from messaging.models import WebhookDelivery
@@ -30,20 +30,18 @@ def requeue_stale_emails() -> int:
     return sending.email_requeue_stale()
 
 
-@shared_task(
-    autoretry_for=(RuntimeError, OSError), retry_backoff=True, max_retries=5, acks_late=True, soft_time_limit=30
-)
+@shared_task(**RETRY_ON_NETWORK, soft_time_limit=30)
 def post_to_slack(text: str) -> int:
     return notifications.slack_post(text=text)
 
 
-@shared_task(**ACKS_LATE, soft_time_limit=300, time_limit=360)
+@shared_task(**RETRY_ON_DATABASE, soft_time_limit=300, time_limit=360)
 def send_task_digests() -> int:
     """Daily: each user's due and overdue tasks by email, with an in-app reminder for overdue ones."""
     return notifications.task_digest_send()
 
 
-@shared_task(**ACKS_LATE, soft_time_limit=60, time_limit=90)
+@shared_task(**RETRY_ON_DATABASE, soft_time_limit=60, time_limit=90)
 def deliver_webhook(delivery_id: int) -> str:
     """One attempt; schedules the next one with exponential backoff until MAX_ATTEMPTS (idempotent)."""
     outcome = webhooks.delivery_attempt(delivery_id=delivery_id)

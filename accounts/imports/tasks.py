@@ -7,10 +7,10 @@ from celery import shared_task
 from accounts.imports.runner import import_jobs_recover, import_run
 from accounts.models import ImportJob
 from churnapp.queues import Queue
+from churnapp.taskpolicy import ACKS_LATE
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60,
-             queue=Queue.INGEST.value)  # fmt: skip
+@shared_task(**ACKS_LATE, soft_time_limit=6 * 3600, time_limit=6 * 3600 + 60, queue=Queue.INGEST.value)
 def run_import(job_id: int) -> str:
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is None:
