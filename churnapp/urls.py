@@ -19,7 +19,7 @@ urlpatterns = MOVED + [
     path("", include("accounts.urls")),
     path("health/", include("health.urls")),
     path("", include("messaging.urls")),
-    path("", include("automations.urls")),
+    path("automations/", include("automations.urls")),
     path("", include("winback.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
