@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.db import models
 
 from accounts.tracking.ingest import pending_messages_replay
-from accounts.webhooks import helpdesk_unmatched_replay
+from accounts.webhooks_helpdesk import helpdesk_unmatched_replay
 from accounts.webhooks_stripe import stripe_unmatched_replay
 
 

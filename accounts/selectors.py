@@ -17,11 +17,13 @@ from accounts.models import (
     AccountStatus,
     Activity,
     Contact,
+    ImportJob,
     InboundWebhookEvent,
     SavedView,
     Subscription,
     SupportTicket,
     SurveyResponse,
+    Tag,
     Task,
     TaskStatus,
     UsageEvent,
@@ -303,3 +305,44 @@ def sample_account() -> tuple[Account | None, Contact | None]:
     """The first account and its first contact, to preview a text against (both None on an empty workspace)."""
     account = Account.objects.select_related("owner").order_by("pk").first()
     return account, (account.contacts.order_by("pk").first() if account else None)
+
+
+# --- The REST API's collections: what each lists, in its stable order, with the relations its serializer reads ---
+
+
+def api_contacts() -> QuerySet[Contact]:
+    return Contact.objects.select_related("account").order_by("id")
+
+
+def api_subscriptions() -> QuerySet[Subscription]:
+    return Subscription.objects.select_related("account").order_by("id")
+
+
+def api_tickets() -> QuerySet[SupportTicket]:
+    return SupportTicket.objects.select_related("account").order_by("id")
+
+
+def api_survey_responses() -> QuerySet[SurveyResponse]:
+    return SurveyResponse.objects.select_related("account", "contact").order_by("id")
+
+
+def api_tags() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
+
+
+def api_tasks() -> QuerySet[Task]:
+    return Task.objects.select_related("account", "assignee").order_by("id")
+
+
+def api_activities() -> QuerySet[Activity]:
+    return Activity.objects.select_related("account", "author").order_by("-occurred_at", "-id")
+
+
+def api_events() -> QuerySet[UsageEvent]:
+    """Ordered by the viewset's cursor pagination (newest id first)."""
+    return UsageEvent.objects.select_related("account")
+
+
+def import_jobs_recent(*, limit: int = 50) -> list[ImportJob]:
+    """The newest import jobs with who started them (the imports page)."""
+    return list(ImportJob.objects.select_related("created_by")[:limit])

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from churnapp.models import ApiKey, ApiScope
@@ -65,3 +65,18 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
         ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
         key.refresh_from_db(fields=["revoked_at"])
     return key
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    """Every key, active and revoked, with who created it (the admin's list)."""
+    return ApiKey.objects.select_related("created_by")
+
+
+def api_key_summary() -> dict[str, object]:
+    """How many keys are active and revoked, and the one used last (the integrations overview)."""
+    keys = ApiKey.objects.all()
+    return {
+        "active_keys": keys.filter(revoked_at__isnull=True).count(),
+        "revoked_keys": keys.filter(revoked_at__isnull=False).count(),
+        "last_used_key": keys.filter(last_used_at__isnull=False).order_by("-last_used_at").first(),
+    }

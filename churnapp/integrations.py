@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.selectors import inbound_webhook_summary
-from churnapp.apikeys import api_key_create, api_key_revoke
+from churnapp.apikeys import api_key_create, api_key_list, api_key_revoke, api_key_summary
 from churnapp.models import ApiKey, ApiScope
 from churnapp.roles import require_admin
 from messaging.selectors import webhook_summary
@@ -31,12 +31,9 @@ def overview(request: HttpRequest) -> HttpResponse:
     """Every connection at a glance: API keys, outgoing webhooks, billing and helpdesk webhooks, each with its
     last activity, so an admin sees at once whether data is flowing."""
     require_admin(request.user)
-    keys = ApiKey.objects.all()
     inbound = inbound_webhook_summary()
     context = {
-        "active_keys": keys.filter(revoked_at__isnull=True).count(),
-        "revoked_keys": keys.filter(revoked_at__isnull=False).count(),
-        "last_used_key": keys.filter(last_used_at__isnull=False).order_by("-last_used_at").first(),
+        **api_key_summary(),
         **webhook_summary(),
         "stripe": {**inbound["stripe"], "configured": bool(settings.STRIPE_WEBHOOK_SECRET)},
         "helpdesk": {**inbound["helpdesk"], "configured": bool(settings.HELPDESK_WEBHOOK_SECRET)},
@@ -61,7 +58,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
     else:
         form = ApiKeyForm()
     secret = request.session.pop(NEW_KEY_SESSION_KEY, None)
-    context = {"form": form, "keys": ApiKey.objects.select_related("created_by"), "secret": secret}
+    context = {"form": form, "keys": api_key_list(), "secret": secret}
     return render(request, "churnapp/api_keys.html", context)
 
 

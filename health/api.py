@@ -19,9 +19,10 @@ from health.models import (
     ChurnPrediction,
     HealthProfileVersion,
     HealthSnapshot,
-    ModelStatus,
 )
-from health.selectors.churn_model import current_model, lab_runs, latest_predictions
+from health.selectors.bands import snapshots
+from health.selectors.churn_model import churn_models, current_model, lab_runs, last_failed_model, latest_predictions
+from health.selectors.profiles import all_profile_versions
 from health.tasks import train_churn_model
 
 
@@ -44,7 +45,7 @@ class HealthSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = ["-day", "account"]
 
     def get_queryset(self):
-        return HealthSnapshot.objects.select_related("version__profile").order_by("-day", "account")
+        return snapshots()
 
 
 class ProfileVersionSerializer(serializers.ModelSerializer):
@@ -65,7 +66,7 @@ class HealthProfileVersionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["status"]
 
     def get_queryset(self):
-        return HealthProfileVersion.objects.select_related("profile").order_by("profile__segment", "-number")
+        return all_profile_versions()
 
 
 class ChurnModelSerializer(serializers.ModelSerializer):
@@ -102,13 +103,13 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = ChurnModelSerializer
 
     def get_queryset(self):
-        return ChurnModelVersion.objects.defer("artifact").order_by("-created_at")
+        return churn_models()
 
     @action(detail=False, methods=["get"])
     def current(self, request):
         model = current_model()
         if model is None:
-            failed = ChurnModelVersion.objects.filter(status=ModelStatus.FAILED).defer("artifact").first()
+            failed = last_failed_model()
             reason = failed.message if failed else "No model has been trained yet."
             return Response({"detail": f"No churn model yet. {reason}"}, status=status.HTTP_404_NOT_FOUND)
         return Response(self.get_serializer(model).data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -21,10 +21,7 @@ from health.tasks import train_churn_model
 
 
 def _account(pk: int) -> Account:
-    try:
-        return Account.objects.select_related("owner").get(pk=pk)
-    except Account.DoesNotExist as exc:
-        raise Http404("No such account.") from exc
+    return get_object_or_404(Account.objects.select_related("owner"), pk=pk)
 
 
 @require_GET

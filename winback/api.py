@@ -100,7 +100,7 @@ class ChurnRecordFilterSet(django_filters.FilterSet):
 class ChurnReasonViewSet(viewsets.ReadOnlyModelViewSet):
     """The configurable churn-reason taxonomy (top-level reasons and their children)."""
 
-    queryset = ChurnReason.objects.filter(is_active=True).select_related("parent")
+    queryset = selectors.active_reasons()
     serializer_class = ChurnReasonSerializer
     lookup_field = "code"
     pagination_class = None
@@ -267,7 +267,7 @@ class SurveyInvitationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
     filterset_fields = ["account", "contact", "kind"]
 
     def get_queryset(self):
-        return SurveyInvitation.objects.order_by("-created_at", "-id")
+        return selectors.survey_invitations()
 
     def create(self, request, *args, **kwargs):
         data = SurveyInviteInputSerializer(data=request.data)

@@ -18,7 +18,7 @@ from accounts.models import Account, SurveyResponse
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account, require_configure
 from winback import forms, selectors, services
-from winback.models import Campaign, IssueType, SurveyInvitation, Theme, ThemeCluster
+from winback.models import Campaign, IssueType, Theme, ThemeCluster
 from winback.services.surveys import SurveyTokenError
 from winback.tasks import cluster_comments
 
@@ -297,7 +297,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign.objects.prefetch_related("reasons"), pk=pk)
-    [kpis] = selectors.campaign_kpis(campaigns=Campaign.objects.filter(pk=pk))
+    [kpis] = selectors.campaign_kpis(campaign_ids=[campaign.pk])
     context = {
         "campaign": campaign,
         "kpis": kpis,
@@ -372,7 +372,7 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
 @login_not_required
 @require_GET
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = SurveyInvitation.objects.select_related("response", "account").filter(token=token).first()
+    invitation = selectors.survey_invitation(token=token)
     if invitation is None or invitation.response is None:
         raise Http404("No answer for this link.")
     return render(request, "winback/survey_thanks.html", {"invitation": invitation})

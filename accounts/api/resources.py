@@ -10,11 +10,11 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from accounts import selectors
 from accounts import serializers as s
 from accounts.api import filters
 from accounts.api.base import BULK_RESPONSES, BoundedJSONParser, CrudViewSet, UpsertViewSet, actor_of
 from accounts.imports import services
-from accounts.models import Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task, UsageEvent
 from accounts.services.activities import activity_ensure_editable
 
 
@@ -48,7 +48,7 @@ class ContactViewSet(UpsertViewSet):
     """People at customer accounts. Upsert key: external_id, else (account, email)."""
 
     kind = "contacts"
-    queryset = Contact.objects.select_related("account").order_by("id")
+    queryset = selectors.api_contacts()
     serializer_class = s.ContactSerializer
     input_serializer_class = s.ContactInputSerializer
     filterset_class = filters.ContactFilterSet
@@ -61,7 +61,7 @@ class SubscriptionViewSet(UpsertViewSet):
     start_date)."""
 
     kind = "subscriptions"
-    queryset = Subscription.objects.select_related("account").order_by("id")
+    queryset = selectors.api_subscriptions()
     serializer_class = s.SubscriptionSerializer
     input_serializer_class = s.SubscriptionInputSerializer
     filterset_class = filters.SubscriptionFilterSet
@@ -74,7 +74,7 @@ class TicketViewSet(UpsertViewSet):
     is kept (202, or `pending` in a bulk result) and attached as soon as the account is created."""
 
     kind = "tickets"
-    queryset = SupportTicket.objects.select_related("account").order_by("id")
+    queryset = selectors.api_tickets()
     serializer_class = s.TicketSerializer
     input_serializer_class = s.TicketInputSerializer
     filterset_class = filters.TicketFilterSet
@@ -86,7 +86,7 @@ class SurveyResponseViewSet(UpsertViewSet):
     """NPS (0–10) and CSAT (1–5) answers. Upsert key: external_id, else (account, kind, responded_at)."""
 
     kind = "surveys"
-    queryset = SurveyResponse.objects.select_related("account", "contact").order_by("id")
+    queryset = selectors.api_survey_responses()
     serializer_class = s.SurveyResponseSerializer
     input_serializer_class = s.SurveyResponseInputSerializer
     filterset_class = filters.SurveyResponseFilterSet
@@ -98,7 +98,7 @@ class TagViewSet(CrudViewSet):
     """Account labels. Upsert key: name."""
 
     kind = "tags"
-    queryset = Tag.objects.order_by("name")
+    queryset = selectors.api_tags()
     serializer_class = s.TagSerializer
     input_serializer_class = s.TagInputSerializer
     filterset_class = filters.TagFilterSet
@@ -110,7 +110,7 @@ class TaskViewSet(CrudViewSet):
     """CSM tasks on accounts; unassigned new tasks go to the account owner."""
 
     kind = "tasks"
-    queryset = Task.objects.select_related("account", "assignee").order_by("id")
+    queryset = selectors.api_tasks()
     serializer_class = s.TaskSerializer
     input_serializer_class = s.TaskInputSerializer
     filterset_class = filters.TaskFilterSet
@@ -122,7 +122,7 @@ class ActivityViewSet(CrudViewSet):
     """Timeline entries: notes, calls, e-mails, meetings and audited changes."""
 
     kind = "activities"
-    queryset = Activity.objects.select_related("account", "author").order_by("-occurred_at", "-id")
+    queryset = selectors.api_activities()
     serializer_class = s.ActivitySerializer
     input_serializer_class = s.ActivityInputSerializer
     filterset_class = filters.ActivityFilterSet
@@ -151,7 +151,7 @@ class EventPagination(CursorPagination):
 class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Usage events (append-only): read, and `POST bulk/` to ingest up to 1000 (de-duplicated by message_id)."""
 
-    queryset = UsageEvent.objects.select_related("account")
+    queryset = selectors.api_events()
     serializer_class = s.EventSerializer
     filterset_class = filters.EventFilterSet
     pagination_class = EventPagination

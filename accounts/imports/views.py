@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.imports.runner import import_job_create
 from accounts.models import ImportJob, ImportKind
+from accounts.selectors import import_jobs_recent
 from churnapp.csvsafe import csv_response
 
 ENVELOPE_BYTES = 64 * 1024  # the multipart fields and headers around the file
@@ -81,7 +82,7 @@ def _refuse_too_large(request: HttpRequest) -> HttpResponse:
     form = ImportForm()
     form.cleaned_data = {}  # an empty form that shows the size error beside the file field
     form.add_error("file", _too_large_message())
-    jobs = ImportJob.objects.select_related("created_by")[:50]
+    jobs = import_jobs_recent()
     return render(request, "accounts/imports.html", {"form": form, "jobs": jobs}, status=413)
 
 
@@ -106,7 +107,7 @@ def _import_list(request: HttpRequest) -> HttpResponse:
             kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], created_by=request.user
         )
         return redirect("import-detail", pk=job.pk)
-    jobs = ImportJob.objects.select_related("created_by")[:50]
+    jobs = import_jobs_recent()
     return render(request, "accounts/imports.html", {"form": form, "jobs": jobs})
 
 

@@ -10,7 +10,7 @@ from accounts.imports.services.upsert import rows_upsert
 from accounts.models import Account, Contact, PendingMessage, TrackingAlias
 from accounts.tracking.messages import Message
 from accounts.tracking.traits import _contact_fields, _split_account_traits
-from accounts.webhooks import helpdesk_unmatched_replay
+from accounts.webhooks_helpdesk import helpdesk_unmatched_replay
 
 
 def _apply_groups(groups: list[Message]) -> None:

@@ -8,7 +8,15 @@ The names are re-exported here, so `from health import selectors` keeps reading 
 from health.selectors.account import TREND_DAYS, account_health, changelog, factor_help, trend_chart
 from health.selectors.bands import band_transition_accounts, band_transitions, snapshot_day_bounds
 from health.selectors.churn_facts import churn_facts
-from health.selectors.churn_model import current_model, lab_runs, latest_backtest, model_versions, priorities
+from health.selectors.churn_model import (
+    churn_models,
+    current_model,
+    lab_runs,
+    last_failed_model,
+    latest_backtest,
+    model_versions,
+    priorities,
+)
 from health.selectors.drivers import (
     GREEN_BUT_HIGH_RISK,
     LAB_METRIC_NAMES,
@@ -43,12 +51,14 @@ __all__ = [
     "changelog",
     "churn_drivers",
     "churn_facts",
+    "churn_models",
     "churn_risk_story",
     "current_model",
     "draft_of",
     "factor_help",
     "features_adopted",
     "lab_runs",
+    "last_failed_model",
     "latest_backtest",
     "latest_metrics_frame",
     "metrics_day_on_or_before",

@@ -11,6 +11,11 @@ from django.db.models import F, Max, Min, Q, QuerySet
 from health.models import HealthSnapshot
 
 
+def snapshots() -> QuerySet[HealthSnapshot]:
+    """Every daily snapshot with the profile version it was scored by, newest day first."""
+    return HealthSnapshot.objects.select_related("version__profile").order_by("-day", "account")
+
+
 def snapshot_day_bounds(*, start: dt.date, end: dt.date) -> tuple[dt.date | None, dt.date | None]:
     """The first and the last day in [start, end] (both inclusive) with health snapshots; (None, None) if none."""
     bounds = HealthSnapshot.objects.filter(day__gte=start, day__lte=end).aggregate(first=Min("day"), last=Max("day"))

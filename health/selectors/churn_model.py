@@ -22,8 +22,18 @@ def latest_backtest() -> ChurnModelVersion | None:
     )
 
 
+def churn_models() -> QuerySet[ChurnModelVersion]:
+    """Every trained version, newest first, without its pickled artifact."""
+    return ChurnModelVersion.objects.defer("artifact").order_by("-created_at")
+
+
 def model_versions(limit: int = 20) -> list[ChurnModelVersion]:
-    return list(ChurnModelVersion.objects.defer("artifact").order_by("-created_at")[:limit])
+    return list(churn_models()[:limit])
+
+
+def last_failed_model() -> ChurnModelVersion | None:
+    """The newest failed training, whose message says why there is no model yet."""
+    return churn_models().filter(status=ModelStatus.FAILED).first()
 
 
 def priorities(*, owner=None, limit: int | None = None) -> QuerySet[ChurnPrediction]:

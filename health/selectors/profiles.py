@@ -24,6 +24,11 @@ def profile_versions(*, profile: HealthProfile) -> QuerySet[HealthProfileVersion
     return profile.versions.select_related("created_by").order_by("-number")
 
 
+def all_profile_versions() -> QuerySet[HealthProfileVersion]:
+    """Every version of every profile: per segment, newest first."""
+    return HealthProfileVersion.objects.select_related("profile").order_by("profile__segment", "-number")
+
+
 def draft_of(*, profile: HealthProfile) -> HealthProfileVersion | None:
     return profile.versions.filter(status=VersionStatus.DRAFT).first()
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from accounts.models import InboundWebhookEvent, SupportTicket
-from accounts.webhooks import helpdesk_signature
+from accounts.webhooks_helpdesk import helpdesk_signature
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db

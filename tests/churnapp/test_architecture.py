@@ -61,3 +61,56 @@ def test_imports_inside_functions_say_why(app):
     the app registry) carry a comment saying why."""
     paths = [p for p in _modules() if p.relative_to(ROOT).parts[0] == app]
     assert [line for p in paths for line in _unexplained_function_level_imports(p)] == []
+
+
+DOOR_NAMES = {"views", "api", "api_urls", "integrations", "webhooks"}
+# Outgoing webhooks are messaging's service, not a door.
+NOT_DOORS = {ROOT / "messaging" / "webhooks.py"}
+
+
+def _doors():
+    """The modules requests come in through: views, API viewsets, the integrations pages, inbound webhooks."""
+    for path in _modules():
+        in_door_package = path.parent.name in {"api", "views"} and path.parent.parent.name in APPS
+        if (path.stem in DOOR_NAMES or in_door_package) and path not in NOT_DOORS and "management" not in path.parts:
+            yield path
+
+
+def _queries_outside_selectors(path: Path) -> list[str]:
+    """`Model.objects…` in a door, except the forms a door may hold: the one object it acts on
+    (`get_object_or_404(Model.objects…, pk=…)`), a serializer field's validation set (`queryset=…`) and a
+    viewset's model declaration (`queryset = Model.objects.none()` / `.all()`, its list served by a selector)."""
+    tree = ast.parse(path.read_text())
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    allowed: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "get_object_or_404" and node.args:
+            allowed.update(ast.walk(node.args[0]))
+        if isinstance(node, ast.keyword) and node.arg == "queryset":
+            allowed.update(ast.walk(node.value))
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and node.attr == "objects") or node in allowed:
+            continue
+        method, call = parents.get(node), parents.get(parents.get(node))
+        declaration = (
+            isinstance(method, ast.Attribute)
+            and method.attr in {"none", "all"}
+            and isinstance(call, ast.Call)
+            and isinstance(parents.get(call), ast.Assign)
+            and isinstance(parents.get(parents.get(call)), ast.ClassDef)
+        )
+        if not declaration:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_doors_are_found():
+    names = {str(p.relative_to(ROOT)) for p in _doors()}
+    assert {"accounts/views.py", "accounts/api/resources.py", "accounts/webhooks.py", "winback/api.py"} <= names
+
+
+def test_views_and_viewsets_read_through_selectors():
+    """DESIGN.md: selectors do the reads (and own select_related); a door only picks the object it acts on."""
+    found = [where for path in _doors() for where in _queries_outside_selectors(path)]
+    assert not found, "queries in views or viewsets (move them into a selector): " + ", ".join(found)

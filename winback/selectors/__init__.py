@@ -8,6 +8,7 @@ from winback.selectors.campaigns import campaign_kpis, conversion_by_offer, resp
 from winback.selectors.churn import (
     BANDS,
     account_winback_state,
+    active_reasons,
     churn_records,
     churn_summary,
     reason_choices,
@@ -35,6 +36,8 @@ from winback.selectors.surveys import (
     responses_page,
     survey_contact,
     survey_funnel,
+    survey_invitation,
+    survey_invitations,
 )
 from winback.selectors.themes import cluster_examples, latest_cluster_run, theme_monthly, theme_stats
 
@@ -42,6 +45,7 @@ __all__ = [
     "BANDS",
     "FEEDBACK_WINDOW_DAYS",
     "account_winback_state",
+    "active_reasons",
     "campaign_kpis",
     "cards_expiring",
     "churn_records",
@@ -72,6 +76,8 @@ __all__ = [
     "responses_page",
     "survey_contact",
     "survey_funnel",
+    "survey_invitation",
+    "survey_invitations",
     "theme_monthly",
     "theme_stats",
     "winback_grid",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
 from winback.models import Campaign, Reactivation, Touchpoint, TouchpointStatus
 from winback.selectors._common import ZERO
 
 
-def campaign_kpis(*, campaigns: QuerySet[Campaign] | None = None) -> list[dict]:
-    """Per campaign: enrolled, contacted, suppressed, reactivated count and rate, MRR won back."""
-    qs = (campaigns if campaigns is not None else Campaign.objects.all()).annotate(
+def campaign_kpis(*, campaign_ids: list[int] | None = None) -> list[dict]:
+    """Per campaign (every one, or those of `campaign_ids`): enrolled, contacted, suppressed, reactivated count
+    and rate, MRR won back."""
+    campaigns = Campaign.objects.all() if campaign_ids is None else Campaign.objects.filter(pk__in=campaign_ids)
+    qs = campaigns.annotate(
         enrolled=Count("enrollments", distinct=True),
         contacted=Count("enrollments", filter=Q(enrollments__status__in=["contacted", "converted"]), distinct=True),
         suppressed=Count("enrollments", filter=Q(enrollments__status="suppressed"), distinct=True),

@@ -42,8 +42,13 @@ def reason_choices() -> list[tuple[str, str]]:
     return choices
 
 
+def active_reasons() -> QuerySet[ChurnReason]:
+    """The reasons a CSM can pick, with their parent."""
+    return ChurnReason.objects.filter(is_active=True).select_related("parent")
+
+
 def reason_objects() -> list[ChurnReason]:
-    return list(ChurnReason.objects.filter(is_active=True).select_related("parent"))
+    return list(active_reasons())
 
 
 def churn_records(*, account: Account | None = None) -> QuerySet[ChurnRecord]:

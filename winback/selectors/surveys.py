@@ -105,3 +105,13 @@ def latest_nps_by_account(*, account_ids: list[int] | None = None) -> dict[int, 
 def survey_contact(*, account: Account):
     """Whom to ask at an account: the primary contact, else the first contact with an email; never unsubscribed."""
     return account.contacts.filter(unsubscribed=False).exclude(email="").order_by("-is_primary", "id").first()
+
+
+def survey_invitation(*, token: str) -> SurveyInvitation | None:
+    """The invitation behind a tokenised survey link, with its answer and account; None for an unknown token."""
+    return SurveyInvitation.objects.select_related("response", "account").filter(token=token).first()
+
+
+def survey_invitations() -> QuerySet[SurveyInvitation]:
+    """Every invitation, newest first (the API's list)."""
+    return SurveyInvitation.objects.order_by("-created_at", "-id")
