@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ from accounts.models import (
     TaskStatus,
     UsageEvent,
 )
+from churnapp.months import add_months
 from churnapp.roles import Role
 
 if TYPE_CHECKING:
@@ -43,12 +43,6 @@ def active_on_q(day: dt.date, prefix: str = "") -> Q:
     )
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def next_renewal(*, first_start: dt.date, billing_period: int, day: dt.date) -> dt.date:
     """The account's next renewal after `day`: terms renew on anniversaries of its first subscription's start, in
     steps of its billing period (months; monthly terms renew every month). Pure: the one rule behind every renewal
@@ -56,12 +50,12 @@ def next_renewal(*, first_start: dt.date, billing_period: int, day: dt.date) -> 
     months = max(int(billing_period or 1), 1)
     # Counted from the first start each time, so a term starting on the 31st does not drift to the 28th.
     k = max(((day.year - first_start.year) * 12 + day.month - first_start.month) // months, 1)
-    while k > 1 and _add_months(first_start, (k - 1) * months) > day:
+    while k > 1 and add_months(first_start, (k - 1) * months) > day:
         k -= 1
-    renewal = _add_months(first_start, k * months)
+    renewal = add_months(first_start, k * months)
     while renewal <= day:
         k += 1
-        renewal = _add_months(first_start, k * months)
+        renewal = add_months(first_start, k * months)
     return renewal
 
 

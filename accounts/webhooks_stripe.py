@@ -24,7 +24,7 @@ from accounts.models import (
     Subscription,
     SubscriptionStatus,
 )
-from churnapp import derived
+from churnapp import hooks
 
 SOURCE = "stripe"
 STATUS_MAP = {
@@ -111,7 +111,7 @@ def _subscription_upsert(account: Account, obj: dict, *, deleted: bool) -> None:
         ended = _date(obj.get("ended_at") or obj.get("canceled_at")) or timezone.localdate()
         fields["end_date"] = max(ended, fields["start_date"] + dt.timedelta(days=1))
     Subscription.objects.update_or_create(external_id=obj["id"], defaults={"account": account, **fields})
-    derived.notify(derived.FACTS_CHANGED, [account.pk])
+    hooks.notify(hooks.FACTS_CHANGED, [account.pk])
 
 
 def _billing_fact(account: Account, event: dict, kind: str, obj: dict) -> None:
@@ -132,7 +132,7 @@ def _billing_fact(account: Account, event: dict, kind: str, obj: dict) -> None:
         Account.objects.filter(pk=account.pk).update(payment_failed_at=_when(event.get("created")))
     elif kind == BillingEventKind.PAYMENT_SUCCEEDED:
         Account.objects.filter(pk=account.pk).update(payment_failed_at=None)
-    derived.notify(derived.FACTS_CHANGED, [account.pk])  # the rules see a failed payment at once
+    hooks.notify(hooks.FACTS_CHANGED, [account.pk])  # the rules see a failed payment at once
 
 
 def _apply(event: dict) -> tuple[str, Account | None, str]:

@@ -26,7 +26,7 @@ from automations.models import (
     PlaybookStep,
     StepKind,
 )
-from churnapp import derived
+from churnapp import hooks
 from messaging.models import EmailTemplate
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def playbook_enrol(
             playbook=playbook, account=account, status__in=[EnrolmentStatus.ACTIVE, EnrolmentStatus.HELD_OUT]
         ), False
     if not holdout and first is not None:
-        derived.notify(derived.ENROLMENTS_DUE, [enrolment.pk])
+        hooks.notify(hooks.ENROLMENTS_DUE, [enrolment.pk])
     return enrolment, True
 
 
@@ -196,7 +196,7 @@ def playbook_enrol_many(
     Enrolment.objects.bulk_create(new, batch_size=2000)
     due = [e.pk for e in new if not e.holdout and first is not None]
     if due:
-        derived.notify(derived.ENROLMENTS_DUE, due)
+        hooks.notify(hooks.ENROLMENTS_DUE, due)
     return out
 
 

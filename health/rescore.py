@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services.health_cache import account_set_health_bulk
-from churnapp import derived
+from churnapp import hooks
 from churnapp.queries import filter_ids
 from health import scores
 from health.bulk import bulk_insert, marks_upsert
@@ -138,7 +138,7 @@ def health_rescore(*, account_ids: Iterable[int], day: dt.date | None = None) ->
         unscored = {"health_score": None, "health_band": "", "health_trend": None, "health_scored_at": None}
         rows += [{"account_id": pk, **unscored} for pk in no_longer]
         account_set_health_bulk(rows=rows)
-    derived.notify(derived.SCORES_CHANGED, ids)
+    hooks.notify(hooks.SCORES_CHANGED, ids)
     return {"accounts": len(ids), "scored": len(scored), "snapshots": len(snapshots)}
 
 

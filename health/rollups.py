@@ -22,7 +22,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import UsageEvent
-from churnapp import derived
+from churnapp import hooks
 from churnapp.validation import EVENT_TIME_RANGE, MAX_EVENT_TIME, MIN_EVENT_TIME
 from health import conf
 from health.bulk import bulk_insert, marks_upsert
@@ -191,7 +191,7 @@ def rollups_refresh(*, account_day_pairs: Iterable[tuple[int, dt.date | str]], c
     written = _write_daily(fold_daily(counts))
     if not counts.empty:
         _merge_first_use(fold_first_use(counts))
-    derived.notify(derived.USAGE_CHANGED, sorted(int(a) for a in accounts))  # usage feeds the health score
+    hooks.notify(hooks.USAGE_CHANGED, sorted(int(a) for a in accounts))  # usage feeds the health score
     return {"pairs": len(pairs), "rows": written}
 
 

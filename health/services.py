@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account
-from churnapp import derived
+from churnapp import hooks
 from churnapp.roles import can_configure, can_edit_account
 from health import scoring
 from health.churn_services import (  # noqa: F401  (the churn model's services)
@@ -131,7 +131,7 @@ def profile_publish(*, draft: HealthProfileVersion, actor: AbstractBaseUser | No
     draft.status = VersionStatus.PUBLISHED
     draft.published_at = timezone.now()
     draft.save(update_fields=["status", "published_at"])
-    derived.notify(derived.HEALTH_PROFILE_PUBLISHED, draft.pk)
+    hooks.notify(hooks.HEALTH_PROFILE_PUBLISHED, draft.pk)
     return draft
 
 
@@ -151,7 +151,7 @@ def sentiment_create(
         sentiment = CsmSentiment.objects.create(
             account=account, rating=rating, comment=comment.strip(), expires_on=expires_on, author=author
         )
-        derived.notify(derived.FACTS_CHANGED, [account.pk])
+        hooks.notify(hooks.FACTS_CHANGED, [account.pk])
     return sentiment
 
 

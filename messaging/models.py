@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from churnapp import derived
+from churnapp import hooks
 
 
 def _new_token() -> str:
@@ -159,13 +159,13 @@ class Notification(models.Model):
 
 
 class WebhookEvent(models.TextChoices):
-    """The domain events (`churnapp.derived`) an endpoint can subscribe to."""
+    """The domain events (`churnapp.hooks`) an endpoint can subscribe to."""
 
-    ACCOUNT_STATUS_CHANGED = derived.ACCOUNT_STATUS_CHANGED, "Account status changed"
-    ACCOUNT_HEALTH_BAND_CHANGED = derived.ACCOUNT_HEALTH_BAND_CHANGED, "Account health band changed"
-    TASK_CREATED = derived.TASK_CREATED, "Task created"
-    CHURN_RECORDED = derived.CHURN_RECORDED, "Churn recorded"
-    IMPORT_FINISHED = derived.IMPORT_FINISHED, "Import finished"
+    ACCOUNT_STATUS_CHANGED = hooks.ACCOUNT_STATUS_CHANGED, "Account status changed"
+    ACCOUNT_HEALTH_BAND_CHANGED = hooks.ACCOUNT_HEALTH_BAND_CHANGED, "Account health band changed"
+    TASK_CREATED = hooks.TASK_CREATED, "Task created"
+    CHURN_RECORDED = hooks.CHURN_RECORDED, "Churn recorded"
+    IMPORT_FINISHED = hooks.IMPORT_FINISHED, "Import finished"
     PING = "ping", "Ping (test delivery)"
 
 

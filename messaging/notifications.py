@@ -11,7 +11,7 @@ import orjson
 from django.utils import timezone
 
 from accounts.models import Task, TaskStatus
-from churnapp import derived
+from churnapp import hooks
 from messaging import conf
 from messaging.email.outbox import email_queue, email_queue_many
 from messaging.models import EmailMessage, EmailSource, Notification
@@ -59,7 +59,7 @@ def notify(
     webhook = conf.get("SLACK_WEBHOOK_URL")
     if slack and webhook:
         text = f"*{title}*" + (f"\n{body}" if body else "") + (f"\n{url}" if url else "")
-        derived.notify(derived.SLACK_QUEUED, [text])
+        hooks.notify(hooks.SLACK_QUEUED, [text])
     return notes
 
 
@@ -102,7 +102,7 @@ def notify_many(*, items: list[dict], email: bool = False, slack: bool = True, l
         else:
             names = ", ".join(i["account"].name for i in items[:10] if i.get("account") is not None)
             texts = [f"*{label or items[0]['title']}* for {len(items)} accounts: {names}…"]
-        derived.notify(derived.SLACK_QUEUED, texts)
+        hooks.notify(hooks.SLACK_QUEUED, texts)
     return notes
 
 

@@ -1,6 +1,6 @@
 """Celery tasks of the messaging app: thin wrappers around its services, and the hooks that queue them.
 
-Services never import this module: they announce what they queued through `churnapp.derived` (`EMAILS_QUEUED`,
+Services never import this module: they announce what they queued through `churnapp.hooks` (`EMAILS_QUEUED`,
 `WEBHOOKS_QUEUED`, `SLACK_QUEUED`), and `MessagingConfig.ready()` registers the `*_enqueue` hooks below, which run
 after the commit of the transaction that queued the rows.
 """

@@ -10,7 +10,7 @@ is on or its host is in settings.WEBHOOKS_ALLOWED_HOSTS. The connection then goe
 (no second DNS lookup an attacker could rebind), redirects are not followed. The Slack notification webhook is
 sent the same way (`post_pinned`).
 
-Lower apps announce domain events through `churnapp.derived` (e.g. `derived.notify(derived.TASK_CREATED,
+Lower apps announce domain events through `churnapp.hooks` (e.g. `hooks.notify(hooks.TASK_CREATED,
 [payload])`) inside their transaction; `MessagingConfig.ready()` registers `domain_event_hook(event)` for each, which
 creates the deliveries in that same transaction. Automations' "fire webhook" action calls `webhook_emit` directly.
 Deliveries are sent after commit by `messaging.tasks.deliver_webhook`.
@@ -35,7 +35,7 @@ from django.core.mail import send_mail
 from django.db.models import F
 from django.utils import timezone
 
-from churnapp import derived
+from churnapp import hooks
 from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ def webhook_emit_many(
             for e in endpoints
         ]
     )
-    derived.notify(derived.WEBHOOKS_QUEUED, [d.pk for d in deliveries])
+    hooks.notify(hooks.WEBHOOKS_QUEUED, [d.pk for d in deliveries])
     return deliveries
 
 

@@ -6,8 +6,8 @@ class WinbackConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: these modules use models, which load once the app registry is ready.
-        from churnapp import derived
+        from churnapp import hooks
         from winback import tasks
 
         # After a write the pages show, one refresh of their stored figures is queued once the transaction commits.
-        derived.register(derived.WINBACK_PAGES_STALE, tasks.page_facts_enqueue)
+        hooks.register(hooks.WINBACK_PAGES_STALE, tasks.page_facts_enqueue)

@@ -21,7 +21,7 @@ from django.utils import timezone
 from psycopg2.errors import UniqueViolation
 
 from accounts.models import Account, UsageEvent
-from churnapp import derived
+from churnapp import hooks
 
 _COLUMNS = ("account_id", "user_id", "event_type", "occurred_at", "properties", "message_id", "received_at")
 _STAGE = "usage_event_stage"
@@ -174,7 +174,7 @@ def events_after_insert(inserted: list[tuple[int, dt.datetime]]) -> None:
 def queue_rollups(pairs: set[tuple[int, str]]) -> None:
     """Tell the derived-state hooks (the health app's rollup refresh) which account-days changed, after commit."""
     if pairs:
-        derived.notify(derived.EVENTS_INGESTED, sorted([list(p) for p in pairs]))
+        hooks.notify(hooks.EVENTS_INGESTED, sorted([list(p) for p in pairs]))
 
 
 def touch_accounts_sql(insert: str) -> str:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.imports.chunks import events_chunk, rows_chunk
 from accounts.imports.readers import UnreadableFile, count_rows, iter_rows
 from accounts.models import ImportJob, ImportKind, ImportRowError, ImportStatus
-from churnapp import derived
+from churnapp import hooks
 
 logger = logging.getLogger(__name__)
 CHUNK_ROWS = {ImportKind.EVENTS: 20_000}
@@ -114,14 +114,14 @@ def import_jobs_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
         ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
         ImportJob.objects.filter(pk__in=ids, status=ImportStatus.RUNNING).update(status=ImportStatus.QUEUED)
         for pk in ids:
-            derived.notify(derived.IMPORT_QUEUED, pk)
+            hooks.notify(hooks.IMPORT_QUEUED, pk)
     return {"requeued": len(ids), "failed": failed}
 
 
 def import_job_create(*, kind: str, upload, created_by=None) -> ImportJob:
     """Store an uploaded file and queue its import (the task runs after commit)."""
     job = ImportJob.objects.create(kind=kind, file=upload, original_name=upload.name[:255], created_by=created_by)
-    derived.notify(derived.IMPORT_QUEUED, job.pk)
+    hooks.notify(hooks.IMPORT_QUEUED, job.pk)
     return job
 
 
@@ -201,4 +201,4 @@ def _emit_finished(job: ImportJob) -> None:
         "error": job.error,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
-    derived.notify(derived.IMPORT_FINISHED, [summary])
+    hooks.notify(hooks.IMPORT_FINISHED, [summary])

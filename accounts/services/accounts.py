@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, LifecycleStage, Tag
 from accounts.services._common import _change_entry, _ensure_can_edit
-from churnapp import derived
+from churnapp import hooks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -26,8 +26,8 @@ def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser
         account.status = status
         account.save(update_fields=["status", "updated_at"])
         _change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
-        derived.notify(
-            derived.ACCOUNT_STATUS_CHANGED,
+        hooks.notify(
+            hooks.ACCOUNT_STATUS_CHANGED,
             [{"account_id": account.pk, "external_id": account.external_id, "old": old_value, "new": status}],
         )
     return account

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, Activity, LifecycleStage, Tag, Task
 from accounts.services._common import _change_entry
 from accounts.services.tasks import task_webhook_payload
-from churnapp import derived
+from churnapp import hooks
 
 
 def tasks_create_bulk(*, tasks: list[Task], batch_size: int = 2000) -> list[Task]:
@@ -20,7 +20,7 @@ def tasks_create_bulk(*, tasks: list[Task], batch_size: int = 2000) -> list[Task
         if task.assignee_id is None and task.account.owner_id:
             task.assignee_id = task.account.owner_id
     created = Task.objects.bulk_create(tasks, batch_size=batch_size)
-    derived.notify(derived.TASK_CREATED, [task_webhook_payload(t) for t in created])
+    hooks.notify(hooks.TASK_CREATED, [task_webhook_payload(t) for t in created])
     return created
 
 
@@ -47,8 +47,8 @@ def accounts_set_status_bulk(*, account_ids: list[int], status: str) -> set[int]
     if status not in AccountStatus.values:
         raise ValueError(f"Unknown status {status!r}.")
     changed = _set_field_bulk(account_ids=account_ids, field="status", value=status, choices=AccountStatus)
-    derived.notify(
-        derived.ACCOUNT_STATUS_CHANGED,
+    hooks.notify(
+        hooks.ACCOUNT_STATUS_CHANGED,
         [{"account_id": a.pk, "external_id": a.external_id, "old": a.status, "new": status} for a in changed],
     )
     return {a.pk for a in changed}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from accounts.models import Account
-from churnapp import derived
+from churnapp import hooks
 from churnapp.queries import filter_ids
 
 HEALTH_FIELDS = {
@@ -29,7 +29,7 @@ def account_set_health_bulk(*, rows: list[dict], batch_size: int = 5000) -> int:
     fields = [f for f in HEALTH_FIELDS if f in rows[0]]
     if not fields or any(set(row) - {"account_id"} != set(fields) for row in rows):
         raise ValueError(f"Each row needs account_id and the same fields among {tuple(HEALTH_FIELDS)}.")
-    if "health_band" in fields and derived.wanted(derived.ACCOUNT_HEALTH_BAND_CHANGED):
+    if "health_band" in fields and hooks.wanted(hooks.ACCOUNT_HEALTH_BAND_CHANGED):
         _emit_band_changes(rows)
 
     quote = connection.ops.quote_name
@@ -80,4 +80,4 @@ def _emit_band_changes(rows: list[dict]) -> None:
         if old and new and old != new:
             payloads.append({"account_id": row["account_id"], "external_id": external_id, "old": old, "new": new,
                              "score": row.get("health_score")})  # fmt: skip
-    derived.notify(derived.ACCOUNT_HEALTH_BAND_CHANGED, payloads)
+    hooks.notify(hooks.ACCOUNT_HEALTH_BAND_CHANGED, payloads)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, Subscription
 from accounts.selectors import active_on_q, next_renewal_dates
-from churnapp import derived
+from churnapp import hooks
 
 
 def _renewal_dates_write(*, today: dt.date) -> None:
@@ -65,8 +65,8 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     now = timezone.now()
     Account.objects.filter(pk__in=[pk for pk, _ in churned]).update(status=AccountStatus.CHURNED, updated_at=now)
     Account.objects.filter(pk__in=[pk for pk, _ in won_back]).update(status=AccountStatus.WON_BACK, updated_at=now)
-    derived.notify(
-        derived.ACCOUNT_STATUS_CHANGED,
+    hooks.notify(
+        hooks.ACCOUNT_STATUS_CHANGED,
         [
             {"account_id": pk, "old": old, "new": new, "reason": "subscriptions"}
             for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))

@@ -12,7 +12,7 @@ from django.db.models import Q
 from accounts.models import Account, Subscription, SubscriptionStatus
 from accounts.selectors import active_on_q
 from accounts.services._common import _change_entry, _ensure_can_edit
-from churnapp import derived
+from churnapp import hooks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -96,7 +96,7 @@ def subscriptions_pause(
         else:  # starts on the pause day: the paused row takes its place
             row.delete()
     Subscription.objects.bulk_create(created)
-    derived.notify(derived.FACTS_CHANGED, [account.pk])
+    hooks.notify(hooks.FACTS_CHANGED, [account.pk])
     _change_entry(
         account=account, actor=actor, field="subscriptions", old="active", new=f"paused until {resume_date:%Y-%m-%d}"
     ).save()
@@ -130,7 +130,7 @@ def subscriptions_resume(*, account: Account, on: dt.date, actor: AbstractBaseUs
             row.delete()
         resumed += 1
     if resumed:
-        derived.notify(derived.FACTS_CHANGED, [account.pk])
+        hooks.notify(hooks.FACTS_CHANGED, [account.pk])
     if resumed:
         _change_entry(account=account, actor=actor, field="subscriptions", old="paused", new="active").save()
     return resumed

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, SurveyKind, SurveyResponse
-from churnapp import derived
+from churnapp import hooks
 
 
 def survey_response_create(
@@ -38,5 +38,5 @@ def survey_response_create(
             responded_at=responded_at or timezone.now(),
             external_id=external_id,
         )
-        derived.notify(derived.FACTS_CHANGED, [account.pk])
+        hooks.notify(hooks.FACTS_CHANGED, [account.pk])
     return response

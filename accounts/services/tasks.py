@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Task, TaskPriority, TaskSource, TaskStatus
 from accounts.services._common import _ensure_can_edit
-from churnapp import derived
+from churnapp import hooks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -38,7 +38,7 @@ def task_create(
         source=source,
         created_by=created_by,
     )
-    derived.notify(derived.TASK_CREATED, [task_webhook_payload(task)])
+    hooks.notify(hooks.TASK_CREATED, [task_webhook_payload(task)])
     return task
 
 

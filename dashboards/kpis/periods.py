@@ -7,13 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """`day` plus `months` calendar months, clamped to the month's last day (PostgreSQL's `interval '1 month'`)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+from churnapp.months import add_months
 
 
 def month_start(day: dt.date) -> dt.date:

@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from churnapp.months import month_start_after
 from demo.simulator.catalogue import (
     ANNUAL_SHARE,
     CHANNELS,
@@ -29,7 +30,7 @@ from demo.simulator.catalogue import (
     SYLLABLE_B,
     TITLES,
 )
-from demo.simulator.world import World, add_months, choose_rows, instants, work_seconds
+from demo.simulator.world import World, choose_rows, instants, work_seconds
 
 
 def team(n_accounts: int) -> pd.DataFrame:
@@ -70,9 +71,9 @@ def sign_ups(
     rng: np.random.Generator, n: int, months: int, end_date: dt.date, *, n_csm: int
 ) -> tuple[World, pd.DataFrame]:
     """Sign-ups in growing monthly cohorts, with segment, plan, seats, billing and firmographics."""
-    start = add_months(end_date.replace(day=1), -(months - 1))
+    start = month_start_after(end_date.replace(day=1), -(months - 1))
     days = (end_date - start).days
-    month_start = np.array([(add_months(start, m) - start).days for m in range(months + 1)])
+    month_start = np.array([(month_start_after(start, m) - start).days for m in range(months + 1)])
     open_days = np.clip(np.minimum(month_start[1:], days) - month_start[:-1], 0, None)
     weights = COHORT_GROWTH ** np.arange(months) * open_days / 31
     if weights.sum() == 0:  # one month ending on its first day: no day to sign anyone up on

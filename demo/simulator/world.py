@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from churnapp.months import month_start_after
 from demo.simulator.catalogue import NEVER
 
 
@@ -44,16 +45,10 @@ class World:
     def month_starts(self) -> np.ndarray:
         """Day index of the first of each calendar month in the window (the first is 0)."""
         starts, month = [], 0
-        while (day := (add_months(self.start, month) - self.start).days) < self.days:
+        while (day := (month_start_after(self.start, month) - self.start).days) < self.days:
             starts.append(day)
             month += 1
         return np.array(starts or [0], dtype=np.int64)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The first of the month `months` months after `day`'s month."""
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def choose_rows(rng: np.random.Generator, probabilities: np.ndarray) -> np.ndarray:

@@ -12,11 +12,6 @@ from health import conf, features, selectors
 HISTORY_DAYS = features.LAG + features.WINDOW + features.SINCE_CAP  # what the oldest observation looks back on
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def lab_observations(
     *, obs_dates: list[dt.date], today: dt.date, horizons: tuple[int, ...]
 ) -> tuple[pd.DataFrame, dict[str, str], list[str], list[tuple[str, str]]]:

@@ -11,10 +11,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from churnapp import derived
+from churnapp import hooks
+from churnapp.months import month_start_after
 from churnapp.roles import can_configure
 from health import conf, features, lab
-from health.churn_services._common import _add_months, lab_observations
+from health.churn_services._common import lab_observations
 from health.models import ChurnLabRun, LabRunStatus
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def lab_split(
     )
     if errors:
         raise ValidationError(errors)
-    first = _add_months(train_until.replace(day=1), -conf.get("LAB_MONTHS"))
+    first = month_start_after(train_until.replace(day=1), -conf.get("LAB_MONTHS"))
     frame, names, _types, _ratios = lab_observations(
         obs_dates=features.month_starts(first, test_until), today=today, horizons=(horizon_days,)
     )
@@ -114,7 +115,7 @@ def lab_run_request(
         requested_by=actor if isinstance(actor, get_user_model()) else None,  # an API key is no user
         train_until=train_until, test_from=test_from, test_until=test_until, horizon_days=horizon_days, as_of=as_of,
     )  # fmt: skip
-    derived.notify(derived.CHURN_LAB_REQUESTED, run.pk)
+    hooks.notify(hooks.CHURN_LAB_REQUESTED, run.pk)
     return run
 
 

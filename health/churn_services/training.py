@@ -12,9 +12,10 @@ import pandas as pd
 from django.db import transaction
 from django.utils import timezone
 
+from churnapp.months import month_start_after
 from health import conf, features, lab
 from health import model as churn
-from health.churn_services._common import _add_months, lab_observations
+from health.churn_services._common import lab_observations
 from health.models import ChurnModelVersion, ModelStatus
 from health.observations import observations_build
 
@@ -29,7 +30,7 @@ def _settings() -> dict:
 
 def _fold(rows: pd.DataFrame, cutoff: dt.date, months: int, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     stamp = pd.to_datetime(rows["obs_date"])
-    test = rows[(stamp >= pd.Timestamp(cutoff)) & (stamp < pd.Timestamp(_add_months(cutoff, months)))]
+    test = rows[(stamp >= pd.Timestamp(cutoff)) & (stamp < pd.Timestamp(month_start_after(cutoff, months)))]
     return lab.known_at(rows, cutoff, horizon), test
 
 
@@ -91,7 +92,7 @@ def churn_model_train(
     if rebuild_observations:  # the stored monthly metrics the health-profile backtest replays
         observations_build(months=months, today=today, horizon_days=horizon)
     lab_months = max(months, conf.get("LAB_MONTHS"))
-    obs_dates = features.month_starts(_add_months(today.replace(day=1), -lab_months), today)
+    obs_dates = features.month_starts(month_start_after(today.replace(day=1), -lab_months), today)
     horizons = tuple(sorted({horizon, *conf.get("LEAD_TIME_HORIZONS")}))
     frame, names, types, ratios = lab_observations(obs_dates=obs_dates, today=today, horizons=horizons)
     settings = _settings()

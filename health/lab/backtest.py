@@ -8,17 +8,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from churnapp.months import month_start_after
 from health.lab.candidates import BASELINE, BLENDED, CANDIDATES, MIN_TRAIN_CHURNS, NotEnoughData, fit
 from health.lab.metrics import scores
 
 MIN_TRAIN_MONTHS = 3
 ENOUGH_TEST_CHURNS = 20
 MIN_ROWS = 60
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def labelled(frame: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -39,13 +35,13 @@ def cutoffs(frame: pd.DataFrame, *, horizon_days: int, count: int = 3, test_mont
     dates = sorted(rows["obs_date"].unique())
     for months in range(test_months, 0, -1):
         found = []
-        c = _add_months(dates[-1], -(months - 1)) if dates else None
+        c = month_start_after(dates[-1], -(months - 1)) if dates else None
         while c is not None and len(found) < count and c > dates[0]:
             train = known_at(rows, c, horizon_days)
             if (train["obs_date"].nunique() >= MIN_TRAIN_MONTHS
                     and train[label].astype(int).sum() >= MIN_TRAIN_CHURNS):  # fmt: skip
                 found.append(c)
-            c = _add_months(c, -months)
+            c = month_start_after(c, -months)
         if found:
             return sorted(found), months
     return [], test_months
@@ -108,7 +104,7 @@ def backtest(
     table = []
     for c in found:
         train = known_at(rows, c, horizon_days)
-        end = _add_months(c, months)
+        end = month_start_after(c, months)
         stamp = pd.to_datetime(rows["obs_date"])
         test = rows[(stamp >= pd.Timestamp(c)) & (stamp < pd.Timestamp(end))]
         result = evaluate_split(

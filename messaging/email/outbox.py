@@ -6,7 +6,7 @@ obeys them:
     email_queue(to_email=c.email, subject=subject, body_text=text, body_html=html, account=a, contact=c,
                 source="survey", dedupe_key=f"survey:{c.pk}:2024-06")
 
-Queued messages are sent after commit by `messaging.tasks.send_email` (announced through `derived.EMAILS_QUEUED`).
+Queued messages are sent after commit by `messaging.tasks.send_email` (announced through `hooks.EMAILS_QUEUED`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Contact
-from churnapp import derived
+from churnapp import hooks
 from messaging import conf
 from messaging.email.render import email_context, email_render_source
 from messaging.models import INTERNAL_SOURCES, EmailMessage, EmailStatus, EmailTemplate, Suppression
@@ -209,7 +209,7 @@ def email_queue_many(*, messages: list[dict], respect_frequency_cap: bool = True
 
 def enqueue_send_many(message_ids: list[int]) -> None:
     """Announce queued messages: `messaging.tasks` sends them once the transaction commits."""
-    derived.notify(derived.EMAILS_QUEUED, list(message_ids))
+    hooks.notify(hooks.EMAILS_QUEUED, list(message_ids))
 
 
 def enqueue_send(message_id: int) -> None:

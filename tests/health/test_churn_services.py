@@ -85,10 +85,10 @@ def test_a_rescored_accounts_prediction_follows_and_equals_the_daily_runs(world,
         one, other = sorted(daily)[:2]
         ChurnPrediction.objects.filter(account_id__in=[one, other]).update(probability=0.5)
         # The rescoring's `scores-changed` hook queues the re-prediction of the rescored accounts only.
-        from churnapp import derived
+        from churnapp import hooks
 
         with django_capture_on_commit_callbacks(execute=True):
-            derived.notify(derived.SCORES_CHANGED, [one])
+            hooks.notify(hooks.SCORES_CHANGED, [one])
     after = {p.account_id: (p.probability, p.drivers) for p in ChurnPrediction.objects.filter(day=TODAY)}
     assert after[one][0] == pytest.approx(daily[one][0]) and after[one][1] == daily[one][1]
     assert after[other][0] == 0.5  # not rescored: untouched until its own rescoring or the daily run

@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Account, AccountStatus, InboundWebhookEvent, Subscription
 from accounts.selectors import account_mrr_on
-from churnapp import derived
+from churnapp import hooks
 from churnapp.roles import can_edit_account
 from winback import conf
 from winback.classify import SubRow, churn_events, classify_stripe_event
@@ -201,7 +201,7 @@ def _histories(*, account_ids: list[int] | None) -> dict[int, list[SubRow]]:
 
 def _emit_recorded(records: list[ChurnRecord]) -> None:
     """`churn.recorded` for each new departure (an enriched existing record is not a new one)."""
-    if not records or not derived.wanted(derived.CHURN_RECORDED):
+    if not records or not hooks.wanted(hooks.CHURN_RECORDED):
         return
     external = dict(Account.objects.filter(pk__in={r.account_id for r in records}).values_list("pk", "external_id"))
     payloads = [
@@ -216,7 +216,7 @@ def _emit_recorded(records: list[ChurnRecord]) -> None:
         }
         for r in records
     ]
-    derived.notify(derived.CHURN_RECORDED, payloads)
+    hooks.notify(hooks.CHURN_RECORDED, payloads)
 
 
 def churn_capture_from_subscriptions(*, today: dt.date | None = None, since: dt.date | None = None) -> dict[str, int]:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from churnapp import derived
+from churnapp import hooks
 from winback.models import PageFacts
 from winback.selectors.page_facts import feedback_figures, overview_figures
 
@@ -27,4 +27,4 @@ def page_facts_refresh(*, now: dt.datetime | None = None) -> dict[str, dt.dateti
 def page_facts_refresh_soon() -> None:
     """After a write the pages show: queue one refresh once the transaction commits (bursts share it)."""
 
-    derived.notify(derived.WINBACK_PAGES_STALE, None)
+    hooks.notify(hooks.WINBACK_PAGES_STALE, None)

@@ -14,7 +14,7 @@ from accounts.imports.services._common import _account_tags_set, _key_of, _unwri
 from accounts.imports.services.rows import KINDS, Kind, RowErrors, RowsForbidden
 from accounts.models import Account
 from accounts.services.tasks import task_webhook_payload
-from churnapp import derived
+from churnapp import hooks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -91,7 +91,7 @@ def facts_changed(account_ids) -> None:
     """Tell the derived-state hooks (the health app's rescoring) which accounts have new facts."""
     ids = sorted({int(pk) for pk in account_ids if pk is not None})
     if ids:
-        derived.notify(derived.FACTS_CHANGED, ids)
+        hooks.notify(hooks.FACTS_CHANGED, ids)
 
 
 def rows_upsert(
@@ -172,7 +172,7 @@ def rows_upsert(
         _creation_defaults(kind, [obj for _, obj in to_create], actor)
         model.objects.bulk_create([obj for _, obj in to_create], batch_size=500)
     if kind == "tasks" and to_create:
-        derived.notify(derived.TASK_CREATED, [task_webhook_payload(obj) for _, obj in to_create])
+        hooks.notify(hooks.TASK_CREATED, [task_webhook_payload(obj) for _, obj in to_create])
     if tags_by_index:
         _account_tags_set({actions[i][0].pk: names for i, names in tags_by_index.items()})
     for index, _ in rows:
@@ -187,7 +187,7 @@ def rows_upsert(
         )
     if replay and kind in ("accounts", "contacts"):
         created, objects = [obj for _, obj in to_create], [obj for obj, _ in actions.values()]
-        derived.notify(derived.ACCOUNTS_UPSERTED, {"kind": kind, "rows": rows, "created": created, "objects": objects})
+        hooks.notify(hooks.ACCOUNTS_UPSERTED, {"kind": kind, "rows": rows, "created": created, "objects": objects})
     return result
 
 

@@ -15,7 +15,7 @@ from accounts.imports.services.pending_tickets import tickets_pending_sync
 from accounts.imports.services.rows import KINDS, RowErrors, rows_resolve, rows_validate
 from accounts.imports.services.upsert import HEALTH_FACT_KINDS, UpsertResult, facts_changed, rows_upsert
 from accounts.models import Account
-from churnapp import derived
+from churnapp import hooks
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -155,7 +155,7 @@ def update_one(*, kind: str, obj: models.Model, changes: dict, actor: AbstractBa
         facts_changed(account_ids or {obj.pk})
     if isinstance(obj, Account) and ("domain" in changes or "external_id" in changes):
         # The helpdesk tickets kept for this account's new key or domain are released (rows carry no Stripe id).
-        derived.notify(derived.ACCOUNTS_UPSERTED, {"kind": "accounts", "rows": [], "created": [], "objects": [obj]})
+        hooks.notify(hooks.ACCOUNTS_UPSERTED, {"kind": "accounts", "rows": [], "created": [], "objects": [obj]})
     return obj
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core import checks
 
-from churnapp import derived
+from churnapp import hooks
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,12 +44,12 @@ def test_ingest_in_a_web_like_process_enqueues_the_rollup_refresh():
 
 
 def test_the_start_up_check_fails_when_an_expected_hook_is_missing(monkeypatch):
-    assert derived.check_hooks() == []
-    monkeypatch.setattr(derived, "_hooks", {})
-    errors = derived.check_hooks()
+    assert hooks.check_hooks() == []
+    monkeypatch.setattr(hooks, "_hooks", {})
+    errors = hooks.check_hooks()
     assert {e.id for e in errors} == {"churnapp.E001"} and {e.level for e in errors} == {checks.ERROR}
     names = sorted(e.msg.split("'")[1] for e in errors)
-    assert names == sorted(derived.EXPECTED)
+    assert names == sorted(hooks.EXPECTED)
     assert {"events-ingested", "facts-changed", "usage-changed", "scores-changed", "task.created"} <= set(names)
 
 
@@ -63,14 +63,14 @@ def test_hooks_run_only_after_the_ingest_transaction_commits(django_capture_on_c
     from django.db import transaction
 
     calls = []
-    derived.register("test-hook", calls.append)
+    hooks.register("test-hook", calls.append)
     try:
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            derived.notify("test-hook", [[1, "2024-06-01"]])
+            hooks.notify("test-hook", [[1, "2024-06-01"]])
             assert calls == []
         assert calls == [[[1, "2024-06-01"]]]
     finally:
-        derived._hooks.pop("test-hook")
+        hooks._hooks.pop("test-hook")
 
 
 def test_a_broker_outage_after_commit_is_logged_not_raised(monkeypatch, caplog):
