@@ -31,3 +31,12 @@ def form_save(
         return None
     messages.success(request, saved(obj))
     return obj
+
+
+def errors_text(errors: dict[str, list[str]]) -> str:
+    """A form's or a ValidationError's errors in one line for a flash message: "field name: why; …" (form-wide
+    errors without a field name)."""
+    return "; ".join(
+        " ".join(messages_) if field in ("__all__", "") else f"{field.replace('_', ' ')}: {' '.join(messages_)}"
+        for field, messages_ in errors.items()
+    )

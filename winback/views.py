@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, SurveyResponse
+from churnapp.editing import errors_text
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account, require_configure
 from winback import forms, selectors, services
@@ -276,7 +277,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
     require_configure(request.user)
     form = forms.CampaignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, errors_text(form.errors))
         return redirect("winback:overview")
     data = form.cleaned_data
     campaign = services.campaign_create(
@@ -323,7 +324,7 @@ def release_note_create(request: HttpRequest) -> HttpResponse:
     require_configure(request.user)
     form = forms.ReleaseNoteForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        messages.error(request, errors_text(form.errors))
         return redirect("winback:overview")
     data = form.cleaned_data
     campaign = services.release_note_create(

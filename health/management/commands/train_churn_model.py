@@ -13,6 +13,7 @@ import time
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from churnapp.editing import errors_text
 from health import conf, services
 from health.backtest import backtest_profile
 from health.models import HealthProfile
@@ -75,7 +76,7 @@ class Command(BaseCommand):
                 train_until=train_until, test_from=test_from, test_until=test_until, horizon_days=horizon, as_of=as_of
             )
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+            raise CommandError(errors_text(exc.message_dict)) from exc
         train, test = result["train"], result["test"]
         self.stdout.write(
             f"As of {result['as_of']}, horizon {horizon} d. Train {train['from']}…{train['to']} ({train['n']} rows, "
