@@ -13,13 +13,13 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
-def _ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
+def ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
     # `user=None` is the system (rules, imports, workers), which may edit any account.
     if user is not None and not can_edit_account(user, account):
         raise PermissionDenied("You can only edit the accounts you own.")
 
 
-def _change_entry(*, account: Account, actor: AbstractBaseUser | None, field: str, old: str, new: str) -> Activity:
+def change_entry(*, account: Account, actor: AbstractBaseUser | None, field: str, old: str, new: str) -> Activity:
     return Activity(
         account=account,
         kind=ActivityKind.CHANGE,

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, LifecycleStage, Tag
-from accounts.services._common import _change_entry, _ensure_can_edit
+from accounts.services._common import change_entry, ensure_can_edit
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -18,14 +18,14 @@ if TYPE_CHECKING:
 @transaction.atomic
 def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser | None) -> Account:
     """Change an account's status, with an audit entry on its timeline."""
-    _ensure_can_edit(actor, account)
+    ensure_can_edit(actor, account)
     if status not in AccountStatus.values:
         raise ValueError(f"Unknown status {status!r}.")
     if account.status != status:
         old, old_value = account.get_status_display(), account.status
         account.status = status
         account.save(update_fields=["status", "updated_at"])
-        _change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
+        change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
         hooks.notify(
             hooks.ACCOUNT_STATUS_CHANGED,
             [{"account_id": account.pk, "external_id": account.external_id, "old": old_value, "new": status}],
@@ -42,12 +42,12 @@ def account_assign_owner(
     Any account the actor may not edit refuses the whole batch: nothing changes.
     """
     for account in accounts:
-        _ensure_can_edit(actor, account)
+        ensure_can_edit(actor, account)
     changed = [a for a in accounts if a.owner_id != (owner.pk if owner else None)]
     if not changed:
         return 0
     entries = [
-        _change_entry(
+        change_entry(
             account=a,
             actor=actor,
             field="owner",
@@ -75,7 +75,7 @@ def account_remove_tag(*, account: Account, name: str) -> None:
 @transaction.atomic
 def account_set_lifecycle_stage(*, account: Account, stage: str, actor: AbstractBaseUser | None) -> Account:
     """Move an account to another lifecycle stage (journeys and rules), with an audit entry on its timeline."""
-    _ensure_can_edit(actor, account)
+    ensure_can_edit(actor, account)
     if stage not in LifecycleStage.values:
         raise ValueError(f"Unknown lifecycle stage {stage!r}.")
     if account.lifecycle_stage != stage:
@@ -83,5 +83,5 @@ def account_set_lifecycle_stage(*, account: Account, stage: str, actor: Abstract
         account.lifecycle_stage = stage
         account.save(update_fields=["lifecycle_stage", "updated_at"])
         new = account.get_lifecycle_stage_display()
-        _change_entry(account=account, actor=actor, field="lifecycle_stage", old=old, new=new).save()
+        change_entry(account=account, actor=actor, field="lifecycle_stage", old=old, new=new).save()
     return account

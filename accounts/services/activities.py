@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.models import Account, Activity, ActivityKind
-from accounts.services._common import _ensure_can_edit
+from accounts.services._common import ensure_can_edit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -26,7 +26,7 @@ def activity_ensure_editable(*, activity: Activity, actor: AbstractBaseUser | No
         return
     if activity.author_id is not None and (actor is None or actor.pk != activity.author_id):
         raise PermissionDenied("Only the author can edit this activity.")
-    _ensure_can_edit(actor, activity.account)
+    ensure_can_edit(actor, activity.account)
 
 
 def activity_create(
@@ -39,7 +39,7 @@ def activity_create(
     occurred_at: dt.datetime | None = None,
 ) -> Activity:
     """Log a note, call, email or meeting on the account timeline."""
-    _ensure_can_edit(author, account)
+    ensure_can_edit(author, account)
     return Activity.objects.create(
         account=account,
         author=author,

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, LifecycleStage, Tag, Task
-from accounts.services._common import _change_entry
+from accounts.services._common import change_entry
 from accounts.services.tasks import task_webhook_payload
 from churnapp import hooks
 
@@ -30,7 +30,7 @@ def _set_field_bulk(*, account_ids: list[int], field: str, value: str, choices) 
         return []
     labels = dict(choices.choices)
     entries = [
-        _change_entry(account=a, actor=None, field=field, old=labels.get(getattr(a, field), ""), new=labels[value])
+        change_entry(account=a, actor=None, field=field, old=labels.get(getattr(a, field), ""), new=labels[value])
         for a in changing
     ]
     Account.objects.filter(pk__in=[a.pk for a in changing]).update(**{field: value, "updated_at": timezone.now()})

@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from accounts.models import Account, Subscription, SubscriptionStatus
 from accounts.selectors import active_on_q
-from accounts.services._common import _change_entry, _ensure_can_edit
+from accounts.services._common import change_entry, ensure_can_edit
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def subscriptions_cancel(*, account: Account, end_date: dt.date, reason: str, ac
     Returns how many subscriptions were ended. Paused subscriptions end too, and the resumption a pause had
     scheduled is dropped: a cancellation is not a pause.
     """
-    _ensure_can_edit(actor, account)
+    ensure_can_edit(actor, account)
     # A pause running then was to resume later: its scheduled resumption goes with the cancellation.
     for paused in Subscription.objects.filter(account=account, status=SubscriptionStatus.PAUSED).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=end_date)
@@ -51,7 +51,7 @@ def subscriptions_pause(
     (until the old end date, if any). Coverage never breaks, so the account stays active and nothing counts as
     churn; its MRR is 0 while paused. Returns how many subscriptions were paused.
     """
-    _ensure_can_edit(actor, account)
+    ensure_can_edit(actor, account)
     if resume_date <= start_date:
         raise ValueError("The resume date must be after the pause starts.")
     rows = list(
@@ -97,7 +97,7 @@ def subscriptions_pause(
             row.delete()
     Subscription.objects.bulk_create(created)
     hooks.notify(hooks.FACTS_CHANGED, [account.pk])
-    _change_entry(
+    change_entry(
         account=account, actor=actor, field="subscriptions", old="active", new=f"paused until {resume_date:%Y-%m-%d}"
     ).save()
     return len(rows)
@@ -109,7 +109,7 @@ def subscriptions_resume(*, account: Account, on: dt.date, actor: AbstractBaseUs
 
     Returns how many subscriptions resumed (0 when the account is not paused on that day).
     """
-    _ensure_can_edit(actor, account)
+    ensure_can_edit(actor, account)
     paused = list(
         Subscription.objects.select_for_update()
         .filter(account=account, status=SubscriptionStatus.PAUSED)
@@ -132,5 +132,5 @@ def subscriptions_resume(*, account: Account, on: dt.date, actor: AbstractBaseUs
     if resumed:
         hooks.notify(hooks.FACTS_CHANGED, [account.pk])
     if resumed:
-        _change_entry(account=account, actor=actor, field="subscriptions", old="paused", new="active").save()
+        change_entry(account=account, actor=actor, field="subscriptions", old="paused", new="active").save()
     return resumed

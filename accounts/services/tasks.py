@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from accounts.models import Account, Task, TaskPriority, TaskSource, TaskStatus
-from accounts.services._common import _ensure_can_edit
+from accounts.services._common import ensure_can_edit
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ def task_create(
     source: str = TaskSource.MANUAL,
 ) -> Task:
     """Create a task on an account; unassigned tasks go to the account owner."""
-    _ensure_can_edit(created_by, account)
+    ensure_can_edit(created_by, account)
     task = Task.objects.create(
         account=account,
         title=title,
@@ -57,7 +57,7 @@ def task_webhook_payload(task: Task) -> dict:
 def task_complete(*, task: Task, actor: AbstractBaseUser | None, outcome: str = "") -> Task:
     """Mark a task done with its outcome. The assignee may always complete their own task."""
     if actor is not None and task.assignee_id != actor.pk:
-        _ensure_can_edit(actor, task.account)
+        ensure_can_edit(actor, task.account)
     if task.status == TaskStatus.OPEN:
         task.status = TaskStatus.DONE
         task.outcome = outcome

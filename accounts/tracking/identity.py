@@ -9,22 +9,22 @@ from django.db import connection
 from accounts.imports.services.upsert import rows_upsert
 from accounts.models import Account, Contact, PendingMessage, TrackingAlias
 from accounts.tracking.messages import Message
-from accounts.tracking.traits import _contact_fields, _split_account_traits
+from accounts.tracking.traits import contact_fields_of, split_account_traits
 from accounts.webhooks_helpdesk import helpdesk_unmatched_replay
 
 
-def _apply_groups(groups: list[Message]) -> None:
+def apply_groups(groups: list[Message]) -> None:
     """Create/update the accounts named by group calls and link each user to its account as a contact."""
     latest: dict[str, Message] = {}
     for msg in sorted(groups, key=lambda m: m.occurred_at):
         latest[msg.group_id] = msg
     rows = []
     for index, (group_id, msg) in enumerate(latest.items()):
-        row = {"external_id": group_id, **_split_account_traits(msg.traits)}
+        row = {"external_id": group_id, **split_account_traits(msg.traits)}
         # Merge traits of every group call of this batch for the same account (latest wins per key).
         for other in groups:
             if other.group_id == group_id and other is not msg:
-                merged = _split_account_traits(other.traits).get("custom_attributes", {})
+                merged = split_account_traits(other.traits).get("custom_attributes", {})
                 row["custom_attributes"] = {**merged, **row.get("custom_attributes", {})}
         rows.append((index, row))
     rows_upsert(kind="accounts", rows=rows, replay=False)
@@ -48,7 +48,7 @@ def _ensure_contacts(links: set[tuple[int, str]]) -> None:
     Contact.objects.bulk_create([Contact(account_id=a, user_id=u) for a, u in links - existing])
 
 
-def _apply_identifies(identifies: list[Message]) -> list[Message]:
+def apply_identifies(identifies: list[Message]) -> list[Message]:
     """Update contacts from identify traits; returns the messages whose user has no contact (and no account) yet."""
     group_ids = {m.group_id for m in identifies if m.group_id}
     accounts = dict(Account.objects.filter(external_id__in=group_ids).values_list("external_id", "pk"))
@@ -66,7 +66,7 @@ def _apply_identifies(identifies: list[Message]) -> list[Message]:
         if msg.user_id not in contacts:
             unresolved.append(msg)
             continue
-        values, extra = _contact_fields(msg.traits)
+        values, extra = contact_fields_of(msg.traits)
         for contact in contacts[msg.user_id]:
             for name, value in values.items():
                 if name == "email" and value != contact.email:
@@ -100,7 +100,7 @@ def _account_ids(external_ids: set[str]) -> dict[str, int]:
     return dict(Account.objects.filter(external_id__in=external_ids).values_list("external_id", "pk"))
 
 
-def _resolve_event_accounts(events: list[Message]) -> tuple[list[dict], list[Message]]:
+def resolve_event_accounts(events: list[Message]) -> tuple[list[dict], list[Message]]:
     group_ids = {m.group_id for m in events if m.group_id}
     accounts = _account_ids(group_ids)
     users_without_group = {m.user_id for m in events if not m.group_id}
@@ -138,7 +138,7 @@ def _resolve_event_accounts(events: list[Message]) -> tuple[list[dict], list[Mes
     return rows, unresolved
 
 
-def _apply_aliases(aliases: list[Message]) -> set[str]:
+def apply_aliases(aliases: list[Message]) -> set[str]:
     """Record previousId → userId, move contacts known by the previous id to the user id (unless the account
     already has a contact with it) and let waiting messages of the previous id wait for the user id; returns the
     user ids whose waiting messages may now resolve."""

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.imports.events import events_insert
 from accounts.models import PendingMessage
-from accounts.tracking.identity import _apply_aliases, _apply_groups, _apply_identifies, _resolve_event_accounts
-from accounts.tracking.messages import EVENT_TYPES, InvalidMessage, Message, _parse_time, parse_message
+from accounts.tracking.identity import apply_aliases, apply_groups, apply_identifies, resolve_event_accounts
+from accounts.tracking.messages import EVENT_TYPES, InvalidMessage, Message, parse_message, parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +53,14 @@ def _store_pending(messages: list[Message]) -> None:
 def _process(messages: list[Message], *, keep_pending: bool) -> tuple[int, int, list[Message]]:
     """Apply messages in order alias → group → identify → events; returns (stored, duplicates, unresolved)."""
     aliases = [m for m in messages if m.type == "alias"]
-    aliased_users = _apply_aliases(aliases) if aliases else set()
+    aliased_users = apply_aliases(aliases) if aliases else set()
     groups = [m for m in messages if m.type == "group"]
     identifies = [m for m in messages if m.type == "identify"]
     events = [m for m in messages if m.type in EVENT_TYPES]
     if groups:
-        _apply_groups(groups)
-    unresolved = _apply_identifies(identifies) if identifies else []
-    rows, unresolved_events = _resolve_event_accounts(events)
+        apply_groups(groups)
+    unresolved = apply_identifies(identifies) if identifies else []
+    rows, unresolved_events = resolve_event_accounts(events)
     unresolved += unresolved_events
     stored = events_insert(rows=rows) if rows else 0
     if keep_pending and unresolved:
@@ -101,7 +101,7 @@ def tracking_ingest(
     received_at = received_at or timezone.now()
     result = TrackingResult()
     try:
-        batch_sent_at = _parse_time(sent_at, "sentAt")
+        batch_sent_at = parse_time(sent_at, "sentAt")
     except InvalidMessage as exc:
         result.errors.append({"index": None, "reason": str(exc)})
         batch_sent_at = None
@@ -166,8 +166,8 @@ def pending_messages_replay(*, group_ids=(), user_ids=()) -> int:
         msg.message_id = pending.message_id
         messages.append(msg)
     identifies = [m for m in messages if m.type == "identify"]
-    unresolved = _apply_identifies(identifies) if identifies else []
-    rows, unresolved_events = _resolve_event_accounts([m for m in messages if m.type in EVENT_TYPES])
+    unresolved = apply_identifies(identifies) if identifies else []
+    rows, unresolved_events = resolve_event_accounts([m for m in messages if m.type in EVENT_TYPES])
     if rows:
         events_insert(rows=rows)
     still = {m.message_id for m in unresolved + unresolved_events}

@@ -11,7 +11,7 @@ import orjson
 
 from accounts.imports.events import derived_message_id
 from accounts.models import Account, Contact
-from accounts.tracking.traits import ACCOUNT_TRAITS, _contact_name
+from accounts.tracking.traits import ACCOUNT_TRAITS, contact_name_of
 from churnapp.validation import EVENT_TIME_RANGE, event_time_problem
 
 EVENT_TYPES = {"track", "page", "screen"}
@@ -38,7 +38,7 @@ class InvalidMessage(ValueError):
     pass
 
 
-def _parse_time(value: Any, name: str) -> dt.datetime | None:
+def parse_time(value: Any, name: str) -> dt.datetime | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -126,10 +126,10 @@ def parse_message(
         event = f"{kind}:{name}" if isinstance(name, str) and name else kind
         if len(event) > 128:
             raise InvalidMessage(f"name is longer than {128 - len(kind) - 1} characters.")
-    timestamp = _parse_time(raw.get("timestamp"), "timestamp") or _parse_time(
+    timestamp = parse_time(raw.get("timestamp"), "timestamp") or parse_time(
         raw.get("originalTimestamp"), "originalTimestamp"
     )
-    sent_at = _parse_time(raw.get("sentAt"), "sentAt") or batch_sent_at
+    sent_at = parse_time(raw.get("sentAt"), "sentAt") or batch_sent_at
     if timestamp is None:
         occurred_at = received_at
     elif sent_at is not None:
@@ -141,7 +141,7 @@ def parse_message(
     if kind == "group":
         _check_lengths(traits, ACCOUNT_TRAITS, Account)
     elif kind == "identify":
-        contact = {"name": _contact_name(traits), "title": traits.get("title")}
+        contact = {"name": contact_name_of(traits), "title": traits.get("title")}
         _check_lengths(contact, {"name": "name", "title": "title"}, Contact)
     message_id = _id(raw.get("messageId"), "messageId")
     if not message_id:

@@ -10,7 +10,7 @@ ACCOUNT_TRAITS = {"name": "name", "plan": "plan", "domain": "domain", "website":
 CONTACT_TRAITS = {"email", "name", "title", "firstName", "lastName", "first_name", "last_name"}
 
 
-def _split_account_traits(traits: dict) -> dict:
+def split_account_traits(traits: dict) -> dict:
     row: dict[str, Any] = {}
     custom = {}
     for key, value in traits.items():
@@ -25,7 +25,7 @@ def _split_account_traits(traits: dict) -> dict:
     return row
 
 
-def _contact_name(traits: dict) -> str:
+def contact_name_of(traits: dict) -> str:
     name = traits.get("name")
     if isinstance(name, str):
         return name
@@ -34,12 +34,12 @@ def _contact_name(traits: dict) -> str:
     return f"{first} {last}".strip() if isinstance(first, str) and isinstance(last, str) else ""
 
 
-def _contact_fields(traits: dict) -> tuple[dict, dict]:
+def contact_fields_of(traits: dict) -> tuple[dict, dict]:
     fields: dict[str, str] = {}
     email = traits.get("email")
     if isinstance(email, str) and "@" in email and len(email) <= 254:
         fields["email"] = email.strip()
-    name = _contact_name(traits)
+    name = contact_name_of(traits)
     if name:
         fields["name"] = name
     if isinstance(traits.get("title"), str):

@@ -34,7 +34,7 @@ class ActionContext:
 Outcome = tuple[bool, str]  # (ok, detail) of one action for one account
 
 
-def _users(spec: str | None, account: Account | None) -> list:
+def users_param(spec: str | None, account: Account | None) -> list:
     """'owner', 'role:<Role>' (every active member) or 'user:<username>'."""
     User = get_user_model()
     spec = spec or "owner"
@@ -47,7 +47,7 @@ def _users(spec: str | None, account: Account | None) -> list:
     raise ActionError(f"Unknown recipient {spec!r}: use owner, role:<Role> or user:<username>.")
 
 
-def _text(template: str, ctx: ActionContext) -> str:
+def text_param(template: str, ctx: ActionContext) -> str:
     if ctx.context is None:
         ctx.context = email_context(
             account=ctx.account,
@@ -57,12 +57,12 @@ def _text(template: str, ctx: ActionContext) -> str:
     return render_string(template, ctx.context)
 
 
-def _why(ctx: ActionContext) -> str:
+def why_of(ctx: ActionContext) -> str:
     lines = [f"Created by {ctx.source} “{ctx.label}”."]
     lines += [f"- {label}: {human_value(value)}" for label, value in ctx.matched.items()]
     return "\n".join(lines)
 
 
-def _fixed_users(spec: str | None) -> list | None:
+def fixed_users(spec: str | None) -> list | None:
     """The users of a recipient that does not depend on the account (None for 'owner')."""
-    return None if (spec or "owner") == "owner" else _users(spec, None)
+    return None if (spec or "owner") == "owner" else users_param(spec, None)

@@ -17,7 +17,15 @@ from accounts.services import (
     accounts_set_status_bulk,
     tasks_create_bulk,
 )
-from automations.actions.context import ActionContext, ActionError, Outcome, _fixed_users, _text, _users, _why
+from automations.actions.context import (
+    ActionContext,
+    ActionError,
+    Outcome,
+    fixed_users,
+    text_param,
+    users_param,
+    why_of,
+)
 from churnapp.templatetags.people import display_name
 from health import selectors as health_selectors
 from messaging.email.outbox import email_queue_many
@@ -30,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 
 def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    fixed = _fixed_users(spec.get("assignee"))
+    fixed = fixed_users(spec.get("assignee"))
     if fixed is not None and not fixed:
         raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
     priority = spec.get("priority", TaskPriority.NORMAL)
@@ -42,11 +50,11 @@ def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
         tasks=[
             Task(
                 account=ctx.account,
-                title=_text(spec.get("title") or ctx.label, ctx)[:255],
+                title=text_param(spec.get("title") or ctx.label, ctx)[:255],
                 assignee=fixed[0] if fixed else ctx.account.owner,
                 due_date=due_date,
                 priority=priority,
-                description=(_text(spec.get("description", ""), ctx) + "\n\n" + _why(ctx)).strip(),
+                description=(text_param(spec.get("description", ""), ctx) + "\n\n" + why_of(ctx)).strip(),
                 source=ctx.source,
             )
             for ctx in ctxs
@@ -149,18 +157,18 @@ def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 
 def notify_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
-    fixed = _fixed_users(spec.get("to"))
+    fixed = fixed_users(spec.get("to"))
     items, out = [], []
     for ctx in ctxs:
-        users = fixed if fixed is not None else _users("owner", ctx.account)
+        users = fixed if fixed is not None else users_param("owner", ctx.account)
         if not users:
             out.append((False, f"Nobody to notify for {spec.get('to', 'owner')!r}."))
             continue
         items.append(
             {
                 "users": users,
-                "title": _text(spec.get("title") or ctx.label, ctx),
-                "body": _text(spec.get("body", ""), ctx) or _why(ctx),
+                "title": text_param(spec.get("title") or ctx.label, ctx),
+                "body": text_param(spec.get("body", ""), ctx) or why_of(ctx),
                 "url": reverse("account-detail", args=[ctx.account.pk]),
                 "account": ctx.account,
                 "dedupe_key": ctx.key,

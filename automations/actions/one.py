@@ -17,7 +17,7 @@ from accounts.services import (
     account_set_status,
     task_create,
 )
-from automations.actions.context import ActionContext, ActionError, _text, _users, _why
+from automations.actions.context import ActionContext, ActionError, text_param, users_param, why_of
 from churnapp.templatetags.people import display_name
 from messaging.email.outbox import email_queue_template
 from messaging.models import EmailTemplate
@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 
 def create_task(spec: dict, ctx: ActionContext) -> str:
-    assignees = _users(spec.get("assignee"), ctx.account)
+    assignees = users_param(spec.get("assignee"), ctx.account)
     if spec.get("assignee", "owner") != "owner" and not assignees:
         raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
     priority = spec.get("priority", TaskPriority.NORMAL)
@@ -37,12 +37,12 @@ def create_task(spec: dict, ctx: ActionContext) -> str:
     due_in = spec.get("due_in_days")
     task = task_create(
         account=ctx.account,
-        title=_text(spec.get("title") or ctx.label, ctx)[:255],
+        title=text_param(spec.get("title") or ctx.label, ctx)[:255],
         created_by=None,
         assignee=assignees[0] if assignees else None,
         due_date=timezone.localdate() + dt.timedelta(days=int(due_in)) if due_in is not None else None,
         priority=priority,
-        description=(_text(spec.get("description", ""), ctx) + "\n\n" + _why(ctx)).strip(),
+        description=(text_param(spec.get("description", ""), ctx) + "\n\n" + why_of(ctx)).strip(),
         source=ctx.source,
     )
     ctx.created_task = task
@@ -109,13 +109,13 @@ def send_email(spec: dict, ctx: ActionContext) -> str:
 
 
 def notify_users(spec: dict, ctx: ActionContext) -> str:
-    users = _users(spec.get("to"), ctx.account)
+    users = users_param(spec.get("to"), ctx.account)
     if not users:
         raise ActionError(f"Nobody to notify for {spec.get('to', 'owner')!r}.")
     notify(
         users=users,
-        title=_text(spec.get("title") or ctx.label, ctx),
-        body=_text(spec.get("body", ""), ctx) or _why(ctx),
+        title=text_param(spec.get("title") or ctx.label, ctx),
+        body=text_param(spec.get("body", ""), ctx) or why_of(ctx),
         url=reverse("account-detail", args=[ctx.account.pk]),
         account=ctx.account,
         email=bool(spec.get("email")),

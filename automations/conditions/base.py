@@ -41,18 +41,18 @@ class Context:
         return f"c{self.counter}_{suffix}"
 
 
-def _num(spec: dict, key: str, *, default: float | None = None) -> float:
+def as_number(spec: dict, key: str, *, default: float | None = None) -> float:
     value = spec.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConditionError(f"{spec.get('type')}: '{key}' must be a number.")
     return value
 
 
-def _int(spec: dict, key: str, *, default: int | None = None) -> int:
-    return int(_num(spec, key, default=default))
+def as_int(spec: dict, key: str, *, default: int | None = None) -> int:
+    return int(as_number(spec, key, default=default))
 
 
-def _list(spec: dict, key: str = "in") -> list[str]:
+def as_list(spec: dict, key: str = "in") -> list[str]:
     value = spec.get(key)
     if isinstance(value, str):
         value = [value]

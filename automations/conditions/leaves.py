@@ -29,23 +29,23 @@ from accounts.models import (
     TaskStatus,
     UsageEvent,
 )
-from automations.conditions.base import OPEN_TICKET, Compiled, ConditionError, Context, _int, _list, _num
+from automations.conditions.base import OPEN_TICKET, Compiled, ConditionError, Context, as_int, as_list, as_number
 from automations.models import MilestoneProgress
 from health.models import AccountMetrics, FeatureFirstUse, HealthSnapshot
 
 
 def _inactive_days(spec: dict, ctx: Context) -> Compiled:
-    cutoff = ctx.now - dt.timedelta(days=_int(spec, "days"))
+    cutoff = ctx.now - dt.timedelta(days=as_int(spec, "days"))
     q = Q(last_seen_at__lt=cutoff) | Q(last_seen_at__isnull=True, created_at__lt=cutoff)
     return Compiled(q=q, shows=[("last_seen_at", "Last seen")])
 
 
 def _health_below(spec: dict, ctx: Context) -> Compiled:
-    return Compiled(q=Q(health_score__lt=_num(spec, "value")), shows=[("health_score", "Health score")])
+    return Compiled(q=Q(health_score__lt=as_number(spec, "value")), shows=[("health_score", "Health score")])
 
 
 def _health_dropped(spec: dict, ctx: Context) -> Compiled:
-    points, days = _num(spec, "points"), _int(spec, "days")
+    points, days = as_number(spec, "points"), as_int(spec, "days")
     then = ctx.today - dt.timedelta(days=days)
     # Daily snapshots: the one of `then` (or up to 3 days before, for gaps) against the cached score now.
     window = HealthSnapshot.objects.filter(day__lte=then, day__gte=then - dt.timedelta(days=3), score__isnull=False)
@@ -67,11 +67,13 @@ def _health_dropped(spec: dict, ctx: Context) -> Compiled:
 
 
 def _churn_probability(spec: dict, ctx: Context) -> Compiled:
-    return Compiled(q=Q(churn_probability__gte=_num(spec, "value")), shows=[("churn_probability", "Churn probability")])
+    return Compiled(
+        q=Q(churn_probability__gte=as_number(spec, "value")), shows=[("churn_probability", "Churn probability")]
+    )
 
 
 def _ticket_open_longer(spec: dict, ctx: Context) -> Compiled:
-    hours = _num(spec, "hours", default=0) + 24 * _num(spec, "days", default=0)
+    hours = as_number(spec, "hours", default=0) + 24 * as_number(spec, "days", default=0)
     if hours <= 0:
         raise ConditionError("ticket_open_longer: give 'days' or 'hours'.")
     name = ctx.name("oldest_open_ticket")
@@ -82,7 +84,7 @@ def _ticket_open_longer(spec: dict, ctx: Context) -> Compiled:
 
 
 def _tickets_in_days(spec: dict, ctx: Context) -> Compiled:
-    count, days = _int(spec, "count"), _int(spec, "days")
+    count, days = as_int(spec, "count"), as_int(spec, "days")
     name = ctx.name("tickets")
     recent = SupportTicket.objects.filter(opened_at__gte=ctx.now - dt.timedelta(days=days)).order_by()
     busy = recent.values("account_id").annotate(n=Count("id")).filter(n__gte=count).values("account_id")
@@ -95,7 +97,7 @@ def _tickets_in_days(spec: dict, ctx: Context) -> Compiled:
 
 def _latest_survey(kind: str, label: str):
     def compile_(spec: dict, ctx: Context) -> Compiled:
-        days, value = _int(spec, "days", default=90), _num(spec, "value")
+        days, value = as_int(spec, "days", default=90), as_number(spec, "value")
         name = ctx.name(f"latest_{kind}")
         answers = SurveyResponse.objects.filter(kind=kind, responded_at__gte=ctx.now - dt.timedelta(days=days))
         # The latest answer is ≤ value: a low answer with no later answer above the value.
@@ -131,7 +133,7 @@ def _no_open_followup(spec: dict, ctx: Context) -> Compiled:
 def _payment_failed(spec: dict, ctx: Context) -> Compiled:
     q = Q(payment_failed_at__isnull=False)
     if "days" in spec:
-        q &= Q(payment_failed_at__gte=ctx.now - dt.timedelta(days=_int(spec, "days")))
+        q &= Q(payment_failed_at__gte=ctx.now - dt.timedelta(days=as_int(spec, "days")))
     return Compiled(q=q, shows=[("payment_failed_at", "Payment failed at")])
 
 
@@ -147,14 +149,14 @@ def _milestone_missed(spec: dict, ctx: Context) -> Compiled:
 
 
 def _renewal_within(spec: dict, ctx: Context) -> Compiled:
-    days = _int(spec, "days")
+    days = as_int(spec, "days")
     q = Q(renewal_date__gte=ctx.today, renewal_date__lte=ctx.today + dt.timedelta(days=days))
     return Compiled(q=q, shows=[("renewal_date", "Renewal date")])
 
 
 def _seat_utilisation(spec: dict, ctx: Context) -> Compiled:
     # Metrics are daily: an account's latest row of the last week, and no later row below the threshold.
-    threshold = _num(spec, "percent") / 100
+    threshold = as_number(spec, "percent") / 100
     recent = AccountMetrics.objects.filter(day__gte=ctx.today - dt.timedelta(days=7), seat_depth__isnull=False)
     newer = recent.filter(account=OuterRef("account"), day__gt=OuterRef("day"))
     full = recent.filter(seat_depth__gte=threshold).exclude(Exists(newer)).values("account_id")
@@ -171,7 +173,7 @@ def _seat_utilisation(spec: dict, ctx: Context) -> Compiled:
 
 def _no_expansion(spec: dict, ctx: Context) -> Compiled:
     """Silent churn: an active customer with no new subscription and no newly adopted feature for N days."""
-    since = ctx.today - dt.timedelta(days=_int(spec, "days"))
+    since = ctx.today - dt.timedelta(days=as_int(spec, "days"))
     name = ctx.name("last_expansion")
     last = Subquery(
         Subscription.objects.filter(account=OuterRef("pk")).order_by("-start_date").values("start_date")[:1]
@@ -185,7 +187,7 @@ def _no_expansion(spec: dict, ctx: Context) -> Compiled:
 
 
 def _purchase_within(spec: dict, ctx: Context) -> Compiled:
-    since = ctx.today - dt.timedelta(days=_int(spec, "days"))
+    since = ctx.today - dt.timedelta(days=as_int(spec, "days"))
     purchases = Subscription.objects.filter(start_date__gte=since, start_date__lte=ctx.today)
     name = ctx.name("purchased_on")
     last = Subquery(purchases.filter(account=OuterRef("pk")).order_by("-start_date").values("start_date")[:1])
@@ -199,7 +201,7 @@ def _event_in_days(spec: dict, ctx: Context) -> Compiled:
     if not isinstance(event_type, str) or not event_type:
         raise ConditionError("event_in_days: 'event_type' is required.")
     events = UsageEvent.objects.filter(
-        event_type=event_type, occurred_at__gte=ctx.now - dt.timedelta(days=_int(spec, "days"))
+        event_type=event_type, occurred_at__gte=ctx.now - dt.timedelta(days=as_int(spec, "days"))
     )
     name = ctx.name("last_event")
     last = Subquery(events.filter(account=OuterRef("pk")).order_by("-occurred_at").values("occurred_at")[:1])
@@ -210,13 +212,13 @@ def _event_in_days(spec: dict, ctx: Context) -> Compiled:
 
 def _field_in(field_name: str, label: str):
     def compile_(spec: dict, ctx: Context) -> Compiled:
-        return Compiled(q=Q(**{f"{field_name}__in": _list(spec)}), shows=[(field_name, label)])
+        return Compiled(q=Q(**{f"{field_name}__in": as_list(spec)}), shows=[(field_name, label)])
 
     return compile_
 
 
 def _tag(spec: dict, ctx: Context) -> Compiled:
-    names = _list(spec, "has") if "has" in spec else _list(spec, "lacks")
+    names = as_list(spec, "has") if "has" in spec else as_list(spec, "lacks")
 
     tagged = Tag.accounts.through.objects.filter(tag__name__in=names).values("account_id")
     return Compiled(q=Q(pk__in=tagged) if "has" in spec else ~Q(pk__in=tagged))
@@ -232,4 +234,4 @@ def _owner(spec: dict, ctx: Context) -> Compiled:
 
 
 def _mrr_at_least(spec: dict, ctx: Context) -> Compiled:
-    return Compiled(q=Q(mrr__gte=Decimal(str(_num(spec, "value")))), shows=[("mrr", "MRR")])
+    return Compiled(q=Q(mrr__gte=Decimal(str(as_number(spec, "value")))), shows=[("mrr", "MRR")])

@@ -62,7 +62,7 @@ def _frozen(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def _shared(read):
+def shared_figure(read):
     @functools.wraps(read)
     def wrapper(**kwargs):
         memo = _SHARED.get()
@@ -76,7 +76,7 @@ def _shared(read):
     return wrapper
 
 
-latest_run = _shared(kpi_facts.latest_run)
+latest_run = shared_figure(kpi_facts.latest_run)
 
 __all__ = [
     "activity_sums",
@@ -94,7 +94,7 @@ __all__ = [
 ]
 
 
-def _use_facts(source: str, covered: bool) -> bool:
+def use_facts(source: str, covered: bool) -> bool:
     if source == FACTS and not covered:
         raise ValueError("The KPI facts do not cover this request; refresh them or ask for source='live'.")
     use = source != LIVE and covered
@@ -104,12 +104,12 @@ def _use_facts(source: str, covered: bool) -> bool:
     return use
 
 
-@_shared
+@shared_figure
 def subscription_sums(
     *, periods: Sequence[Period], filters: KpiFilters, source: str = AUTO
 ) -> dict[Period, dict[str, int]]:
     """Subscription sums (counts and cents) of each period [S, E]: see `dashboards.kpis.metrics`."""
-    if _use_facts(source, kpi_facts.covers_periods(latest_run(), periods, filters)):
+    if use_facts(source, kpi_facts.covers_periods(latest_run(), periods, filters)):
         return kpi_facts.subscription_sums(periods, filters)
     scope = live.account_scope(filters)
     matrix, firsts = live.mrr_matrix(sorted({day for period in periods for day in period}), scope)
@@ -127,13 +127,13 @@ def monthly_subscription_sums(*, start: dt.date, end: dt.date, filters: KpiFilte
     return [sums[p] for p in periods]
 
 
-@_shared
+@shared_figure
 def activity_sums(
     *, periods: Sequence[Period], window, filters: KpiFilters, source: str = AUTO
 ) -> dict[Period, dict[str, int]]:
     """Activity-churn sums of each period for the inactivity window."""
     fact_window = str(window) in FACT_WINDOWS
-    if _use_facts(source, fact_window and kpi_facts.covers_periods(latest_run(), periods, filters)):
+    if use_facts(source, fact_window and kpi_facts.covers_periods(latest_run(), periods, filters)):
         return kpi_facts.activity_sums(periods, filters, window)
     days = sorted({day for period in periods for day in period})
     flags = live.event_window_flags({day: window.bounds(day) for day in days}, live.account_scope(filters))
@@ -146,12 +146,12 @@ def activity_sums(
     return result
 
 
-@_shared
+@shared_figure
 def survey_counts(
     *, periods: Sequence[Period], kind: str, filters: KpiFilters, dedupe: bool = False, source: str = AUTO
 ) -> dict[Period, list[int]]:
     """Responses of `kind` (nps or csat) per score in each period [S, E)."""
-    if _use_facts(source, not dedupe and kpi_facts.covers_periods(latest_run(), periods, filters)):
+    if use_facts(source, not dedupe and kpi_facts.covers_periods(latest_run(), periods, filters)):
         return kpi_facts.survey_counts(periods, filters, kind)
     scope = live.account_scope(filters)
     return {
@@ -160,10 +160,10 @@ def survey_counts(
     }
 
 
-@_shared
+@shared_figure
 def cohort_cells(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> list[dict]:
     """(cohort, k, n_active) cells of the monthly cohorts in [start, end), observed at `end`."""
-    if _use_facts(source, kpi_facts.covers_cohorts(latest_run(), start, end, filters)):
+    if use_facts(source, kpi_facts.covers_cohorts(latest_run(), start, end, filters)):
         return kpi_facts.cohort_cells(start, end, filters)
     return live.cohort_cell_counts(start=start, end=end, scope=live.account_scope(filters))
 
@@ -173,7 +173,7 @@ def _account_totals(*, by: str, filters: KpiFilters, source: str) -> dict:
 
     From the snapshot facts of the latest run when there is one, else one aggregate over the accounts.
     """
-    if _use_facts(source, latest_run() is not None):
+    if use_facts(source, latest_run() is not None):
         rows = (
             AccountSnapshotFact.objects.filter(filters.q())
             .values(by)

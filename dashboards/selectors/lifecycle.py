@@ -18,7 +18,7 @@ from accounts.models import Account, BillingEvent, BillingEventKind, Subscriptio
 from automations import selectors as automations
 from dashboards.kpis.periods import instant
 from dashboards.params import KpiFilters
-from dashboards.selectors import AUTO, _shared, _use_facts, kpi_facts, latest_run
+from dashboards.selectors import AUTO, kpi_facts, latest_run, shared_figure, use_facts
 from dashboards.selectors.live import account_scope
 from health import selectors as health
 from winback.selectors import results as winback
@@ -49,7 +49,7 @@ def purchases_per_account(*, start: dt.date, end: dt.date, scope: QuerySet | Non
     )
 
 
-@_shared
+@shared_figure
 def purchase_sums(*, periods, filters: KpiFilters) -> dict[tuple[dt.date, dt.date], dict[str, int]]:
     """Per period: paid invoices (n_purchases), their total in cents (revenue), customers with one or more
     (n_customers) and with more than one (n_repeat). One query per period, summed in the database."""
@@ -110,7 +110,7 @@ def account_lifetimes(*, start: dt.date, end: dt.date, filters: KpiFilters) -> p
 def lifetime_counts(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> pd.DataFrame:
     """The lifetimes of `account_lifetimes` counted per (duration, event): columns duration, event, n. From the
     facts when the period ends at the latest run's last month start (`kpi_facts.covers_run_end`)."""
-    if _use_facts(source, kpi_facts.covers_run_end(latest_run(), start, end, filters)):
+    if use_facts(source, kpi_facts.covers_run_end(latest_run(), start, end, filters)):
         return kpi_facts.lifetime_counts(start, end, filters)
     lifetimes = account_lifetimes(start=start, end=end, filters=filters)
     counts = lifetimes.groupby(["duration", "event"], as_index=False).size()
@@ -125,7 +125,7 @@ def band_movement(*, start: dt.date, end: dt.date, filters: KpiFilters, source: 
 
     From the facts when the period ends at the latest run's last month start and the run found a movement.
     """
-    if _use_facts(source, kpi_facts.covers_run_end(latest_run(), start, end, filters)):
+    if use_facts(source, kpi_facts.covers_run_end(latest_run(), start, end, filters)):
         stored = kpi_facts.band_movement(start, filters)
         if stored is not None:
             return stored
@@ -155,7 +155,7 @@ def engagement_day(*, start: dt.date, end: dt.date) -> dt.date | None:
 def engagement_counts(*, start: dt.date, end: dt.date, filters: KpiFilters, source: str = AUTO) -> dict:
     """Accounts per active-days bucket on the period's last metrics day, and the average: one aggregate (a few
     fact rows when the facts cover the period and the run found metrics before its end)."""
-    if _use_facts(source, kpi_facts.covers_periods(latest_run(), [(start, end)], filters)):
+    if use_facts(source, kpi_facts.covers_periods(latest_run(), [(start, end)], filters)):
         stored = kpi_facts.engagement_counts(start, end, filters, ACTIVE_DAY_BUCKETS)
         if stored is not None:
             return stored
@@ -194,7 +194,7 @@ def onboarding_funnels(*, start: dt.date, end: dt.date, filters: KpiFilters, sou
     """The funnel of every onboarding journey (automations' funnel read) for the accounts created in the period;
     added up from the onboarding facts (per signup month) when they cover the period."""
     journeys = automations.onboarding_journeys().prefetch_related("milestones")
-    if _use_facts(source, kpi_facts.covers_periods(latest_run(), [(start, end)], filters)):
+    if use_facts(source, kpi_facts.covers_periods(latest_run(), [(start, end)], filters)):
         stored = kpi_facts.onboarding_counts(start, end, filters)
         empty = {"n": 0, "counts": {}, "medians": {}}
         return [

@@ -22,6 +22,6 @@ def number(value: float | None, digits: int = 0) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _detail(label: str, value: str, href: str = "", *, drill: bool = True) -> dict:
+def detail_of(label: str, value: str, href: str = "", *, drill: bool = True) -> dict:
     """A figure on a card; `href` opens the accounts behind it in the drill-down panel (or a page if not `drill`)."""
     return {"label": label, "value": value, "href": href, "drill": drill and bool(href)}

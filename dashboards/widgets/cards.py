@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from dashboards.catalog import KPIS, kpi_value
 from dashboards.kpis.periods import Window
-from dashboards.widgets._common import _detail, money, number, pct
+from dashboards.widgets._common import detail_of, money, number, pct
 from dashboards.widgets.state import DashboardState
 
 MONTHLY_CHURN_BENCHMARKS = {"smb": 0.05, "enterprise": 0.02}  # monthly logo churn: SMB < 5 %, enterprise < 1–2 %
@@ -51,11 +51,11 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "churn", "kpi": "churn-rate", "title": "Logo churn", "value": pct(churn["churn_rate"]),
             "reason": churn["reasons"].get("churn_rate", ""),
             "details": [
-                _detail("churned (active at start, not at end)", number(churn["n_churn"]),
+                detail_of("churned (active at start, not at end)", number(churn["n_churn"]),
                         state.drill("churn-rate", "churned")),
-                _detail("active at start", number(churn["n_start"]), state.drill("churn-rate", "active-start")),
-                _detail("retention", pct(churn["retention_rate"])),
-                _detail("a month on average", pct(monthly)),
+                detail_of("active at start", number(churn["n_start"]), state.drill("churn-rate", "active-start")),
+                detail_of("retention", pct(churn["retention_rate"])),
+                detail_of("a month on average", pct(monthly)),
             ],
             "benchmark": "Monthly: SMB < 5 %, enterprise < 1–2 %", "benchmark_status": _benchmark_status(churn_ok),
             "compare": True,
@@ -64,18 +64,18 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "mrr-churn", "kpi": "mrr-churn", "title": "MRR churn", "value": pct(mrr_churn["mrr_churn_rate"]),
             "reason": mrr_churn["reasons"].get("mrr_churn_rate", ""),
             "details": [
-                _detail("churned MRR", money(mrr_churn["churn_mrr"]), state.drill("mrr-churn", "churned")),
-                _detail("downsell", money(mrr_churn["downsell_mrr"]), state.drill("mrr-churn", "contraction")),
-                _detail("MRR at start", money(mrr_churn["start_mrr"]), state.drill("mrr-churn", "active-start")),
+                detail_of("churned MRR", money(mrr_churn["churn_mrr"]), state.drill("mrr-churn", "churned")),
+                detail_of("downsell", money(mrr_churn["downsell_mrr"]), state.drill("mrr-churn", "contraction")),
+                detail_of("MRR at start", money(mrr_churn["start_mrr"]), state.drill("mrr-churn", "active-start")),
             ],
         },
         {
             "id": "nrr", "kpi": "net-retention", "title": "Net MRR retention",
             "value": pct(nrr["net_retention_rate"]), "reason": nrr["reasons"].get("net_retention_rate", ""),
             "details": [
-                _detail("gross retention", pct(grr)),
-                _detail("retained MRR", money(nrr["retained_mrr"]), state.drill("net-retention", "retained")),
-                _detail("MRR at start", money(nrr["start_mrr"]), state.drill("net-retention", "active-start")),
+                detail_of("gross retention", pct(grr)),
+                detail_of("retained MRR", money(nrr["retained_mrr"]), state.drill("net-retention", "retained")),
+                detail_of("MRR at start", money(nrr["start_mrr"]), state.drill("net-retention", "active-start")),
             ],
             "benchmark": "B2B gross retention > 85 % a year", "benchmark_status": _benchmark_status(grr_ok),
         },
@@ -83,8 +83,8 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "mrr", "kpi": "arpa", "title": "MRR at the end", "value": money(arpa["mrr"]),
             "reason": arpa["reasons"].get("mrr", ""),
             "details": [
-                _detail("active accounts", number(arpa["n_active"]), state.drill("arpa", "active-end")),
-                _detail("ARPA at the end", money(arpa["arpa"])),
+                detail_of("active accounts", number(arpa["n_active"]), state.drill("arpa", "active-end")),
+                detail_of("ARPA at the end", money(arpa["arpa"])),
             ],
             "compare": True,
         },
@@ -92,9 +92,9 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "activity", "kpi": "activity-churn", "title": "Activity churn (1 month)",
             "value": pct(activity["churn_rate"]), "reason": activity["reasons"].get("churn_rate", ""),
             "details": [
-                _detail("went inactive", number(activity["n_churn"]),
+                detail_of("went inactive", number(activity["n_churn"]),
                         state.drill("activity-churn", "churned", window="1m")),
-                _detail("active before start", number(activity["n_start"]),
+                detail_of("active before start", number(activity["n_start"]),
                         state.drill("activity-churn", "active-start", window="1m")),
             ],
         },
@@ -102,9 +102,9 @@ def kpi_cards(state: DashboardState) -> dict:
             "id": "nps", "kpi": "nps", "title": "NPS", "value": number(nps["nps"]),
             "reason": nps["reasons"].get("nps", ""),
             "details": [
-                _detail("promoters", number(nps["n_promoters"]), state.drill("nps", "promoters")),
-                _detail("passives", number(nps["n_passives"]), state.drill("nps", "passives")),
-                _detail("detractors", number(nps["n_detractors"]), state.drill("nps", "detractors")),
+                detail_of("promoters", number(nps["n_promoters"]), state.drill("nps", "promoters")),
+                detail_of("passives", number(nps["n_passives"]), state.drill("nps", "passives")),
+                detail_of("detractors", number(nps["n_detractors"]), state.drill("nps", "detractors")),
             ],
         },
         {
@@ -112,17 +112,17 @@ def kpi_cards(state: DashboardState) -> dict:
                                                                       csat["csat"] / 100, 0),
             "reason": csat["reasons"].get("csat", ""),
             "details": [
-                _detail("satisfied", number(csat["n_satisfied"]), state.drill("csat", "satisfied")),
-                _detail("responses", number(csat["n_responses"]), state.drill("csat", "responses")),
+                detail_of("satisfied", number(csat["n_satisfied"]), state.drill("csat", "satisfied")),
+                detail_of("responses", number(csat["n_responses"]), state.drill("csat", "responses")),
             ],
         },
         {
             "id": "clv", "kpi": "clv", "title": "Customer lifetime value", "value": money(clv["clv"]),
             "reason": clv["reasons"].get("clv", ""),
             "details": [
-                _detail("ARPA, average of the month starts", money(clv["arpa"]), state.drill("clv", "active-start")),
-                _detail("CAC", money(clv["cac"]), reverse("dashboard-cac"), drill=False),
-                _detail("CLV : CAC", number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
+                detail_of("ARPA, average of the month starts", money(clv["arpa"]), state.drill("clv", "active-start")),
+                detail_of("CAC", money(clv["cac"]), reverse("dashboard-cac"), drill=False),
+                detail_of("CLV : CAC", number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
             ],
             "compare": True,
         },

@@ -10,7 +10,7 @@ from dataclasses import replace
 from dashboards import charts
 from dashboards.catalog import KPIS, kpi_series, kpi_value
 from dashboards.kpis.periods import Window
-from dashboards.widgets._common import _detail, money, number, pct
+from dashboards.widgets._common import detail_of, money, number, pct
 from dashboards.widgets.state import DashboardState
 
 
@@ -99,13 +99,13 @@ def purchases(state: DashboardState) -> dict:
         for c, r in monthly
     ]  # fmt: skip
     details = [
-        _detail("purchase CLV", money(clv["purchase_clv"]), state.drill("purchase-clv", "customers")),
-        _detail("average purchase", money(clv["average_purchase_value"])),
-        _detail("purchases a customer a month", number(clv["purchase_frequency"], 2)),
-        _detail("average lifespan (months)", number(clv["average_lifespan_months"], 1)),
-        _detail("paid invoices", number(clv["n_purchases"])),
-        _detail("paying customers", number(repeat["n_customers"]), state.drill("repeat-purchase-rate", "customers")),
-        _detail("repeat customers", number(repeat["n_repeat"]), state.drill("repeat-purchase-rate", "repeat")),
+        detail_of("purchase CLV", money(clv["purchase_clv"]), state.drill("purchase-clv", "customers")),
+        detail_of("average purchase", money(clv["average_purchase_value"])),
+        detail_of("purchases a customer a month", number(clv["purchase_frequency"], 2)),
+        detail_of("average lifespan (months)", number(clv["average_lifespan_months"], 1)),
+        detail_of("paid invoices", number(clv["n_purchases"])),
+        detail_of("paying customers", number(repeat["n_customers"]), state.drill("repeat-purchase-rate", "customers")),
+        detail_of("repeat customers", number(repeat["n_repeat"]), state.drill("repeat-purchase-rate", "repeat")),
     ]
     columns = ["month", "n_purchases", "revenue", "n_customers", "n_repeat", "repeat_purchase_rate",
                "average_purchase_value", "purchase_frequency", "average_lifespan_months", "purchase_clv"]  # fmt: skip
@@ -122,11 +122,11 @@ def survival(state: DashboardState) -> dict:
     row = kpi_value(KPIS["survival"], state.query)
     points = row["curve"]
     details = [
-        _detail("accounts followed", number(row["n_accounts"]), state.drill("survival", "accounts")),
-        _detail("churned", number(row["n_churned"]), state.drill("survival", "churned")),
-        _detail("still active (censored)", number(row["n_censored"]), state.drill("survival", "censored")),
-        _detail("median lifetime (months)", number(row["median_lifetime_months"], 1)),
-        *(_detail(f"still subscribed after {m} months", pct(row[f"survival_{m}m"])) for m in (3, 6, 12)),
+        detail_of("accounts followed", number(row["n_accounts"]), state.drill("survival", "accounts")),
+        detail_of("churned", number(row["n_churned"]), state.drill("survival", "churned")),
+        detail_of("still active (censored)", number(row["n_censored"]), state.drill("survival", "censored")),
+        detail_of("median lifetime (months)", number(row["median_lifetime_months"], 1)),
+        *(detail_of(f"still subscribed after {m} months", pct(row[f"survival_{m}m"])) for m in (3, 6, 12)),
     ]
     return {
         "row": row, "details": details, "chart": charts.survival_curve(points),
@@ -139,12 +139,12 @@ def survival(state: DashboardState) -> dict:
 def winback(state: DashboardState) -> dict:
     row = kpi_value(KPIS["winback-results"], state.query)
     details = [
-        _detail("departures in the period (churn records)", number(row["n_churned"])),
-        _detail("of them won back by the end", number(row["n_won_back"])),
-        _detail("win-back rate", pct(row["winback_rate"])),
-        _detail("reactivations in the period", number(row["n_reactivated"]), state.drill("winback-results",
+        detail_of("departures in the period (churn records)", number(row["n_churned"])),
+        detail_of("of them won back by the end", number(row["n_won_back"])),
+        detail_of("win-back rate", pct(row["winback_rate"])),
+        detail_of("reactivations in the period", number(row["n_reactivated"]), state.drill("winback-results",
                                                                                         "reactivated")),
-        _detail("MRR won back", money(row["mrr_won_back"])),
+        detail_of("MRR won back", money(row["mrr_won_back"])),
     ]  # fmt: skip
     for offer in row["offers"]:
         offer["conversion_display"] = pct(offer["conversion_rate"])

@@ -5,5 +5,5 @@ from __future__ import annotations
 import pandas as pd
 
 
-def _dates(series: pd.Series) -> pd.Series:
+def observation_dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series)

@@ -8,7 +8,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from health.features._common import _dates
+from health.features._common import observation_dates
 from health.features.inputs import Facts
 from health.features.names import catalogue
 
@@ -64,9 +64,11 @@ def _subscription_features(subs: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFra
         out["plan"] = ""
         return out
     subs = subs.assign(
-        start=_dates(subs["start_date"]), end=_dates(subs["end_date"]), mrr=subs["mrr"].astype(float)
+        start=observation_dates(subs["start_date"]),
+        end=observation_dates(subs["end_date"]),
+        mrr=subs["mrr"].astype(float),
     ).reset_index(drop=True)
-    keyed = grid[["obs_date", "account_id"]].assign(row=grid.index, stamp=_dates(grid["obs_date"]))
+    keyed = grid[["obs_date", "account_id"]].assign(row=grid.index, stamp=observation_dates(grid["obs_date"]))
     pairs = keyed.merge(subs, on="account_id", how="left")
     parts = {}
     for name, shift in (("now", 0), ("ago", 90)):
@@ -91,8 +93,8 @@ def _latest_before(events: pd.DataFrame, grid: pd.DataFrame, value: str) -> pd.S
     """The latest `value` dated before each observation date (merge_asof, strictly earlier)."""
     if events.empty:
         return pd.Series(np.nan, index=grid.index)
-    left = grid[["obs_date", "account_id"]].assign(row=grid.index, stamp=_dates(grid["obs_date"]))
-    right = events.assign(stamp=_dates(events["day"]))[["account_id", "stamp", value]]
+    left = grid[["obs_date", "account_id"]].assign(row=grid.index, stamp=observation_dates(grid["obs_date"]))
+    right = events.assign(stamp=observation_dates(events["day"]))[["account_id", "stamp", value]]
     left = left.sort_values("stamp", kind="stable")
     right = right.sort_values("stamp", kind="stable").astype({"account_id": left["account_id"].dtype})
     merged = pd.merge_asof(left, right, on="stamp", by="account_id", allow_exact_matches=False, direction="backward")

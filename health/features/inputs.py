@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from health.features._common import _dates
+from health.features._common import observation_dates
 
 
 @dataclass
@@ -51,11 +51,11 @@ def facts_until(facts: Facts, today: dt.date) -> Facts:
     stamp = pd.Timestamp(today)
 
     def upto(frame: pd.DataFrame, column: str = "day") -> pd.DataFrame:
-        return frame if frame.empty else frame[_dates(frame[column]) <= stamp]
+        return frame if frame.empty else frame[observation_dates(frame[column]) <= stamp]
 
     subs = upto(facts.subscriptions, "start_date").copy()
     if not subs.empty:
-        later = _dates(subs["end_date"]) > stamp
+        later = observation_dates(subs["end_date"]) > stamp
         subs["end_date"] = subs["end_date"].where(~later, None)
     return Facts(
         daily=upto(facts.daily),

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pandas as pd
 
-from health.features._common import _dates
+from health.features._common import observation_dates
 from health.features.columns import build_features
 from health.features.inputs import Facts, facts_until
 from health.features.names import catalogue, event_types
@@ -18,7 +18,7 @@ def active_accounts(subscriptions: pd.DataFrame, day: dt.date) -> set[int]:
     if subscriptions.empty:
         return set()
     stamp = pd.Timestamp(day)
-    start, end = _dates(subscriptions["start_date"]), _dates(subscriptions["end_date"])
+    start, end = observation_dates(subscriptions["start_date"]), observation_dates(subscriptions["end_date"])
     active = (start <= stamp) & (end.isna() | (end > stamp))
     return set(subscriptions.loc[active, "account_id"].astype(int))
 

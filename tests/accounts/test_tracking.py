@@ -382,14 +382,14 @@ def test_a_message_the_database_refuses_is_reported_and_the_others_are_stored(cl
     from accounts.tracking import ingest
 
     AccountFactory(external_id="acc-1")
-    original = ingest._apply_groups
+    original = ingest.apply_groups
 
     def refusing(groups):
         if any(m.group_id == "acc-refused" for m in groups):
             raise DataError("value too long for type character varying(64)")
         return original(groups)
 
-    monkeypatch.setattr(ingest, "_apply_groups", refusing)
+    monkeypatch.setattr(ingest, "apply_groups", refusing)
     body = {"batch": [_track(0), {"type": "group", "userId": "u2", "groupId": "acc-refused"}, _track(2),
                       {"type": "group", "userId": "u3", "groupId": "acc-ok"}]}  # fmt: skip
     response = send(client, "/v1/batch", body, write_key)

@@ -14,18 +14,18 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
-def _key_of(kind: Kind, row: dict) -> tuple | None:
+def key_of(kind: Kind, row: dict) -> tuple | None:
     for key in kind.keys:
         if all(row.get(f) not in (None, "") for f in key):
             return (key, *(row[f] for f in key))
     return None
 
 
-def _duplicates(kind: Kind, rows: list[tuple[int, dict]]) -> list[dict]:
+def duplicate_rows(kind: Kind, rows: list[tuple[int, dict]]) -> list[dict]:
     seen: dict[tuple, int] = {}
     errors = []
     for index, row in rows:
-        key = _key_of(kind, row)
+        key = key_of(kind, row)
         if key is None:
             continue
         if key in seen:
@@ -37,7 +37,7 @@ def _duplicates(kind: Kind, rows: list[tuple[int, dict]]) -> list[dict]:
     return errors
 
 
-def _unwritable_accounts(actor: AbstractBaseUser | None, account_ids: set[int]) -> set[int]:
+def unwritable_accounts(actor: AbstractBaseUser | None, account_ids: set[int]) -> set[int]:
     """The accounts among `account_ids` the actor may not edit. Managers, admins, API keys and the system write
     everywhere; a CSM only on the accounts they own."""
     if actor is None or getattr(actor, "api_key", None) is not None or actor.has_perm("accounts.assign_owner"):
@@ -46,12 +46,12 @@ def _unwritable_accounts(actor: AbstractBaseUser | None, account_ids: set[int]) 
     return account_ids - owned
 
 
-def _ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int]) -> None:
-    if _unwritable_accounts(actor, account_ids):
+def ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int]) -> None:
+    if unwritable_accounts(actor, account_ids):
         raise PermissionDenied("You can only edit the accounts you own.")
 
 
-def _account_tags_set(tags: dict[int, list[str]]) -> None:
+def account_tags_set(tags: dict[int, list[str]]) -> None:
     names = {name for names in tags.values() for name in names}
     Tag.objects.bulk_create([Tag(name=n) for n in names], ignore_conflicts=True)
     by_name = dict(Tag.objects.filter(name__in=names).values_list("name", "pk"))

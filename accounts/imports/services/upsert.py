@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 
 from accounts.imports.events import events_insert
-from accounts.imports.services._common import _account_tags_set, _key_of, _unwritable_accounts
+from accounts.imports.services._common import account_tags_set, key_of, unwritable_accounts
 from accounts.imports.services.rows import KINDS, Kind, RowErrors, RowsForbidden
 from accounts.models import Account
 from accounts.services.tasks import task_webhook_payload
@@ -53,11 +53,11 @@ def _rows_guard(
     label = spec.model._meta.verbose_name
     matched: dict[int, models.Model] = {}
     for index, row in rows:
-        key = _key_of(spec, row)
+        key = key_of(spec, row)
         if key is not None and key in existing:
             matched[index] = existing[key]
     if spec.model is Account:
-        denied = _unwritable_accounts(actor, {obj.pk for obj in matched.values()})
+        denied = unwritable_accounts(actor, {obj.pk for obj in matched.values()})
         forbidden = [
             {"index": i, "errors": {"external_id": ["You can only edit the accounts you own."]}}
             for i, obj in matched.items()
@@ -65,7 +65,7 @@ def _rows_guard(
         ]
         return forbidden, []
     wanted = {row["account_id"] for _, row in rows if row.get("account_id")}
-    denied = _unwritable_accounts(actor, wanted | {obj.account_id for obj in matched.values()})
+    denied = unwritable_accounts(actor, wanted | {obj.account_id for obj in matched.values()})
     forbidden, invalid = [], []
     for index, row in rows:
         obj = matched.get(index)
@@ -120,7 +120,7 @@ def rows_upsert(
     tags_by_index = {index: row.pop("tags") for index, row in rows if "tags" in row}
     existing: dict[tuple, models.Model] = {}
     for key in spec.keys:
-        keyed = [row for _, row in rows if _key_of(spec, row) and _key_of(spec, row)[0] == key]
+        keyed = [row for _, row in rows if key_of(spec, row) and key_of(spec, row)[0] == key]
         if not keyed:
             continue
         lookup = {f"{f}__in": {row[f] for row in keyed} for f in key}
@@ -144,7 +144,7 @@ def rows_upsert(
     update_fields: set[str] = set()
     actions: dict[int, tuple[models.Model, str]] = {}
     for index, row in rows:
-        key = _key_of(spec, row)
+        key = key_of(spec, row)
         obj = existing.get(key) if key else None
         if obj is None:
             if model is Account and "name" not in row:
@@ -174,7 +174,7 @@ def rows_upsert(
     if kind == "tasks" and to_create:
         hooks.notify(hooks.TASK_CREATED, [task_webhook_payload(obj) for _, obj in to_create])
     if tags_by_index:
-        _account_tags_set({actions[i][0].pk: names for i, names in tags_by_index.items()})
+        account_tags_set({actions[i][0].pk: names for i, names in tags_by_index.items()})
     for index, _ in rows:
         obj, action = actions[index]
         setattr(result, action, getattr(result, action) + 1)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import IntegrityError, models, transaction
 
 from accounts import serializers as s
-from accounts.imports.services._common import _account_tags_set, _duplicates, _ensure_actor_may_write
+from accounts.imports.services._common import account_tags_set, duplicate_rows, ensure_actor_may_write
 from accounts.imports.services.pending_tickets import tickets_pending_sync
 from accounts.imports.services.rows import KINDS, RowErrors, rows_resolve, rows_validate
 from accounts.imports.services.upsert import HEALTH_FACT_KINDS, UpsertResult, facts_changed, rows_upsert
@@ -34,7 +34,7 @@ def bulk_upsert(*, kind: str, rows: list[Any], actor: AbstractBaseUser | None = 
         unknown = {e["index"] for e in more if set(e["errors"]) == {"account"}}
         waiting = [(index, row) for index, row in valid if index in unknown]
         more = [e for e in more if e["index"] not in unknown]
-    errors += more + _duplicates(KINDS[kind], resolved + waiting)
+    errors += more + duplicate_rows(KINDS[kind], resolved + waiting)
     if errors:
         raise RowErrors(sorted(errors, key=lambda e: e["index"]))
     try:
@@ -54,7 +54,7 @@ def chunk_upsert(*, kind: str, rows: list[tuple[int, Any]]) -> tuple[UpsertResul
     """Imports: write the valid rows of a chunk, return the errors of the others (per-row semantics)."""
     valid, errors = rows_validate(kind=kind, rows=rows)
     resolved, more = rows_resolve(kind=kind, rows=valid)
-    dupes = _duplicates(KINDS[kind], resolved)
+    dupes = duplicate_rows(KINDS[kind], resolved)
     bad = {e["index"] for e in dupes}
     resolved = [(i, row) for i, row in resolved if i not in bad]
     errors += more + dupes
@@ -139,7 +139,7 @@ def update_one(*, kind: str, obj: models.Model, changes: dict, actor: AbstractBa
         account_ids = {obj.account_id, fields.get("account_id", obj.account_id)}
     else:
         account_ids = set()
-    _ensure_actor_may_write(actor, account_ids)
+    ensure_actor_may_write(actor, account_ids)
     for name, value in fields.items():
         if name == "custom_attributes":
             value = {**obj.custom_attributes, **value}
@@ -150,7 +150,7 @@ def update_one(*, kind: str, obj: models.Model, changes: dict, actor: AbstractBa
     except IntegrityError as exc:
         raise RowErrors([{"index": 0, "errors": {"non_field_errors": [_integrity_message(exc)]}}]) from exc
     if tags is not None:
-        _account_tags_set({obj.pk: tags})
+        account_tags_set({obj.pk: tags})
     if kind in HEALTH_FACT_KINDS:
         facts_changed(account_ids or {obj.pk})
     if isinstance(obj, Account) and ("domain" in changes or "external_id" in changes):

@@ -8,11 +8,11 @@ from typing import Any
 Row = dict[str, Any]
 
 
-def _money(cents: int) -> float:
+def money_value(cents: int) -> float:
     return round(cents / 100, 2)
 
 
-class _Reasons(dict):
+class Reasons(dict):
     def ratio(self, key: str, numerator: float, denominator: float, reason: str) -> float | None:
         if not denominator:
             self[key] = reason

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dashboards.kpis.formulas._common import DAYS_PER_MONTH, Row, _Reasons
+from dashboards.kpis.formulas._common import DAYS_PER_MONTH, Reasons, Row
 from dashboards.kpis.survival import median_lifetime, survival_at
 
 SURVIVAL_MONTHS = (3, 6, 12)
@@ -16,7 +16,7 @@ def survival_curve(curve: Any, *, observed_days: int) -> Row:
     """The Kaplan–Meier curve (`dashboards.kpis.survival.kaplan_meier`) as API rows, with its summary figures:
     the median lifetime and the survival 3, 6 and 12 months after the first subscription (null past the longest
     observation, `observed_days`)."""
-    reasons = _Reasons()
+    reasons = Reasons()
     points = [
         {"day": int(row.time), "month": round(row.time / DAYS_PER_MONTH, 2), "at_risk": int(row.at_risk),
          "events": int(row.events), "censored": int(row.censored), "survival": float(row.survival)}
@@ -143,7 +143,7 @@ def onboarding_funnel(funnels: Sequence[Mapping[str, Any]]) -> Row:
 def winback_results(results: Mapping[str, Any]) -> Row:
     """Win-back: departures of the period and the share won back by its end; reactivations of the period and the
     MRR won back; per offer, contacted accounts and the reactivations attributed to it (conversion)."""
-    reasons = _Reasons()
+    reasons = Reasons()
     rate = reasons.ratio(
         "winback_rate", results["n_won_back"], results["n_churned"], "No account churned in the period."
     )

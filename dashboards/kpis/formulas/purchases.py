@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from dashboards.kpis.formulas._common import DAYS_PER_MONTH, Row, _money, _Reasons
+from dashboards.kpis.formulas._common import DAYS_PER_MONTH, Reasons, Row, money_value
 
 
 def purchase_clv(sums: Mapping[str, int], months: Sequence[Mapping[str, int]], *, days: int) -> Row:
@@ -15,7 +15,7 @@ def purchase_clv(sums: Mapping[str, int], months: Sequence[Mapping[str, int]], *
     revenue ÷ purchases; frequency = purchases per customer per month (a month = 365.25 ÷ 12 days); lifespan =
     1 ÷ monthly logo churn (pooled over the month starts of the period, as the subscription CLV), in months.
     """
-    reasons = _Reasons()
+    reasons = Reasons()
     why_none = "No paid invoice (a succeeded payment with an amount) in the period."
     apv_cents = reasons.ratio("average_purchase_value", sums["revenue"], sums["n_purchases"], why_none)
     per_customer = reasons.ratio("purchase_frequency", sums["n_purchases"], sums["n_customers"], why_none)
@@ -41,7 +41,7 @@ def purchase_clv(sums: Mapping[str, int], months: Sequence[Mapping[str, int]], *
         "purchase_frequency": frequency,
         "average_lifespan_months": lifespan,
         "monthly_churn_rate": churn,
-        "revenue": _money(sums["revenue"]),
+        "revenue": money_value(sums["revenue"]),
         "n_purchases": sums["n_purchases"],
         "n_customers": sums["n_customers"],
         "reasons": reasons,
@@ -50,7 +50,7 @@ def purchase_clv(sums: Mapping[str, int], months: Sequence[Mapping[str, int]], *
 
 def repeat_purchase_rate(sums: Mapping[str, int]) -> Row:
     """Customers with more than one paid invoice in the period ÷ customers with at least one."""
-    reasons = _Reasons()
+    reasons = Reasons()
     rate = reasons.ratio(
         "repeat_purchase_rate", sums["n_repeat"], sums["n_customers"], "No paid invoice in the period."
     )

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dashboards.kpis.formulas._common import Row, _money, _Reasons
+from dashboards.kpis.formulas._common import Reasons, Row, money_value
 
 
 def churn_rate(sums: Mapping[str, int]) -> Row:
     """Accounts active at S and not at E ÷ accounts active at S; retention = 1 − churn."""
-    reasons = _Reasons()
+    reasons = Reasons()
     rate = reasons.ratio("churn_rate", sums["n_churn"], sums["n_start"], "No account was active at the start date.")
     if rate is None:
         reasons["retention_rate"] = reasons["churn_rate"]
@@ -26,14 +26,14 @@ def churn_rate(sums: Mapping[str, int]) -> Row:
 
 def mrr_churn(sums: Mapping[str, int]) -> Row:
     """(MRR at S of churned accounts + downsell of accounts active at both) ÷ total MRR at S."""
-    reasons = _Reasons()
+    reasons = Reasons()
     lost = sums["churn_mrr"] + sums["downsell_mrr"]
     rate = reasons.ratio("mrr_churn_rate", lost, sums["start_mrr"], "There was no MRR at the start date.")
     return {
         "mrr_churn_rate": rate,
-        "start_mrr": _money(sums["start_mrr"]),
-        "churn_mrr": _money(sums["churn_mrr"]),
-        "downsell_mrr": _money(sums["downsell_mrr"]),
+        "start_mrr": money_value(sums["start_mrr"]),
+        "churn_mrr": money_value(sums["churn_mrr"]),
+        "downsell_mrr": money_value(sums["downsell_mrr"]),
         "n_start": sums["n_start"],
         "reasons": reasons,
     }
@@ -41,23 +41,23 @@ def mrr_churn(sums: Mapping[str, int]) -> Row:
 
 def net_retention(sums: Mapping[str, int]) -> Row:
     """NRR = MRR at E of the accounts active at S and E ÷ MRR at S; gross caps each account at its MRR(S)."""
-    reasons = _Reasons()
+    reasons = Reasons()
     why = "There was no MRR at the start date."
     return {
         "net_retention_rate": reasons.ratio("net_retention_rate", sums["retained_mrr"], sums["start_mrr"], why),
         "gross_retention_rate": reasons.ratio(
             "gross_retention_rate", sums["gross_retained_mrr"], sums["start_mrr"], why
         ),
-        "start_mrr": _money(sums["start_mrr"]),
-        "retained_mrr": _money(sums["retained_mrr"]),
-        "gross_retained_mrr": _money(sums["gross_retained_mrr"]),
+        "start_mrr": money_value(sums["start_mrr"]),
+        "retained_mrr": money_value(sums["retained_mrr"]),
+        "gross_retained_mrr": money_value(sums["gross_retained_mrr"]),
         "reasons": reasons,
     }
 
 
 def activity_churn(sums: Mapping[str, int]) -> Row:
     """Accounts with an event in (S−W, S] and none in (E−W, E] ÷ accounts with an event in (S−W, S]."""
-    reasons = _Reasons()
+    reasons = Reasons()
     rate = reasons.ratio(
         "churn_rate", sums["act_churn"], sums["act_start"], "No account had an event in the window before the start."
     )
@@ -75,14 +75,14 @@ def activity_churn(sums: Mapping[str, int]) -> Row:
 def mrr_movements(sums: Mapping[str, int]) -> Row:
     """MRR(E) = MRR(S) + new + expansion + reactivation − contraction − churned (accounts compared at S and E)."""
     return {
-        "start_mrr": _money(sums["start_mrr"]),
-        "new_mrr": _money(sums["new_mrr"]),
-        "expansion_mrr": _money(sums["expansion_mrr"]),
-        "reactivation_mrr": _money(sums["reactivation_mrr"]),
-        "contraction_mrr": _money(sums["downsell_mrr"]),
-        "churned_mrr": _money(sums["churn_mrr"]),
-        "end_mrr": _money(sums["end_mrr"]),
-        "net_change_mrr": _money(sums["end_mrr"] - sums["start_mrr"]),
+        "start_mrr": money_value(sums["start_mrr"]),
+        "new_mrr": money_value(sums["new_mrr"]),
+        "expansion_mrr": money_value(sums["expansion_mrr"]),
+        "reactivation_mrr": money_value(sums["reactivation_mrr"]),
+        "contraction_mrr": money_value(sums["downsell_mrr"]),
+        "churned_mrr": money_value(sums["churn_mrr"]),
+        "end_mrr": money_value(sums["end_mrr"]),
+        "net_change_mrr": money_value(sums["end_mrr"] - sums["start_mrr"]),
         "n_new": sums["n_new"],
         "n_expanded": sums["n_expanded"],
         "n_reactivated": sums["n_reactivated"],
@@ -94,11 +94,11 @@ def mrr_movements(sums: Mapping[str, int]) -> Row:
 
 def arpa(sums: Mapping[str, int]) -> Row:
     """MRR at E (sum of active MRR) and ARPA = MRR ÷ accounts active at E."""
-    reasons = _Reasons()
+    reasons = Reasons()
     value = reasons.ratio("arpa", sums["end_mrr"], sums["n_end"], "No account was active at the end date.")
     return {
         "arpa": None if value is None else round(value / 100, 2),
-        "mrr": _money(sums["end_mrr"]),
+        "mrr": money_value(sums["end_mrr"]),
         "n_active": sums["n_end"],
         "reasons": reasons,
     }
@@ -111,7 +111,7 @@ def clv(months: Sequence[Mapping[str, int]], *, margin: float, cac: float | None
     at each month start; ARPA = Σ MRR at each month start ÷ Σ active at each month start. CLV:CAC divides by the
     CAC managers entered for those months.
     """
-    reasons = _Reasons()
+    reasons = Reasons()
     n_start = sum(m["n_start"] for m in months)
     n_churn = sum(m["n_churn"] for m in months)
     start_mrr = sum(m["start_mrr"] for m in months)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dashboards.kpis.formulas._common import Row, _Reasons
+from dashboards.kpis.formulas._common import Reasons, Row
 
 
 def nps(counts: Sequence[int]) -> Row:
     """NPS = % promoters (9–10) − % detractors (0–6) of the responses; `counts[s]` = responses with score s."""
-    reasons = _Reasons()
+    reasons = Reasons()
     n = sum(counts)
     promoters, passives, detractors = sum(counts[9:11]), sum(counts[7:9]), sum(counts[0:7])
     why = "No NPS response in the period."
@@ -29,7 +29,7 @@ def nps(counts: Sequence[int]) -> Row:
 
 def csat(counts: Sequence[int]) -> Row:
     """CSAT = satisfied responses (4–5 on 1–5) ÷ all responses × 100; `counts[i]` = responses with score i + 1."""
-    reasons = _Reasons()
+    reasons = Reasons()
     n = sum(counts)
     satisfied = counts[3] + counts[4]
     return {
