@@ -1,12 +1,14 @@
-"""Ingestion benchmark: events through the public tracking API (/v1/batch) vs a raw PostgreSQL COPY, same run.
+"""Ingestion benchmark: events through the public tracking API (/v1/batch) vs the machine's limit, same run.
 
     manage.py benchmark_ingest --events 100000 --batch-size 1000 --clients 4 --workers 3
 
 Starts gunicorn as production runs it (sync workers, `--workers 3` as in the Dockerfile and docker-compose.yml,
 DEBUG off, requests arriving as from the TLS proxy) on a free local port against the same database (API-key
 throttling off for the run), posts
-pre-built Segment batches from concurrent client threads, then COPYs the same rows (own message ids) into the same
-table with the same indexes. Prints events/s for both and the ratio (DESIGN.md target: API ≥ 0.4 × COPY).
+pre-built Segment batches from concurrent client threads, then COPYs the same rows into a plain table (the limit:
+a bigserial key and no other index, `churnapp.benchmarking`) and, as a second baseline, into our own events table
+with its indexes (own message ids). Prints events/s for each and the API's ratio to both (DESIGN.md: the tracking
+API ≥ 40,000 events/s on 2 cores; the limit is the plain COPY).
 Benchmark rows are deleted afterwards unless --keep.
 """
 
@@ -31,8 +33,12 @@ from django.db import connection
 
 from accounts.models import Account, UsageEvent
 from churnapp.apikeys import api_key_create, api_key_revoke
+from churnapp.benchmarking import plain_copy
 
 PREFIX = "bench-"
+API_TARGET = 40_000  # events/s on 2 cores (DESIGN.md)
+PLAIN_COLUMNS = [("account_id", "bigint"), ("user_id", "text"), ("event_type", "text"), ("occurred_at", "timestamptz"),
+                 ("properties", "jsonb"), ("message_id", "text"), ("received_at", "timestamptz")]  # fmt: skip
 
 
 def _free_port() -> int:
@@ -42,7 +48,7 @@ def _free_port() -> int:
 
 
 class Command(BaseCommand):
-    help = "Benchmark event ingestion: tracking API (/v1/batch) vs raw COPY into the same table, same run."
+    help = "Benchmark event ingestion: tracking API (/v1/batch) vs a raw COPY of the same rows into a plain table."
 
     def add_arguments(self, parser):
         parser.add_argument("--events", type=int, default=100_000)
@@ -73,6 +79,7 @@ class Command(BaseCommand):
             stored = UsageEvent.objects.filter(message_id__startswith=f"{run}-").count()
             if stored != events:
                 raise CommandError(f"API stored {stored:,} of {events:,} events.")
+            limit = plain_copy(columns=PLAIN_COLUMNS, source=self._copy_text(rows, account_ids, run))
             copy_seconds = self._copy(rows, account_ids, run)
         finally:
             api_key_revoke(key=key)
@@ -80,10 +87,14 @@ class Command(BaseCommand):
                 deleted, _ = UsageEvent.objects.filter(message_id__startswith=f"{run}").delete()
                 self.stdout.write(f"(deleted {deleted:,} benchmark rows)")
         api_rate, copy_rate = events / api_seconds, events / copy_seconds
-        self.stdout.write(f"API  /v1/batch : {api_seconds:7.2f} s  {api_rate:>10,.0f} events/s")
-        self.stdout.write(f"COPY (raw)     : {copy_seconds:7.2f} s  {copy_rate:>10,.0f} events/s")
-        verdict = "meets" if api_rate >= 0.4 * copy_rate else "below"
-        self.stdout.write(f"ratio API/COPY : {api_rate / copy_rate:.2f}  ({verdict} the 0.4 target)")
+        self.stdout.write(f"COPY, plain table (the limit) : {limit.seconds:7.2f} s  {limit.rate:>10,.0f} events/s")
+        self.stdout.write(f"COPY, our events table        : {copy_seconds:7.2f} s  {copy_rate:>10,.0f} events/s")
+        self.stdout.write(f"API /v1/batch                 : {api_seconds:7.2f} s  {api_rate:>10,.0f} events/s")
+        verdict = "meets" if api_rate >= API_TARGET else "below"
+        self.stdout.write(
+            f"API vs the limit: {api_rate / limit.rate:.3f}; vs COPY into our table: {api_rate / copy_rate:.2f}; "
+            f"{verdict} the {API_TARGET:,} events/s target"
+        )
 
     def _accounts(self, n: int) -> dict[str, int]:
         Account.objects.bulk_create(
@@ -178,13 +189,18 @@ class Command(BaseCommand):
             server.terminate()
             server.wait(timeout=30)
 
-    def _copy(self, rows, account_ids: dict[str, int], run: str) -> float:
+    def _copy_text(self, rows, account_ids: dict[str, int], run: str) -> io.StringIO:
+        """The rows in COPY's text format, in PLAIN_COLUMNS' order (own message ids: they do not collide)."""
         buffer = io.StringIO()
         received = dt.datetime.now(dt.UTC).isoformat()
         for account, user, kind, at, props, mid in rows:
             buffer.write(f"{account_ids[account]}\t{user}\t{kind}\t{at.isoformat()}\t{orjson.dumps(props).decode()}\t"
                          f"{mid}-copy\t{received}\n")  # fmt: skip
         buffer.seek(0)
+        return buffer
+
+    def _copy(self, rows, account_ids: dict[str, int], run: str) -> float:
+        buffer = self._copy_text(rows, account_ids, run)
         table = UsageEvent._meta.db_table
         with connection.cursor() as cursor:
             started = time.perf_counter()
