@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_client_ip_address, get_cool_off
@@ -24,6 +25,21 @@ PASSWORD_RESET_THROTTLED_MESSAGE = (
     "Too many password reset requests for this address or from your network. "
     "Please wait an hour before asking again; if a reset e-mail was sent, its link still works."
 )
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The address a login or reset request came from: REMOTE_ADDR or, behind TRUSTED_PROXY_COUNT proxies that
+    each append the address they were reached from to X-Forwarded-For, the entry the outermost one appended. A
+    client can put entries before those, never replace them; a malformed entry falls back to REMOTE_ADDR."""
+    count = settings.TRUSTED_PROXY_COUNT
+    entries = [e.strip() for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
+    if count > 0 and entries:
+        candidate = entries[-min(count, len(entries))]
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            pass
+    return request.META.get("REMOTE_ADDR")
 
 
 class LoginLockoutBackend(AxesStandaloneBackend):

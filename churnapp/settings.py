@@ -340,8 +340,12 @@ if REDIS_URL:
 
 # --- Login protection (django-axes) and password-reset throttling ------------------------------------------------
 # One username from one client address is locked out after LOGIN_FAILURE_LIMIT failures, for LOGIN_LOCKOUT_MINUTES
-# (each failure during the lockout starts it again). The client address is REMOTE_ADDR: forwarded headers are not
-# trusted here, so nobody can pick a fresh address per attempt.
+# (each failure during the lockout starts it again). The client address is REMOTE_ADDR or, behind
+# TRUSTED_PROXY_COUNT proxies, the X-Forwarded-For entry the outermost of them appended
+# (churnapp.login_protection.client_ip): without it every login would come from the proxy's address, and anyone could
+# lock a user out for everyone. Entries a client adds itself stand to the left and are never read.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "churnapp.login_protection.client_ip"
 INSTALLED_APPS += ["axes"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes requires
 AUTHENTICATION_BACKENDS = [

@@ -9,6 +9,7 @@ from axes.models import AccessAttempt, AccessFailureLog
 from django.core import mail
 from django.core.cache import cache
 
+from churnapp.login_protection import client_ip
 from tests.factories import UserFactory
 from tests.schemathesis_support import api_key_headers
 
@@ -142,3 +143,48 @@ class TestPasswordResetThrottle:
         # another network is not affected
         assert client.post("/auth/password_reset/", {"email": "ana@example.com"}).status_code == 302
         assert len(mail.outbox) == 1
+
+
+def test_behind_a_proxy_lockout_is_per_client_not_per_proxy(client, ana, settings):
+    """Behind one proxy every request comes from the proxy's address: the client's is the entry it appended."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.9.9.9"
+    for _ in range(5):
+        client.post("/login/", {"username": "ana", "password": "wrong"}, REMOTE_ADDR=proxy,
+                    HTTP_X_FORWARDED_FOR="203.0.113.7")  # fmt: skip
+    locked = client.post("/login/", {"username": "ana", "password": "correct-horse-battery"}, REMOTE_ADDR=proxy,
+                         HTTP_X_FORWARDED_FOR="203.0.113.7")  # fmt: skip
+    assert locked.status_code == 429
+    ok = client.post("/login/", {"username": "ana", "password": "correct-horse-battery"}, REMOTE_ADDR=proxy,
+                     HTTP_X_FORWARDED_FOR="198.51.100.4")  # fmt: skip
+    assert ok.status_code == 302  # ana from her own address is not locked out by someone else's failures
+
+
+def test_a_client_cannot_pick_a_fresh_address_by_forging_the_header(client, ana, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(5):  # each attempt forges another leftmost entry; the proxy appends the real address
+        client.post("/login/", {"username": "ana", "password": "wrong"}, REMOTE_ADDR="10.9.9.9",
+                    HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.7")  # fmt: skip
+    locked = client.post("/login/", {"username": "ana", "password": "correct-horse-battery"}, REMOTE_ADDR="10.9.9.9",
+                         HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.7")  # fmt: skip
+    assert locked.status_code == 429
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(client, ana, settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for n in range(5):
+        client.post("/login/", {"username": "ana", "password": "wrong"}, REMOTE_ADDR="10.0.0.1",
+                    HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")  # fmt: skip
+    locked = client.post("/login/", {"username": "ana", "password": "correct-horse-battery"}, REMOTE_ADDR="10.0.0.1",
+                         HTTP_X_FORWARDED_FOR="192.0.2.200")  # fmt: skip
+    assert locked.status_code == 429
+
+
+def test_a_malformed_forwarded_entry_falls_back_to_the_connection_address(rf, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")) == "10.0.0.1"
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="2001:db8::1")) == "2001:db8::1"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="1.1.1.1, 203.0.113.7, 10.0.0.2")) == (
+        "203.0.113.7"
+    )
