@@ -117,6 +117,25 @@ def test_events_import_from_a_json_array_and_json_lines():
     assert (job.created_count, job.failed_count) == (5, 1)
 
 
+def test_events_import_refuses_nul_characters_wherever_they_hide():
+    AccountFactory(external_id="a-1")
+    rows = [
+        ["account_id", "event_time", "event_type", "user_id", "message_id", "properties"],
+        ["a-1", "2024-01-01T00:00:00Z", "login", "u1", "m-1", '{"note": "fine"}'],
+        ["a-1", "2024-01-01T00:00:01Z", "login", "u1", "m-2", '{"note": "a\\u0000b"}'],  # the JSON escape
+        ["a-1", "2024-01-01T00:00:02Z", "log\x00in", "u1", "m-3", "{}"],  # the character itself
+        ["a-1", "2024-01-01T00:00:03Z", "login", "u1", "m-4", '{"nested": {"k\\u0000": 1}}'],  # in a key
+        ["a-1", "2024-01-01T00:00:04Z", "login", "u1", "m-5", '{"path": "C:\\\\u0000"}'],  # an escaped backslash
+    ]
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    job = run("events", out.getvalue())
+    errors = errors_of(job)
+    assert set(errors) == {2, 3, 4} and all("NUL" in message for message in errors.values())  # data rows, from 1
+    assert sorted(UsageEvent.objects.values_list("message_id", flat=True)) == ["m-1", "m-5"]
+    assert UsageEvent.objects.get(message_id="m-5").properties == {"path": "C:\\u0000"}
+
+
 def test_json_array_reader_handles_values_split_across_chunks(monkeypatch):
     monkeypatch.setattr("accounts.imports.readers.CHUNK_CHARS", 7)
     rows = [{"account_id": f"a-{i}", "name": "x" * i, "n": 12345} for i in range(20)]
