@@ -26,6 +26,7 @@ from django.db import connection
 from accounts.imports.runner import import_run
 from accounts.models import Account, ImportJob, ImportKind, ImportStatus, UsageEvent
 from churnapp.benchmarking import plain_copy
+from churnapp.csvsafe import SafeCsvWriter
 
 PREFIX = "bench-imp-"
 TARGET = 0.2
@@ -99,7 +100,7 @@ class Command(BaseCommand):
         start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
         kinds = ("login", "report_viewed", "invoice_created", "invoice_sent", "export")
         with path.open("w", newline="") as f:
-            writer = csv.writer(f)
+            writer = SafeCsvWriter(f)
             writer.writerow(["account_id", "event_time", "event_type", "user_id", "message_id", "properties"])
             for i in range(events):
                 writer.writerow([
