@@ -6,6 +6,7 @@ import datetime as dt
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -71,3 +72,14 @@ class AccountFilterSet(django_filters.FilterSet):
     def filter_renewal_within(self, queryset: QuerySet[Account], name: str, value) -> QuerySet[Account]:
         today = timezone.localdate()
         return queryset.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=int(value)))
+
+
+def filter_data(params: QueryDict) -> QueryDict:
+    """The list's query string as the filterset reads it: "Any" in a filter select submits an empty value, which
+    means no filter, not an invalid choice."""
+    data = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [v for v in values if v.strip()]
+        if kept:
+            data.setlist(key, kept)
+    return data

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from accounts.models import Account, AccountStatus, ActivityKind, SavedView, TaskPriority
+from accounts.models import AccountStatus, ActivityKind, SavedView, TaskPriority
 from accounts.selectors import owner_choices
 
 
@@ -45,10 +45,6 @@ class OwnerForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owner_choices()
-
-
-class BulkAssignForm(OwnerForm):
-    accounts = forms.ModelMultipleChoiceField(queryset=Account.objects.select_related("owner"))
 
 
 class SavedViewForm(forms.ModelForm):

@@ -340,3 +340,12 @@ def api_events() -> QuerySet[UsageEvent]:
 def import_jobs_recent(*, limit: int = 50) -> list[ImportJob]:
     """The newest import jobs with who started them (the imports page)."""
     return list(ImportJob.objects.select_related("created_by")[:limit])
+
+
+def accounts_by_ids(ids) -> QuerySet[Account]:
+    return Account.objects.filter(pk__in=ids)
+
+
+def bulk_edit_preview(*, job, limit: int = 10) -> list[Account]:
+    """The first accounts a bulk edit changes, by name, for its confirmation."""
+    return list(Account.objects.filter(pk__in=job.account_ids[:limit]).order_by("name").only("pk", "name"))

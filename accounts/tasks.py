@@ -6,6 +6,7 @@ from celery import shared_task
 
 from accounts import services
 from accounts.imports.tasks import run_import  # noqa: F401  (registers the import task with Celery)
+from accounts.services import bulk_edits
 from churnapp.taskpolicy import RETRY_ON_DATABASE
 
 
@@ -13,3 +14,14 @@ from churnapp.taskpolicy import RETRY_ON_DATABASE
 def refresh_account_snapshots() -> dict[str, int]:
     """Periodic: cached MRR, seats, renewal date and status of every account (idempotent)."""
     return services.account_refresh_snapshots()
+
+
+@shared_task(**RETRY_ON_DATABASE, soft_time_limit=3600, time_limit=3660)
+def run_bulk_edit(job_id: int) -> str:
+    """A confirmed bulk edit too large to run in the request; resumes where a dead worker stopped."""
+    return bulk_edits.bulk_edit_run(job_id=job_id).status
+
+
+def bulk_edit_enqueue(job_id: int) -> None:
+    """The `bulk-edit-queued` hook (after commit)."""
+    run_bulk_edit.delay(job_id)

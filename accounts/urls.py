@@ -1,12 +1,15 @@
 from django.urls import path
 
-from accounts import views
+from accounts import bulk_views, views
 
 urlpatterns = [
     path("", views.my_day, name="home"),
     path("my-day/tasks/", views.my_day_tasks, name="my-day-tasks"),
     path("accounts/", views.account_list, name="account-list"),
-    path("accounts/bulk-assign/", views.account_bulk_assign, name="account-bulk-assign"),
+    path("accounts/bulk/", bulk_views.bulk_edit_create, name="bulk-edit-create"),
+    path("accounts/bulk/<int:pk>/", bulk_views.bulk_edit_detail, name="bulk-edit-detail"),
+    path("accounts/bulk/<int:pk>/confirm/", bulk_views.bulk_edit_confirm, name="bulk-edit-confirm"),
+    path("accounts/bulk/<int:pk>/cancel/", bulk_views.bulk_edit_cancel, name="bulk-edit-cancel"),
     path("accounts/views/", views.saved_view_create, name="saved-view-create"),
     path("accounts/views/<int:pk>/delete/", views.saved_view_delete, name="saved-view-delete"),
     path("accounts/<int:pk>/", views.account_detail, name="account-detail"),

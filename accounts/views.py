@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -14,8 +14,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import selectors, services
-from accounts.filters import AccountFilterSet
-from accounts.forms import BulkAssignForm, NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
+from accounts.bulk_views import bulk_action_options
+from accounts.filters import AccountFilterSet, filter_data
+from accounts.forms import NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
 from accounts.models import Account, AccountStatus, SavedView, Task
 from churnapp.paging import page_of
 from churnapp.redirects import redirect_next
@@ -58,12 +59,7 @@ def my_day_tasks(request: HttpRequest) -> HttpResponse:
 @require_GET
 @vary_on_headers("HX-Request")
 def account_list(request: HttpRequest) -> HttpResponse:
-    # "Any" in a filter select submits an empty value: it means no filter, not an invalid choice.
-    data = QueryDict(mutable=True)
-    for key, values in request.GET.lists():
-        kept = [v for v in values if v.strip()]
-        if kept:
-            data.setlist(key, kept)
+    data = filter_data(request.GET)
     filterset = AccountFilterSet(data, queryset=selectors.account_list(), request=request)
     # Invalid values (a letter in "MRR from", an unknown status) show as field errors and are ignored,
     # never a server error.
@@ -81,36 +77,13 @@ def account_list(request: HttpRequest) -> HttpResponse:
         "ordering": ordering,
         "owners": selectors.owner_options(),
         "saved_views": selectors.saved_views_for(user=request.user),
-        "can_assign": request.user.has_perm("accounts.assign_owner"),
-        "assign_form": BulkAssignForm(),
+        "can_bulk_edit": request.user.has_perm("accounts.change_account"),
+        "bulk_actions": bulk_action_options(request.user),
         "saved_view_form": SavedViewForm(initial={"query": params.urlencode()}),
     }
     if request.htmx and request.htmx.target == "account-table":
         return render(request, "accounts/account_list.html#account-table", context)
     return render(request, "accounts/account_list.html", context)
-
-
-@require_POST
-def account_bulk_assign(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_perm("accounts.assign_owner"):
-        raise PermissionDenied("Only managers and admins reassign accounts in bulk.")
-    form = BulkAssignForm(request.POST)
-    back = reverse("account-list") + ("?" + request.POST["query"] if request.POST.get("query") else "")
-    if not form.is_valid():
-        messages.error(request, "Choose at least one account and a valid owner.")
-    else:
-        chosen = list(form.cleaned_data["accounts"])
-        owner = form.cleaned_data["owner"]
-        count = services.account_assign_owner(accounts=chosen, owner=owner, actor=request.user)
-        kept = len(chosen) - count
-        to = f" to {display_name(owner)}" if owner else " to nobody (unassigned)"
-        text = f"Reassigned {count} account{'s' if count != 1 else ''}{to}."
-        if kept:
-            text += f" {kept} already had that owner."
-        messages.success(request, text)
-    if request.htmx:
-        return HttpResponseClientRedirect(back)
-    return redirect(back)
 
 
 @require_POST

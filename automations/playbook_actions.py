@@ -3,6 +3,10 @@ actions, so it lives here and `AutomationsConfig.ready` adds it to `automations.
 
 from __future__ import annotations
 
+from accounts.models import Account
+from accounts.services import changes_record
+from accounts.services.bulk_edits import BulkAction
+from accounts.services.bulk_edits import register as register_bulk_action
 from automations import actions
 from automations.models import Playbook
 from automations.playbooks import playbook_enrol, playbook_enrol_many
@@ -33,8 +37,35 @@ def enrol_playbook_many(spec: dict, ctxs: list[actions.ActionContext]) -> list[a
     ]
 
 
+def enrol_bulk_edit(account_ids: list[int], value: str, key: str, actor) -> set[int]:
+    """The accounts list's bulk edit "Enrol in playbook": returns the accounts newly enrolled (or held out)."""
+    playbook = Playbook.objects.filter(key=value).first()
+    if playbook is None:
+        raise actions.ActionError(f"The playbook {value!r} no longer exists.")
+    accounts = list(Account.objects.filter(pk__in=account_ids).order_by("pk"))
+    source = f"user:{actor.pk}"
+    results = playbook_enrol_many(playbook=playbook, accounts=accounts, sources=[source] * len(accounts))
+    new = {enrolment.account_id: enrolment.holdout for enrolment, created in results if created}
+    for holdout in (False, True):
+        verb = "Held out of" if holdout else "Enrolled in"
+        changes_record(
+            account_ids=[pk for pk, held in new.items() if held == holdout],
+            actor=actor,
+            field="playbook",
+            old="",
+            new=playbook.name,
+            subject=f"{verb} playbook “{playbook.name}”",
+        )
+    return set(new)
+
+
+def _playbook_choices() -> list[tuple[str, str]]:
+    return list(Playbook.objects.filter(enabled=True).order_by("name").values_list("key", "name"))
+
+
 def register() -> None:
-    """Add the action to the registry (`AutomationsConfig.ready`)."""
+    """Add the action to the rules' registry and the bulk edit to the accounts list's (`AutomationsConfig.ready`)."""
     actions.register(
         "enrol_playbook", label="Enrol in playbook (playbook)", one=enrol_playbook, many=enrol_playbook_many
     )
+    register_bulk_action(BulkAction("playbook", "Enrol in playbook", enrol_bulk_edit, choices=_playbook_choices))

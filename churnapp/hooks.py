@@ -49,6 +49,7 @@ HEALTH_PROFILE_PUBLISHED = "health-profile-published"  # payload: the version id
 CHURN_LAB_REQUESTED = "churn-lab-requested"  # payload: the lab run id
 WINBACK_PAGES_STALE = "winback-pages-stale"  # payload: None; the win-back pages' figures are refreshed
 IMPORT_QUEUED = "import-queued"  # payload: the import job id
+BULK_EDIT_QUEUED = "bulk-edit-queued"  # payload: the bulk edit id
 # Accounts or contacts were written: what waited for them (tracking messages, unmatched tickets, Stripe events) is
 # replayed in the same transaction. Payload: {"kind", "rows", "created", "objects"} (see accounts.imports.replays).
 ACCOUNTS_UPSERTED = "accounts-upserted"
@@ -68,6 +69,7 @@ EXPECTED: dict[str, str] = {
     CHURN_LAB_REQUESTED: "health",
     WINBACK_PAGES_STALE: "winback",
     IMPORT_QUEUED: "accounts",
+    BULK_EDIT_QUEUED: "accounts",
     ACCOUNTS_UPSERTED: "accounts",
 }
 

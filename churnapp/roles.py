@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
+    from django.db.models import QuerySet
 
     from accounts.models import Account
 
@@ -79,6 +80,15 @@ def can_edit_account(user: AbstractBaseUser, account: Account) -> bool:
     if user.has_perm("accounts.assign_owner"):
         return True
     return account.owner_id == user.pk
+
+
+def editable_accounts(user: AbstractBaseUser, accounts: QuerySet) -> QuerySet:
+    """`can_edit_account` for a whole queryset of accounts, in SQL: all of them, the user's own, or none."""
+    if not user.is_authenticated or not user.has_perm("accounts.change_account"):
+        return accounts.none()
+    if user.has_perm("accounts.assign_owner"):
+        return accounts
+    return accounts.filter(owner_id=user.pk)
 
 
 def can_configure(user: AbstractBaseUser) -> bool:

@@ -224,6 +224,8 @@ CELERY_TASK_TIME_LIMIT = 660
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
 ACCOUNT_SNAPSHOT_INTERVAL = env.int("ACCOUNT_SNAPSHOT_INTERVAL", default=15 * 60)  # seconds
+# A confirmed bulk edit of up to this many accounts runs in the request; a larger one in a worker, with progress.
+BULK_EDIT_INLINE_LIMIT = env.int("BULK_EDIT_INLINE_LIMIT", default=200)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

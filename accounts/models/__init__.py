@@ -7,6 +7,7 @@ from __future__ import annotations
 from accounts.models.accounts import Account, AccountStatus, Contact, HealthBand, LifecycleStage, Segment, Tag
 from accounts.models.activities import Activity, ActivityKind
 from accounts.models.billing import BillingEvent, BillingEventKind
+from accounts.models.bulk_edits import BulkEdit, BulkEditStatus
 from accounts.models.imports import ImportJob, ImportKind, ImportRowError, ImportStatus
 from accounts.models.saved_views import SavedView
 from accounts.models.subscriptions import BillingPeriod, Subscription, SubscriptionStatus
@@ -51,4 +52,6 @@ __all__ = [
     "InboundWebhookEvent",
     "BillingEventKind",
     "BillingEvent",
+    "BulkEditStatus",
+    "BulkEdit",
 ]

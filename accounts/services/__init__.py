@@ -12,7 +12,7 @@ from accounts.services.accounts import (
     account_set_lifecycle_stage,
     account_set_status,
 )
-from accounts.services.activities import activity_create, activity_ensure_editable
+from accounts.services.activities import activity_create, activity_ensure_editable, changes_record
 from accounts.services.bulk import (
     accounts_add_tag_bulk,
     accounts_remove_tag_bulk,
@@ -33,6 +33,7 @@ __all__ = [
     "account_set_status",
     "account_assign_owner",
     "activity_create",
+    "changes_record",
     "task_create",
     "task_webhook_payload",
     "task_complete",

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Account, AccountStatus, Activity, LifecycleStage, Tag
+from accounts.models import Account, AccountStatus, Activity, LifecycleStage
 from accounts.services._common import change_entry, ensure_can_edit
+from accounts.services.bulk import accounts_add_tag_bulk, accounts_remove_tag_bulk
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -61,15 +62,15 @@ def account_assign_owner(
     return len(changed)
 
 
-def account_add_tag(*, account: Account, name: str) -> None:
-    """Put a tag (created when new) on an account; adding it twice changes nothing."""
-    tag, _ = Tag.objects.get_or_create(name=name)
-    account.tags.add(tag)
+def account_add_tag(*, account: Account, name: str, actor: AbstractBaseUser | None = None) -> None:
+    """Put a tag (created when new) on an account, with an audit entry; adding it twice changes nothing."""
+    accounts_add_tag_bulk(account_ids=[account.pk], name=name, actor=actor)
 
 
-def account_remove_tag(*, account: Account, name: str) -> None:
-    """Take a tag off an account (used by automation rules); a tag it does not carry changes nothing."""
-    account.tags.remove(*Tag.objects.filter(name=name))
+def account_remove_tag(*, account: Account, name: str, actor: AbstractBaseUser | None = None) -> None:
+    """Take a tag off an account (used by automation rules), with an audit entry; a tag it does not carry changes
+    nothing."""
+    accounts_remove_tag_bulk(account_ids=[account.pk], name=name, actor=actor)
 
 
 @transaction.atomic

@@ -48,3 +48,23 @@ def activity_create(
         body=body,
         occurred_at=occurred_at or timezone.now(),
     )
+
+
+def changes_record(
+    *, account_ids, actor: AbstractBaseUser | None, field: str, old: str, new: str, subject: str
+) -> None:
+    """The same change on many accounts, made by an upper app (a bulk enrolment): one audit entry each, in one
+    INSERT."""
+    Activity.objects.bulk_create(
+        [
+            Activity(
+                account_id=pk,
+                kind=ActivityKind.CHANGE,
+                author=actor,
+                subject=subject[:255],
+                details={"field": field, "old": old, "new": new},
+            )
+            for pk in sorted(account_ids)
+        ],
+        batch_size=2000,
+    )

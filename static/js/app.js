@@ -39,10 +39,23 @@
     });
   }
 
+  // A bulk edit form shows only the value fields of the chosen action: <select data-bulk-action> and
+  // <span data-bulk-for="tag_add tag_remove">. Hidden fields are disabled, so they are not sent.
+  function showBulkFields(root) {
+    within(root, "[data-bulk-action]", function (select) {
+      select.form.querySelectorAll("[data-bulk-for]").forEach(function (span) {
+        var shown = span.dataset.bulkFor.split(" ").indexOf(select.value) >= 0;
+        span.hidden = !shown;
+        span.querySelectorAll("input, select").forEach(function (field) { field.disabled = !shown; });
+      });
+    });
+  }
+
   function enhance(root) {
     size(root);
     draw(root);
     showCounts();
+    showBulkFields(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
@@ -57,6 +70,7 @@
       });
     }
     if (event.target.matches("input[type=checkbox]")) showCounts();
+    if (event.target.matches("[data-bulk-action]")) showBulkFields(event.target.form);
     // A filter select that applies itself.
     if (event.target.matches("[data-autosubmit]") && event.target.form) event.target.form.requestSubmit();
   });

@@ -98,15 +98,6 @@ class TestWritePermissions:
         assert (own_account.owner == teammate) == allowed
 
 
-@pytest.mark.parametrize(("role", "allowed"), [("csm", False), ("viewer", False), ("manager", True)])
-def test_bulk_assign_is_for_managers(client, request, role, allowed, own_account, other_account, csm):
-    client.force_login(request.getfixturevalue(role))
-    response = client.post(reverse("account-bulk-assign"), {"accounts": [other_account.pk], "owner": csm.pk})
-    assert response.status_code == (302 if allowed else 403)
-    other_account.refresh_from_db()
-    assert (other_account.owner == csm) == allowed
-
-
 def test_status_change_writes_an_audit_entry(client, csm, own_account):
     client.force_login(csm)
     client.post(reverse("account-status-change", args=[own_account.pk]), {"status": "at_risk"})
@@ -121,14 +112,6 @@ def test_owner_change_writes_an_audit_entry(client, manager, own_account, teamma
     entry = Activity.objects.get(account=own_account, kind=ActivityKind.CHANGE)
     assert entry.details["field"] == "owner"
     assert entry.details["new"] == teammate.get_full_name()
-
-
-def test_bulk_assign_reassigns_all_selected_with_audit(client, manager, csm):
-    accounts = AccountFactory.create_batch(3)
-    client.force_login(manager)
-    client.post(reverse("account-bulk-assign"), {"accounts": [a.pk for a in accounts], "owner": csm.pk})
-    assert set(csm.owned_accounts.all()) == set(accounts)
-    assert Activity.objects.filter(kind=ActivityKind.CHANGE).count() == 3
 
 
 class TestBadInput:
@@ -246,7 +229,8 @@ class TestAccountList:
         tags = [TagFactory(name="a"), TagFactory(name="b")]
         AccountFactory.create_batch(3, owner=csm, tags=tags)
         client.get(reverse("account-list"))  # warm caches (content types, session)
-        with django_assert_max_num_queries(12) as small:
+        # 13: the page, the filters' and the bulk edit's options (statuses, playbooks), whatever the rows.
+        with django_assert_max_num_queries(13) as small:
             client.get(reverse("account-list"))
         AccountFactory.create_batch(22, owner=csm, tags=tags)
         with django_assert_max_num_queries(len(small.captured_queries)):

@@ -89,7 +89,7 @@ def test_set_based_actions_do_what_the_single_ones_do(setup):
         )
         assert "Health score: 40" in task.description
         assert RuleExecution.objects.get(account=account).task == task
-        assert Activity.objects.filter(account=account, kind="change").count() == 2  # audited
+        assert Activity.objects.filter(account=account, kind="change").count() == 3  # audited: status, stage and tag
         assert Notification.objects.get(account=account).title == f"{account.name} is low"
         assert Enrolment.objects.get(account=account).status == "completed"
     # One customer email per contact, one notification email per execution to the owner.

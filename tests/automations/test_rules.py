@@ -68,7 +68,7 @@ def test_set_status_stage_and_tags(low):
     low.refresh_from_db()
     assert (low.status, low.lifecycle_stage) == ("at_risk", "at_risk")
     assert list(low.tags.values_list("name", flat=True)) == ["inactive-10d"]
-    assert Activity.objects.filter(account=low, kind="change").count() == 2  # audited
+    assert Activity.objects.filter(account=low, kind="change").count() == 3  # audited: status, stage and tag
     _rule([{"type": "remove_tag", "tag": "inactive-10d"}], key="untag", tree={"type": "tag", "has": ["inactive-10d"]})
     rules.rules_cycle()
     assert not low.tags.exists()

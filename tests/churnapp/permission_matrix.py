@@ -71,6 +71,9 @@ KWARG_VALUES: dict[str, str] = {}
 PK_OF.update(
     {
         "/accounts/views/{pk}/delete/": "saved_view",
+        "/accounts/bulk/{pk}/": "bulk_edit",
+        "/accounts/bulk/{pk}/cancel/": "bulk_edit",
+        "/accounts/bulk/{pk}/confirm/": "bulk_edit",
         "/accounts/{pk}/": "account",
         "/accounts/{pk}/notes/": "account",
         "/accounts/{pk}/owner/": "account",
@@ -246,7 +249,10 @@ ROWS: list[Row] = [
     Row("/accounts/", "get", SIGNED_IN),
     Row("/favicon.ico", "get", EVERYONE),
     Row("/settings/integrations/", "get", ADMINS),
-    Row("/accounts/bulk-assign/", "post", CONFIGURERS),
+    Row("/accounts/bulk/", "post", CSM_AND_UP),
+    Row("/accounts/bulk/{pk}/", "get", OWNER_AND_MANAGERS),  # the asker (csm_owner), managers and admins
+    Row("/accounts/bulk/{pk}/cancel/", "post", OWNER_AND_MANAGERS),
+    Row("/accounts/bulk/{pk}/confirm/", "post", _o(L, "403", OK, "403", "403", "403", L, L, L, L)),  # the asker only
     Row("/accounts/views/", "post", CSM_AND_UP),
     Row("/accounts/views/{pk}/delete/", "post", OWNER_AND_MANAGERS),
     Row("/accounts/{pk}/", "get", SIGNED_IN),
