@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.my_day, name="home"),
     path("my-day/tasks/", views.my_day_tasks, name="my-day-tasks"),
     path("accounts/", views.account_list, name="account-list"),
+    path("search/", views.search, name="search"),
     path("accounts/bulk/", bulk_views.bulk_edit_create, name="bulk-edit-create"),
     path("accounts/bulk/<int:pk>/", bulk_views.bulk_edit_detail, name="bulk-edit-detail"),
     path("accounts/bulk/<int:pk>/confirm/", bulk_views.bulk_edit_confirm, name="bulk-edit-confirm"),

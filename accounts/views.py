@@ -18,6 +18,7 @@ from accounts.bulk_views import bulk_action_options
 from accounts.filters import AccountFilterSet, filter_data
 from accounts.forms import NoteForm, OwnerForm, SavedViewForm, StatusForm, TaskCompleteForm, TaskForm
 from accounts.models import Account, AccountStatus, SavedView, Task
+from accounts.search import MIN_LENGTH, clean_query, search_everything
 from churnapp.paging import page_of
 from churnapp.redirects import redirect_next
 from churnapp.roles import can_configure, can_edit_account
@@ -269,3 +270,15 @@ def _back_to_account(request: HttpRequest, account: Account) -> HttpResponse:
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def search(request: HttpRequest) -> HttpResponse:
+    """Search across everything: the page, or (from the top bar, as the user types) its results alone."""
+    q = clean_query(request.GET.get("q", ""))
+    groups = search_everything(q=q, limit=5 if request.htmx else 20)
+    context = {"q": q, "groups": groups, "too_short": 0 < len(q) < MIN_LENGTH}
+    if request.htmx:
+        return render(request, "accounts/search.html#search-results", context)
+    return render(request, "accounts/search.html", context)

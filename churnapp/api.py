@@ -1,5 +1,6 @@
 """The /api/v1/ router: each app registers its viewsets here."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import (
@@ -13,6 +14,7 @@ from accounts.api import (
     TaskViewSet,
     TicketViewSet,
 )
+from accounts.api.search import SearchApi
 from health.api import (
     ChurnModelViewSet,
     ChurnPredictionViewSet,
@@ -42,4 +44,4 @@ router.register("winback/pauses", PauseViewSet, basename="winback-pause")
 router.register("winback/campaigns", WinbackCampaignViewSet, basename="winback-campaign")
 router.register("winback/survey-invitations", SurveyInvitationViewSet, basename="survey-invitation")
 
-api_urlpatterns = router.urls
+api_urlpatterns = [path("search/", SearchApi.as_view(), name="search"), *router.urls]

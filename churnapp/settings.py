@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # trigram lookups of the search (PostgreSQL only; harmless on SQLite)
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

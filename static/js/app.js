@@ -99,12 +99,30 @@
     });
   });
 
-  // <button data-empty="#panel">: empties the panel it sits in (closing a drill-down).
+  // <button data-empty="#panel">: empties the panel it sits in (closing a drill-down). A click outside the top
+  // bar's search closes its results.
   document.addEventListener("click", function (event) {
+    var results = document.getElementById("global-search-results");
+    if (results && !event.target.closest(".global-search")) results.replaceChildren();
     var button = event.target.closest("[data-empty]");
     if (!button) return;
     var panel = button.closest(button.dataset.empty);
     if (panel) panel.replaceChildren();
+  });
+
+  // "/" anywhere but in a field puts the cursor in the top bar's search; Escape closes its results.
+  document.addEventListener("keydown", function (event) {
+    var box = document.getElementById("global-search");
+    if (!box) return;
+    var typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      box.focus();
+      box.select();
+    } else if (event.key === "Escape" && event.target === box) {
+      document.getElementById("global-search-results").replaceChildren();
+      box.blur();
+    }
   });
 
   // A polling element with data-poll-unless-open skips its refresh while one of its <details> is open.

@@ -206,6 +206,7 @@ API_BODIES = {
 }
 # Query strings a route needs to reach its permission check.
 QUERY = {
+    "/api/v1/search/": "q=acme",
     "/dashboard/drilldown/{kpi}/{measure}/": "start=2024-01-01&end=2024-02-01",
     "/dashboard/drilldown/{kpi}/{measure}/csv/": "start=2024-01-01&end=2024-02-01",
 }
@@ -249,6 +250,8 @@ ROWS: list[Row] = [
     Row("/accounts/", "get", SIGNED_IN),
     Row("/favicon.ico", "get", EVERYONE),
     Row("/settings/integrations/", "get", ADMINS),
+    Row("/search/", "get", SIGNED_IN),
+    Row("/api/v1/search/", "get", API_READ),
     Row("/accounts/bulk/", "post", CSM_AND_UP),
     Row("/accounts/bulk/{pk}/", "get", OWNER_AND_MANAGERS),  # the asker (csm_owner), managers and admins
     Row("/accounts/bulk/{pk}/cancel/", "post", OWNER_AND_MANAGERS),
