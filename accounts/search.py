@@ -1,13 +1,13 @@
 """Search across everything a CSM looks for: accounts, contacts, tickets, notes and tasks, grouped by kind.
 
-Two steps per kind. First every word of the query (of three characters or more) must be a
-substring of one of the kind's fields: a part of a name, a domain, an email, a subject. On PostgreSQL the trigram
-(pg_trgm) GIN indexes of migration 0010 serve these `upper(field) LIKE '%WORD%'` tests. Hits whose name starts
-with the query come first. Then, on PostgreSQL and only when that found fewer hits than asked, names and subjects
-close to the query despite a typo (trigram similarity `%` of at least 0.5, then word similarity `%>` for one
-word of a longer name), ranked by similarity; contacts and notes have no such step (a person's name shares
-trigrams with thousands of others, and a note is found by its words). An account id matches whole. SQLite, the
-embedded default, has the first step only.
+Two steps per kind. First every word of the query (of three characters or more) must be a substring of one of
+the kind's fields: a part of a name, a domain, an email, a subject; an account id matches whole. On PostgreSQL the
+trigram (pg_trgm) GIN indexes of migration 0010 serve these `upper(field) LIKE '%WORD%'` tests. Hits whose name
+starts with the query come first. Then, on PostgreSQL, when that found fewer hits than asked and the query is
+words (not an email address or an id): account names, ticket subjects and task titles close to the query despite
+a typo (trigram similarity `%` of at least 0.5, then, for one word, word similarity `%>`), ranked by similarity.
+Contacts and notes have no such step: a person's name shares trigrams with thousands of others, and a note is
+found by its words. SQLite, the embedded default, has the first step only.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ KINDS = (
 
 
 def clean_query(q: str) -> str:
-    return " ".join((q or "").split())[:MAX_LENGTH]
+    """Whitespace collapsed, NUL characters (which no database text can hold) dropped, 100 characters at most."""
+    return " ".join((q or "").replace("\x00", " ").split())[:MAX_LENGTH]
 
 
 def _base(kind: Kind) -> QuerySet:
@@ -92,14 +93,14 @@ SIMILARITY_THRESHOLD = 0.5
 
 def _fuzzy_hits(kind: Kind, q: str, *, limit: int, besides: list[int]) -> list:
     """Names or subjects close to the query (PostgreSQL), other than the substring hits already found: the whole
-    name first (`%`), then one word of it (`%>`, "Globx" for "Globex Newsletters"). Two queries, not one with an
-    OR: each is a bitmap scan of the trigram index, where the OR of both operators makes the planner scan the table."""
+    name first (`%`), then, for a one-word query, one word of it (`%>`, "Globx" for "Globex Newsletters"). Two
+    queries, not one with an OR: each is a bitmap scan of the trigram index, where the OR of both operators makes
+    the planner scan the table."""
     upper = q.upper()  # upper(field): the expression the trigram indexes are built on
     found: list = []
-    lookups = (
-        ("trigram_similar", TrigramSimilarity(kind.title, q)),
-        ("trigram_word_similar", TrigramWordSimilarity(q, kind.title)),
-    )
+    lookups = [("trigram_similar", TrigramSimilarity(kind.title, q))]
+    if " " not in q:  # one word: also as a word of a longer name
+        lookups.append(("trigram_word_similar", TrigramWordSimilarity(q, kind.title)))
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [SIMILARITY_THRESHOLD])
         for lookup, rank in lookups:
@@ -116,9 +117,15 @@ def _fuzzy_hits(kind: Kind, q: str, *, limit: int, besides: list[int]) -> list:
     return found
 
 
+def _looks_like_words(q: str) -> bool:
+    """A name or a subject someone may misspell, not an email address or an id (those are found as typed)."""
+    return "@" not in q and not any(ch.isdigit() for ch in q) and any(ch.isalpha() for ch in q)
+
+
 def _hits(kind: Kind, q: str, limit: int) -> list:
     found = list(_substring_hits(kind, q)[:limit])
-    if len(found) < limit and kind.key in FUZZY_KINDS and connection.vendor == "postgresql":
+    fuzzy = kind.key in FUZZY_KINDS and _looks_like_words(q) and connection.vendor == "postgresql"
+    if len(found) < limit and fuzzy:
         found += _fuzzy_hits(kind, q, limit=limit - len(found), besides=[obj.pk for obj in found])
     return found
 

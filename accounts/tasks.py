@@ -22,6 +22,12 @@ def run_bulk_edit(job_id: int) -> str:
     return bulk_edits.bulk_edit_run(job_id=job_id).status
 
 
+@shared_task(**RETRY_ON_DATABASE)
+def recover_stale_bulk_edits() -> dict[str, int]:
+    """Beat: bulk edits whose message or worker was lost are queued again (or failed after repeated deaths)."""
+    return bulk_edits.bulk_edits_recover()
+
+
 def bulk_edit_enqueue(job_id: int) -> None:
     """The `bulk-edit-queued` hook (after commit)."""
     run_bulk_edit.delay(job_id)

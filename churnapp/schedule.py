@@ -39,6 +39,10 @@ BEAT_SCHEDULE = {
     "accounts-recover-stale-imports": entry(
         "accounts.imports.tasks.recover_stale_imports", timedelta(minutes=5), queue=Queue.INGEST
     ),
+    # Bulk edits from the accounts list whose message or worker was lost.
+    "accounts-recover-stale-bulk-edits": entry(
+        "accounts.tasks.recover_stale_bulk_edits", timedelta(minutes=5), queue=Queue.DEFAULT
+    ),
     # Usage rollups whose refresh task was lost (broker outage, killed worker): their stale marks outlive it.
     "health-sweep-rollup-marks": entry(
         "health.tasks.sweep_rollup_marks", timedelta(seconds=60), queue=Queue.SCORING, expires=90

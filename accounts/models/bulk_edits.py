@@ -43,6 +43,8 @@ class BulkEdit(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Queued, or the last chunk done.")
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Runs started (resumed after a dead worker).")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -7,6 +7,7 @@ An action's `apply` changes a chunk of accounts set-based and writes one audit e
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, BulkEdit, BulkEditStatus, LifecycleStage
@@ -149,6 +150,8 @@ def bulk_edit_prepare(
         raise BulkEditInvalid(f"“{spec.label}” needs a value.")
     if spec.needs_key and not key:
         raise BulkEditInvalid("Name the custom attribute to set.")
+    if "\x00" in value or "\x00" in key:
+        raise BulkEditInvalid("The value cannot contain a NUL character.")
     if len(value) > 100 or len(key) > 64:
         raise BulkEditInvalid("Keep the value under 100 characters and the attribute name under 64.")
     chosen = accounts.count()
@@ -171,7 +174,9 @@ def bulk_edit_confirm(*, job: BulkEdit, actor: AbstractBaseUser) -> BulkEdit:
     """Start a confirmed draft: small edits run at once (the user sees the result), larger ones in a worker."""
     if job.created_by_id != actor.pk:
         raise PermissionDenied("Only the person who prepared this bulk edit can confirm it.")
-    claimed = BulkEdit.objects.filter(pk=job.pk, status=BulkEditStatus.DRAFT).update(status=BulkEditStatus.QUEUED)
+    claimed = BulkEdit.objects.filter(pk=job.pk, status=BulkEditStatus.DRAFT).update(
+        status=BulkEditStatus.QUEUED, heartbeat_at=timezone.now()
+    )
     if not claimed:
         raise BulkEditInvalid("This bulk edit was already confirmed or cancelled.")
     if not job.account_ids:
@@ -220,12 +225,14 @@ def _run_chunk(job_id: int) -> bool:
         job.processed += len(chunk)
         job.changed += len(changed)
         job.unchanged += len(chunk) - len(changed)
-        job.save(update_fields=["status", "started_at", "processed", "changed", "unchanged"])
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["status", "started_at", "processed", "changed", "unchanged", "heartbeat_at"])
         return True
 
 
 def bulk_edit_run(*, job_id: int) -> BulkEdit:
     """Walk the edit's accounts chunk by chunk until done, cancelled or failed; resumable after a dead worker."""
+    BulkEdit.objects.filter(pk=job_id).update(attempts=F("attempts") + 1)
     try:
         while _run_chunk(job_id):
             pass
@@ -238,3 +245,29 @@ def bulk_edit_run(*, job_id: int) -> BulkEdit:
             status=BulkEditStatus.FAILED, error=f"Stopped by an error: {exc}"[:2000], finished_at=timezone.now()
         )
     return BulkEdit.objects.get(pk=job_id)
+
+
+# A queued or running edit whose heartbeat is older than this is taken for lost (its message or its worker died):
+# a chunk takes seconds.
+STALE_AFTER = dt.timedelta(minutes=10)
+MAX_ATTEMPTS = 3
+
+
+def bulk_edits_recover(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Beat: queue again the edits nobody is running (they resume at `processed`); after MAX_ATTEMPTS runs that
+    died, fail them with the reason (the accounts done so far stay done)."""
+    now = now or timezone.now()
+    stale = BulkEdit.objects.filter(
+        status__in=[BulkEditStatus.QUEUED, BulkEditStatus.RUNNING], heartbeat_at__lt=now - STALE_AFTER
+    )
+    failed = stale.filter(attempts__gte=MAX_ATTEMPTS).update(
+        status=BulkEditStatus.FAILED,
+        finished_at=now,
+        error=f"Stopped {MAX_ATTEMPTS} times without finishing (its worker died each time).",
+    )
+    with transaction.atomic():
+        ids = list(stale.select_for_update(skip_locked=True).values_list("pk", flat=True))
+        BulkEdit.objects.filter(pk__in=ids).update(heartbeat_at=now)
+        for pk in ids:
+            hooks.notify(hooks.BULK_EDIT_QUEUED, pk)
+    return {"requeued": len(ids), "failed": failed}

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountStatus, Activity, ActivityKind, BulkEdit, BulkEditStatus, LifecycleStage
 from accounts.services import bulk_edits
@@ -203,6 +206,8 @@ class TestBadInput:
             ({"action": "tag_add", "value_text": "  "}, "“Add tag” needs a value."),
             ({"action": "attribute", "value_text": "x"}, "Name the custom attribute to set."),
             ({"action": "tag_add", "value_text": "x" * 101}, "Keep the value under 100 characters"),
+            ({"action": "tag_add", "value_text": "v\x00ip"}, "cannot contain a NUL character"),
+            ({"action": "attribute", "key": "re\x00gion", "value_text": "EMEA"}, "cannot contain a NUL character"),
         ],
     )
     def test_a_bad_request_says_why_and_prepares_nothing(self, client, manager, fields, message):
@@ -315,3 +320,31 @@ class TestLargeEditsInAWorker:
         bulk_edits.bulk_edit_cancel(job=job, actor=manager)
         job = bulk_edits.bulk_edit_run(job_id=job.pk)
         assert (job.status, job.processed, job.changed) == (BulkEditStatus.CANCELLED, 2, 2)
+
+
+class TestRecovery:
+    def _queued(self, manager, **fields) -> BulkEdit:
+        account = AccountFactory()
+        job = bulk_edits.bulk_edit_prepare(
+            actor=manager, action="tag_add", value="vip", scope="selected", query="",
+            accounts=AccountFactory._meta.model.objects.filter(pk=account.pk),
+        )  # fmt: skip
+        BulkEdit.objects.filter(pk=job.pk).update(status=BulkEditStatus.QUEUED, **fields)
+        return job
+
+    def test_an_edit_whose_message_was_lost_is_queued_again_and_finishes(
+        self, manager, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        stale = self._queued(manager, heartbeat_at=timezone.now() - dt.timedelta(minutes=11))
+        fresh = self._queued(manager, heartbeat_at=timezone.now())
+        with django_capture_on_commit_callbacks(execute=True):
+            assert bulk_edits.bulk_edits_recover() == {"requeued": 1, "failed": 0}
+        stale.refresh_from_db(), fresh.refresh_from_db()
+        assert stale.status == BulkEditStatus.DONE and stale.changed == 1
+        assert fresh.status == BulkEditStatus.QUEUED
+
+    def test_an_edit_that_killed_its_worker_three_times_fails_with_the_reason(self, manager):
+        job = self._queued(manager, heartbeat_at=timezone.now() - dt.timedelta(hours=1), attempts=3)
+        assert bulk_edits.bulk_edits_recover() == {"requeued": 0, "failed": 1}
+        job.refresh_from_db()
+        assert job.status == BulkEditStatus.FAILED and "died each time" in job.error

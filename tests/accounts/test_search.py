@@ -81,7 +81,7 @@ class TestBadInput:
         assert response.status_code == 400 and "q" in response.json()
 
     @pytest.mark.parametrize(
-        "q", ["%", "_", "'; drop table accounts_account; --", "\\", "%%__", "x" * 500, "ünïcødé ✓"]
+        "q", ["%", "_", "'; drop table accounts_account; --", "\\", "%%__", "x" * 500, "ünïcødé ✓", "ac\x00me"]
     )
     def test_wildcards_quotes_and_long_queries_are_plain_text(self, client, csm, world, q):
         client.force_login(csm)
