@@ -30,6 +30,7 @@ from accounts.models import (
     TicketStatus,
     UsageEvent,
 )
+from churnapp.money import currency
 from churnapp.validation import event_time_problem
 
 BILLING_PERIOD_NAMES = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12, "yearly": 12}
@@ -119,8 +120,26 @@ class SubscriptionInputSerializer(serializers.Serializer):
     end_date = serializers.DateField(required=False, allow_null=True, help_text="Exclusive; empty while open.")
     status = LenientChoiceField(choices=SubscriptionStatus.choices, required=False)
     cancellation_reason = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    currency = serializers.CharField(
+        max_length=3,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="The currency of `mrr` (ISO 4217). Optional; when given it must be the installation's reporting "
+        "currency (setting CURRENCY): amounts are never converted, so another currency is refused, not mixed in.",
+    )
+
+    def validate_currency(self, value: str) -> str:
+        code = value.strip().upper()
+        if code and code != currency():
+            raise serializers.ValidationError(
+                f"This installation reports in {currency()} and does not convert amounts: send the MRR in "
+                f"{currency()} (got {code})."
+            )
+        return code
 
     def validate(self, attrs):
+        attrs.pop("currency", None)  # checked above; every stored amount is in the reporting currency
         end = attrs.get("end_date")
         if end is not None and end <= attrs["start_date"]:
             raise serializers.ValidationError({"end_date": ["Must be after start_date (end_date is exclusive)."]})

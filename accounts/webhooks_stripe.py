@@ -25,6 +25,7 @@ from accounts.models import (
     SubscriptionStatus,
 )
 from churnapp import hooks
+from churnapp.money import currency
 
 SOURCE = "stripe"
 STATUS_MAP = {
@@ -104,7 +105,25 @@ def _subscription_fields(obj: dict) -> dict:
     return fields
 
 
+class CurrencyMismatch(ValueError):
+    """A subscription priced in another currency than the reporting one: recorded as failed, never mixed in."""
+
+
+def _currency_check(obj: dict) -> None:
+    items = (obj.get("items") or {}).get("data") or []
+    found = {str(obj.get("currency") or "").upper()} | {
+        str((item.get("price") or item.get("plan") or {}).get("currency") or "").upper() for item in items
+    }
+    foreign = sorted(found - {"", currency()})
+    if foreign:
+        raise CurrencyMismatch(
+            f"Subscription {obj.get('id', '')} is priced in {', '.join(foreign)}, but churnapp reports in "
+            f"{currency()} (setting CURRENCY) and does not convert amounts: it was not recorded."
+        )
+
+
 def _subscription_upsert(account: Account, obj: dict, *, deleted: bool) -> None:
+    _currency_check(obj)
     fields = _subscription_fields(obj)
     if deleted:
         fields["status"] = SubscriptionStatus.CANCELED
@@ -169,10 +188,16 @@ def stripe_event_process(*, event: dict) -> str:
     )
     if not created and record.status in (InboundWebhookStatus.PROCESSED, InboundWebhookStatus.IGNORED):
         return "duplicate"
-    status, account, customer = _apply(event)
+    error = ""
+    try:
+        with transaction.atomic():
+            status, account, customer = _apply(event)
+    except CurrencyMismatch as exc:
+        obj = (event.get("data") or {}).get("object") or {}
+        status, account, customer, error = InboundWebhookStatus.FAILED, None, _customer_id(obj), str(exc)
     record.status, record.account, record.customer_ref = status, account, customer[:255]
-    record.processed_at = timezone.now()
-    record.save(update_fields=["status", "account", "customer_ref", "processed_at"])
+    record.error, record.processed_at = error, timezone.now()
+    record.save(update_fields=["status", "account", "customer_ref", "error", "processed_at"])
     return status
 
 

@@ -8,6 +8,7 @@ class ChurnappConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here: these modules use models, which load once the app registry is ready.
+        from churnapp import money  # noqa: F401  (registers the CURRENCY system check)
         from churnapp.roles import ensure_role_groups
 
         # Permissions are created app by app after migrate, so the role groups are rebuilt after each app's

@@ -137,6 +137,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
+# The reporting currency (ISO 4217) every stored and reported amount is in; a system check refuses an unknown code.
+CURRENCY = env.str("CURRENCY", default="USD").strip().upper()
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -259,7 +261,9 @@ SPECTACULAR_SETTINGS = {
     "ingestion (`POST /api/v1/events/bulk/`) — it is the key that lives in client apps and browsers; `read` allows "
     "GET; `write` allows creating, updating and deleting, CRM and helpdesk sync included (accounts, contacts, "
     "subscriptions, tickets, survey responses, tasks, activities, tags, single, by external id or bulk); `admin` "
-    "allows everything. A signed-in user's role applies instead of scopes.",
+    "allows everything. A signed-in user's role applies instead of scopes.\n\n"
+    f"Amounts (MRR, ARPA, CLV, revenue) are in the installation's reporting currency, {CURRENCY} here (setting "
+    "`CURRENCY`, an ISO 4217 code), as numbers with two decimals.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -13,12 +13,13 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from churnapp.money import currency
 from dashboards.catalog import KPIS, Kpi, kpi_series, kpi_value
 from dashboards.params import series_serializer
 from dashboards.selectors import shared_reads
 
 RATE = {"allow_null": True, "help_text": "A fraction (0.05 = 5 %); null when its denominator is zero."}
-MONEY = {"allow_null": True, "help_text": "Currency units, two decimals."}
+MONEY = {"allow_null": True, "help_text": f"In the reporting currency ({currency()}), two decimals."}
 
 
 def _rate(text: str = "") -> serializers.FloatField:

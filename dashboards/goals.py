@@ -22,8 +22,8 @@ UNITS = {
     GoalMetric.GROSS_RETENTION: "%",
     GoalMetric.NPS: "pts",
     GoalMetric.CSAT: "%",
-    GoalMetric.MRR: "$",
-    GoalMetric.ARPA: "$",
+    GoalMetric.MRR: "money",  # in the reporting currency
+    GoalMetric.ARPA: "money",
 }
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Account
+from churnapp.money import currency
 from churnapp.paging import page_of
 from churnapp.roles import can_configure, can_edit_account, require_configure
 from health import conf, forms, scoring, selectors, services
@@ -243,7 +244,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
                 ("Realised on holdout", profit["realised"], "#1f8a4c"),
                 ("Expected by the model", profit["expected"], "#3457d5"),
             ],
-            y_title="$ value − action cost",
+            y_title=f"Value ({currency()}) − action cost",
         )
     return render(request, "health/model.html", context)
 

@@ -33,6 +33,7 @@ KNOWN_COLUMNS = {
         "subscription_id": "external_id", "external_id": "external_id", "account_id": "account",
         "product": "product", "start_date": "start_date", "end_date": "end_date", "mrr": "mrr",
         "quantity": "quantity", "units": "units", "billing_period": "billing_period", "status": "status",
+        "currency": "currency",
     },
     ImportKind.TICKETS: {
         "ticket_id": "external_id", "account_id": "account", "subject": "subject", "status": "status",

@@ -12,13 +12,14 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+
+from churnapp.money import format_money
 
 register = template.Library()
 
@@ -39,20 +40,13 @@ def _grouped(number: Decimal, places: int) -> str:
     return f"{abs(number):,.{places}f}"
 
 
-def currency_sign() -> str:
-    return getattr(settings, "CHURNAPP_CURRENCY_SIGN", "$")
-
-
 @register.filter
 def money(value, places: int = 0) -> str:
-    """An amount with its currency sign and thousands separators; negative as "−$5,750.25"."""
+    """An amount in the reporting currency (churnapp.money): "$5,750", "€5,750.25"; negative as "−$5,750.25"."""
     number = _number(value)
     if number is None:
         return EMPTY
-    places = int(places)
-    text = f"{currency_sign()}{_grouped(number, places)}"
-    rounded = round(number, places)
-    return f"{MINUS}{text}" if rounded < 0 else text
+    return format_money(number, int(places))
 
 
 @register.filter

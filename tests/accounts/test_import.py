@@ -82,6 +82,21 @@ a-1,growth,2024-05-01,,-5,1,seats,fortnightly
     assert Subscription.objects.count() == 2
 
 
+def test_a_subscription_in_another_currency_is_a_row_error_never_mixed_in(settings):
+    AccountFactory(external_id="a-1")
+    text = """account_id,product,start_date,mrr,currency
+a-1,growth,2024-01-01,100.00,usd
+a-1,sms,2024-01-01,20,EUR
+a-1,seats,2024-01-01,30,
+"""
+    job = run("subscriptions", text)
+    assert (job.created_count, job.failed_count) == (2, 1)
+    assert "reports in USD and does not convert amounts" in errors_of(job)[2]
+    assert sorted(Subscription.objects.values_list("product", flat=True)) == ["growth", "seats"]
+    settings.CURRENCY = "EUR"
+    assert run("subscriptions", text).failed_count == 1  # now the dollars are refused
+
+
 def test_events_import_streams_chunks_dedupes_and_reports_rows(monkeypatch):
     monkeypatch.setattr("accounts.imports.runner.CHUNK_ROWS", {"events": 3})
     account = AccountFactory(external_id="a-1")

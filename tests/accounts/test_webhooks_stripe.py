@@ -137,3 +137,22 @@ def test_missing_signature_and_malformed_json(client):
 def test_unhandled_event_types_are_ignored(client):
     event = {"id": "evt_x", "type": "charge.refunded", "created": START, "data": {"object": {"customer": "cus_1"}}}
     assert deliver(client, event).json() == {"status": "ignored"}
+
+
+def test_a_subscription_in_another_currency_is_refused_with_the_reason_never_mixed_in(client, settings):
+    AccountFactory(billing_customer_id="cus_1")
+    event = subscription_event("evt_eur", currency="eur")
+    event["data"]["object"]["items"]["data"][0]["price"]["currency"] = "eur"
+    assert deliver(client, event).json() == {"status": "failed"}
+    assert not Subscription.objects.exists()
+    record = InboundWebhookEvent.objects.get(event_id="evt_eur")
+    assert record.error == (
+        "Subscription sub_1 is priced in EUR, but churnapp reports in USD (setting CURRENCY) and does not convert "
+        "amounts: it was not recorded."
+    )
+    # Stripe delivers it again after the installation reports in euros: now it counts.
+    settings.CURRENCY = "EUR"
+    assert deliver(client, event).json() == {"status": "processed"}
+    assert Subscription.objects.get().mrr == Decimal("110.00")
+    record.refresh_from_db()
+    assert (record.status, record.error) == ("processed", "")

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from churnapp.editing import errors_text
+from churnapp.money import format_money
 from health import conf, services
 from health.backtest import backtest_profile
 from health.models import HealthProfile
@@ -140,7 +141,7 @@ class Command(BaseCommand):
         if rec:
             self.stdout.write(
                 f"  profit: contact the top {rec['contact_k']} of {m['n']} by risk × value → "
-                f"${rec['net_value']:,.0f} net (action cost ${rec['action_cost']:.0f}, save rate "
+                f"{format_money(rec['net_value'])} net (action cost {format_money(rec['action_cost'])}, save rate "
                 f"{rec['save_rate']:.2f}); break-even probability at median value "
                 f"{_num(rec['break_even_probability'], 3)}"
             )

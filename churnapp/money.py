@@ -1,0 +1,49 @@
+"""The installation's reporting currency (setting CURRENCY, an ISO 4217 code) and how an amount in it reads.
+
+Every amount churnapp stores and reports (MRR, ARPA, CLV, revenue at risk, goal targets) is in this one currency;
+pages, exports and the API docs name it. Formatting is Babel's (CLDR data): "$5,750", "€5,750", "£5,750", and a
+currency without a sign of its own in English by its code, "BGN 5,750".
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_symbol, list_currencies
+from django.conf import settings
+from django.core import checks
+
+LOCALE = "en_US"  # the product speaks English; amounts follow its conventions
+MINUS = "\u2212"  # a real minus sign, as wide as the plus, never a hyphen
+
+
+def currency() -> str:
+    return getattr(settings, "CURRENCY", "USD")
+
+
+def currency_symbol() -> str:
+    return get_currency_symbol(currency(), locale=LOCALE)
+
+
+def format_money(amount: Decimal | float | int, places: int = 0) -> str:
+    """`amount` in the reporting currency, grouped, with `places` decimals; negative as "−$5,750.25"."""
+    number = Decimal(str(amount))
+    digits = "#,##0" + ("." + "0" * places if places > 0 else "")
+    symbol = currency_symbol()
+    pattern = ("¤\u00a0" if symbol.isalpha() and len(symbol) > 1 else "¤") + digits
+    text = format_currency(abs(number), currency(), format=pattern, locale=LOCALE, currency_digits=False)
+    return f"{MINUS}{text}" if round(number, places) < 0 else text
+
+
+@checks.register()
+def check_currency(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    code = currency()
+    if code in list_currencies():
+        return []
+    return [
+        checks.Error(
+            f"CURRENCY={code!r} is not an ISO 4217 currency code.",
+            hint="Set CURRENCY to the installation's reporting currency, e.g. USD, EUR, GBP or BGN.",
+            id="churnapp.E002",
+        )
+    ]
