@@ -4,6 +4,7 @@ from accounts.models import (
     Account,
     Activity,
     Contact,
+    ExchangeRate,
     SavedView,
     Subscription,
     SupportTicket,
@@ -43,7 +44,17 @@ class ContactAdmin(admin.ModelAdmin):
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
-    list_display = ["account", "product", "mrr", "quantity", "start_date", "end_date", "status"]
+    list_display = [
+        "account",
+        "product",
+        "mrr",
+        "currency",
+        "original_mrr",
+        "quantity",
+        "start_date",
+        "end_date",
+        "status",
+    ]
     list_filter = ["status", "billing_period"]
     raw_id_fields = ["account"]
 
@@ -86,3 +97,12 @@ class TaskAdmin(admin.ModelAdmin):
 
 admin.site.register(Tag)
 admin.site.register(SavedView)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """The dated rates that convert subscriptions priced in another currency into the reporting one."""
+
+    list_display = ["currency", "valid_from", "rate"]
+    list_filter = ["currency"]
+    ordering = ["currency", "-valid_from"]

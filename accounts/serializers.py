@@ -6,6 +6,7 @@ resolved set-based by `accounts.imports.services`, so a bulk request of 1,000 ro
 
 from __future__ import annotations
 
+from babel.numbers import list_currencies
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -30,7 +31,6 @@ from accounts.models import (
     TicketStatus,
     UsageEvent,
 )
-from churnapp.money import currency
 from churnapp.validation import event_time_problem
 
 BILLING_PERIOD_NAMES = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12, "yearly": 12}
@@ -125,21 +125,17 @@ class SubscriptionInputSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         write_only=True,
-        help_text="The currency of `mrr` (ISO 4217). Optional; when given it must be the installation's reporting "
-        "currency (setting CURRENCY): amounts are never converted, so another currency is refused, not mixed in.",
+        help_text="The currency of `mrr` (ISO 4217); empty: the reporting currency (setting CURRENCY). Another "
+        "currency is converted with the admin's exchange rate valid on `start_date`; without one the row is refused.",
     )
 
     def validate_currency(self, value: str) -> str:
         code = value.strip().upper()
-        if code and code != currency():
-            raise serializers.ValidationError(
-                f"This installation reports in {currency()} and does not convert amounts: send the MRR in "
-                f"{currency()} (got {code})."
-            )
+        if code and code not in list_currencies():
+            raise serializers.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
         return code
 
     def validate(self, attrs):
-        attrs.pop("currency", None)  # checked above; every stored amount is in the reporting currency
         end = attrs.get("end_date")
         if end is not None and end <= attrs["start_date"]:
             raise serializers.ValidationError({"end_date": ["Must be after start_date (end_date is exclusive)."]})
@@ -256,6 +252,9 @@ class SubscriptionSerializer(_AccountScoped):
             "account_id",
             "product",
             "mrr",
+            "currency",
+            "original_mrr",
+            "exchange_rate",
             "quantity",
             "units",
             "billing_period",

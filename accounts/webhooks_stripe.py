@@ -24,8 +24,8 @@ from accounts.models import (
     Subscription,
     SubscriptionStatus,
 )
+from accounts.services.currency import NoRate, Rates
 from churnapp import hooks
-from churnapp.money import currency
 
 SOURCE = "stripe"
 STATUS_MAP = {
@@ -106,25 +106,29 @@ def _subscription_fields(obj: dict) -> dict:
 
 
 class CurrencyMismatch(ValueError):
-    """A subscription priced in another currency than the reporting one: recorded as failed, never mixed in."""
+    """A subscription in a currency that cannot be converted: recorded as failed, never mixed in."""
 
 
-def _currency_check(obj: dict) -> None:
+def _converted(obj: dict, fields: dict) -> dict:
+    """`fields` with the MRR in the reporting currency (converted with the rate valid on the start date)."""
     items = (obj.get("items") or {}).get("data") or []
     found = {str(obj.get("currency") or "").upper()} | {
         str((item.get("price") or item.get("plan") or {}).get("currency") or "").upper() for item in items
     }
-    foreign = sorted(found - {"", currency()})
-    if foreign:
+    codes = sorted(found - {""})
+    if len(codes) > 1:
+        raise CurrencyMismatch(f"Subscription {obj.get('id', '')} mixes currencies ({', '.join(codes)}): not recorded.")
+    code = codes[0] if codes else ""
+    try:
+        return {**fields, **Rates([code]).convert(code=code, amount=fields["mrr"], day=fields["start_date"])}
+    except NoRate as exc:
         raise CurrencyMismatch(
-            f"Subscription {obj.get('id', '')} is priced in {', '.join(foreign)}, but churnapp reports in "
-            f"{currency()} (setting CURRENCY) and does not convert amounts: it was not recorded."
-        )
+            f"Subscription {obj.get('id', '')} is priced in {code}: {exc} It was not recorded."
+        ) from exc
 
 
 def _subscription_upsert(account: Account, obj: dict, *, deleted: bool) -> None:
-    _currency_check(obj)
-    fields = _subscription_fields(obj)
+    fields = _converted(obj, _subscription_fields(obj))
     if deleted:
         fields["status"] = SubscriptionStatus.CANCELED
         ended = _date(obj.get("ended_at") or obj.get("canceled_at")) or timezone.localdate()

@@ -10,7 +10,7 @@ from accounts.models.billing import BillingEvent, BillingEventKind
 from accounts.models.bulk_edits import BulkEdit, BulkEditStatus
 from accounts.models.imports import ImportJob, ImportKind, ImportRowError, ImportStatus
 from accounts.models.saved_views import SavedView
-from accounts.models.subscriptions import BillingPeriod, Subscription, SubscriptionStatus
+from accounts.models.subscriptions import BillingPeriod, ExchangeRate, Subscription, SubscriptionStatus
 from accounts.models.surveys import SurveyKind, SurveyResponse
 from accounts.models.tasks import Task, TaskPriority, TaskSource, TaskStatus
 from accounts.models.tickets import SupportTicket, TicketPriority, TicketStatus
@@ -29,6 +29,7 @@ __all__ = [
     "BillingPeriod",
     "SubscriptionStatus",
     "Subscription",
+    "ExchangeRate",
     "UsageEvent",
     "TicketStatus",
     "TicketPriority",

@@ -35,7 +35,18 @@ class Subscription(models.Model):
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="subscriptions")
     external_id = models.CharField(max_length=128, blank=True)
     product = models.CharField(max_length=128)
-    mrr = models.DecimalField(max_digits=12, decimal_places=2)
+    mrr = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="In the reporting currency (setting CURRENCY), converted if need be."
+    )
+    currency = models.CharField(
+        max_length=3, blank=True, help_text="The currency it is priced in, when not the reporting one (ISO 4217)."
+    )
+    original_mrr = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, help_text="MRR in `currency`, before conversion."
+    )
+    exchange_rate = models.DecimalField(
+        max_digits=18, decimal_places=8, null=True, blank=True, help_text="The rate `mrr` was converted with."
+    )
     quantity = models.PositiveIntegerField(default=1)
     units = models.CharField(max_length=32, blank=True, default="seats")
     billing_period = models.PositiveSmallIntegerField(choices=BillingPeriod.choices, default=BillingPeriod.MONTHLY)
@@ -65,3 +76,25 @@ class Subscription(models.Model):
     def is_active_on(self, day: dt.date) -> bool:
         """Active at `day` when it has started and not yet ended (end_date is exclusive)."""
         return self.start_date <= day and (self.end_date is None or self.end_date > day)
+
+
+class ExchangeRate(models.Model):
+    """Units of the reporting currency one unit of `currency` is worth from `valid_from` on (until the next rate).
+
+    Kept by an admin (Django admin → Exchange rates). A subscription priced in another currency is converted with the
+    rate valid on its start date; without one it is refused, never mixed in unconverted.
+    """
+
+    currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")
+    valid_from = models.DateField()
+    rate = models.DecimalField(max_digits=18, decimal_places=8, help_text="Reporting-currency units per unit.")
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="exchange_rate_unique_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} from {self.valid_from}"

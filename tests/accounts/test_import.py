@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from decimal import Decimal
@@ -16,6 +17,7 @@ from accounts.imports.runner import import_run
 from accounts.models import (
     Account,
     Contact,
+    ExchangeRate,
     ImportJob,
     ImportStatus,
     Subscription,
@@ -82,19 +84,27 @@ a-1,growth,2024-05-01,,-5,1,seats,fortnightly
     assert Subscription.objects.count() == 2
 
 
-def test_a_subscription_in_another_currency_is_a_row_error_never_mixed_in(settings):
+def test_subscriptions_in_other_currencies_are_converted_at_the_rate_of_their_start_or_refused():
     AccountFactory(external_id="a-1")
+    ExchangeRate.objects.create(currency="EUR", valid_from=dt.date(2024, 1, 1), rate=Decimal("1.10"))
+    ExchangeRate.objects.create(currency="EUR", valid_from=dt.date(2024, 6, 1), rate=Decimal("1.05"))
     text = """account_id,product,start_date,mrr,currency
 a-1,growth,2024-01-01,100.00,usd
-a-1,sms,2024-01-01,20,EUR
-a-1,seats,2024-01-01,30,
+a-1,sms,2024-03-01,20,EUR
+a-1,seats,2024-07-01,30,eur
+a-1,api,2024-01-01,10,GBP
+a-1,xyz,2024-01-01,10,XQQ
 """
     job = run("subscriptions", text)
-    assert (job.created_count, job.failed_count) == (2, 1)
-    assert "reports in USD and does not convert amounts" in errors_of(job)[2]
-    assert sorted(Subscription.objects.values_list("product", flat=True)) == ["growth", "seats"]
-    settings.CURRENCY = "EUR"
-    assert run("subscriptions", text).failed_count == 1  # now the dollars are refused
+    assert (job.created_count, job.failed_count) == (3, 2)
+    assert "No exchange rate for GBP on or before 2024-01-01" in errors_of(job)[4]
+    assert "not an ISO 4217 currency code" in errors_of(job)[5]
+    subs = {s.product: (s.mrr, s.currency, s.original_mrr) for s in Subscription.objects.all()}
+    assert subs == {
+        "growth": (Decimal("100.00"), "", None),
+        "sms": (Decimal("22.00"), "EUR", Decimal("20.00")),
+        "seats": (Decimal("31.50"), "EUR", Decimal("30.00")),
+    }
 
 
 def test_events_import_streams_chunks_dedupes_and_reports_rows(monkeypatch):

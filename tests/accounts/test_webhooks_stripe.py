@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import stripe
 
-from accounts.models import BillingEvent, InboundWebhookEvent, Subscription
+from accounts.models import BillingEvent, ExchangeRate, InboundWebhookEvent, Subscription
 from tests.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,20 +139,26 @@ def test_unhandled_event_types_are_ignored(client):
     assert deliver(client, event).json() == {"status": "ignored"}
 
 
-def test_a_subscription_in_another_currency_is_refused_with_the_reason_never_mixed_in(client, settings):
+def test_a_subscription_in_another_currency_is_converted_or_refused_with_the_reason(client):
     AccountFactory(billing_customer_id="cus_1")
     event = subscription_event("evt_eur", currency="eur")
-    event["data"]["object"]["items"]["data"][0]["price"]["currency"] = "eur"
+    for item in event["data"]["object"]["items"]["data"]:
+        item["price"]["currency"] = "eur"
     assert deliver(client, event).json() == {"status": "failed"}
     assert not Subscription.objects.exists()
     record = InboundWebhookEvent.objects.get(event_id="evt_eur")
-    assert record.error == (
-        "Subscription sub_1 is priced in EUR, but churnapp reports in USD (setting CURRENCY) and does not convert "
-        "amounts: it was not recorded."
+    assert record.error.startswith(
+        "Subscription sub_1 is priced in EUR: No exchange rate for EUR on or before 2024-01-15"
     )
-    # Stripe delivers it again after the installation reports in euros: now it counts.
-    settings.CURRENCY = "EUR"
+    # An admin adds the rate; Stripe delivers the event again: now it counts, converted.
+    ExchangeRate.objects.create(currency="EUR", valid_from=dt.date(2024, 1, 1), rate=Decimal("1.10"))
     assert deliver(client, event).json() == {"status": "processed"}
-    assert Subscription.objects.get().mrr == Decimal("110.00")
+    sub = Subscription.objects.get()
+    assert (sub.mrr, sub.currency, sub.original_mrr, sub.exchange_rate) == (
+        Decimal("121.00"),
+        "EUR",
+        Decimal("110.00"),
+        Decimal("1.10"),
+    )
     record.refresh_from_db()
     assert (record.status, record.error) == ("processed", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.management.base import SystemCheckError
 from django.template import Context, Template
 from django.urls import reverse
 
+from accounts.models import ExchangeRate
 from churnapp.apikeys import api_key_create
 from churnapp.money import check_currency, format_money
 from tests.factories import AccountFactory
@@ -58,14 +60,55 @@ def test_pages_and_api_docs_name_the_currency(settings, client, manager):
 
 
 @pytest.mark.django_db
-def test_the_api_refuses_a_subscription_in_another_currency(client):
+def test_mixed_currency_subscriptions_add_up_in_the_reporting_currency_in_the_kpis(client):
     AccountFactory(external_id="a-1")
+    AccountFactory(external_id="a-2")
+    ExchangeRate.objects.create(currency="EUR", valid_from=dt.date(2024, 1, 1), rate=Decimal("1.10"))
     _, secret = api_key_create(name="crm", scopes=["write"])
-    row = {"account": "a-1", "product": "growth", "mrr": "100.00", "start_date": "2024-01-01"}
-    rows = [{**row, "currency": "EUR"}, {**row, "product": "seats", "currency": "usd"}]
+    rows = [
+        {"account": "a-1", "product": "growth", "mrr": "100.00", "start_date": "2024-01-01"},
+        {"account": "a-2", "product": "growth", "mrr": "200.00", "start_date": "2024-01-01", "currency": "EUR"},
+    ]
     response = client.post(
         reverse("api:subscription-bulk"), {"rows": rows}, content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {secret}",
     )  # fmt: skip
+    assert response.status_code in (200, 201), response.content
+    _, reader = api_key_create(name="bi", scopes=["read"])
+    arpa = client.get("/api/v1/kpis/arpa/", {"start": "2024-02-01", "end": "2024-03-01"},
+                      HTTP_AUTHORIZATION=f"Bearer {reader}")  # fmt: skip
+    assert arpa.status_code == 200, arpa.content
+    assert (arpa.json()["mrr"], arpa.json()["arpa"]) == (320.0, 160.0)  # 100 USD + 200 EUR × 1.10, over 2 accounts
+
+
+@pytest.mark.django_db
+def test_the_api_refuses_a_subscription_in_a_currency_without_a_rate(client):
+    AccountFactory(external_id="a-1")
+    _, secret = api_key_create(name="crm", scopes=["write"])
+    row = {"account": "a-1", "product": "growth", "mrr": "100.00", "start_date": "2024-01-01", "currency": "EUR"}
+    response = client.post(
+        reverse("api:subscription-bulk"), {"rows": [row]}, content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )  # fmt: skip
     assert response.status_code == 400
-    assert "reports in USD" in str(response.json())
+    assert "No exchange rate for EUR on or before 2024-01-01" in str(response.json())
+
+
+@pytest.mark.django_db
+def test_a_partial_update_of_a_converted_subscription_does_not_convert_twice(client):
+    AccountFactory(external_id="a-1")
+    ExchangeRate.objects.create(currency="EUR", valid_from=dt.date(2024, 1, 1), rate=Decimal("1.10"))
+    _, secret = api_key_create(name="crm", scopes=["write"])
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    row = {"account": "a-1", "product": "growth", "mrr": "200.00", "start_date": "2024-01-01", "currency": "EUR"}
+    created = client.post(reverse("api:subscription-list"), row, content_type="application/json", **auth)
+    assert created.status_code == 201, created.content
+    assert (created.json()["mrr"], created.json()["currency"], created.json()["original_mrr"]) == (
+        "220.00",
+        "EUR",
+        "200.00",
+    )
+    url = reverse("api:subscription-detail", args=[created.json()["id"]])
+    patched = client.patch(url, {"quantity": 3}, content_type="application/json", **auth)
+    assert patched.status_code == 200, patched.content
+    assert (patched.json()["mrr"], patched.json()["quantity"]) == ("220.00", 3)

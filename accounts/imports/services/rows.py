@@ -14,6 +14,7 @@ from django.db import models
 
 from accounts import serializers as s
 from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
+from accounts.services.currency import NoRate, Rates
 from churnapp.parsers import NUL_MESSAGE
 from churnapp.validation import EVENT_TIME_RANGE, date_fields_out_of_range, nul_paths
 
@@ -115,10 +116,17 @@ def rows_resolve(*, kind: str, rows: list[tuple[int, dict]]) -> tuple[list[tuple
             account_id__in=accounts.values(), email__in=wanted
         ).values_list("pk", "account_id", "email"):
             contacts[(account_id, email.lower())] = pk
+    rates = Rates(row.get("currency") for _, row in rows) if kind == "subscriptions" else None
     resolved = []
     for index, row in rows:
         row = dict(row)
         problems: dict[str, list[str]] = {}
+        if rates is not None:
+            code = row.pop("currency", "")
+            try:
+                row.update(rates.convert(code=code, amount=row["mrr"], day=row["start_date"]))
+            except NoRate as exc:
+                problems["currency"] = [str(exc)]
         if "account" in row:
             ref = row.pop("account")
             if ref in accounts:

@@ -108,6 +108,8 @@ def _current_input(kind: str, obj: models.Model) -> dict:
             current[name] = user.email if user else ""
         elif name == "contact_email":
             current[name] = obj.contact.email if obj.contact_id else ""
+        elif name == "mrr" and getattr(obj, "original_mrr", None) is not None:
+            current[name] = obj.original_mrr  # in its own currency: converted again with the rest of the row
         elif name != "tags" and hasattr(obj, name):
             current[name] = getattr(obj, name)
     return {k: v for k, v in current.items() if v is not None}
