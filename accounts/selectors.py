@@ -16,6 +16,7 @@ from accounts.models import (
     AccountStatus,
     Activity,
     Contact,
+    ExchangeRate,
     ImportJob,
     InboundWebhookEvent,
     SavedView,
@@ -349,3 +350,7 @@ def accounts_by_ids(ids) -> QuerySet[Account]:
 def bulk_edit_preview(*, job, limit: int = 10) -> list[Account]:
     """The first accounts a bulk edit changes, by name, for its confirmation."""
     return list(Account.objects.filter(pk__in=job.account_ids[:limit]).order_by("name").only("pk", "name"))
+
+
+def exchange_rates() -> QuerySet[ExchangeRate]:
+    return ExchangeRate.objects.order_by("currency", "-valid_from")

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from accounts import bulk_views, views
+from accounts import bulk_views, currency_views, views
 
 urlpatterns = [
     path("", views.my_day, name="home"),
     path("my-day/tasks/", views.my_day_tasks, name="my-day-tasks"),
     path("accounts/", views.account_list, name="account-list"),
     path("search/", views.search, name="search"),
+    path("settings/exchange-rates/", currency_views.exchange_rate_list, name="exchange-rates"),
+    path(
+        "settings/exchange-rates/<int:pk>/delete/",
+        currency_views.exchange_rate_delete_view,
+        name="exchange-rate-delete",
+    ),
     path("accounts/bulk/", bulk_views.bulk_edit_create, name="bulk-edit-create"),
     path("accounts/bulk/<int:pk>/", bulk_views.bulk_edit_detail, name="bulk-edit-detail"),
     path("accounts/bulk/<int:pk>/confirm/", bulk_views.bulk_edit_confirm, name="bulk-edit-confirm"),

@@ -36,8 +36,9 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.models import InboundWebhookStatus
 from accounts.webhooks_helpdesk import TicketRejected, helpdesk_event_apply, helpdesk_signature
-from accounts.webhooks_stripe import stripe_event_process
+from accounts.webhooks_stripe import stripe_event_error, stripe_event_process
 
 MAX_BODY_BYTES = 1024 * 1024
 TOLERANCE_SECONDS = 300
@@ -77,7 +78,13 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     payload = orjson.loads(body)
     if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
         return _error("Not a Stripe event.", 400)
-    return JsonResponse({"status": stripe_event_process(event=payload)})
+    outcome = stripe_event_process(event=payload)
+    if outcome == InboundWebhookStatus.FAILED:
+        # Not 2xx, so Stripe delivers it again (with backoff, for days): once the cause is fixed (an exchange rate
+        # added), the next delivery records it. The reason is kept on the event under Integrations meanwhile.
+        detail = stripe_event_error(event_id=payload["id"])
+        return JsonResponse({"status": outcome, "detail": detail}, status=422)
+    return JsonResponse({"status": outcome})
 
 
 @csrf_exempt

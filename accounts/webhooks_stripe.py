@@ -205,6 +205,12 @@ def stripe_event_process(*, event: dict) -> str:
     return status
 
 
+def stripe_event_error(*, event_id: str) -> str:
+    """Why an event failed (e.g. a currency without a rate), as recorded."""
+    record = InboundWebhookEvent.objects.filter(source=SOURCE, event_id=event_id).only("error").first()
+    return record.error if record else ""
+
+
 def stripe_unmatched_replay(*, customer_ids: list[str]) -> int:
     """Replay unmatched events of customers that an account now claims (oldest first); returns how many applied."""
     applied = 0

@@ -81,8 +81,9 @@ class Subscription(models.Model):
 class ExchangeRate(models.Model):
     """Units of the reporting currency one unit of `currency` is worth from `valid_from` on (until the next rate).
 
-    Kept by an admin (Django admin → Exchange rates). A subscription priced in another currency is converted with the
-    rate valid on its start date; without one it is refused, never mixed in unconverted.
+    Kept by managers and admins on /settings/exchange-rates/ (and in the Django admin). A subscription priced in
+    another currency is converted with the rate valid on its start date; without one it is refused, never mixed in
+    unconverted.
     """
 
     currency = models.CharField(max_length=3, help_text="ISO 4217 code, e.g. EUR.")

@@ -38,8 +38,8 @@ class Rates:
         at = bisect.bisect_right(days, day) - 1
         if at < 0:
             raise NoRate(
-                f"No exchange rate for {code} on or before {day.isoformat()}: an admin adds one under Admin → "
-                f"Exchange rates (units of {reporting_currency()} per {code})."
+                f"No exchange rate for {code} on or before {day.isoformat()}: a manager adds one under "
+                f"/settings/exchange-rates/ (units of {reporting_currency()} per {code})."
             )
         return self._rates[code][at]
 
@@ -52,3 +52,19 @@ class Rates:
         rate = self.rate(code, day)
         converted = (Decimal(amount) * rate).quantize(CENT, rounding=ROUND_HALF_UP)
         return {"mrr": converted, "currency": code, "original_mrr": amount, "exchange_rate": rate}
+
+
+def exchange_rate_set(*, code: str, valid_from: dt.date, rate: Decimal) -> ExchangeRate:
+    """Add the rate of `code` from `valid_from` on, or correct the one of that day. Subscriptions already recorded
+    keep the rate they were converted with; one recorded again (a re-import, Stripe's next event) takes the new one."""
+    code = code.strip().upper()
+    if code == reporting_currency():
+        raise ValueError(f"{code} is the reporting currency: it needs no rate.")
+    if rate <= 0:
+        raise ValueError("A rate is a positive number.")
+    found, _ = ExchangeRate.objects.update_or_create(currency=code, valid_from=valid_from, defaults={"rate": rate})
+    return found
+
+
+def exchange_rate_delete(*, rate: ExchangeRate) -> None:
+    rate.delete()

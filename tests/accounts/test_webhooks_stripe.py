@@ -144,13 +144,16 @@ def test_a_subscription_in_another_currency_is_converted_or_refused_with_the_rea
     event = subscription_event("evt_eur", currency="eur")
     for item in event["data"]["object"]["items"]["data"]:
         item["price"]["currency"] = "eur"
-    assert deliver(client, event).json() == {"status": "failed"}
-    assert not Subscription.objects.exists()
-    record = InboundWebhookEvent.objects.get(event_id="evt_eur")
-    assert record.error.startswith(
+    refused = deliver(client, event)
+    # Not 2xx: Stripe delivers it again later, with the reason meanwhile kept on the event.
+    assert refused.status_code == 422 and refused.json()["status"] == "failed"
+    assert refused.json()["detail"].startswith(
         "Subscription sub_1 is priced in EUR: No exchange rate for EUR on or before 2024-01-15"
     )
-    # An admin adds the rate; Stripe delivers the event again: now it counts, converted.
+    assert not Subscription.objects.exists()
+    record = InboundWebhookEvent.objects.get(event_id="evt_eur")
+    assert record.error == refused.json()["detail"]
+    # An admin adds the rate; Stripe's next delivery of the event counts, converted.
     ExchangeRate.objects.create(currency="EUR", valid_from=dt.date(2024, 1, 1), rate=Decimal("1.10"))
     assert deliver(client, event).json() == {"status": "processed"}
     sub = Subscription.objects.get()

@@ -72,6 +72,7 @@ PK_OF.update(
     {
         "/accounts/views/{pk}/delete/": "saved_view",
         "/accounts/bulk/{pk}/": "bulk_edit",
+        "/settings/exchange-rates/{pk}/delete/": "exchange_rate",
         "/accounts/bulk/{pk}/cancel/": "bulk_edit",
         "/accounts/bulk/{pk}/confirm/": "bulk_edit",
         "/accounts/{pk}/": "account",
@@ -251,6 +252,9 @@ ROWS: list[Row] = [
     Row("/favicon.ico", "get", EVERYONE),
     Row("/settings/integrations/", "get", ADMINS),
     Row("/search/", "get", SIGNED_IN),
+    Row("/settings/exchange-rates/", "get", CONFIGURERS),
+    Row("/settings/exchange-rates/", "post", CONFIGURERS),
+    Row("/settings/exchange-rates/{pk}/delete/", "post", CONFIGURERS),
     Row("/api/v1/search/", "get", API_READ),
     Row("/accounts/bulk/", "post", CSM_AND_UP),
     Row("/accounts/bulk/{pk}/", "get", OWNER_AND_MANAGERS),  # the asker (csm_owner), managers and admins

@@ -133,7 +133,7 @@ class World:
 
 
 def build_world() -> World:
-    from accounts.models import BulkEdit, ImportJob
+    from accounts.models import BulkEdit, ExchangeRate, ImportJob
     from automations.builtins import builtins_install
     from automations.models import Enrolment, Journey, Milestone, MilestoneProgress, Playbook, Rule
     from dashboards.models import AcquisitionCost, Goal
@@ -215,6 +215,7 @@ def build_world() -> World:
         "goal": Goal.objects.create(metric="mrr", comparator="gte", target=Decimal(1), year=2024, quarter=1),
         "cac": AcquisitionCost.objects.create(month=dt.date(2024, 1, 1), amount=Decimal(1)),
         "import_job": ImportJob.objects.create(kind="accounts", original_name="a.csv", created_by=users["csm_owner"]),
+        "exchange_rate": ExchangeRate.objects.create(currency="EUR", valid_from=dt.date(2024, 1, 1), rate=Decimal(1)),
         "bulk_edit": BulkEdit.objects.create(
             action="tag_add",
             params={"value": "x"},

@@ -112,3 +112,25 @@ def test_a_partial_update_of_a_converted_subscription_does_not_convert_twice(cli
     patched = client.patch(url, {"quantity": 3}, content_type="application/json", **auth)
     assert patched.status_code == 200, patched.content
     assert (patched.json()["mrr"], patched.json()["quantity"]) == ("220.00", 3)
+
+
+@pytest.mark.django_db
+def test_a_manager_keeps_the_exchange_rates_on_their_page(client, manager):
+    client.force_login(manager)
+    url = reverse("exchange-rates")
+    response = client.post(url, {"currency": "eur", "valid_from": "2024-01-01", "rate": "1.10"}, follow=True)
+    assert "1 EUR = 1.1 USD from 2024-01-01." in response.content.decode()
+    client.post(url, {"currency": "EUR", "valid_from": "2024-01-01", "rate": "1.12"})  # corrects that day's rate
+    assert list(ExchangeRate.objects.values_list("currency", "rate")) == [("EUR", Decimal("1.12000000"))]
+    for bad, message in [
+        ({"currency": "USD", "valid_from": "2024-01-01", "rate": "1"}, "USD is the reporting currency"),
+        ({"currency": "EURO", "valid_from": "2024-01-01", "rate": "1"}, "Ensure this value has at most 3 characters"),
+        ({"currency": "XQQ", "valid_from": "2024-01-01", "rate": "1"}, "not an ISO 4217 currency code"),
+        ({"currency": "GBP", "valid_from": "2024-01-01", "rate": "-1"}, "greater than or equal to"),
+        ({"currency": "GBP", "valid_from": "someday", "rate": "1"}, "Enter a valid date"),
+    ]:
+        response = client.post(url, bad)
+        assert response.status_code == 400 and message in response.content.decode(), bad
+    rate = ExchangeRate.objects.get()
+    client.post(reverse("exchange-rate-delete", args=[rate.pk]))
+    assert not ExchangeRate.objects.exists()
