@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from churnapp.money import currency
+
 BLUE, GREEN, RED, AMBER = "#3056d3", "#1f8a4c", "#c2352b", "#d08a00"
 SLATE, TEAL, PURPLE = "#8a94a6", "#0f8b8d", "#7a4cc2"
 
@@ -59,7 +61,7 @@ def mrr_movements(labels: Sequence[str], rows: Sequence[dict]) -> dict:
     return {
         "type": "bar",
         "data": {"labels": list(labels), "datasets": datasets},
-        "options": _options(y_title="MRR", stacked=True),
+        "options": _options(y_title=f"MRR ({currency()})", stacked=True),
     }
 
 

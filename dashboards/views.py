@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.selectors import owner_choices
 from churnapp.csvsafe import csv_response
+from churnapp.money import currency
 from churnapp.roles import can_configure
 from dashboards import selectors, services
 from dashboards.catalog import KPIS
@@ -93,9 +94,15 @@ def dashboard_widget(request: HttpRequest, widget: str) -> HttpResponse:
     return render(request, f"dashboards/widgets.html#{widget}", {**context, "state": state, "title": title})
 
 
+def _is_money(column: str) -> bool:
+    return column in ("mrr", "arpa", "clv", "revenue") or "_mrr" in column or column.startswith(("mrr_", "clv_"))
+
+
 def _csv_response(filename: str, columns: list[str], rows) -> StreamingHttpResponse:
-    cells = (["" if row.get(c) is None else row.get(c) for c in columns] for row in rows)
-    return csv_response(filename=filename, header=columns, rows=cells)
+    """The rows as CSV; a file with amounts names their currency in a last `currency` column (ISO 4217)."""
+    code = currency() if any(_is_money(c) for c in columns) else None
+    cells = (["" if row.get(c) is None else row.get(c) for c in columns] + ([code] if code else []) for row in rows)
+    return csv_response(filename=filename, header=[*columns, *(["currency"] if code else [])], rows=cells)
 
 
 @require_GET

@@ -156,6 +156,17 @@ def test_drilldown_as_htmx_partial_and_csv(client, viewer, book):
         "Down": ("300.0", "120.0"),
         "Addon": ("140.0", "100.0"),
     }
+    assert {r["currency"] for r in rows} == {"USD"}  # amounts name their currency
+
+
+def test_csvs_name_the_currency_of_their_amounts_and_only_those(client, viewer, book, settings):
+    settings.CURRENCY = "EUR"
+    client.force_login(viewer)
+    params = {"start": "2024-01-01", "end": "2024-02-01"}
+    amounts = _csv(client.get("/dashboard/drilldown/mrr-churn/contraction/csv/", params))
+    assert {r["currency"] for r in amounts} == {"EUR"}
+    counts = _csv(client.get("/dashboard/widgets/nps/csv/", params))
+    assert counts and "currency" not in counts[0]
 
 
 def test_drilldown_of_activity_surveys_and_cohorts(client, viewer, activity):
