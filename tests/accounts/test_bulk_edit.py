@@ -155,7 +155,7 @@ class TestRoles:
         job = _draft(_ask(client, action="status", scope="matching", query="", value_status="at_risk"))
         assert (job.total, job.not_editable_count) == (1, 1)
         page = client.get(reverse("bulk-edit-detail", args=[job.pk])).content.decode()
-        assert "1 of the chosen account belongs to another CSM and stays as it is." in page
+        assert "1 of the chosen accounts belongs to another CSM and stays as it is." in page
         _confirm(client, job)
         own_account.refresh_from_db(), other_account.refresh_from_db()
         assert own_account.status == AccountStatus.AT_RISK and other_account.status == AccountStatus.ACTIVE
