@@ -26,7 +26,7 @@ def test_csm_filters_opens_customer_360_and_adds_a_note(live_server, login):
     page.get_by_role("link", name="Accounts", exact=True).click()
     table = page.locator("#account-table")
     expect(table.get_by_text("Other Co 3")).to_be_visible()
-    page.get_by_label("Search").fill("acme")
+    page.get_by_label("Search", exact=True).fill("acme")
     expect(table.get_by_text("Other Co 3")).to_have_count(0)  # table swapped in place by htmx
     expect(page).to_have_url(re.compile(r"q=acme"))  # the URL keeps the filter
     expect(page.locator("#account-count")).to_have_text("1 account")
@@ -53,7 +53,7 @@ def test_back_button_restores_the_filtered_list(live_server, login):
     page.goto(f"{live_server.url}/accounts/")
     page.locator("#id_status").select_option("at_risk")
     expect(page.locator("#account-table").get_by_text("Globex")).to_have_count(0)
-    page.get_by_label("Search").fill("zzz")
+    page.get_by_label("Search", exact=True).fill("zzz")
     expect(page.locator("#account-count")).to_have_text("0 accounts")
     page.go_back()
     expect(page.locator("#account-table").get_by_text("Acme Mail")).to_be_visible()
