@@ -46,8 +46,7 @@ def bulk_edit_create(request: HttpRequest) -> HttpResponse:
         ids = [int(v) for v in request.POST.getlist("accounts") if v.isdigit()]
         accounts = selectors.accounts_by_ids(ids)
     action = request.POST.get("action", "")
-    typed = action in ("tag_add", "tag_remove", "attribute")
-    value = request.POST.get("value_text" if typed else f"value_{action}", "")
+    value = request.POST.get("value_text" if bulk_edits.is_typed(action) else f"value_{action}", "")
     try:
         job = bulk_edits.bulk_edit_prepare(
             actor=request.user,

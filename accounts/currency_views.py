@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from babel.numbers import list_currencies
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import ExchangeRate
 from accounts.selectors import exchange_rates
 from accounts.services.currency import exchange_rate_delete, exchange_rate_set
-from churnapp.money import currency
+from churnapp.money import currency, foreign_currency_code
 from churnapp.roles import require_configure
 
 
@@ -22,12 +21,10 @@ class ExchangeRateForm(forms.Form):
     rate = forms.DecimalField(max_digits=18, decimal_places=8, min_value=0.00000001)
 
     def clean_currency(self) -> str:
-        code = self.cleaned_data["currency"].strip().upper()
-        if code not in list_currencies():
-            raise forms.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
-        if code == currency():
-            raise forms.ValidationError(f"{code} is the reporting currency: it needs no rate.")
-        return code
+        try:
+            return foreign_currency_code(self.cleaned_data["currency"])
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from error
 
 
 @require_http_methods(["GET", "POST"])

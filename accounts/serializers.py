@@ -6,7 +6,6 @@ resolved set-based by `accounts.imports.services`, so a bulk request of 1,000 ro
 
 from __future__ import annotations
 
-from babel.numbers import list_currencies
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,6 +30,7 @@ from accounts.models import (
     TicketStatus,
     UsageEvent,
 )
+from churnapp.money import currency_code
 from churnapp.validation import event_time_problem
 
 BILLING_PERIOD_NAMES = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12, "yearly": 12}
@@ -130,10 +130,12 @@ class SubscriptionInputSerializer(serializers.Serializer):
     )
 
     def validate_currency(self, value: str) -> str:
-        code = value.strip().upper()
-        if code and code not in list_currencies():
-            raise serializers.ValidationError(f"{code!r} is not an ISO 4217 currency code.")
-        return code
+        if not value.strip():
+            return ""
+        try:
+            return currency_code(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from error
 
     def validate(self, attrs):
         end = attrs.get("end_date")

@@ -35,6 +35,22 @@ def format_money(amount: Decimal | float | int, places: int = 0) -> str:
     return f"{MINUS}{text}" if round(number, places) < 0 else text
 
 
+def currency_code(value: str) -> str:
+    """`value` as an ISO 4217 code ("eur " → "EUR"); ValueError with the reason if it is none."""
+    code = (value or "").strip().upper()
+    if code not in list_currencies():
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code.")
+    return code
+
+
+def foreign_currency_code(value: str) -> str:
+    """`value` as an ISO 4217 code other than the reporting currency (the ones an exchange rate is kept for)."""
+    code = currency_code(value)
+    if code == currency():
+        raise ValueError(f"{code} is the reporting currency: it needs no rate.")
+    return code
+
+
 @checks.register()
 def check_currency(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     code = currency()

@@ -67,6 +67,12 @@ def actions() -> list[BulkAction]:
     return list(_actions.values())
 
 
+def is_typed(key: str) -> bool:
+    """Whether the value of the action `key` is typed in (a tag, an attribute) rather than chosen from options."""
+    action = _actions.get(key)
+    return action is not None and action.choices is None
+
+
 def _owner_apply(account_ids: list[int], value: str, key: str, actor) -> set[int]:
     owner = get_user_model().objects.filter(pk=value).first() if value else None
     accounts = list(Account.objects.filter(pk__in=account_ids).select_related("owner"))

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from accounts.models import ExchangeRate
 from churnapp.money import currency as reporting_currency
+from churnapp.money import foreign_currency_code
 
 CENT = Decimal("0.01")
 
@@ -57,9 +58,7 @@ class Rates:
 def exchange_rate_set(*, code: str, valid_from: dt.date, rate: Decimal) -> ExchangeRate:
     """Add the rate of `code` from `valid_from` on, or correct the one of that day. Subscriptions already recorded
     keep the rate they were converted with; one recorded again (a re-import, Stripe's next event) takes the new one."""
-    code = code.strip().upper()
-    if code == reporting_currency():
-        raise ValueError(f"{code} is the reporting currency: it needs no rate.")
+    code = foreign_currency_code(code)
     if rate <= 0:
         raise ValueError("A rate is a positive number.")
     found, _ = ExchangeRate.objects.update_or_create(currency=code, valid_from=valid_from, defaults={"rate": rate})

@@ -12,6 +12,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from accounts.models import ExchangeRate
+from churnapp import money
 from churnapp.apikeys import api_key_create
 from churnapp.money import check_currency, format_money
 from tests.factories import AccountFactory
@@ -134,3 +135,21 @@ def test_a_manager_keeps_the_exchange_rates_on_their_page(client, manager):
     rate = ExchangeRate.objects.get()
     client.post(reverse("exchange-rate-delete", args=[rate.pk]))
     assert not ExchangeRate.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["eur", " EUR ", "Eur"])
+def test_currency_code_normalises_an_iso_code(value):
+    assert money.currency_code(value) == "EUR"
+
+
+@pytest.mark.parametrize("value", ["", "EURO", "XYZ", "€"])
+def test_currency_code_refuses_what_is_not_iso_4217(value):
+    with pytest.raises(ValueError, match="not an ISO 4217 currency code"):
+        money.currency_code(value)
+
+
+def test_foreign_currency_code_refuses_the_reporting_currency(settings):
+    settings.CURRENCY = "EUR"
+    assert money.foreign_currency_code("usd") == "USD"
+    with pytest.raises(ValueError, match="EUR is the reporting currency"):
+        money.foreign_currency_code("eur")
