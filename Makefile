@@ -30,10 +30,12 @@ var/local.env:
 
 ## Install, migrate, create an admin and demo data if missing, then serve web + worker + beat.
 run: $(VENV)/.installed-run var/local.env
+	$(PY) manage.py compile_translations
 	PORT=$(PORT) $(PY) manage.py runstack --prepare
 
 ## The whole suite on the embedded defaults (SQLite, tasks run in-process); browser tests skip without Chromium.
 test: install
+	$(PY) manage.py compile_translations
 	$(PY) -m pytest -q -m "not integration and not e2e" -p no:randomly; rc=$$?; [ $$rc -eq 5 ] && rc=0; exit $$rc
 
 lint: install

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
@@ -33,13 +35,13 @@ def _list_url(query: str) -> str:
 @require_POST
 def bulk_edit_create(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.change_account"):
-        raise PermissionDenied("Your role can view accounts but not change them.")
+        raise PermissionDenied(_("Your role can view accounts but not change them."))
     query = request.POST.get("query", "")
     scope = "matching" if request.POST.get("scope") == "matching" else "selected"
     if scope == "matching":
         filterset = AccountFilterSet(filter_data(QueryDict(query)), queryset=selectors.account_list(), request=request)
         if not filterset.is_valid():
-            messages.error(request, "The list's filters are not valid: correct them before editing every match.")
+            messages.error(request, _("The list's filters are not valid: correct them before editing every match."))
             return redirect(_list_url(query))
         accounts = filterset.qs
     else:
@@ -66,7 +68,7 @@ def bulk_edit_create(request: HttpRequest) -> HttpResponse:
 def _job_for(request: HttpRequest, pk: int) -> BulkEdit:
     job = get_object_or_404(BulkEdit, pk=pk)
     if job.created_by_id != request.user.pk and not can_configure(request.user):
-        raise PermissionDenied("This bulk edit belongs to someone else.")
+        raise PermissionDenied(_("This bulk edit belongs to someone else."))
     return job
 
 
@@ -85,9 +87,11 @@ def bulk_edit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _outcome(job: BulkEdit) -> str:
-    text = f"{job.summary} — changed {job.changed:,} account{'s' if job.changed != 1 else ''}"
+    text = ngettext(
+        "%(summary)s — changed %(count)s account", "%(summary)s — changed %(count)s accounts", job.changed
+    ) % {"summary": job.summary, "count": f"{job.changed:,}"}
     if job.unchanged:
-        text += f"; {job.unchanged:,} already so"
+        text += _("; %(count)s already so") % {"count": f"{job.unchanged:,}"}
     return text + "."
 
 
@@ -111,7 +115,11 @@ def bulk_edit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     was_draft = job.status == BulkEditStatus.DRAFT
     job = bulk_edits.bulk_edit_cancel(job=job, actor=request.user)
     if was_draft:
-        messages.info(request, "Bulk edit cancelled: nothing changed.")
+        messages.info(request, _("Bulk edit cancelled: nothing changed."))
         return redirect(_list_url(job.query))
-    messages.info(request, f"Bulk edit stopped after {job.processed:,} of {job.total:,} accounts.")
+    messages.info(
+        request,
+        _("Bulk edit stopped after %(processed)s of %(total)s accounts.")
+        % {"processed": f"{job.processed:,}", "total": f"{job.total:,}"},
+    )
     return redirect("bulk-edit-detail", pk=job.pk)

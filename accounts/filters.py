@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -20,18 +21,22 @@ class TagFilter(django_filters.ModelMultipleChoiceFilter):
 
 
 class AccountFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_search", label="Search")
-    owner = django_filters.CharFilter(method="filter_owner", label="Owner")
-    segment = django_filters.MultipleChoiceFilter(choices=Segment.choices)
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    owner = django_filters.CharFilter(method="filter_owner", label=_("Owner"))
+    segment = django_filters.MultipleChoiceFilter(choices=Segment.choices, label=_("Segment"))
     plan = django_filters.CharFilter(field_name="plan", lookup_expr="iexact")
-    stage = django_filters.MultipleChoiceFilter(field_name="lifecycle_stage", choices=LifecycleStage.choices)
-    status = django_filters.MultipleChoiceFilter(choices=AccountStatus.choices)
-    band = django_filters.MultipleChoiceFilter(field_name="health_band", choices=HealthBand.choices)
-    tag = TagFilter(field_name="tags__name", to_field_name="name", queryset=Tag.objects.all(), label="Tag")
-    mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label="MRR from", min_value=0)
-    mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label="MRR to", min_value=0)
+    stage = django_filters.MultipleChoiceFilter(
+        field_name="lifecycle_stage", choices=LifecycleStage.choices, label=_("Lifecycle stage")
+    )
+    status = django_filters.MultipleChoiceFilter(choices=AccountStatus.choices, label=_("Status"))
+    band = django_filters.MultipleChoiceFilter(
+        field_name="health_band", choices=HealthBand.choices, label=_("Health band")
+    )
+    tag = TagFilter(field_name="tags__name", to_field_name="name", queryset=Tag.objects.all(), label=_("Tag"))
+    mrr_min = django_filters.NumberFilter(field_name="mrr", lookup_expr="gte", label=_("MRR from"), min_value=0)
+    mrr_max = django_filters.NumberFilter(field_name="mrr", lookup_expr="lte", label=_("MRR to"), min_value=0)
     renewal_within = django_filters.NumberFilter(
-        method="filter_renewal_within", label="Renews within (days)", min_value=0, max_value=3650
+        method="filter_renewal_within", label=_("Renews within (days)"), min_value=0, max_value=3650
     )
     ordering = django_filters.OrderingFilter(
         fields=(

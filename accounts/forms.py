@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountStatus, ActivityKind, SavedView, TaskPriority
 from accounts.selectors import owner_choices
@@ -17,14 +18,14 @@ class NoteForm(forms.Form):
         initial=ActivityKind.NOTE,
     )
     subject = forms.CharField(max_length=255, required=False)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label="Note")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000, label=_("Note"))
 
 
 class TaskForm(forms.Form):
     title = forms.CharField(max_length=255)
     due_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     priority = forms.ChoiceField(choices=TaskPriority.choices, initial=TaskPriority.NORMAL)
-    assignee = UserChoiceField(queryset=None, required=False, empty_label="Account owner")
+    assignee = UserChoiceField(queryset=None, required=False, empty_label=_("Account owner"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +41,7 @@ class StatusForm(forms.Form):
 
 
 class OwnerForm(forms.Form):
-    owner = UserChoiceField(queryset=None, required=False, empty_label="Unassigned")
+    owner = UserChoiceField(queryset=None, required=False, empty_label=_("Unassigned"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

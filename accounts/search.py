@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import Case, CharField, F, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Activity, ActivityKind, Contact, SupportTicket, Task
 
@@ -40,11 +41,11 @@ class Kind:
 
 
 KINDS = (
-    Kind("accounts", "Accounts", Account, "name", ("name", "domain"), exact=("external_id",)),
-    Kind("contacts", "Contacts", Contact, "name", ("name", "email")),
-    Kind("tickets", "Tickets", SupportTicket, "subject", ("subject",)),
-    Kind("notes", "Notes", Activity, "subject", ("subject", "body")),
-    Kind("tasks", "Tasks", Task, "title", ("title",)),
+    Kind("accounts", _("Accounts"), Account, "name", ("name", "domain"), exact=("external_id",)),
+    Kind("contacts", _("Contacts"), Contact, "name", ("name", "email")),
+    Kind("tickets", _("Tickets"), SupportTicket, "subject", ("subject",)),
+    Kind("notes", _("Notes"), Activity, "subject", ("subject", "body")),
+    Kind("tasks", _("Tasks"), Task, "title", ("title",)),
 )
 
 
@@ -162,5 +163,5 @@ def search_everything(*, q: str, limit: int = 5, kinds: tuple[str, ...] | None =
             continue
         rows = [_result(kind, obj) for obj in _hits(kind, q, limit)]
         if rows:
-            groups.append({"key": kind.key, "label": kind.label, "results": rows})
+            groups.append({"key": kind.key, "label": str(kind.label), "results": rows})
     return groups

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -31,12 +32,12 @@ def _account_or_404(pk: int) -> Account:
     try:
         return selectors.account_detail(pk=pk)
     except Account.DoesNotExist as exc:
-        raise Http404("No such account.") from exc
+        raise Http404(_("No such account.")) from exc
 
 
 def _require_edit(request: HttpRequest, account: Account) -> None:
     if not can_edit_account(request.user, account):
-        raise PermissionDenied("You can only edit the accounts you own.")
+        raise PermissionDenied(_("You can only edit the accounts you own."))
 
 
 @require_GET
@@ -90,7 +91,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def saved_view_create(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.add_savedview"):
-        raise PermissionDenied("Viewers cannot save views.")
+        raise PermissionDenied(_("Viewers cannot save views."))
     form = SavedViewForm(request.POST)
     if form.is_valid():
         view = services.saved_view_create(
@@ -99,9 +100,9 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
             query=form.cleaned_data["query"],
             shared=form.cleaned_data["shared"],
         )
-        messages.success(request, f"Saved view “{view.name}”.")
+        messages.success(request, _("Saved view “%(name)s”.") % {"name": view.name})
         return redirect(f"{reverse('account-list')}?{view.query}")
-    messages.error(request, "A saved view needs a name (up to 100 characters).")
+    messages.error(request, _("A saved view needs a name (up to 100 characters)."))
     return redirect(f"{reverse('account-list')}?{request.POST.get('query', '')}")
 
 
@@ -109,18 +110,18 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 def saved_view_delete(request: HttpRequest, pk: int) -> HttpResponse:
     view = get_object_or_404(SavedView, pk=pk)
     services.saved_view_delete(view=view, actor=request.user)
-    messages.success(request, f"Deleted view “{view.name}”.")
+    messages.success(request, _("Deleted view “%(name)s”.") % {"name": view.name})
     return redirect("account-list")
 
 
 def _read_only_reason(request: HttpRequest, account: Account) -> str:
     if not request.user.has_perm("accounts.change_account"):
-        return "Read-only: your role can view accounts but not change them."
-    owner = display_name(account.owner, "nobody")
-    return (
-        f"Read-only: this account belongs to {owner}. You can see everything; notes, tasks, status and owner "
+        return _("Read-only: your role can view accounts but not change them.")
+    owner = display_name(account.owner, _("nobody"))
+    return _(
+        "Read-only: this account belongs to %(owner)s. You can see everything; notes, tasks, status and owner "
         "changes are for its owner and managers."
-    )
+    ) % {"owner": owner}
 
 
 @require_GET
@@ -172,9 +173,9 @@ def _usage_chart(usage: list[dict]) -> dict:
         "data": {
             "labels": [row["week"].strftime("%b %-d") for row in usage],
             "datasets": [
-                {"label": "Events", "data": [row["events"] for row in usage], "backgroundColor": "#9db4f0",
+                {"label": _("Events"), "data": [row["events"] for row in usage], "backgroundColor": "#9db4f0",
                  "yAxisID": "y"},
-                {"label": "Active users", "data": [row["users"] for row in usage], "type": "line",
+                {"label": _("Active users"), "data": [row["users"] for row in usage], "type": "line",
                  "borderColor": "#1f8a4c", "backgroundColor": "#1f8a4c", "yAxisID": "users", "tension": 0},
             ],
         },
@@ -194,7 +195,7 @@ def _usage_chart(usage: list[dict]) -> dict:
 @require_GET
 def account_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
     if section not in SECTIONS:
-        raise Http404("No such section.")
+        raise Http404(_("No such section."))
     account = _account_or_404(pk)
     return render(request, f"accounts/account_detail.html#{section}", _section_context(request, account, section))
 
@@ -245,10 +246,10 @@ def account_status_change(request: HttpRequest, pk: int) -> HttpResponse:
     _require_edit(request, account)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose one of the listed statuses.")
+        messages.error(request, _("Choose one of the listed statuses."))
     else:
         services.account_set_status(account=account, status=form.cleaned_data["status"], actor=request.user)
-        messages.success(request, f"Status set to {account.get_status_display()}.")
+        messages.success(request, _("Status set to %(status)s.") % {"status": account.get_status_display()})
     return _back_to_account(request, account)
 
 
@@ -258,10 +259,10 @@ def account_owner_change(request: HttpRequest, pk: int) -> HttpResponse:
     _require_edit(request, account)
     form = OwnerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose an active user as owner.")
+        messages.error(request, _("Choose an active user as owner."))
     else:
         services.account_assign_owner(accounts=[account], owner=form.cleaned_data["owner"], actor=request.user)
-        messages.success(request, "Owner changed.")
+        messages.success(request, _("Owner changed."))
     return _back_to_account(request, account)
 
 

@@ -7,6 +7,8 @@ import yaml
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import LifecycleStage, Segment
 from automations import actions as actions_mod
@@ -25,7 +27,7 @@ def parse_params(text: str) -> dict:
         if not part.strip():
             continue
         if "=" not in part:
-            raise ValidationError(f"“{part.strip()}” is not key=value.")
+            raise ValidationError(gettext("“%(part)s” is not key=value.") % {"part": part.strip()})
         key, value = (s.strip() for s in part.split("=", 1))
         if key in LIST_KEYS:
             out[key] = [v.strip() for v in value.split(",") if v.strip()]
@@ -60,17 +62,17 @@ def flat_rows(tree: dict) -> tuple[str, list[dict]] | None:
 
 
 class RuleForm(forms.Form):
-    key = forms.SlugField(max_length=100, help_text="Stable identifier, used by YAML import/export.")
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    cooldown_days = forms.IntegerField(min_value=0, max_value=3650, initial=7, label="Cooldown (days)")
-    join = forms.ChoiceField(choices=[("all", "all of these hold (AND)"), ("any", "any of these holds (OR)")],
-                             label="Fire when")  # fmt: skip
+    key = forms.SlugField(max_length=100, help_text=_("Stable identifier, used by YAML import/export."))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Description"))
+    cooldown_days = forms.IntegerField(min_value=0, max_value=3650, initial=7, label=_("Cooldown (days)"))
+    join = forms.ChoiceField(choices=[("all", _("all of these hold (AND)")), ("any", _("any of these holds (OR)"))],
+                             label=_("Fire when"))  # fmt: skip
     advanced = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         required=False,
-        label="Advanced: conditions and actions as YAML",
-        help_text="Overrides the rows. Use for nested groups: {all: [..., {any: [...]}, {not: {...}}]}.",
+        label=_("Advanced: conditions and actions as YAML"),
+        help_text=_("Overrides the rows. Use for nested groups: {all: [..., {any: [...]}, {not: {...}}]}."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -78,13 +80,15 @@ class RuleForm(forms.Form):
         condition_choices = [("", "—")] + [(k, label) for k, (label, _) in conditions_mod.CONDITIONS.items()]
         action_choices = [("", "—")] + [(k, label) for k, (label, _) in actions_mod.ACTIONS.items()]
         for i in range(CONDITION_ROWS):
-            self.fields[f"cond_{i}_type"] = forms.ChoiceField(choices=condition_choices, required=False,
-                                                              label=f"Condition {i + 1}")  # fmt: skip
-            self.fields[f"cond_{i}_params"] = forms.CharField(required=False, label="Parameters")
+            self.fields[f"cond_{i}_type"] = forms.ChoiceField(
+                choices=condition_choices, required=False, label=gettext("Condition %(n)s") % {"n": i + 1}
+            )
+            self.fields[f"cond_{i}_params"] = forms.CharField(required=False, label=gettext("Parameters"))
         for i in range(ACTION_ROWS):
-            self.fields[f"act_{i}_type"] = forms.ChoiceField(choices=action_choices, required=False,
-                                                             label=f"Action {i + 1}")  # fmt: skip
-            self.fields[f"act_{i}_params"] = forms.CharField(required=False, label="Parameters")
+            self.fields[f"act_{i}_type"] = forms.ChoiceField(
+                choices=action_choices, required=False, label=gettext("Action %(n)s") % {"n": i + 1}
+            )
+            self.fields[f"act_{i}_params"] = forms.CharField(required=False, label=gettext("Parameters"))
 
     @classmethod
     def initial_for(cls, rule) -> dict:
@@ -115,7 +119,7 @@ class RuleForm(forms.Form):
             if advanced:
                 parsed = yaml.safe_load(advanced)
                 if not isinstance(parsed, dict):
-                    raise ValidationError("The YAML needs 'conditions:' and 'actions:'.")
+                    raise ValidationError(gettext("The YAML needs 'conditions:' and 'actions:'."))
                 tree, acts = parsed.get("conditions") or {}, parsed.get("actions") or []
             else:
                 leaves, acts = [], []
@@ -126,11 +130,11 @@ class RuleForm(forms.Form):
                     if data.get(f"act_{i}_type"):
                         acts.append({"type": data[f"act_{i}_type"], **parse_params(data.get(f"act_{i}_params"))})
                 if not leaves:
-                    raise ValidationError("Add at least one condition.")
+                    raise ValidationError(gettext("Add at least one condition."))
                 tree = {data.get("join") or "all": leaves}
             conditions_mod.validate(tree)
         except yaml.YAMLError as exc:
-            raise ValidationError(f"Not valid YAML: {exc}") from exc
+            raise ValidationError(gettext("Not valid YAML: %(error)s") % {"error": exc}) from exc
         except conditions_mod.ConditionError as exc:
             raise ValidationError(str(exc)) from exc
         data["conditions_tree"], data["actions_list"] = tree, acts
@@ -138,15 +142,15 @@ class RuleForm(forms.Form):
 
 
 class RuleImportForm(forms.Form):
-    file = forms.FileField(required=False, label="YAML file")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, label="…or paste YAML")
+    file = forms.FileField(required=False, label=_("YAML file"))
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False, label=_("…or paste YAML"))
 
     def clean(self):
         data = super().clean()
         upload = data.get("file")
         data["yaml"] = upload.read().decode("utf-8", "replace") if upload else (data.get("text") or "")
         if not data["yaml"].strip():
-            raise ValidationError("Choose a file or paste YAML.")
+            raise ValidationError(gettext("Choose a file or paste YAML."))
         return data
 
 
@@ -158,7 +162,7 @@ class PlaybookSettingsForm(forms.ModelForm):
     def clean_holdout_percent(self):
         value = self.cleaned_data["holdout_percent"]
         if value > 50:
-            raise ValidationError("Hold out at most 50% of accounts.")
+            raise ValidationError(gettext("Hold out at most %(max)s%% of accounts.") % {"max": 50})
         return value
 
 
@@ -201,37 +205,40 @@ def step_from_params(kind: str, text: str) -> dict:
         return params
     ctype = params.pop("condition", "")
     if not ctype:
-        raise ValidationError("A branch needs condition=<condition type>, e.g. condition=health_below; value=70.")
+        message = gettext("A branch needs condition=<condition type>, e.g. condition=health_below; value=70.")
+        raise ValidationError(message)
     negate, reason = bool(params.pop("negate", False)), str(params.pop("reason", "") or "Condition held")
     leaf = {"type": ctype, **params}
     return {"condition": {"not": leaf} if negate else leaf, "reason": reason}
 
 
 class PlaybookForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    key = forms.SlugField(max_length=100, help_text="Stable identifier, used by rules (enrol_playbook).")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    trigger = forms.CharField(max_length=255, required=False, help_text="When to use it.")
-    owner_role = forms.CharField(max_length=64, required=False)
-    metric = forms.CharField(max_length=255, required=False, label="Metric to track")
+    name = forms.CharField(max_length=200, label=_("Name"))
+    key = forms.SlugField(max_length=100, help_text=_("Stable identifier, used by rules (enrol_playbook)."))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Description"))
+    trigger = forms.CharField(max_length=255, required=False, label=_("Trigger"), help_text=_("When to use it."))
+    owner_role = forms.CharField(max_length=64, required=False, label=_("Owner role"))
+    metric = forms.CharField(max_length=255, required=False, label=_("Metric to track"))
     holdout_percent = forms.IntegerField(
-        min_value=0, max_value=50, initial=0, label="Holdout %", help_text="A random share held out (0–50%)."
+        min_value=0, max_value=50, initial=0, label=_("Holdout %"), help_text=_("A random share held out (0–50%).")
     )
-    enabled = forms.BooleanField(required=False, initial=True)
+    enabled = forms.BooleanField(required=False, initial=True, label=_("Enabled"))
     advanced = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
         required=False,
-        label="Advanced: steps as YAML",
-        help_text="Overrides the rows: a list of {kind: task|email|wait|branch, …parameters}.",
+        label=_("Advanced: steps as YAML"),
+        help_text=_("Overrides the rows: a list of {kind: task|email|wait|branch, …parameters}."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        kinds = [("", "—"), ("task", "Task"), ("email", "Email"), ("wait", "Wait N days"),
-                 ("branch", "Branch: stop when a condition holds")]  # fmt: skip
+        kinds = [("", "—"), ("task", gettext("Task")), ("email", gettext("Email")), ("wait", gettext("Wait N days")),
+                 ("branch", gettext("Branch: stop when a condition holds"))]  # fmt: skip
         for i in range(STEP_ROWS):
-            self.fields[f"step_{i}_kind"] = forms.ChoiceField(choices=kinds, required=False, label=f"Step {i + 1}")
-            self.fields[f"step_{i}_params"] = forms.CharField(required=False, label="Parameters")
+            self.fields[f"step_{i}_kind"] = forms.ChoiceField(
+                choices=kinds, required=False, label=gettext("Step %(n)s") % {"n": i + 1}
+            )
+            self.fields[f"step_{i}_params"] = forms.CharField(required=False, label=gettext("Parameters"))
 
     @classmethod
     def initial_for(cls, playbook) -> dict:
@@ -258,9 +265,9 @@ class PlaybookForm(forms.Form):
             try:
                 parsed = yaml.safe_load(advanced)
             except yaml.YAMLError as exc:
-                raise ValidationError(f"Not valid YAML: {exc}") from exc
+                raise ValidationError(gettext("Not valid YAML: %(error)s") % {"error": exc}) from exc
             if not isinstance(parsed, list) or not all(isinstance(s, dict) for s in parsed):
-                raise ValidationError("The YAML must be a list of steps, each with a kind.")
+                raise ValidationError(gettext("The YAML must be a list of steps, each with a kind."))
             steps = [(str(s.get("kind", "")), {k: v for k, v in s.items() if k != "kind"}) for s in parsed]
         else:
             for i in range(STEP_ROWS):
@@ -271,9 +278,9 @@ class PlaybookForm(forms.Form):
                     except ValidationError as exc:
                         self.add_error(f"step_{i}_params", exc)
                 elif (data.get(f"step_{i}_params") or "").strip():
-                    self.add_error(f"step_{i}_kind", "Choose the kind of this step.")
+                    self.add_error(f"step_{i}_kind", gettext("Choose the kind of this step."))
         if not steps and not self.errors:
-            raise ValidationError("Add at least one step.")
+            raise ValidationError(gettext("Add at least one step."))
         data["steps"] = steps
         return data
 
@@ -292,34 +299,44 @@ MILESTONE_HINTS = {
 
 
 class JourneyForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    key = forms.SlugField(max_length=100, help_text="Stable identifier, used by rules (milestone_missed).")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    onboarding = forms.BooleanField(required=False, label="Onboarding template",
-                                    help_text="Applies to new accounts (their first 90 days); due offsets count "
-                                              "from the account's start.")  # fmt: skip
-    segment = forms.ChoiceField(required=False, help_text="Blank: every segment.")
+    name = forms.CharField(max_length=200, label=_("Name"))
+    key = forms.SlugField(max_length=100, help_text=_("Stable identifier, used by rules (milestone_missed)."))
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("Description"))
+    onboarding = forms.BooleanField(required=False, label=_("Onboarding template"),
+                                    help_text=_("Applies to new accounts (their first 90 days); due offsets count "
+                                                "from the account's start."))  # fmt: skip
+    segment = forms.ChoiceField(required=False, label=_("Segment"), help_text=_("Blank: every segment."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["segment"].choices = [("", "every segment"), *Segment.choices]
-        kinds = [("", "—"), ("event", "Event"), ("attribute", "Property threshold"),
-                 ("active_users", "Active users"), ("paid", "Paid"), ("manual", "Manual")]  # fmt: skip
-        stages = [("", "no stage change"), *LifecycleStage.choices]
+        self.fields["segment"].choices = [("", gettext("every segment")), *Segment.choices]
+        kinds = [("", "—"), ("event", gettext("Event")), ("attribute", gettext("Property threshold")),
+                 ("active_users", gettext("Active users")), ("paid", gettext("Paid")),
+                 ("manual", gettext("Manual"))]  # fmt: skip
+        stages = [("", gettext("no stage change")), *LifecycleStage.choices]
         for i in range(MILESTONE_ROWS):
-            n = i + 1
-            self.fields[f"ms_{i}_name"] = forms.CharField(max_length=200, required=False, label=f"Milestone {n}")
-            self.fields[f"ms_{i}_kind"] = forms.ChoiceField(choices=kinds, required=False,
-                                                            label=f"Reached by (milestone {n})")  # fmt: skip
-            self.fields[f"ms_{i}_params"] = forms.CharField(required=False, label=f"Parameters of milestone {n}")
-            self.fields[f"ms_{i}_stage"] = forms.ChoiceField(choices=stages, required=False,
-                                                             label=f"Stage when reached (milestone {n})")  # fmt: skip
-            self.fields[f"ms_{i}_owner_role"] = forms.CharField(max_length=64, required=False,
-                                                                label=f"Owner role (milestone {n})")  # fmt: skip
-            self.fields[f"ms_{i}_due_days"] = forms.IntegerField(min_value=0, max_value=3650, required=False,
-                                                                 label=f"Due after days (milestone {n})")  # fmt: skip
-            self.fields[f"ms_{i}_first_value"] = forms.BooleanField(required=False,
-                                                                    label=f"First value (milestone {n})")  # fmt: skip
+            num = {"n": i + 1}
+            self.fields[f"ms_{i}_name"] = forms.CharField(
+                max_length=200, required=False, label=gettext("Milestone %(n)s") % num
+            )
+            self.fields[f"ms_{i}_kind"] = forms.ChoiceField(
+                choices=kinds, required=False, label=gettext("Reached by (milestone %(n)s)") % num
+            )
+            self.fields[f"ms_{i}_params"] = forms.CharField(
+                required=False, label=gettext("Parameters of milestone %(n)s") % num
+            )
+            self.fields[f"ms_{i}_stage"] = forms.ChoiceField(
+                choices=stages, required=False, label=gettext("Stage when reached (milestone %(n)s)") % num
+            )
+            self.fields[f"ms_{i}_owner_role"] = forms.CharField(
+                max_length=64, required=False, label=gettext("Owner role (milestone %(n)s)") % num
+            )
+            self.fields[f"ms_{i}_due_days"] = forms.IntegerField(
+                min_value=0, max_value=3650, required=False, label=gettext("Due after days (milestone %(n)s)") % num
+            )
+            self.fields[f"ms_{i}_first_value"] = forms.BooleanField(
+                required=False, label=gettext("First value (milestone %(n)s)") % num
+            )
             self.fields[f"ms_{i}_key"] = forms.CharField(required=False, widget=forms.HiddenInput)
 
     @classmethod
@@ -348,7 +365,7 @@ class JourneyForm(forms.Form):
             kind = data.get(f"ms_{i}_kind") or ""
             if not name:
                 if kind or (data.get(f"ms_{i}_params") or "").strip():
-                    self.add_error(f"ms_{i}_name", "Give this milestone a name.")
+                    self.add_error(f"ms_{i}_name", gettext("Give this milestone a name."))
                 continue
             try:
                 params = parse_params(data.get(f"ms_{i}_params") or "")
@@ -361,14 +378,16 @@ class JourneyForm(forms.Form):
                                "due_days": data.get(f"ms_{i}_due_days"),
                                "first_value": data.get(f"ms_{i}_first_value")})  # fmt: skip
         if not milestones and not self.errors:
-            raise ValidationError("Add at least one milestone.")
+            raise ValidationError(gettext("Add at least one milestone."))
         data["milestones"] = milestones
         return data
 
 
 class AccountRoleForm(forms.Form):
-    role = forms.CharField(max_length=64, label="Role", widget=forms.TextInput(attrs={"list": "owner-roles"}))
-    user = forms.ModelChoiceField(queryset=None, required=False, label="Held by", empty_label="nobody")
+    role = forms.CharField(max_length=64, label=_("Role"), widget=forms.TextInput(attrs={"list": "owner-roles"}))
+    user = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Held by"), empty_label=pgettext_lazy("role holder", "nobody")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -377,5 +396,5 @@ class AccountRoleForm(forms.Form):
     def clean_role(self):
         role = self.cleaned_data["role"].strip()
         if not role:
-            raise ValidationError("Name the role.")
+            raise ValidationError(gettext("Name the role."))
         return role

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def _new_token() -> str:
@@ -50,10 +51,10 @@ class Rule(models.Model):
 
 
 class ExecutionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    PARTIAL = "partial", "Some actions failed"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PARTIAL = "partial", _("Some actions failed")
+    FAILED = "failed", _("Failed")
 
 
 class Checkpoint(models.Model):
@@ -159,9 +160,9 @@ class Playbook(models.Model):
     key = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    trigger = models.CharField(max_length=255, blank=True, help_text="When to use it (documentation).")
+    trigger = models.CharField(max_length=255, blank=True, help_text=_("When to use it (documentation)."))
     owner_role = models.CharField(max_length=64, blank=True)
-    metric = models.CharField(max_length=255, blank=True, help_text="The metric to track.")
+    metric = models.CharField(max_length=255, blank=True, help_text=_("The metric to track."))
     enabled = models.BooleanField(default=True)
     holdout_percent = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -174,10 +175,10 @@ class Playbook(models.Model):
 
 
 class StepKind(models.TextChoices):
-    TASK = "task", "Task"
-    EMAIL = "email", "Email"
-    WAIT = "wait", "Wait"
-    BRANCH = "branch", "Branch / stop"
+    TASK = "task", _("Task")
+    EMAIL = "email", _("Email")
+    WAIT = "wait", _("Wait")
+    BRANCH = "branch", _("Branch / stop")
 
 
 class PlaybookStep(models.Model):
@@ -198,10 +199,10 @@ class PlaybookStep(models.Model):
 
 
 class EnrolmentStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    COMPLETED = "completed", "Completed"
-    STOPPED = "stopped", "Stopped"
-    HELD_OUT = "held_out", "Held out"
+    ACTIVE = "active", _("Active")
+    COMPLETED = "completed", _("Completed")
+    STOPPED = "stopped", _("Stopped")
+    HELD_OUT = "held_out", _("Held out")
 
 
 class Enrolment(models.Model):
@@ -211,7 +212,7 @@ class Enrolment(models.Model):
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="playbook_enrolments")
     status = models.CharField(max_length=16, choices=EnrolmentStatus.choices, default=EnrolmentStatus.ACTIVE)
     holdout = models.BooleanField(default=False)
-    step = models.PositiveSmallIntegerField(default=0, help_text="Order of the next step to run.")
+    step = models.PositiveSmallIntegerField(default=0, help_text=_("Order of the next step to run."))
     next_run_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=64, blank=True)
     stop_reason = models.CharField(max_length=255, blank=True)
@@ -287,10 +288,10 @@ class Milestone(models.Model):
     name = models.CharField(max_length=200)
     order = models.PositiveSmallIntegerField(default=0)
     condition = models.JSONField(default=dict)
-    stage = models.CharField(max_length=32, blank=True, help_text="Lifecycle stage set when reached.")
+    stage = models.CharField(max_length=32, blank=True, help_text=_("Lifecycle stage set when reached."))
     owner_role = models.CharField(max_length=64, blank=True)
-    due_days = models.PositiveIntegerField(null=True, blank=True, help_text="Due this many days after the start.")
-    first_value = models.BooleanField(default=False, help_text="Reaching it is the account's first value.")
+    due_days = models.PositiveIntegerField(null=True, blank=True, help_text=_("Due this many days after the start."))
+    first_value = models.BooleanField(default=False, help_text=_("Reaching it is the account's first value."))
 
     class Meta:
         ordering = ["journey", "order"]
@@ -314,11 +315,11 @@ class MilestoneProgress(models.Model):
     )
     due_task = models.ForeignKey(
         "accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The reminder given to the milestone's owner role when it fell due soon.",
+        help_text=_("The reminder given to the milestone's owner role when it fell due soon."),
     )  # fmt: skip
     missed_task = models.ForeignKey(
         "accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="The task given to the milestone's owner role when it was missed.",
+        help_text=_("The task given to the milestone's owner role when it was missed."),
     )  # fmt: skip
 
     class Meta:

@@ -3,6 +3,8 @@ actions, so it lives here and `AutomationsConfig.ready` adds it to `automations.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts.models import Account
 from accounts.services import changes_record
 from accounts.services.bulk_edits import BulkAction
@@ -66,6 +68,6 @@ def _playbook_choices() -> list[tuple[str, str]]:
 def register() -> None:
     """Add the action to the rules' registry and the bulk edit to the accounts list's (`AutomationsConfig.ready`)."""
     actions.register(
-        "enrol_playbook", label="Enrol in playbook (playbook)", one=enrol_playbook, many=enrol_playbook_many
+        "enrol_playbook", label=_("Enrol in playbook (playbook)"), one=enrol_playbook, many=enrol_playbook_many
     )
     register_bulk_action(BulkAction("playbook", "Enrol in playbook", enrol_bulk_edit, choices=_playbook_choices))

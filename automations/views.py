@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,6 +33,18 @@ from churnapp.roles import can_configure, can_edit_account, require_configure
 # --- Rules -----------------------------------------------------------------------------------------------------------
 
 
+def _rule_saved(rule: Rule) -> str:
+    return _("Rule “%(name)s” saved.") % {"name": rule.name}
+
+
+def _playbook_saved(playbook: Playbook) -> str:
+    return _("Playbook “%(name)s” saved.") % {"name": playbook.name}
+
+
+def _journey_saved(journey: Journey) -> str:
+    return _("Journey “%(name)s” saved.") % {"name": journey.name}
+
+
 @require_GET
 def rule_list(request: HttpRequest) -> HttpResponse:
     context = {"rules": selectors.rule_list(), "can_configure": can_configure(request.user),
@@ -49,7 +62,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             key=data["key"], name=data["name"], description=data["description"],
             cooldown_days=data["cooldown_days"], conditions_tree=data["conditions_tree"],
             actions_list=data["actions_list"], actor=request.user, rule=rule,
-        ), refusals=(rules.RuleInvalid, ValidationError), saved=lambda r: f"Rule “{r.name}” saved.")  # fmt: skip
+        ), refusals=(rules.RuleInvalid, ValidationError), saved=_rule_saved)  # fmt: skip
         if saved:
             return redirect("automations:rule-detail", pk=saved.pk)
     else:
@@ -92,7 +105,10 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     require_configure(request.user, what="configure automations")
     rule = get_object_or_404(Rule, pk=pk)
     rules.rule_set_enabled(rule=rule, enabled=request.POST.get("enabled") == "1")
-    messages.success(request, f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.")
+    if rule.enabled:
+        messages.success(request, _("Rule “%(name)s” enabled.") % {"name": rule.name})
+    else:
+        messages.success(request, _("Rule “%(name)s” disabled.") % {"name": rule.name})
     return redirect("automations:rule-detail", pk=rule.pk)
 
 
@@ -105,7 +121,9 @@ def rule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
         context = {"rule": rule, "preview": rules.rule_run_preview(rule=rule)}
         return render(request, "automations/rule_detail.html#run-now-confirm", context)
     result = rules.rule_run_now(rule=rule)
-    messages.success(request, f"Ran “{rule.name}”: fired for {result['fired']} account(s).")
+    messages.success(
+        request, _("Ran “%(name)s”: fired for %(fired)s account(s).") % {"name": rule.name, "fired": result["fired"]}
+    )
     return redirect("automations:rule-detail", pk=rule.pk)
 
 
@@ -126,9 +144,9 @@ def rules_import(request: HttpRequest) -> HttpResponse:
     try:
         counts = rules_yaml.rules_import_yaml(text=form.cleaned_data["yaml"], actor=request.user)
     except rules.RuleInvalid as exc:
-        messages.error(request, f"Nothing imported: {exc}")
+        messages.error(request, _("Nothing imported: %(error)s") % {"error": exc})
     else:
-        messages.success(request, f"Imported: {counts['created']} created, {counts['updated']} updated.")
+        messages.success(request, _("Imported: %(created)s created, %(updated)s updated.") % counts)
     return redirect("automations:rule-list")
 
 
@@ -136,8 +154,8 @@ def rules_import(request: HttpRequest) -> HttpResponse:
 def builtins_install_view(request: HttpRequest) -> HttpResponse:
     require_configure(request.user, what="configure automations")
     counts = builtins_install()
-    messages.success(request, "Built-in templates installed: " + ", ".join(f"{v} {k.replace('_', ' ')}"
-                                                                            for k, v in counts.items()))  # fmt: skip
+    installed = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
+    messages.success(request, _("Built-in templates installed: %(installed)s") % {"installed": installed})
     return redirect("automations:rule-list")
 
 
@@ -162,7 +180,7 @@ def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             key=data["key"], name=data["name"], description=data["description"], trigger=data["trigger"],
             owner_role=data["owner_role"], metric=data["metric"], holdout_percent=data["holdout_percent"],
             enabled=data["enabled"], steps=data["steps"], playbook=playbook,
-        ), refusals=(playbooks.PlaybookInvalid,), saved=lambda p: f"Playbook “{p.name}” saved.")  # fmt: skip
+        ), refusals=(playbooks.PlaybookInvalid,), saved=_playbook_saved)  # fmt: skip
         if saved:
             return redirect("automations:playbook-detail", pk=saved.pk)
     else:
@@ -179,7 +197,7 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = PlaybookSettingsForm(request.POST, instance=playbook)
         if form.is_valid():
             form.save()
-            messages.success(request, "Playbook settings saved.")
+            messages.success(request, _("Playbook settings saved."))
             return redirect("automations:playbook-detail", pk=playbook.pk)
     context = {
         "playbook": playbook,
@@ -215,7 +233,7 @@ def _account_context(request: HttpRequest, account: Account, role_form: AccountR
 def account_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account, pk=pk)
     if not can_edit_account(request.user, account):
-        raise PermissionDenied("You can only edit the accounts you own.")
+        raise PermissionDenied(_("You can only edit the accounts you own."))
     form = EnrolForm(request.POST)
     if form.is_valid():
         playbooks.playbook_enrol(
@@ -237,7 +255,7 @@ def account_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
     """
     account = get_object_or_404(Account, pk=pk)
     if not can_edit_account(request.user, account):
-        raise PermissionDenied("You can only edit the accounts you own.")
+        raise PermissionDenied(_("You can only edit the accounts you own."))
     if request.method == "GET":
         context = {"account": account, "role_form": AccountRoleForm(), "owner_roles": selectors.owner_roles_in_use()}
         return render(request, "automations/account_section.html#account-role-form", context)
@@ -255,7 +273,7 @@ def account_role_assign(request: HttpRequest, pk: int) -> HttpResponse:
 def enrolment_stop(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(Enrolment.objects.select_related("account"), pk=pk)
     if not can_edit_account(request.user, enrolment.account):
-        raise PermissionDenied("You can only edit the accounts you own.")
+        raise PermissionDenied(_("You can only edit the accounts you own."))
     playbooks.enrolment_stop(enrolment=enrolment, reason="Stopped by hand", actor=request.user)
     if request.htmx:
         return render(request, "automations/account_section.html#account-automations",
@@ -267,7 +285,7 @@ def enrolment_stop(request: HttpRequest, pk: int) -> HttpResponse:
 def milestone_reach(request: HttpRequest, pk: int) -> HttpResponse:
     progress = get_object_or_404(MilestoneProgress.objects.select_related("account"), pk=pk)
     if not can_edit_account(request.user, progress.account):
-        raise PermissionDenied("You can only edit the accounts you own.")
+        raise PermissionDenied(_("You can only edit the accounts you own."))
     journeys.milestone_reach(progress=progress, actor=request.user)
     if request.htmx:
         return render(request, "automations/account_section.html#account-automations",
@@ -294,7 +312,7 @@ def journey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         saved = form_save(request, form, lambda data: journeys.journey_save(
             key=data["key"], name=data["name"], description=data["description"],
             onboarding=data["onboarding"], segment=data["segment"], milestones=data["milestones"], journey=journey,
-        ), refusals=(journeys.JourneyInvalid,), saved=lambda j: f"Journey “{j.name}” saved.")  # fmt: skip
+        ), refusals=(journeys.JourneyInvalid,), saved=_journey_saved)  # fmt: skip
         if saved:
             return redirect("automations:journey-list")
     else:

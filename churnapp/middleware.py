@@ -6,9 +6,12 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as BaseLoginR
 from django.db import InterfaceError
 from django.db import OperationalError as DatabaseUnavailable
 from django.http import JsonResponse
+from django.utils import translation
 from kombu.exceptions import OperationalError as BrokerUnavailable
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from churnapp.preferences import session_language
 
 logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
@@ -25,6 +28,20 @@ class LoginRequiredMiddleware(BaseLoginRequiredMiddleware):
         if request.path.startswith(MACHINE_PATH_PREFIXES):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's chosen language wins over the browser's; without a choice LocaleMiddleware's stands."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = session_language(request) if request.user.is_authenticated else ""
+        if language and language != request.LANGUAGE_CODE:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        return self.get_response(request)
 
 
 class DependencyUnavailableMiddleware:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_symbol, list_currencies
+from babel import Locale
+from babel.numbers import get_currency_symbol, list_currencies, parse_pattern
 from django.conf import settings
 from django.core import checks
+from django.utils import translation
 
-LOCALE = "en_US"  # the product speaks English; amounts follow its conventions
+LOCALE = "en_US"  # English amounts follow US conventions
 MINUS = "\u2212"  # a real minus sign, as wide as the plus, never a hyphen
 
 
@@ -26,12 +28,19 @@ def currency_symbol() -> str:
 
 
 def format_money(amount: Decimal | float | int, places: int = 0) -> str:
-    """`amount` in the reporting currency, grouped, with `places` decimals; negative as "−$5,750.25"."""
+    """`amount` in the reporting currency, grouped, with `places` decimals, as the active language writes it:
+    "−$5,750.25" in English, "−5.750,25 €" in Italian, "−5 750,25 лв." in Bulgarian."""
     number = Decimal(str(amount))
-    digits = "#,##0" + ("." + "0" * places if places > 0 else "")
-    symbol = currency_symbol()
-    pattern = ("¤\u00a0" if symbol.isalpha() and len(symbol) > 1 else "¤") + digits
-    text = format_currency(abs(number), currency(), format=pattern, locale=LOCALE, currency_digits=False)
+    locale = Locale.parse(translation.to_locale(translation.get_language() or "en"))
+    if locale.language == "en":
+        digits = "#,##0" + ("." + "0" * places if places > 0 else "")
+        symbol = currency_symbol()
+        pattern = parse_pattern(("¤\u00a0" if symbol.isalpha() and len(symbol) > 1 else "¤") + digits)
+        locale = Locale.parse(LOCALE)
+    else:
+        pattern = parse_pattern(locale.currency_formats["standard"].pattern)
+        pattern.frac_prec = (places, places)
+    text = pattern.apply(abs(number), locale, currency=currency(), currency_digits=False)
     return f"{MINUS}{text}" if round(number, places) < 0 else text
 
 

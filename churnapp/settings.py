@@ -68,10 +68,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from the browser (Accept-Language) or the language cookie; a signed-in user's choice wins below.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "churnapp.middleware.LoginRequiredMiddleware",
+    "churnapp.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,7 +139,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# The languages the whole interface is translated into; each user picks one (default: the browser's).
+LANGUAGES = [("en", "English"), ("it", "Italiano"), ("bg", "Български")]
+# The project's own templates' catalogue; each app keeps its catalogue in its own locale/ folder.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 # The reporting currency (ISO 4217) every stored and reported amount is in; a system check refuses an unknown code.
 CURRENCY = env.str("CURRENCY", default="USD").strip().upper()
 TIME_ZONE = "UTC"

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from churnapp.api import api_urlpatterns
 from churnapp.api_docs import ApiDocsView, ApiRedocView, ApiSchemaView
-from churnapp.views import PasswordResetConfirmView, PasswordResetView, favicon, healthz
+from churnapp.views import PasswordResetConfirmView, PasswordResetView, favicon, healthz, language_set
 
 # Pages that moved to another app's prefix: old bookmarks and links keep working.
 MOVED = [
@@ -36,6 +36,7 @@ urlpatterns = MOVED + [
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("settings/integrations/", include("churnapp.integration_urls")),
+    path("settings/language/", language_set, name="language-set"),
     path("v1/", include("accounts.api.tracking")),
     path("imports/", include("accounts.imports.urls")),
     path("webhooks/", include("accounts.webhooks")),

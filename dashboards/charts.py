@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.utils.translation import gettext as _
+
 from churnapp.money import currency
 
 BLUE, GREEN, RED, AMBER = "#3056d3", "#1f8a4c", "#c2352b", "#d08a00"
@@ -43,20 +45,20 @@ def churn_trend(labels: Sequence[str], series: dict[str, Sequence[float | None]]
                 for i, (name, values) in enumerate(series.items())
             ],
         },
-        "options": _options(y_title="% churned in the month"),
+        "options": _options(y_title=_("% churned in the month")),
     }  # fmt: skip
 
 
 def mrr_movements(labels: Sequence[str], rows: Sequence[dict]) -> dict:
     """Stacked bars: gains above zero (new, expansion, reactivation), losses below (contraction, churned)."""
-    bars = [("New", "new_mrr", 1, GREEN), ("Expansion", "expansion_mrr", 1, TEAL),
-            ("Reactivation", "reactivation_mrr", 1, BLUE), ("Contraction", "contraction_mrr", -1, AMBER),
-            ("Churned", "churned_mrr", -1, RED)]  # fmt: skip
+    bars = [(_("New"), "new_mrr", 1, GREEN), (_("Expansion"), "expansion_mrr", 1, TEAL),
+            (_("Reactivation"), "reactivation_mrr", 1, BLUE), (_("Contraction"), "contraction_mrr", -1, AMBER),
+            (_("Churned"), "churned_mrr", -1, RED)]  # fmt: skip
     datasets = [
         {"label": label, "data": [sign * row[key] for row in rows], "backgroundColor": color, "stack": "mrr"}
         for label, key, sign, color in bars
     ]
-    datasets.append({"label": "Net change", "data": [row["net_change_mrr"] for row in rows], "type": "line",
+    datasets.append({"label": _("Net change"), "data": [row["net_change_mrr"] for row in rows], "type": "line",
                      "borderColor": "#1d2433", "backgroundColor": "#1d2433", "pointRadius": 3})  # fmt: skip
     return {
         "type": "bar",
@@ -71,9 +73,9 @@ def nps_distribution(counts: Sequence[int]) -> dict:
         "type": "bar",
         "data": {
             "labels": [str(score) for score in range(11)],
-            "datasets": [{"label": "Responses", "data": list(counts), "backgroundColor": colors}],
+            "datasets": [{"label": _("Responses"), "data": list(counts), "backgroundColor": colors}],
         },
-        "options": _options(y_title="responses", legend=False),
+        "options": _options(y_title=_("responses"), legend=False),
     }
 
 
@@ -85,22 +87,22 @@ def health_bands(bands: Sequence[dict]) -> dict:
             "labels": [band["label"] for band in bands],
             "datasets": [
                 {
-                    "label": "Accounts",
+                    "label": _("Accounts"),
                     "data": [band["n_accounts"] for band in bands],
                     "backgroundColor": [colors[band["band"]] for band in bands],
                 }
             ],  # fmt: skip
         },
-        "options": {**_options(y_title="accounts", legend=False), "indexAxis": "x"},
+        "options": {**_options(y_title=_("accounts"), legend=False), "indexAxis": "x"},
     }
 
 
 def survival_curve(points: Sequence[dict]) -> dict:
     """Kaplan–Meier survival (percent) against months since the first subscription, drawn as steps from 100 %."""
     data = [{"x": 0, "y": 100.0}] + [{"x": p["month"], "y": round(100 * p["survival"], 2)} for p in points]
-    options = _options(y_title="% of accounts still subscribed", legend=False)
-    options["scales"]["x"] = {"type": "linear", "min": 0, "title": {"display": True, "text": "months after the first "
-                              "subscription"}, "grid": {"display": False}}  # fmt: skip
+    options = _options(y_title=_("% of accounts still subscribed"), legend=False)
+    options["scales"]["x"] = {"type": "linear", "min": 0, "title": {"display": True, "text": _("months after the first "
+                              "subscription")}, "grid": {"display": False}}  # fmt: skip
     options["scales"]["y"]["max"] = 100
     options["interaction"] = {"mode": "nearest", "intersect": False, "axis": "x"}
     return {
@@ -108,7 +110,7 @@ def survival_curve(points: Sequence[dict]) -> dict:
         "data": {
             "datasets": [
                 {
-                    "label": "Survival",
+                    "label": _("Survival"),
                     "data": data,
                     "stepped": "after",
                     "borderColor": BLUE,
@@ -127,14 +129,14 @@ def engagement_buckets(buckets: Sequence[dict]) -> dict:
     return {
         "type": "bar",
         "data": {
-            "labels": [f"{b['bucket']} days" for b in buckets],
+            "labels": [_("%(bucket)s days") % {"bucket": b["bucket"]} for b in buckets],
             "datasets": [
                 {
-                    "label": "Accounts",
+                    "label": _("Accounts"),
                     "data": [b["n_accounts"] for b in buckets],
                     "backgroundColor": colors[: len(buckets)],
                 }
             ],  # fmt: skip
         },
-        "options": _options(y_title="accounts", legend=False),
+        "options": _options(y_title=_("accounts"), legend=False),
     }

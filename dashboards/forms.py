@@ -6,14 +6,15 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Segment
 from dashboards.kpis.periods import add_months, month_start
 from dashboards.models import Comparator, Goal, GoalMetric
 from dashboards.params import FIRST_DATE, LAST_DATE, KpiFilters
 
-PERIODS = [("3m", "Last 3 months"), ("6m", "Last 6 months"), ("12m", "Last 12 months"), ("24m", "Last 24 months"),
-           ("custom", "Custom dates")]  # fmt: skip
+PERIODS = [("3m", _("Last 3 months")), ("6m", _("Last 6 months")), ("12m", _("Last 12 months")),
+           ("24m", _("Last 24 months")), ("custom", _("Custom dates"))]  # fmt: skip
 DEFAULT_PERIOD = "12m"
 
 
@@ -28,7 +29,7 @@ class DashboardFilterForm(forms.Form):
     period = forms.ChoiceField(choices=PERIODS, required=False, initial=DEFAULT_PERIOD)
     start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
+    segment = forms.ChoiceField(choices=[("", _("All segments")), *Segment.choices], required=False)
     owner = forms.CharField(required=False, max_length=254)
     plan = forms.CharField(required=False, max_length=64)
 
@@ -42,13 +43,15 @@ class DashboardFilterForm(forms.Form):
         if period == "custom":
             start, end = data.get("start"), data.get("end")
             if not start or not end:
-                raise forms.ValidationError("Custom dates need a start and an end.")
+                raise forms.ValidationError(_("Custom dates need a start and an end."))
             if not (FIRST_DATE <= start <= LAST_DATE and FIRST_DATE <= end <= LAST_DATE):
-                raise forms.ValidationError(f"Give dates from {FIRST_DATE} to {LAST_DATE}.")
+                raise forms.ValidationError(
+                    _("Give dates from %(first)s to %(last)s.") % {"first": FIRST_DATE, "last": LAST_DATE}
+                )
             if end <= start:
-                self.add_error("end", "The end must be after the start.")
+                self.add_error("end", _("The end must be after the start."))
             elif (end - start).days > 366 * 10:
-                self.add_error("end", "At most ten years.")
+                self.add_error("end", _("At most ten years."))
         else:
             last = month_start(self.today)
             data["end"] = last
@@ -71,14 +74,14 @@ class GoalForm(forms.ModelForm):
         model = Goal
         fields = ["metric", "segment", "comparator", "target", "year", "quarter"]
         widgets = {"quarter": forms.Select(choices=[(q, f"Q{q}") for q in range(1, 5)])}
-        help_texts = {"target": "Percent for rates (3 = 3 %), points for NPS, currency for MRR and ARPA."}
+        help_texts = {"target": _("Percent for rates (3 = 3 %), points for NPS, currency for MRR and ARPA.")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["year"].initial = today.year
         self.fields["quarter"].initial = (today.month - 1) // 3 + 1
-        self.fields["segment"].choices = [("", "All segments"), *Segment.choices]
+        self.fields["segment"].choices = [("", _("All segments")), *Segment.choices]
         self.fields["metric"].choices = GoalMetric.choices
         self.fields["comparator"].choices = Comparator.choices
 
@@ -87,10 +90,11 @@ class AcquisitionCostForm(forms.Form):
     month = forms.DateField(
         widget=forms.DateInput(attrs={"type": "month"}),
         input_formats=["%Y-%m", "%Y-%m-%d"],
-        help_text="The month the CAC applies to.",
+        label=_("Month"),
+        help_text=_("The month the CAC applies to."),
     )
-    segment = forms.ChoiceField(choices=[("", "All segments"), *Segment.choices], required=False)
-    amount = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, label="CAC per new customer")
+    segment = forms.ChoiceField(label=_("Segment"), choices=[("", _("All segments")), *Segment.choices], required=False)
+    amount = forms.DecimalField(min_value=0, max_digits=12, decimal_places=2, label=_("CAC per new customer"))
 
     def clean_month(self):
         return month_start(self.cleaned_data["month"])

@@ -13,7 +13,9 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html_join
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -165,7 +167,7 @@ def drilldown_csv(request: HttpRequest, kpi: str, measure: str) -> StreamingHttp
 
 def _require_manager(request: HttpRequest) -> None:
     if not can_configure(request.user):
-        raise PermissionDenied("Only managers and admins set goals and CAC.")
+        raise PermissionDenied(_("Only managers and admins set goals and CAC."))
 
 
 @require_http_methods(["GET", "POST"])
@@ -183,7 +185,7 @@ def goals(request: HttpRequest) -> HttpResponse:
         form = GoalForm(request.POST)
         if form.is_valid():
             goal = services.goal_create(actor=request.user, **form.cleaned_data)
-            messages.success(request, f"Goal saved: {goal}.")
+            messages.success(request, _("Goal saved: %(goal)s.") % {"goal": goal})
             return redirect(f"{request.path}?year={goal.year}&quarter={goal.quarter}")
     context = {
         "form": form,
@@ -200,7 +202,7 @@ def goals(request: HttpRequest) -> HttpResponse:
 def goal_delete(request: HttpRequest, pk: int) -> HttpResponse:
     goal = get_object_or_404(Goal, pk=pk)
     services.goal_delete(actor=request.user, goal=goal)
-    messages.success(request, "Goal deleted.")
+    messages.success(request, _("Goal deleted."))
     return redirect(f"{reverse('dashboard-goals')}?year={goal.year}&quarter={goal.quarter}")
 
 
@@ -212,7 +214,7 @@ def cac(request: HttpRequest) -> HttpResponse:
         form = AcquisitionCostForm(request.POST)
         if form.is_valid():
             entry = services.acquisition_cost_set(actor=request.user, **form.cleaned_data)
-            messages.success(request, f"CAC for {entry.month:%B %Y} saved.")
+            messages.success(request, _("CAC for %(month)s saved.") % {"month": date_format(entry.month, "F Y")})
             return redirect("dashboard-cac")
     context = {"form": form, "entries": acquisition_cost_list()[:120], "can_configure": can_configure(request.user)}
     return render(request, "dashboards/cac.html", context)
@@ -221,5 +223,5 @@ def cac(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cac_delete(request: HttpRequest, pk: int) -> HttpResponse:
     services.acquisition_cost_delete(actor=request.user, entry=get_object_or_404(AcquisitionCost, pk=pk))
-    messages.success(request, "CAC entry deleted.")
+    messages.success(request, _("CAC entry deleted."))
     return redirect("dashboard-cac")

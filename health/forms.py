@@ -1,17 +1,26 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from health.scoring import DEFAULT_FACTORS, FACTORS, PROFILE_FACTORS, factor_label
 
 
 class SentimentForm(forms.Form):
     rating = forms.TypedChoiceField(
-        choices=[(5, "5 · very good"), (4, "4 · good"), (3, "3 · neutral"), (2, "2 · poor"), (1, "1 · very poor")],
+        label=_("Rating"),
+        choices=[
+            (5, _("5 · very good")),
+            (4, _("4 · good")),
+            (3, _("3 · neutral")),
+            (2, _("2 · poor")),
+            (1, _("1 · very poor")),
+        ],
         coerce=int,
     )
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-    expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    expires_on = forms.DateField(label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 MAX_BACKTEST_MONTHS = 36
@@ -25,9 +34,9 @@ class BacktestForm(forms.Form):
         max_value=MAX_BACKTEST_MONTHS,
         required=False,
         error_messages={
-            "invalid": "Backtest months must be a whole number.",
-            "min_value": "Backtest months: at least 1.",
-            "max_value": f"Backtest months: at most {MAX_BACKTEST_MONTHS}.",
+            "invalid": _("Backtest months must be a whole number."),
+            "min_value": _("Backtest months: at least 1."),
+            "max_value": _("Backtest months: at most %(limit_value)s."),
         },
     )
 
@@ -76,7 +85,7 @@ def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[s
         try:
             weight = float(raw_weight)
         except ValueError:
-            errors.append(f"The weight of {factor_label(key)} is not a number.")
+            errors.append(gettext("The weight of %(factor)s is not a number.") % {"factor": factor_label(key)})
             continue
         if weight == 0:
             continue
@@ -92,7 +101,10 @@ def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[s
                 if any(len(p) != 2 for p in factor["points"]):
                     raise ValueError
             except ValueError:
-                errors.append(f"{factor_label(key)}: write thresholds as value:score pairs, e.g. 0:0, 20:100.")
+                errors.append(
+                    gettext("%(factor)s: write thresholds as value:score pairs, e.g. 0:0, 20:100.")
+                    % {"factor": factor_label(key)}
+                )
                 continue
         else:
             factor["higher_is_better"] = data.get(f"hib_{key}") == "on"
@@ -100,7 +112,7 @@ def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[s
     try:
         green, yellow = int(data.get("green_min", "")), int(data.get("yellow_min", ""))
     except ValueError:
-        errors.append("Band thresholds must be whole numbers.")
+        errors.append(gettext("Band thresholds must be whole numbers."))
         green = yellow = None
     return factors, green, yellow, data.get("note", "")[:255], errors
 
@@ -108,8 +120,8 @@ def parse_profile(data) -> tuple[list[dict], int | None, int | None, str, list[s
 class LabRunForm(forms.Form):
     """A split to evaluate every churn-model candidate on (the model page's lab form)."""
 
-    train_until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    test_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    test_until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    horizon_days = forms.IntegerField(min_value=1, max_value=365)
-    as_of = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    train_until = forms.DateField(label=_("Train until"), widget=forms.DateInput(attrs={"type": "date"}))
+    test_from = forms.DateField(label=_("Test from"), widget=forms.DateInput(attrs={"type": "date"}))
+    test_until = forms.DateField(label=_("Test until"), widget=forms.DateInput(attrs={"type": "date"}))
+    horizon_days = forms.IntegerField(label=_("Horizon days"), min_value=1, max_value=365)
+    as_of = forms.DateField(label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -39,16 +40,16 @@ def account_health(request: HttpRequest, pk: int) -> HttpResponse:
 def sentiment_create(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(pk)
     if not can_edit_account(request.user, account):
-        raise PermissionDenied("You can only rate the accounts you own.")
+        raise PermissionDenied(_("You can only rate the accounts you own."))
     form = SentimentForm(request.POST)
     if form.is_valid():
         try:
             services.sentiment_create(account=account, author=request.user, **form.cleaned_data)
-            messages.success(request, "Sentiment saved; it counts in the health score from the next recompute.")
+            messages.success(request, _("Sentiment saved; it counts in the health score from the next recompute."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, "Give a rating from 1 to 5, a comment and a future expiry date.")
+        messages.error(request, _("Give a rating from 1 to 5, a comment and a future expiry date."))
     url = f"/accounts/{account.pk}/"
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
@@ -148,11 +149,13 @@ def profile_save(request: HttpRequest, pk: int) -> HttpResponse:
         for error in errors:
             messages.error(request, error)
     else:
-        messages.success(request, f"Draft v{draft.number} saved.")
+        messages.success(request, _("Draft v%(number)s saved.") % {"number": draft.number})
         if request.POST.get("publish"):
             try:
                 services.profile_publish(draft=draft, actor=request.user)
-                messages.success(request, f"Published v{draft.number}; scores are being recomputed.")
+                messages.success(
+                    request, _("Published v%(number)s; scores are being recomputed.") % {"number": draft.number}
+                )
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
     return redirect("health:profile-detail", pk=pk)
@@ -254,7 +257,7 @@ def model_train(request: HttpRequest) -> HttpResponse:
     require_configure(request.user, what="configure health profiles")
 
     transaction.on_commit(lambda: train_churn_model.delay())
-    messages.success(request, "Training queued: the new model is promoted only if it beats the current one.")
+    messages.success(request, _("Training queued: the new model is promoted only if it beats the current one."))
     return redirect("health:model")
 
 
@@ -275,7 +278,7 @@ def model_lab(request: HttpRequest) -> HttpResponse:
             for error in errors:
                 messages.error(request, f"{field.replace('_', ' ')}: {error}" if field != "__all__" else error)
     else:
-        messages.success(request, "Lab run queued: every candidate is evaluated on that split.")
+        messages.success(request, _("Lab run queued: every candidate is evaluated on that split."))
     return redirect("health:model")
 
 

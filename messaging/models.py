@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from churnapp import hooks
 
@@ -31,7 +32,7 @@ class EmailTemplate(models.Model):
     name = models.CharField(max_length=200)
     subject = models.CharField(max_length=255)
     body_text = models.TextField()
-    body_html = models.TextField(blank=True, help_text="Optional; built from the text body when empty.")
+    body_html = models.TextField(blank=True, help_text=_("Optional; built from the text body when empty."))
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -43,23 +44,23 @@ class EmailTemplate(models.Model):
 
 
 class EmailStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    SUPPRESSED = "suppressed", "Suppressed"
-    UNKNOWN = "unknown", "Unknown — check and decide"
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    UNKNOWN = "unknown", _("Unknown — check and decide")
 
 
 class EmailSource(models.TextChoices):
-    RULE = "rule", "Rule"
-    PLAYBOOK = "playbook", "Playbook"
-    SURVEY = "survey", "Survey"
-    WINBACK = "winback", "Win-back"
-    DUNNING = "dunning", "Dunning"
-    NOTIFICATION = "notification", "Notification"
-    DIGEST = "digest", "Digest"
-    MANUAL = "manual", "Manual"
+    RULE = "rule", _("Rule")
+    PLAYBOOK = "playbook", _("Playbook")
+    SURVEY = "survey", _("Survey")
+    WINBACK = "winback", _("Win-back")
+    DUNNING = "dunning", _("Dunning")
+    NOTIFICATION = "notification", _("Notification")
+    DIGEST = "digest", _("Digest")
+    MANUAL = "manual", _("Manual")
 
 
 # Mail to our own staff: never capped, no unsubscribe link.
@@ -93,7 +94,7 @@ class EmailMessage(models.Model):
     dedupe_key = models.CharField(max_length=255, blank=True)
     token = models.CharField(max_length=64, unique=True, default=_new_token)
     attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took it for sending.")
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text=_("When a worker took it for sending."))
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
@@ -161,12 +162,12 @@ class Notification(models.Model):
 class WebhookEvent(models.TextChoices):
     """The domain events (`churnapp.hooks`) an endpoint can subscribe to."""
 
-    ACCOUNT_STATUS_CHANGED = hooks.ACCOUNT_STATUS_CHANGED, "Account status changed"
-    ACCOUNT_HEALTH_BAND_CHANGED = hooks.ACCOUNT_HEALTH_BAND_CHANGED, "Account health band changed"
-    TASK_CREATED = hooks.TASK_CREATED, "Task created"
-    CHURN_RECORDED = hooks.CHURN_RECORDED, "Churn recorded"
-    IMPORT_FINISHED = hooks.IMPORT_FINISHED, "Import finished"
-    PING = "ping", "Ping (test delivery)"
+    ACCOUNT_STATUS_CHANGED = hooks.ACCOUNT_STATUS_CHANGED, _("Account status changed")
+    ACCOUNT_HEALTH_BAND_CHANGED = hooks.ACCOUNT_HEALTH_BAND_CHANGED, _("Account health band changed")
+    TASK_CREATED = hooks.TASK_CREATED, _("Task created")
+    CHURN_RECORDED = hooks.CHURN_RECORDED, _("Churn recorded")
+    IMPORT_FINISHED = hooks.IMPORT_FINISHED, _("Import finished")
+    PING = "ping", _("Ping (test delivery)")
 
 
 class WebhookEndpoint(models.Model):
@@ -174,7 +175,7 @@ class WebhookEndpoint(models.Model):
 
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
-    events = models.JSONField(default=list, help_text="Event names this endpoint receives.")
+    events = models.JSONField(default=list, help_text=_("Event names this endpoint receives."))
     secret = models.CharField(max_length=64)
     is_active = models.BooleanField(default=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
@@ -193,9 +194,9 @@ class WebhookEndpoint(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
 
 
 class WebhookDelivery(models.Model):

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -129,8 +130,11 @@ def email_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     message = get_object_or_404(EmailMessage, pk=pk)
     resend = request.POST.get("action") == "resend"
     if sending.email_resolve_unknown(message=message, resend=resend, actor=request.user):
-        outcome = "resent" if resend else "marked sent"
-        messages.success(request, f"“{message.subject}” to {message.to_email}: {outcome}.")
+        names = {"subject": message.subject, "to": message.to_email}
+        if resend:
+            messages.success(request, _("“%(subject)s” to %(to)s: resent.") % names)
+        else:
+            messages.success(request, _("“%(subject)s” to %(to)s: marked sent.") % names)
     return redirect(f"{reverse('messaging:email-list')}?status={EmailStatus.UNKNOWN}")
 
 
@@ -155,7 +159,7 @@ def email_template_edit(request: HttpRequest, pk: int | None = None) -> HttpResp
                 key=data["key"], name=data["name"], subject=data["subject"], body_text=data["body_text"],
                 body_html=data["body_html"], template=template,
             )  # fmt: skip
-            messages.success(request, f"Template “{template.name}” saved.")
+            messages.success(request, _("Template “%(name)s” saved.") % {"name": template.name})
             return redirect("messaging:email-list")
     source = (form["subject"].value() or "") + (form["body_text"].value() or "")
     context = {
@@ -176,7 +180,10 @@ def webhook_endpoints(request: HttpRequest) -> HttpResponse:
     form = WebhookEndpointForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         endpoint = webhooks.endpoint_create(created_by=request.user, **form.cleaned_data)
-        messages.success(request, f"Subscribed {endpoint.url}. Signing secret: {endpoint.secret}")
+        messages.success(
+            request,
+            _("Subscribed %(url)s. Signing secret: %(secret)s") % {"url": endpoint.url, "secret": endpoint.secret},
+        )
         return redirect("webhook-endpoint-detail", pk=endpoint.pk)
     context = {"form": form, "endpoints": selectors.webhook_endpoint_list()}
     return render(request, "messaging/webhook_endpoints.html", context)
@@ -190,13 +197,13 @@ def webhook_endpoint_detail(request: HttpRequest, pk: int) -> HttpResponse:
         action = request.POST.get("action")
         if action == "enable":
             webhooks.endpoint_enable(endpoint=endpoint)
-            messages.success(request, "Endpoint enabled again.")
+            messages.success(request, _("Endpoint enabled again."))
         elif action == "disable":
             webhooks.endpoint_disable(endpoint=endpoint, reason="Disabled by an admin.")
-            messages.success(request, "Endpoint disabled.")
+            messages.success(request, _("Endpoint disabled."))
         elif action == "ping":
             webhooks.webhook_emit(event=WebhookEvent.PING, payload={"ping": True}, endpoints=[endpoint])
-            messages.success(request, "Ping queued.")
+            messages.success(request, _("Ping queued."))
         return redirect("webhook-endpoint-detail", pk=endpoint.pk)
     context = {"endpoint": endpoint, "deliveries": selectors.webhook_deliveries(endpoint=endpoint)[:100]}
     return render(request, "messaging/webhook_endpoint_detail.html", context)

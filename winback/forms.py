@@ -6,6 +6,8 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import owner_choices
 from churnapp.roles import Role
@@ -15,28 +17,28 @@ from winback.selectors.churn import reason_choices, reason_objects
 
 
 class CancelForm(forms.Form):
-    reason = forms.ChoiceField(label="Why are they leaving?")
-    churn_type = forms.ChoiceField(label="Type", choices=ChurnType.choices, initial=ChurnType.VOLUNTARY)
-    competitor = forms.CharField(label="Competitor (if any)", max_length=128, required=False)
-    comment = forms.CharField(label="In their words", widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    reason = forms.ChoiceField(label=_("Why are they leaving?"))
+    churn_type = forms.ChoiceField(label=_("Type"), choices=ChurnType.choices, initial=ChurnType.VOLUNTARY)
+    competitor = forms.CharField(label=_("Competitor (if any)"), max_length=128, required=False)
+    comment = forms.CharField(label=_("In their words"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     effective_on = forms.DateField(
-        label="Effective date", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("Effective date"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [("", "Choose a reason…"), *reason_choices()]
+        self.fields["reason"].choices = [("", _("Choose a reason…")), *reason_choices()]
 
 
 class PauseForm(forms.Form):
     """Pause instead of cancel: the subscriptions rest (no MRR, not churn) and resume on the date given."""
 
     start_on = forms.DateField(
-        label="Pause from", widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
+        label=_("Pause from"), widget=forms.DateInput(attrs={"type": "date"}), initial=timezone.localdate
     )
-    resume_on = forms.DateField(label="Resume on", widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.ChoiceField(label="What made them want to leave? (optional)", required=False)
-    comment = forms.CharField(label="In their words", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    resume_on = forms.DateField(label=_("Resume on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.ChoiceField(label=_("What made them want to leave? (optional)"), required=False)
+    comment = forms.CharField(label=_("In their words"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,13 +49,13 @@ class PauseForm(forms.Form):
         data = super().clean()
         start, resume = data.get("start_on"), data.get("resume_on")
         if start and start < timezone.localdate():
-            self.add_error("start_on", "A pause starts today or later.")
+            self.add_error("start_on", _("A pause starts today or later."))
         if start and resume:
             max_days = conf.get("PAUSE_MAX_DAYS")
             if resume <= start:
-                self.add_error("resume_on", "The resume date must be after the pause starts.")
+                self.add_error("resume_on", _("The resume date must be after the pause starts."))
             elif (resume - start).days > max_days:
-                self.add_error("resume_on", f"A pause lasts at most {max_days} days.")
+                self.add_error("resume_on", _("A pause lasts at most %(days)s days.") % {"days": max_days})
         return data
 
 
@@ -62,9 +64,9 @@ class IssueRouteForm(forms.Form):
     account owner; due within `sla_days`."""
 
     issue_type = forms.ChoiceField(choices=IssueType.choices, widget=forms.HiddenInput)
-    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="—", label="Person")
-    role = forms.ChoiceField(required=False, label="Else a role")
-    sla_days = forms.IntegerField(min_value=1, max_value=30, label="Due in (days)")
+    assignee = forms.ModelChoiceField(queryset=None, required=False, empty_label="—", label=_("Person"))
+    role = forms.ChoiceField(required=False, label=_("Else a role"))
+    sla_days = forms.IntegerField(min_value=1, max_value=30, label=_("Due in (days)"))
 
     def __init__(self, *args, row_key: str = "", **kwargs):
         # One form per table row: its fields point at the row's <form> by id (a form cannot wrap table cells).
@@ -76,7 +78,7 @@ class IssueRouteForm(forms.Form):
             field.widget.attrs["form"] = self.form_id
         self.fields["assignee"].queryset = owner_choices()
         self.fields["role"].choices = [
-            ("", "— (account owner)"),
+            ("", _("— (account owner)")),
             *((r.value, r.value) for r in Role if r != Role.VIEWER),
         ]
 
@@ -85,11 +87,11 @@ class SurveyAnswerForm(forms.Form):
     """The public answer form; the score range depends on the survey kind."""
 
     score = forms.IntegerField(
-        error_messages={"required": "Choose a score.", "invalid": "The score must be a whole number."}
+        error_messages={"required": _("Choose a score."), "invalid": _("The score must be a whole number.")}
     )
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=5000)
     issue_type = forms.ChoiceField(
-        label="If something let you down, what was it mostly about? (optional)",
+        label=_("If something let you down, what was it mostly about? (optional)"),
         choices=[("", "—"), *IssueType.choices],
         required=False,
     )
@@ -98,33 +100,38 @@ class SurveyAnswerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.low, self.high = (0, 10) if kind == "nps" else (1, 5)
         self.fields["comment"].label = (
-            "What is the main reason for your score? (optional)" if kind == "nps" else "Anything to add? (optional)"
+            _("What is the main reason for your score? (optional)")
+            if kind == "nps"
+            else _("Anything to add? (optional)")
         )
 
     def clean_score(self) -> int:
         score = self.cleaned_data["score"]
         if not self.low <= score <= self.high:
-            raise forms.ValidationError(f"Choose a score from {self.low} to {self.high}.")
+            raise forms.ValidationError(
+                gettext("Choose a score from %(low)s to %(high)s.") % {"low": self.low, "high": self.high}
+            )
         return score
 
 
 class FollowUpForm(forms.Form):
-    note = forms.CharField(label="What did you do?", widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
+    note = forms.CharField(label=_("What did you do?"), widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
 class ClusterNameForm(forms.Form):
-    name = forms.CharField(label="Theme name", max_length=64)
+    name = forms.CharField(label=_("Theme name"), max_length=64)
 
 
 class LoopMessageForm(forms.Form):
     since = forms.DateField(
         required=False,
-        label="Respondents since",
+        label=_("Respondents since"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Only those who commented on this theme since this day (empty: everyone).",
+        help_text=_("Only those who commented on this theme since this day (empty: everyone)."),
     )
-    subject = forms.CharField(max_length=200, initial="You told us, we changed it")
+    subject = forms.CharField(label=_("Subject"), max_length=200, initial="You told us, we changed it")
     body = forms.CharField(
+        label=_("Body"),
         widget=forms.Textarea(attrs={"rows": 5}),
         initial=(
             "Hi {{ contact.first_name }},\n\nYou told us about {{ theme.name }}. We listened; here is what changed: "
@@ -134,19 +141,22 @@ class LoopMessageForm(forms.Form):
 
 
 class CampaignForm(forms.Form):
-    name = forms.CharField(max_length=128)
-    offer = forms.ChoiceField(choices=Offer.choices)
-    reasons = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
+    name = forms.CharField(label=_("Name"), max_length=128)
+    offer = forms.ChoiceField(label=_("Offer"), choices=Offer.choices)
+    reasons = forms.MultipleChoiceField(label=_("Reasons"), widget=forms.CheckboxSelectMultiple, required=False)
     value_bands = forms.MultipleChoiceField(
-        choices=[("low", "Low value"), ("mid", "Mid value"), ("high", "High value")],
+        label=_("Value bands"),
+        choices=[("low", _("Low value")), ("mid", _("Mid value")), ("high", _("High value"))],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="None checked = every band.",
+        help_text=_("None checked = every band."),
     )
-    discount_code = forms.CharField(max_length=64, required=False)
-    subject = forms.CharField(max_length=200)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
-    attribution_window_days = forms.IntegerField(min_value=1, max_value=365, initial=60)
+    discount_code = forms.CharField(label=_("Discount code"), max_length=64, required=False)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 6}))
+    attribution_window_days = forms.IntegerField(
+        label=_("Attribution window days"), min_value=1, max_value=365, initial=60
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -160,16 +170,18 @@ class CampaignForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("offer") == Offer.DISCOUNT and not data.get("discount_code"):
-            self.add_error("discount_code", "A discount campaign needs a discount code.")
+            self.add_error("discount_code", _("A discount campaign needs a discount code."))
         return data
 
 
 class ReleaseNoteForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="What shipped, e.g. “Shopify integration”.")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    url = forms.URLField(required=False, assume_scheme="https")
+    title = forms.CharField(label=_("Title"), max_length=200, help_text=_("What shipped, e.g. “Shopify integration”."))
+    body = forms.CharField(label=_("Body"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    url = forms.URLField(label=_("Url"), required=False, assume_scheme="https")
     reasons = forms.MultipleChoiceField(
-        widget=forms.CheckboxSelectMultiple, help_text="The churn reasons this fixes: past churners get told."
+        label=_("Reasons"),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The churn reasons this fixes: past churners get told."),
     )
 
     def __init__(self, *args, **kwargs):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account, SurveyResponse
@@ -127,7 +128,11 @@ def issue_route_save(request: HttpRequest) -> HttpResponse:
         sla_days=data["sla_days"],
         actor=request.user,
     )
-    messages.success(request, f"Dissatisfied answers about {route.get_issue_type_display().lower()}: {route}.")
+    messages.success(
+        request,
+        _("Dissatisfied answers about %(issue)s: %(route)s.")
+        % {"issue": route.get_issue_type_display().lower(), "route": route},
+    )
     return redirect(reverse("winback:feedback") + "#routing")
 
 
@@ -135,7 +140,7 @@ def issue_route_save(request: HttpRequest) -> HttpResponse:
 def account_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     account = _account(pk)
     if not can_edit_account(request.user, account):
-        raise PermissionDenied("You can only cancel the accounts you own.")
+        raise PermissionDenied(_("You can only cancel the accounts you own."))
     form = forms.CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -148,7 +153,7 @@ def account_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             effective_on=data["effective_on"],
             actor=request.user,
         )
-        messages.success(request, f"{account.name} is cancelled; the reason is recorded.")
+        messages.success(request, _("%(name)s is cancelled; the reason is recorded.") % {"name": account.name})
         return redirect("account-detail", pk=account.pk)
     context = {"account": account, "form": form, "pause_form": forms.PauseForm(prefix="pause")}
     return render(request, "winback/cancel.html", context)
@@ -159,7 +164,7 @@ def account_pause(request: HttpRequest, pk: int) -> HttpResponse:
     """Pause instead of cancel, from the cancel page."""
     account = _account(pk)
     if not can_edit_account(request.user, account):
-        raise PermissionDenied("You can only pause the accounts you own.")
+        raise PermissionDenied(_("You can only pause the accounts you own."))
     form = forms.PauseForm(request.POST, prefix="pause")
     if form.is_valid():
         data = form.cleaned_data
@@ -175,7 +180,11 @@ def account_pause(request: HttpRequest, pk: int) -> HttpResponse:
         except ValueError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"{account.name} is paused until {data['resume_on']:%Y-%m-%d}; it is not churn.")
+            messages.success(
+                request,
+                _("%(name)s is paused until %(date)s; it is not churn.")
+                % {"name": account.name, "date": f"{data['resume_on']:%Y-%m-%d}"},
+            )
             return redirect("account-detail", pk=account.pk)
     context = {"account": account, "form": forms.CancelForm(), "pause_form": form}
     return render(request, "winback/cancel.html", context, status=400)
@@ -196,7 +205,7 @@ def account_suppress(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.SuppressForm(request.POST)
     form.is_valid()
     services.suppression_add(account=account, reason=form.cleaned_data.get("reason", ""), actor=request.user)
-    messages.success(request, f"{account.name} will not be contacted by win-back campaigns.")
+    messages.success(request, _("%(name)s will not be contacted by win-back campaigns.") % {"name": account.name})
     return redirect("account-detail", pk=account.pk)
 
 
@@ -205,17 +214,22 @@ def account_survey(request: HttpRequest, pk: int) -> HttpResponse:
     """The owner asks the account's primary contact for an NPS answer now (fatigue limit and caps apply)."""
     account = _account(pk)
     if not can_edit_account(request.user, account):
-        raise PermissionDenied("You can only survey the accounts you own.")
+        raise PermissionDenied(_("You can only survey the accounts you own."))
     contact = selectors.survey_contact(account=account)
     invitation = services.survey_invite(contact=contact, kind="nps") if contact else None
     if contact is None:
-        messages.error(request, "No contact with an email address to ask.")
+        messages.error(request, _("No contact with an email address to ask."))
     elif invitation is None:
-        messages.info(request, f"{contact} was surveyed in the last 90 days; not asked again.")
+        messages.info(
+            request, _("%(contact)s was surveyed in the last 90 days; not asked again.") % {"contact": contact}
+        )
     elif invitation.email_status == "suppressed":
-        messages.warning(request, f"The survey to {contact} was suppressed (unsubscribed or frequency cap).")
+        messages.warning(
+            request,
+            _("The survey to %(contact)s was suppressed (unsubscribed or frequency cap).") % {"contact": contact},
+        )
     else:
-        messages.success(request, f"NPS survey sent to {contact}.")
+        messages.success(request, _("NPS survey sent to %(contact)s.") % {"contact": contact})
     return redirect("account-detail", pk=account.pk)
 
 
@@ -224,10 +238,10 @@ def response_follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     response = get_object_or_404(SurveyResponse.objects.select_related("account"), pk=pk)
     form = forms.FollowUpForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Write what you did to follow up.")
+        messages.error(request, _("Write what you did to follow up."))
     else:
         services.response_follow_up(response=response, actor=request.user, note=form.cleaned_data["note"])
-        messages.success(request, "Marked as followed up.")
+        messages.success(request, _("Marked as followed up."))
     return redirect_next(request, "winback:feedback")
 
 
@@ -238,9 +252,9 @@ def cluster_name(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.ClusterNameForm(request.POST)
     if form.is_valid():
         theme = services.cluster_name(cluster=cluster, name=form.cleaned_data["name"], actor=request.user)
-        messages.success(request, f"Cluster named “{theme.name}”; its comments are tagged.")
+        messages.success(request, _("Cluster named “%(name)s”; its comments are tagged.") % {"name": theme.name})
     else:
-        messages.error(request, "Give the theme a name.")
+        messages.error(request, _("Give the theme a name."))
     return redirect("winback:feedback")
 
 
@@ -249,7 +263,7 @@ def themes_recluster(request: HttpRequest) -> HttpResponse:
     require_configure(request.user)
 
     transaction.on_commit(lambda: cluster_comments.delay())
-    messages.success(request, "Clustering the untagged comments; refresh in a moment.")
+    messages.success(request, _("Clustering the untagged comments; refresh in a moment."))
     return redirect("winback:feedback")
 
 
@@ -265,10 +279,12 @@ def theme_loop(request: HttpRequest, pk: int) -> HttpResponse:
             theme=theme, actor=request.user, subject=data["subject"], body=data["body"], since=since
         )
         messages.success(
-            request, f"Sent to {message.recipients} respondent(s) of “{theme.name}” ({message.suppressed} suppressed)."
+            request,
+            _("Sent to %(recipients)s respondent(s) of “%(theme)s” (%(suppressed)s suppressed).")
+            % {"recipients": message.recipients, "theme": theme.name, "suppressed": message.suppressed},
         )
     else:
-        messages.error(request, "The message needs a subject and a body.")
+        messages.error(request, _("The message needs a subject and a body."))
     return redirect("winback:feedback")
 
 
@@ -291,7 +307,11 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
         attribution_window_days=data["attribution_window_days"],
     )
     enrolled = services.campaign_enroll(campaign=campaign)
-    messages.success(request, f"Campaign “{campaign.name}” created with {enrolled} churned account(s) enrolled.")
+    messages.success(
+        request,
+        _("Campaign “%(name)s” created with %(enrolled)s churned account(s) enrolled.")
+        % {"name": campaign.name, "enrolled": enrolled},
+    )
     return redirect("winback:campaign-detail", pk=campaign.pk)
 
 
@@ -313,9 +333,7 @@ def campaign_send(request: HttpRequest, pk: int) -> HttpResponse:
     require_configure(request.user)
     campaign = get_object_or_404(Campaign, pk=pk)
     counts = services.campaign_send(campaign=campaign)
-    messages.success(
-        request, f"Sent {counts['sent']}, suppressed {counts['suppressed']}, no contact {counts['no_contact']}."
-    )
+    messages.success(request, _("Sent %(sent)s, suppressed %(suppressed)s, no contact %(no_contact)s.") % counts)
     return redirect("winback:campaign-detail", pk=pk)
 
 
@@ -330,7 +348,9 @@ def release_note_create(request: HttpRequest) -> HttpResponse:
     campaign = services.release_note_create(
         title=data["title"], body=data["body"], url=data["url"], reason_codes=data["reasons"]
     )
-    messages.success(request, f"Published; {campaign.enrollments.count()} past churner(s) enrolled and told.")
+    messages.success(
+        request, _("Published; %(n)s past churner(s) enrolled and told.") % {"n": campaign.enrollments.count()}
+    )
     return redirect("winback:campaign-detail", pk=campaign.pk)
 
 

@@ -8,6 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,16 +26,20 @@ def max_upload_bytes() -> int:
 
 
 def _too_large_message() -> str:
-    return f"Files up to {settings.IMPORT_MAX_UPLOAD_MB} MB: split larger files, or use `manage.py import_data`."
+    return _("Files up to %(mb)s MB: split larger files, or use `manage.py import_data`.") % {
+        "mb": settings.IMPORT_MAX_UPLOAD_MB
+    }
 
 
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(choices=ImportKind.choices)
-    file = forms.FileField(help_text="CSV with a header row, a JSON array or JSON Lines (UTF-8).")
+    file = forms.FileField(help_text=gettext_lazy("CSV with a header row, a JSON array or JSON Lines (UTF-8)."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text += f" Up to {settings.IMPORT_MAX_UPLOAD_MB} MB."
+        self.fields["file"].help_text = (
+            str(self.fields["file"].help_text) + " " + _("Up to %(mb)s MB.") % {"mb": settings.IMPORT_MAX_UPLOAD_MB}
+        )
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -44,7 +50,7 @@ class ImportForm(forms.Form):
 
 def _require_importer(request: HttpRequest) -> None:
     if not request.user.has_perm("accounts.add_importjob"):
-        raise PermissionDenied("Only managers and admins import data.")
+        raise PermissionDenied(_("Only managers and admins import data."))
 
 
 def _too_large(request: HttpRequest) -> bool:

@@ -8,36 +8,37 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Segment(models.TextChoices):
-    SMB = "smb", "SMB"
-    MID_MARKET = "mid_market", "Mid-market"
-    ENTERPRISE = "enterprise", "Enterprise"
+    SMB = "smb", _("SMB")
+    MID_MARKET = "mid_market", _("Mid-market")
+    ENTERPRISE = "enterprise", _("Enterprise")
 
 
 class LifecycleStage(models.TextChoices):
-    TRIAL = "trial", "Trial"
-    ONBOARDING = "onboarding", "Onboarding"
-    ADOPTED = "adopted", "Adopted"
-    RENEWAL = "renewal", "Renewal"
-    ADVOCATE = "advocate", "Advocate"
-    AT_RISK = "at_risk", "At risk"
-    CHURNED = "churned", "Churned"
+    TRIAL = "trial", _("Trial")
+    ONBOARDING = "onboarding", _("Onboarding")
+    ADOPTED = "adopted", _("Adopted")
+    RENEWAL = "renewal", _("Renewal")
+    ADVOCATE = "advocate", _("Advocate")
+    AT_RISK = "at_risk", _("At risk")
+    CHURNED = "churned", _("Churned")
 
 
 class AccountStatus(models.TextChoices):
-    ONBOARDING = "onboarding", "Onboarding"
-    ACTIVE = "active", "Active"
-    AT_RISK = "at_risk", "At risk"
-    CHURNED = "churned", "Churned"
-    WON_BACK = "won_back", "Won back"
+    ONBOARDING = "onboarding", _("Onboarding")
+    ACTIVE = "active", _("Active")
+    AT_RISK = "at_risk", _("At risk")
+    CHURNED = "churned", _("Churned")
+    WON_BACK = "won_back", _("Won back")
 
 
 class HealthBand(models.TextChoices):
-    GREEN = "green", "Green"
-    YELLOW = "yellow", "Yellow"
-    RED = "red", "Red"
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
 
 
 class Tag(models.Model):

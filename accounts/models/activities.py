@@ -5,16 +5,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models.accounts import Account
 
 
 class ActivityKind(models.TextChoices):
-    NOTE = "note", "Note"
-    CALL = "call", "Call"
-    EMAIL = "email", "Email"
-    MEETING = "meeting", "Meeting"
-    CHANGE = "change", "Change"
+    NOTE = "note", _("Note")
+    CALL = "call", _("Call")
+    EMAIL = "email", _("Email")
+    MEETING = "meeting", _("Meeting")
+    CHANGE = "change", _("Change")
 
 
 class Activity(models.Model):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models.accounts import Account
 
 
 class BillingEventKind(models.TextChoices):
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    PAYMENT_SUCCEEDED = "payment_succeeded", "Payment succeeded"
-    CARD_EXPIRING = "card_expiring", "Card expiring"
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    PAYMENT_SUCCEEDED = "payment_succeeded", _("Payment succeeded")
+    CARD_EXPIRING = "card_expiring", _("Card expiring")
 
 
 class BillingEvent(models.Model):

@@ -5,22 +5,23 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ImportKind(models.TextChoices):
-    ACCOUNTS = "accounts", "Accounts"
-    CONTACTS = "contacts", "Contacts"
-    SUBSCRIPTIONS = "subscriptions", "Subscriptions"
-    EVENTS = "events", "Usage events"
-    TICKETS = "tickets", "Tickets"
-    SURVEYS = "surveys", "Survey responses"
+    ACCOUNTS = "accounts", _("Accounts")
+    CONTACTS = "contacts", _("Contacts")
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
+    EVENTS = "events", _("Usage events")
+    TICKETS = "tickets", _("Tickets")
+    SURVEYS = "surveys", _("Survey responses")
 
 
 class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ImportJob(models.Model):

@@ -7,23 +7,24 @@ import datetime as dt
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models.accounts import Account
 
 
 class BillingPeriod(models.IntegerChoices):
-    MONTHLY = 1, "Monthly"
-    QUARTERLY = 3, "Quarterly"
-    SEMIANNUAL = 6, "Semiannual"
-    ANNUAL = 12, "Annual"
+    MONTHLY = 1, _("Monthly")
+    QUARTERLY = 3, _("Quarterly")
+    SEMIANNUAL = 6, _("Semiannual")
+    ANNUAL = 12, _("Annual")
 
 
 class SubscriptionStatus(models.TextChoices):
-    TRIALING = "trialing", "Trialing"
-    ACTIVE = "active", "Active"
-    PAST_DUE = "past_due", "Past due"
-    PAUSED = "paused", "Paused"
-    CANCELED = "canceled", "Canceled"
+    TRIALING = "trialing", _("Trialing")
+    ACTIVE = "active", _("Active")
+    PAST_DUE = "past_due", _("Past due")
+    PAUSED = "paused", _("Paused")
+    CANCELED = "canceled", _("Canceled")
 
 
 class Subscription(models.Model):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models.accounts import Account, Contact
 
 
 class SurveyKind(models.TextChoices):
-    NPS = "nps", "NPS"
-    CSAT = "csat", "CSAT"
+    NPS = "nps", _("NPS")
+    CSAT = "csat", _("CSAT")
 
 
 class SurveyResponse(models.Model):

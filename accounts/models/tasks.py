@@ -7,33 +7,34 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models.accounts import Account
 
 
 class TaskStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DONE = "done", "Done"
-    CANCELED = "canceled", "Canceled"
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELED = "canceled", _("Canceled")
 
 
 class TaskPriority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    URGENT = "urgent", "Urgent"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
 
 
 class TaskSource(models.TextChoices):
     """What created a task: a person, a trigger rule that fired, a playbook step, an onboarding journey's
     milestone (due soon or missed), a dissatisfied survey answer, or a win-back campaign."""
 
-    MANUAL = "manual", "Manual"
-    RULE = "rule", "Rule"
-    PLAYBOOK = "playbook", "Playbook"
-    JOURNEY = "journey", "Journey"
-    SURVEY = "survey", "Survey follow-up"
-    WINBACK = "winback", "Win-back"
+    MANUAL = "manual", _("Manual")
+    RULE = "rule", _("Rule")
+    PLAYBOOK = "playbook", _("Playbook")
+    JOURNEY = "journey", _("Journey")
+    SURVEY = "survey", _("Survey follow-up")
+    WINBACK = "winback", _("Win-back")
 
 
 class Task(models.Model):

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models.accounts import Account
 
 
 class InboundWebhookStatus(models.TextChoices):
-    PROCESSED = "processed", "Processed"
-    UNMATCHED = "unmatched", "Unmatched (account unknown)"
-    IGNORED = "ignored", "Ignored (event type not used)"
-    FAILED = "failed", "Failed"
+    PROCESSED = "processed", _("Processed")
+    UNMATCHED = "unmatched", _("Unmatched (account unknown)")
+    IGNORED = "ignored", _("Ignored (event type not used)")
+    FAILED = "failed", _("Failed")
 
 
 class InboundWebhookEvent(models.Model):

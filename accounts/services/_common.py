@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from accounts.models import Account, Activity, ActivityKind
 from churnapp.roles import can_edit_account
@@ -16,7 +18,13 @@ if TYPE_CHECKING:
 def ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
     # `user=None` is the system (rules, imports, workers), which may edit any account.
     if user is not None and not can_edit_account(user, account):
-        raise PermissionDenied("You can only edit the accounts you own.")
+        raise PermissionDenied(_("You can only edit the accounts you own."))
+
+
+def data_label(choices, value: str) -> str:
+    """A choice's label in English, for audit entries: stored data, never translated."""
+    with translation.override(None):
+        return str(dict(choices.choices).get(value, value))
 
 
 def change_entry(*, account: Account, actor: AbstractBaseUser | None, field: str, old: str, new: str) -> Activity:

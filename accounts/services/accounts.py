@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, LifecycleStage
-from accounts.services._common import change_entry, ensure_can_edit
+from accounts.services._common import change_entry, data_label, ensure_can_edit
 from accounts.services.bulk import accounts_add_tag_bulk, accounts_remove_tag_bulk
 from churnapp import hooks
 
@@ -23,10 +23,12 @@ def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser
     if status not in AccountStatus.values:
         raise ValueError(f"Unknown status {status!r}.")
     if account.status != status:
-        old, old_value = account.get_status_display(), account.status
+        old, old_value = data_label(AccountStatus, account.status), account.status
         account.status = status
         account.save(update_fields=["status", "updated_at"])
-        change_entry(account=account, actor=actor, field="status", old=old, new=account.get_status_display()).save()
+        change_entry(
+            account=account, actor=actor, field="status", old=old, new=data_label(AccountStatus, status)
+        ).save()
         hooks.notify(
             hooks.ACCOUNT_STATUS_CHANGED,
             [{"account_id": account.pk, "external_id": account.external_id, "old": old_value, "new": status}],
@@ -80,9 +82,9 @@ def account_set_lifecycle_stage(*, account: Account, stage: str, actor: Abstract
     if stage not in LifecycleStage.values:
         raise ValueError(f"Unknown lifecycle stage {stage!r}.")
     if account.lifecycle_stage != stage:
-        old = account.get_lifecycle_stage_display()
+        old = data_label(LifecycleStage, account.lifecycle_stage)
         account.lifecycle_stage = stage
         account.save(update_fields=["lifecycle_stage", "updated_at"])
-        new = account.get_lifecycle_stage_display()
+        new = data_label(LifecycleStage, stage)
         change_entry(account=account, actor=actor, field="lifecycle_stage", old=old, new=new).save()
     return account

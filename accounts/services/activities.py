@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Account, Activity, ActivityKind
 from accounts.services._common import ensure_can_edit
@@ -21,11 +22,11 @@ def activity_ensure_editable(*, activity: Activity, actor: AbstractBaseUser | No
     integration, by whoever may edit the account — an API key included); deleting one follows the role's
     permissions (managers, admins, write keys)."""
     if activity.kind == ActivityKind.CHANGE:
-        raise PermissionDenied("Audit entries (changes) cannot be edited or deleted.")
+        raise PermissionDenied(_("Audit entries (changes) cannot be edited or deleted."))
     if delete:
         return
     if activity.author_id is not None and (actor is None or actor.pk != activity.author_id):
-        raise PermissionDenied("Only the author can edit this activity.")
+        raise PermissionDenied(_("Only the author can edit this activity."))
     ensure_can_edit(actor, activity.account)
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, LifecycleStage, Tag, Task
-from accounts.services._common import change_entry
+from accounts.services._common import change_entry, data_label
 from accounts.services.tasks import task_webhook_payload
 from churnapp import hooks
 
@@ -36,9 +36,14 @@ def _set_field_bulk(
     changing = list(Account.objects.filter(pk__in=account_ids).exclude(**{field: value}).order_by("pk"))
     if not changing:
         return []
-    labels = dict(choices.choices)
     entries = [
-        change_entry(account=a, actor=actor, field=field, old=labels.get(getattr(a, field), ""), new=labels[value])
+        change_entry(
+            account=a,
+            actor=actor,
+            field=field,
+            old=data_label(choices, getattr(a, field)) if getattr(a, field) in choices.values else "",
+            new=data_label(choices, value),
+        )
         for a in changing
     ]
     Account.objects.filter(pk__in=[a.pk for a in changing]).update(**{field: value, "updated_at": timezone.now()})

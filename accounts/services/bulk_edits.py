@@ -19,6 +19,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account, AccountStatus, BulkEdit, BulkEditStatus, LifecycleStage
 from accounts.services.accounts import account_assign_owner
@@ -83,14 +85,18 @@ def _owner_apply(account_ids: list[int], value: str, key: str, actor) -> set[int
 
 def _owner_choices() -> list[tuple[str, str]]:
     users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-    return [("", "Unassigned")] + [(str(u.pk), u.get_full_name() or u.get_username()) for u in users]
+    return [("", _("Unassigned"))] + [(str(u.pk), u.get_full_name() or u.get_username()) for u in users]
 
 
-register(BulkAction("owner", "Assign owner", _owner_apply, choices=_owner_choices, permission="accounts.assign_owner"))
+register(
+    BulkAction(
+        "owner", gettext_lazy("Assign owner"), _owner_apply, choices=_owner_choices, permission="accounts.assign_owner"
+    )
+)
 register(
     BulkAction(
         "status",
-        "Set status",
+        gettext_lazy("Set status"),
         lambda ids, value, key, actor: accounts_set_status_bulk(account_ids=ids, status=value, actor=actor),
         choices=lambda: list(AccountStatus.choices),
     )
@@ -98,7 +104,7 @@ register(
 register(
     BulkAction(
         "stage",
-        "Set lifecycle stage",
+        gettext_lazy("Set lifecycle stage"),
         lambda ids, value, key, actor: accounts_set_lifecycle_stage_bulk(account_ids=ids, stage=value, actor=actor),
         choices=lambda: list(LifecycleStage.choices),
     )
@@ -106,21 +112,21 @@ register(
 register(
     BulkAction(
         "tag_add",
-        "Add tag",
+        gettext_lazy("Add tag"),
         lambda ids, value, key, actor: accounts_add_tag_bulk(account_ids=ids, name=value, actor=actor),
     )
 )
 register(
     BulkAction(
         "tag_remove",
-        "Remove tag",
+        gettext_lazy("Remove tag"),
         lambda ids, value, key, actor: accounts_remove_tag_bulk(account_ids=ids, name=value, actor=actor),
     )
 )
 register(
     BulkAction(
         "attribute",
-        "Set custom attribute",
+        gettext_lazy("Set custom attribute"),
         lambda ids, value, key, actor: accounts_set_attribute_bulk(account_ids=ids, key=key, value=value, actor=actor),
         needs_key=True,
         blank_value=True,
@@ -132,7 +138,7 @@ def _summary(action: BulkAction, value: str, key: str) -> str:
     if action.choices is not None:
         shown = dict(action.choices()).get(value, value)
     else:
-        shown = f"“{value}”" if value else "(removed)"
+        shown = f"“{value}”" if value else _("(removed)")
     return f"{action.label}: {key} = {shown}" if action.needs_key else f"{action.label}: {shown}"
 
 
@@ -146,24 +152,24 @@ def bulk_edit_prepare(
     """
     spec = _actions.get(action)
     if spec is None:
-        raise BulkEditInvalid("Choose what to change.")
+        raise BulkEditInvalid(_("Choose what to change."))
     if spec.permission and not actor.has_perm(spec.permission):
-        raise PermissionDenied(f"Your role cannot {spec.label.lower()} in bulk.")
+        raise PermissionDenied(_("Your role cannot %(action)s in bulk.") % {"action": str(spec.label).lower()})
     value, key = value.strip(), key.strip()
     if spec.choices is not None and value not in dict(spec.choices()):
-        raise BulkEditInvalid(f"Choose a valid value for “{spec.label}”.")
+        raise BulkEditInvalid(_("Choose a valid value for “%(action)s”.") % {"action": spec.label})
     if spec.choices is None and not value and not spec.blank_value:
-        raise BulkEditInvalid(f"“{spec.label}” needs a value.")
+        raise BulkEditInvalid(_("“%(action)s” needs a value.") % {"action": spec.label})
     if spec.needs_key and not key:
-        raise BulkEditInvalid("Name the custom attribute to set.")
+        raise BulkEditInvalid(_("Name the custom attribute to set."))
     if "\x00" in value or "\x00" in key:
-        raise BulkEditInvalid("The value cannot contain a NUL character.")
+        raise BulkEditInvalid(_("The value cannot contain a NUL character."))
     if len(value) > 100 or len(key) > 64:
-        raise BulkEditInvalid("Keep the value under 100 characters and the attribute name under 64.")
+        raise BulkEditInvalid(_("Keep the value under 100 characters and the attribute name under 64."))
     chosen = accounts.count()
     ids = list(editable_accounts(actor, accounts).order_by("pk").values_list("pk", flat=True))
     if not chosen:
-        raise BulkEditInvalid("Select at least one account.")
+        raise BulkEditInvalid(_("Select at least one account."))
     return BulkEdit.objects.create(
         action=action,
         params={"value": value, "key": key},
@@ -179,14 +185,14 @@ def bulk_edit_prepare(
 def bulk_edit_confirm(*, job: BulkEdit, actor: AbstractBaseUser) -> BulkEdit:
     """Start a confirmed draft: small edits run at once (the user sees the result), larger ones in a worker."""
     if job.created_by_id != actor.pk:
-        raise PermissionDenied("Only the person who prepared this bulk edit can confirm it.")
+        raise PermissionDenied(_("Only the person who prepared this bulk edit can confirm it."))
     claimed = BulkEdit.objects.filter(pk=job.pk, status=BulkEditStatus.DRAFT).update(
         status=BulkEditStatus.QUEUED, heartbeat_at=timezone.now()
     )
     if not claimed:
-        raise BulkEditInvalid("This bulk edit was already confirmed or cancelled.")
+        raise BulkEditInvalid(_("This bulk edit was already confirmed or cancelled."))
     if not job.account_ids:
-        raise BulkEditInvalid("None of the chosen accounts is one you may edit.")
+        raise BulkEditInvalid(_("None of the chosen accounts is one you may edit."))
     job.refresh_from_db()
     if len(job.account_ids) <= settings.BULK_EDIT_INLINE_LIMIT:
         return bulk_edit_run(job_id=job.pk)
@@ -197,7 +203,7 @@ def bulk_edit_confirm(*, job: BulkEdit, actor: AbstractBaseUser) -> BulkEdit:
 def bulk_edit_cancel(*, job: BulkEdit, actor: AbstractBaseUser) -> BulkEdit:
     """Cancel a draft, or stop a queued or running edit after its current chunk (what ran stays done)."""
     if job.created_by_id != actor.pk and not actor.has_perm("accounts.assign_owner"):
-        raise PermissionDenied("Only the person who prepared this bulk edit, or a manager, can cancel it.")
+        raise PermissionDenied(_("Only the person who prepared this bulk edit, or a manager, can cancel it."))
     BulkEdit.objects.filter(
         pk=job.pk, status__in=[BulkEditStatus.DRAFT, BulkEditStatus.QUEUED, BulkEditStatus.RUNNING]
     ).update(status=BulkEditStatus.CANCELLED, finished_at=timezone.now())

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, Subscription
 from accounts.selectors import active_on_q, next_renewal_dates
+from accounts.services._common import data_label
 from churnapp import hooks
 
 
@@ -50,7 +51,7 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
         Account.objects.filter(has_any, ~has_active).exclude(status=AccountStatus.CHURNED).values_list("pk", "status")
     )
     won_back = list(Account.objects.filter(has_active, status=AccountStatus.CHURNED).values_list("pk", "status"))
-    labels = dict(AccountStatus.choices)
+    labels = {value: data_label(AccountStatus, value) for value in AccountStatus.values}
     entries = [
         Activity(
             account_id=pk,

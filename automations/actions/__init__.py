@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from automations.actions.context import ActionContext, ActionError, Outcome
 from automations.actions.many import (
@@ -61,14 +62,14 @@ MANY: dict[str, Any] = {
 
 
 ACTIONS: dict[str, tuple[str, Any]] = {
-    "create_task": ("Create task (title, assignee: owner | role:X | user:x, priority, due_in_days)", create_task),
-    "set_status": ("Set status (status)", set_status),
-    "set_stage": ("Set lifecycle stage (stage)", set_stage),
-    "add_tag": ("Add tag (tag)", add_tag),
-    "remove_tag": ("Remove tag (tag)", remove_tag),
-    "send_email": ("Send email template (template, to: contact | owner)", send_email),
-    "notify": ("Notify (to: owner | role:X | user:x, title, body, email, slack)", notify_users),
-    "webhook": ("Fire outgoing webhook (event)", fire_webhook),
+    "create_task": (_("Create task (title, assignee: owner | role:X | user:x, priority, due_in_days)"), create_task),
+    "set_status": (_("Set status (status)"), set_status),
+    "set_stage": (_("Set lifecycle stage (stage)"), set_stage),
+    "add_tag": (_("Add tag (tag)"), add_tag),
+    "remove_tag": (_("Remove tag (tag)"), remove_tag),
+    "send_email": (_("Send email template (template, to: contact | owner)"), send_email),
+    "notify": (_("Notify (to: owner | role:X | user:x, title, body, email, slack)"), notify_users),
+    "webhook": (_("Fire outgoing webhook (event)"), fire_webhook),
 }
 
 

@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
     Account,
@@ -63,32 +64,32 @@ __all__ = [
 
 
 CONDITIONS: dict[str, tuple[str, Any]] = {
-    "inactive_days": ("No activity for N days (days)", _inactive_days),
-    "health_below": ("Health score below X (value)", _health_below),
-    "health_dropped": ("Health dropped ≥ Y points in Z days (points, days)", _health_dropped),
-    "churn_probability_at_least": ("Churn probability ≥ p (value, 0–1)", _churn_probability),
-    "ticket_open_longer": ("A ticket open longer than N days / hours (days or hours)", _ticket_open_longer),
-    "tickets_in_days": ("≥ N tickets in M days (count, days)", _tickets_in_days),
-    "nps_at_most": ("Latest NPS ≤ X (value, days=90)", _latest_survey("nps", "Latest NPS")),
-    "csat_at_most": ("Latest CSAT ≤ X — dissatisfied (value, days=90)", _latest_survey("csat", "Latest CSAT")),
+    "inactive_days": (_("No activity for N days (days)"), _inactive_days),
+    "health_below": (_("Health score below X (value)"), _health_below),
+    "health_dropped": (_("Health dropped ≥ Y points in Z days (points, days)"), _health_dropped),
+    "churn_probability_at_least": (_("Churn probability ≥ p (value, 0–1)"), _churn_probability),
+    "ticket_open_longer": (_("A ticket open longer than N days / hours (days or hours)"), _ticket_open_longer),
+    "tickets_in_days": (_("≥ N tickets in M days (count, days)"), _tickets_in_days),
+    "nps_at_most": (_("Latest NPS ≤ X (value, days=90)"), _latest_survey("nps", "Latest NPS")),
+    "csat_at_most": (_("Latest CSAT ≤ X — dissatisfied (value, days=90)"), _latest_survey("csat", "Latest CSAT")),
     "no_open_followup": (
-        "No open high-priority task since the latest survey answer (kind: nps | csat)",
+        _("No open high-priority task since the latest survey answer (kind: nps | csat)"),
         _no_open_followup,
     ),
-    "payment_failed": ("Payment failed (optional days)", _payment_failed),
-    "milestone_missed": ("Onboarding milestone missed (optional milestone key)", _milestone_missed),
-    "renewal_within": ("Renewal within N days (days)", _renewal_within),
-    "seat_utilisation_at_least": ("Seat utilisation ≥ X% — upsell (percent)", _seat_utilisation),
-    "no_expansion_days": ("No expansion or adoption for N days — silent churn (days)", _no_expansion),
-    "purchase_within": ("A purchase in the last N days (days)", _purchase_within),
-    "event_in_days": ("Event happened in the last N days (event_type, days)", _event_in_days),
-    "segment": ("Segment is one of (in)", _field_in("segment", "Segment")),
-    "status": ("Status is one of (in)", _field_in("status", "Status")),
-    "stage": ("Lifecycle stage is one of (in)", _field_in("lifecycle_stage", "Stage")),
-    "plan": ("Plan is one of (in)", _field_in("plan", "Plan")),
-    "tag": ("Has tag (has) / lacks tag (lacks)", _tag),
-    "owner": ("Owner is (is: username or none)", _owner),
-    "mrr_at_least": ("MRR ≥ X (value)", _mrr_at_least),
+    "payment_failed": (_("Payment failed (optional days)"), _payment_failed),
+    "milestone_missed": (_("Onboarding milestone missed (optional milestone key)"), _milestone_missed),
+    "renewal_within": (_("Renewal within N days (days)"), _renewal_within),
+    "seat_utilisation_at_least": (_("Seat utilisation ≥ X% — upsell (percent)"), _seat_utilisation),
+    "no_expansion_days": (_("No expansion or adoption for N days — silent churn (days)"), _no_expansion),
+    "purchase_within": (_("A purchase in the last N days (days)"), _purchase_within),
+    "event_in_days": (_("Event happened in the last N days (event_type, days)"), _event_in_days),
+    "segment": (_("Segment is one of (in)"), _field_in("segment", "Segment")),
+    "status": (_("Status is one of (in)"), _field_in("status", "Status")),
+    "stage": (_("Lifecycle stage is one of (in)"), _field_in("lifecycle_stage", "Stage")),
+    "plan": (_("Plan is one of (in)"), _field_in("plan", "Plan")),
+    "tag": (_("Has tag (has) / lacks tag (lacks)"), _tag),
+    "owner": (_("Owner is (is: username or none)"), _owner),
+    "mrr_at_least": (_("MRR ≥ X (value)"), _mrr_at_least),
 }
 
 

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from dataclasses import replace
 
+from django.utils.translation import gettext as _
+
 from dashboards import charts
 from dashboards.catalog import KPIS, kpi_series, kpi_value
 from dashboards.kpis.periods import Window
@@ -32,8 +34,8 @@ def churn_trend(state: DashboardState) -> dict:
     ]  # fmt: skip
     chart = charts.churn_trend(
         labels,
-        {"Logo churn": [r["churn_rate"] for r in rows], "MRR churn": [r["mrr_churn_rate"] for r in rows],
-         "Activity churn (1m)": [r["activity_churn_rate"] for r in rows]},
+        {_("Logo churn"): [r["churn_rate"] for r in rows], _("MRR churn"): [r["mrr_churn_rate"] for r in rows],
+         _("Activity churn (1m)"): [r["activity_churn_rate"] for r in rows]},
     )  # fmt: skip
     drills: list[list[str]] = [[], [], []]
     for row in rows:
@@ -130,7 +132,7 @@ def survival(state: DashboardState) -> dict:
     ]
     return {
         "row": row, "details": details, "chart": charts.survival_curve(points),
-        "reason": "" if points else "No account started its first subscription in the period.",
+        "reason": "" if points else _("No account started its first subscription in the period."),
         "rows": points, "columns": ["day", "month", "at_risk", "events", "censored", "survival"],
         "definition": KPIS["survival"].definition, "api": state.api("survival"),
     }  # fmt: skip

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+from django.utils.translation import gettext_lazy as _
+
 from dashboards import charts
 from dashboards.catalog import KPIS, kpi_value
 from dashboards.selectors import lifecycle
@@ -32,7 +34,7 @@ def health(state: DashboardState) -> dict:
             "chart": charts.health_bands(bands), "rows": bands, "columns": ["band", "n_accounts", "mrr"]}  # fmt: skip
 
 
-BAND_LABELS = {"green": "Green", "yellow": "Yellow", "red": "Red", "unscored": "Not scored"}
+BAND_LABELS = {"green": _("Green"), "yellow": _("Yellow"), "red": _("Red"), "unscored": _("Not scored")}
 
 
 def health_movement(state: DashboardState) -> dict:

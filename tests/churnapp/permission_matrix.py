@@ -250,6 +250,7 @@ ROWS: list[Row] = [
     Row("/my-day/tasks/", "get", SIGNED_IN),
     Row("/accounts/", "get", SIGNED_IN),
     Row("/favicon.ico", "get", EVERYONE),
+    Row("/settings/language/", "post", EVERYONE),  # anyone may switch: a cookie, and a signed-in user's choice
     Row("/settings/integrations/", "get", ADMINS),
     Row("/search/", "get", SIGNED_IN),
     Row("/settings/exchange-rates/", "get", CONFIGURERS),

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import ExchangeRate
 from churnapp import money
@@ -153,3 +154,14 @@ def test_foreign_currency_code_refuses_the_reporting_currency(settings):
     assert money.foreign_currency_code("usd") == "USD"
     with pytest.raises(ValueError, match="EUR is the reporting currency"):
         money.foreign_currency_code("eur")
+
+
+@pytest.mark.parametrize(
+    ("language", "code", "expected"),
+    [("it", "EUR", "5.750,25\u00a0€"), ("bg", "BGN", "5\u00a0750,25\u00a0лв."), ("en", "EUR", "€5,750.25")],
+)
+def test_amounts_read_as_the_active_language_writes_them(settings, language, code, expected):
+    settings.CURRENCY = code
+    with translation.override(language):
+        assert format_money(Decimal("5750.25"), places=2) == expected
+        assert format_money(Decimal("-5750.25"), places=2) == "\u2212" + expected
