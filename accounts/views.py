@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -171,7 +172,7 @@ def _usage_chart(usage: list[dict]) -> dict:
     return {
         "type": "bar",
         "data": {
-            "labels": [row["week"].strftime("%b %-d") for row in usage],
+            "labels": [date_format(row["week"], "MONTH_DAY_FORMAT") for row in usage],
             "datasets": [
                 {"label": _("Events"), "data": [row["events"] for row in usage], "backgroundColor": "#9db4f0",
                  "yAxisID": "y"},

@@ -144,6 +144,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("it", "Italiano"), ("bg", "Български")]
 # The project's own templates' catalogue; each app keeps its catalogue in its own locale/ folder.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Compact dates for tables and figures, in each language's order ("Dec 4, 2026", "4 dic 2026", "4 дек 2026").
+FORMAT_MODULE_PATH = ["churnapp.formats"]
 # The reporting currency (ISO 4217) every stored and reported amount is in; a system check refuses an unknown code.
 CURRENCY = env.str("CURRENCY", default="USD").strip().upper()
 TIME_ZONE = "UTC"

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from dataclasses import replace
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from dashboards import charts
@@ -17,7 +18,7 @@ from dashboards.widgets.state import DashboardState
 
 
 def _month_label(day: dt.date) -> str:
-    return day.strftime("%b %Y")
+    return date_format(day, "YEAR_MONTH_FORMAT")
 
 
 def churn_trend(state: DashboardState) -> dict:

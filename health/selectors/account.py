@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import Account
 from health import conf, scoring
@@ -88,7 +89,7 @@ def changelog(snapshots: list[HealthSnapshot], step: int = 7) -> list[dict]:
 
 def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
     """Chart.js config: the score over the days, with the band thresholds as dashed lines."""
-    labels = [s.day.strftime("%b %-d") for s in snapshots]
+    labels = [date_format(s.day, "MONTH_DAY_FORMAT") for s in snapshots]
     return {
         "type": "line",
         "data": {

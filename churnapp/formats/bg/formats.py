@@ -1,0 +1,6 @@
+"""Bulgarian dates as the tables show them: "4 дек 2026", "дек 2026", "4 дек", "4 дек, 13:05"."""
+
+DATE_FORMAT = "j M Y"
+YEAR_MONTH_FORMAT = "M Y"
+MONTH_DAY_FORMAT = "j M"
+SHORT_DATETIME_FORMAT = "j M, H:i"
