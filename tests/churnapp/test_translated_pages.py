@@ -48,7 +48,8 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 
 class _Text(HTMLParser):
     """Visible text nodes and the attributes a person reads, outside code, scripts and elements marked as being in
-    another language (`lang`: the names of the languages in the switch) or as never translated (`translate="no"`: codes)."""
+    another language (`lang`: the names of the languages in the switch) or as never translated (`translate="no"`:
+    codes a person types)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
