@@ -139,9 +139,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en"
 # The languages the whole interface is translated into; each user picks one (default: the browser's).
 LANGUAGES = [("en", "English"), ("it", "Italiano"), ("bg", "Български")]
+# The installation's language: for a browser that asks for none of the above, and for the built-in rules, playbooks
+# and email templates installed on a first start. Django's check translation.E004 refuses a code not in LANGUAGES.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en").strip().lower()
 # The project's own templates' catalogue; each app keeps its catalogue in its own locale/ folder.
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # Compact dates for tables and figures, in each language's order ("Dec 4, 2026", "4 dic 2026", "4 дек 2026").
