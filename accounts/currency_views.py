@@ -31,7 +31,7 @@ class ExchangeRateForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def exchange_rate_list(request: HttpRequest) -> HttpResponse:
-    require_configure(request.user, what="keep exchange rates")
+    require_configure(request.user, refusal=_("Only managers and admins keep exchange rates."))
     form = ExchangeRateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rate = exchange_rate_set(
@@ -51,7 +51,7 @@ def exchange_rate_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def exchange_rate_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    require_configure(request.user, what="keep exchange rates")
+    require_configure(request.user, refusal=_("Only managers and admins keep exchange rates."))
     rate = get_object_or_404(ExchangeRate, pk=pk)
     exchange_rate_delete(rate=rate)
     messages.success(

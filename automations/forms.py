@@ -288,14 +288,6 @@ class PlaybookForm(forms.Form):
 # --- Journey editor --------------------------------------------------------------------------------------------------
 
 MILESTONE_ROWS = 6
-MILESTONE_HINTS = {
-    "event": "event_type=campaign_sent (first one) · event_type=campaign_sent; count=3 · "
-    "event_type=list_imported; property=rows; at_least=100",
-    "attribute": "name=subscribers; at_least=100 (a property of the account)",
-    "active_users": "at_least=5 (active users on one day)",
-    "paid": "(a paid subscription)",
-    "manual": "(marked reached by hand on the Customer 360)",
-}
 
 
 class JourneyForm(forms.Form):

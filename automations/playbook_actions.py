@@ -70,4 +70,4 @@ def register() -> None:
     actions.register(
         "enrol_playbook", label=_("Enrol in playbook (playbook)"), one=enrol_playbook, many=enrol_playbook_many
     )
-    register_bulk_action(BulkAction("playbook", "Enrol in playbook", enrol_bulk_edit, choices=_playbook_choices))
+    register_bulk_action(BulkAction("playbook", _("Enrol in playbook"), enrol_bulk_edit, choices=_playbook_choices))

@@ -115,7 +115,7 @@ def rule_dry_run(*, rule: Rule | None = None, tree: dict | None = None, now: dt.
         eligible = {r["pk"] for r in shown}
     return {
         "total": total,
-        "labels": [label for _, label in shows],
+        "labels": [conditions.matched_label(label) for _, label in shows],
         "rows": [
             {
                 "id": r["pk"],

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -15,7 +16,6 @@ from accounts.models import Account, Segment
 from automations import journeys, playbooks, rules, rules_yaml, selectors
 from automations.builtins import builtins_install
 from automations.forms import (
-    MILESTONE_HINTS,
     STEP_HINTS,
     AccountRoleForm,
     EnrolForm,
@@ -45,6 +45,20 @@ def _journey_saved(journey: Journey) -> str:
     return _("Journey “%(name)s” saved.") % {"name": journey.name}
 
 
+# Per kind: (example parameters, a code a person types; what it means, translated).
+MILESTONE_HINTS = {
+    "event": (
+        "event_type=campaign_sent (first one) · event_type=campaign_sent; count=3 · "
+        "event_type=list_imported; property=rows; at_least=100",
+        "",
+    ),
+    "attribute": ("name=subscribers; at_least=100", gettext_lazy("(a property of the account)")),
+    "active_users": ("at_least=5", gettext_lazy("(active users on one day)")),
+    "paid": ("", gettext_lazy("(a paid subscription)")),
+    "manual": ("", gettext_lazy("(marked reached by hand on the Customer 360)")),
+}
+
+
 @require_GET
 def rule_list(request: HttpRequest) -> HttpResponse:
     context = {"rules": selectors.rule_list(), "can_configure": can_configure(request.user),
@@ -54,7 +68,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     rule = get_object_or_404(Rule, pk=pk) if pk else None
     if request.method == "POST":
         form = RuleForm(request.POST)
@@ -73,7 +87,7 @@ def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 @require_POST
 def rule_dry_run_draft(request: HttpRequest) -> HttpResponse:
     """Dry run of the editor's current (unsaved) conditions."""
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     form = RuleForm(request.POST)
     if not form.is_valid():
         return render(request, "automations/rule_edit.html#dry-run", {"dry_errors": form.non_field_errors()})
@@ -102,7 +116,7 @@ def rule_dry_run(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     rule = get_object_or_404(Rule, pk=pk)
     rules.rule_set_enabled(rule=rule, enabled=request.POST.get("enabled") == "1")
     if rule.enabled:
@@ -115,7 +129,7 @@ def rule_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rule_run_now(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: how many accounts "Run now" would touch, with a button to confirm. POST (confirmed): run it."""
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     rule = get_object_or_404(Rule, pk=pk)
     if request.method == "GET" or request.POST.get("confirmed") != "1":
         context = {"rule": rule, "preview": rules.rule_run_preview(rule=rule)}
@@ -136,7 +150,7 @@ def rules_export(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def rules_import(request: HttpRequest) -> HttpResponse:
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     form = RuleImportForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, " ".join(form.non_field_errors()))
@@ -152,7 +166,7 @@ def rules_import(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def builtins_install_view(request: HttpRequest) -> HttpResponse:
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     counts = builtins_install()
     installed = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in counts.items())
     messages.success(request, _("Built-in templates installed: %(installed)s") % {"installed": installed})
@@ -172,7 +186,7 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create or edit a playbook and its ordered steps (managers and admins)."""
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     playbook = get_object_or_404(Playbook, pk=pk) if pk else None
     if request.method == "POST":
         form = PlaybookForm(request.POST)
@@ -193,7 +207,7 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     playbook = get_object_or_404(Playbook.objects.prefetch_related("steps"), pk=pk)
     form = PlaybookSettingsForm(instance=playbook)
     if request.method == "POST":
-        require_configure(request.user, what="configure automations")
+        require_configure(request.user, refusal=_("Only managers and admins configure automations."))
         form = PlaybookSettingsForm(request.POST, instance=playbook)
         if form.is_valid():
             form.save()
@@ -305,7 +319,7 @@ def journey_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def journey_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create or edit a journey (or onboarding template) and its milestones (managers and admins)."""
-    require_configure(request.user, what="configure automations")
+    require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     journey = get_object_or_404(Journey, pk=pk) if pk else None
     if request.method == "POST":
         form = JourneyForm(request.POST)

@@ -14,18 +14,25 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerEr
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from churnapp.middleware import MACHINE_PATH_PREFIXES
 
 logger = logging.getLogger(__name__)
 
 PAGES = {
-    400: ("Bad request", "The request could not be understood. Check the address or the form and try again."),
-    403: ("Not allowed", "Your role does not allow this page or action. Ask a manager or an admin if you need it."),
-    404: ("Page not found", "There is nothing at this address. It may have been moved or deleted."),
-    500: ("Something went wrong", "The error has been logged. Try again in a moment, or go back to where you were."),
+    400: (_("Bad request"), _("The request could not be understood. Check the address or the form and try again.")),
+    403: (
+        _("Not allowed"),
+        _("Your role does not allow this page or action. Ask a manager or an admin if you need it."),
+    ),
+    404: (_("Page not found"), _("There is nothing at this address. It may have been moved or deleted.")),
+    500: (
+        _("Something went wrong"),
+        _("The error has been logged. Try again in a moment, or go back to where you were."),
+    ),
 }
-CSRF_MESSAGE = "The form expired or was sent from another site. Reload the page and send it again."
+CSRF_MESSAGE = _("The form expired or was sent from another site. Reload the page and send it again.")
 
 # A last resort when even the layout cannot render (e.g. the database is down).
 PLAIN_500 = (

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiScope(models.TextChoices):
-    INGEST = "ingest", "Ingest (tracking API /v1/… and event ingestion only; safe in client apps)"
-    READ = "read", "Read (GET on the REST API)"
-    WRITE = "write", "Write (create, update, delete on the REST API, CRM and helpdesk sync included)"
-    ADMIN = "admin", "Admin (everything)"
+    INGEST = "ingest", _("Ingest (tracking API /v1/… and event ingestion only; safe in client apps)")
+    READ = "read", _("Read (GET on the REST API)")
+    WRITE = "write", _("Write (create, update, delete on the REST API, CRM and helpdesk sync included)")
+    ADMIN = "admin", _("Admin (everything)")
 
 
 class ApiKey(models.Model):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -96,13 +97,13 @@ def can_configure(user: AbstractBaseUser) -> bool:
     return user.is_authenticated and user.has_perm("accounts.assign_owner")
 
 
-def require_configure(user: AbstractBaseUser, *, what: str = "do this") -> None:
-    """Refuse (403) anyone but managers and admins: "Only managers and admins <what>."."""
+def require_configure(user: AbstractBaseUser, *, refusal: str | None = None) -> None:
+    """Refuse (403) anyone but managers and admins, saying why in the reader's language."""
     if not can_configure(user):
-        raise PermissionDenied(f"Only managers and admins {what}.")
+        raise PermissionDenied(refusal or gettext("Only managers and admins do this."))
 
 
-def require_admin(user: AbstractBaseUser, *, what: str = "manage integrations") -> None:
+def require_admin(user: AbstractBaseUser) -> None:
     """Refuse (403) anyone but admins (who alone may create API keys)."""
     if not user.has_perm("churnapp.add_apikey"):
-        raise PermissionDenied(f"Only admins {what}.")
+        raise PermissionDenied(gettext("Only admins manage integrations."))

@@ -141,8 +141,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # The languages the whole interface is translated into; each user picks one (default: the browser's).
 LANGUAGES = [("en", "English"), ("it", "Italiano"), ("bg", "Български")]
-# The installation's language: for a browser that asks for none of the above, and for the built-in rules, playbooks
-# and email templates installed on a first start. Django's check translation.E004 refuses a code not in LANGUAGES.
+# The installation's language, for browsers that ask for none of these; check translation.E004 refuses another.
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en").strip().lower()
 # The project's own templates' catalogue; each app keeps its catalogue in its own locale/ folder.
 LOCALE_PATHS = [BASE_DIR / "locale"]

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, gettext_noop
+
 from dashboards import selectors
 from dashboards.kpis import formulas
 from dashboards.kpis.periods import split_periods
@@ -42,6 +44,19 @@ class Kpi:
     @property
     def has_series(self) -> bool:
         return self.kind == "period"
+
+    # The title, definition and benchmark in the reader's language (the fields stay English for the API).
+    @property
+    def title_display(self) -> str:
+        return gettext(self.title)
+
+    @property
+    def definition_display(self) -> str:
+        return gettext(self.definition)
+
+    @property
+    def benchmark_display(self) -> str:
+        return gettext(self.benchmark) if self.benchmark else ""
 
 
 def _subscription(formula: Callable[[dict], Row]):
@@ -93,7 +108,7 @@ def _health(query: KpiQuery, periods: Sequence[Period], source: str) -> list[Row
     reasons = (
         {}
         if any(b["band"] != "unscored" and b["n_accounts"] for b in bands)
-        else {"bands": "No account has a health score yet."}
+        else {"bands": gettext_noop("No account has a health score yet.")}
     )
     return [{"bands": bands, "n_accounts": sum(b["n_accounts"] for b in bands), "reasons": reasons}]
 
@@ -161,165 +176,200 @@ KPIS: dict[str, Kpi] = {
     for kpi in (
         Kpi(
             "churn-rate",
-            "Logo churn",
-            "Accounts active at the start date and not active at the end date ÷ accounts active at the start date. "
-            "Retention = 1 − churn. An account is active at D when one of its subscriptions has start ≤ D < end.",
+            gettext_noop("Logo churn"),
+            gettext_noop(
+                "Accounts active at the start date and not active at the end date ÷ accounts active at the start date. "
+                "Retention = 1 − churn. An account is active at D when one of its subscriptions has start ≤ D < end."
+            ),
             KpiParamsSerializer,
             _subscription(formulas.churn_rate),
-            benchmark="SMB < 5 % a month; enterprise < 1–2 % a month",
+            benchmark=gettext_noop("SMB < 5 % a month; enterprise < 1–2 % a month"),
         ),
         Kpi(
             "mrr-churn",
-            "MRR churn",
-            "(MRR at the start of the accounts not active at the end + downsell, the MRR lost by accounts active at "
-            "both dates whose MRR went down) ÷ total MRR at the start.",
+            gettext_noop("MRR churn"),
+            gettext_noop(
+                "(MRR at the start of the accounts not active at the end + downsell, the MRR lost by accounts active "
+                "at both dates whose MRR went down) ÷ total MRR at the start."
+            ),
             KpiParamsSerializer,
             _subscription(formulas.mrr_churn),
         ),
         Kpi(
             "net-retention",
-            "Net and gross MRR retention",
-            "NRR = MRR at the end of the accounts active at the start (and still active) ÷ MRR at the start. Gross "
-            "retention caps each account's MRR at the end at its MRR at the start.",
+            gettext_noop("Net and gross MRR retention"),
+            gettext_noop(
+                "NRR = MRR at the end of the accounts active at the start (and still active) ÷ MRR at the start. Gross "
+                "retention caps each account's MRR at the end at its MRR at the start."
+            ),
             KpiParamsSerializer,
             _subscription(formulas.net_retention),
-            benchmark="B2B gross retention > 85 %",
+            benchmark=gettext_noop("B2B gross retention > 85 %"),
         ),
         Kpi(
             "activity-churn",
-            "Activity churn",
-            "Accounts with a usage event in (start − W, start] and none in (end − W, end] ÷ accounts with an event "
-            "in (start − W, start]; dates are instants at 00:00 UTC, W is the inactivity window.",
+            gettext_noop("Activity churn"),
+            gettext_noop(
+                "Accounts with a usage event in (start − W, start] and none in (end − W, end] ÷ accounts with an event "
+                "in (start − W, start]; dates are instants at 00:00 UTC, W is the inactivity window."
+            ),
             ActivityChurnParamsSerializer,
             _activity,
         ),
         Kpi(
             "mrr-movements",
-            "MRR movements",
-            "Each account's MRR at the start and at the end: new (first subscription in the period), expansion, "
-            "contraction, churned and reactivation (active again after an earlier subscription ended). "
-            "End MRR = start + new + expansion + reactivation − contraction − churned.",
+            gettext_noop("MRR movements"),
+            gettext_noop(
+                "Each account's MRR at the start and at the end: new (first subscription in the period), expansion, "
+                "contraction, churned and reactivation (active again after an earlier subscription ended). End MRR = "
+                "start + new + expansion + reactivation − contraction − churned."
+            ),
             KpiParamsSerializer,
             _subscription(formulas.mrr_movements),
         ),
         Kpi(
             "arpa",
-            "MRR and ARPA",
-            "MRR = sum of the MRR of the subscriptions active at the end date; ARPA = MRR ÷ accounts active then.",
+            gettext_noop("MRR and ARPA"),
+            gettext_noop(
+                "MRR = sum of the MRR of the subscriptions active at the end date; ARPA = MRR ÷ accounts active then."
+            ),
             KpiParamsSerializer,
             _subscription(formulas.arpa),
         ),
         Kpi(
             "nps",
-            "NPS",
-            "% promoters (9–10) − % detractors (0–6) over the NPS responses in [start, end); with dedupe, each "
-            "contact's latest response only.",
+            gettext_noop("NPS"),
+            # xgettext:no-python-format
+            gettext_noop(
+                "% promoters (9–10) − % detractors (0–6) over the NPS responses in [start, end); with dedupe, each "
+                "contact's latest response only."
+            ),
             SurveyParamsSerializer,
             _survey("nps", formulas.nps),
         ),
         Kpi(
             "csat",
-            "CSAT",
-            "Satisfied responses (4–5 on 1–5) ÷ all CSAT responses in [start, end) × 100.",
+            gettext_noop("CSAT"),
+            gettext_noop("Satisfied responses (4–5 on 1–5) ÷ all CSAT responses in [start, end) × 100."),
             SurveyParamsSerializer,
             _survey("csat", formulas.csat),
         ),
         Kpi(
             "clv",
-            "Customer lifetime value",
-            "ARPA × gross margin ÷ monthly churn rate, both pooled over the months of the period (consecutive month "
-            "starts): monthly churn = Σ churned ÷ Σ active at each month start, ARPA = Σ MRR ÷ Σ active at each "
-            "month start. CLV:CAC divides by the average CAC managers entered for those months.",
+            gettext_noop("Customer lifetime value"),
+            gettext_noop(
+                "ARPA × gross margin ÷ monthly churn rate, both pooled over the months of the period (consecutive "
+                "month starts): monthly churn = Σ churned ÷ Σ active at each month start, ARPA = Σ MRR ÷ Σ active at "
+                "each month start. CLV:CAC divides by the average CAC managers entered for those months."
+            ),
             ClvParamsSerializer,
             _clv,
         ),
         Kpi(
             "cohort-retention",
-            "Cohort retention",
-            "Accounts grouped by the month of their first subscription; cell k = share of the cohort active k months "
-            "after its first subscription started. Cohorts whose month starts in [start, end); a cell is shown once "
-            "every member has reached it by the end date.",
+            gettext_noop("Cohort retention"),
+            gettext_noop(
+                "Accounts grouped by the month of their first subscription; cell k = share of the cohort active k "
+                "months after its first subscription started. Cohorts whose month starts in [start, end); a cell is "
+                "shown once every member has reached it by the end date."
+            ),
             KpiParamsSerializer,
             _cohorts,
             kind="cohort",
         ),
         Kpi(
             "purchase-clv",
-            "Purchase CLV",
-            "Average purchase value × purchase frequency × average customer lifespan. Purchases are paid invoices "
-            "(billing events payment_succeeded with an amount, e.g. Stripe invoice.paid) in [start, end). Average "
-            "purchase value = revenue ÷ purchases; frequency = purchases per paying customer per month (a month = "
-            "365.25 ÷ 12 days); lifespan = 1 ÷ monthly logo churn, pooled over the month starts of the period as for "
-            "the subscription CLV, in months.",
+            gettext_noop("Purchase CLV"),
+            gettext_noop(
+                "Average purchase value × purchase frequency × average customer lifespan. Purchases are paid invoices "
+                "(billing events payment_succeeded with an amount, e.g. Stripe invoice.paid) in [start, end). Average "
+                "purchase value = revenue ÷ purchases; frequency = purchases per paying customer per month (a month = "
+                "365.25 ÷ 12 days); lifespan = 1 ÷ monthly logo churn, pooled over the month starts of the period as "
+                "for the subscription CLV, in months."
+            ),
             KpiParamsSerializer,
             _purchase_clv,
         ),
         Kpi(
             "repeat-purchase-rate",
-            "Repeat purchase rate",
-            "Customers with more than one paid invoice in [start, end) ÷ customers with at least one.",
+            gettext_noop("Repeat purchase rate"),
+            gettext_noop("Customers with more than one paid invoice in [start, end) ÷ customers with at least one."),
             KpiParamsSerializer,
             _repeat_purchases,
         ),
         Kpi(
             "survival",
-            "Kaplan–Meier retention",
-            "Accounts whose first subscription started in [start, end), followed to the end date: time from the "
-            "first subscription start to churn (the end of the last subscription, when the account is not active "
-            "at the end date); accounts still active at the end date are censored there. Survival S(t) is the "
-            "Kaplan–Meier product over the churn times: S(t) = Π (1 − churned at t ÷ accounts still followed at t).",
+            gettext_noop("Kaplan–Meier retention"),
+            gettext_noop(
+                "Accounts whose first subscription started in [start, end), followed to the end date: time from the "
+                "first subscription start to churn (the end of the last subscription, when the account is not active "
+                "at the end date); accounts still active at the end date are censored there. Survival S(t) is the "
+                "Kaplan–Meier product over the churn times: S(t) = Π (1 − churned at t ÷ accounts still followed at t)."
+            ),
             KpiParamsSerializer,
             _survival,
         ),
         Kpi(
             "health-movement",
-            "Movement between health bands",
-            "Accounts per pair (band on the first day of [start, end] with health snapshots, band on the last such "
-            "day); not scored = no score or no snapshot that day. Improved / worsened: scored on both days and "
-            "moved up / down (red < yellow < green).",
+            gettext_noop("Movement between health bands"),
+            gettext_noop(
+                "Accounts per pair (band on the first day of [start, end] with health snapshots, band on the last such "
+                "day); not scored = no score or no snapshot that day. Improved / worsened: scored on both days and "
+                "moved up / down (red < yellow < green)."
+            ),
             KpiParamsSerializer,
             _band_movement,
         ),
         Kpi(
             "engagement-frequency",
-            "Engagement frequency",
-            "Accounts per bucket of active days — days with a meaningful usage event in the 30 days up to the last "
-            "day of [start, end) with stored usage metrics (the health app's daily metrics).",
+            gettext_noop("Engagement frequency"),
+            gettext_noop(
+                "Accounts per bucket of active days — days with a meaningful usage event in the 30 days up to the last "
+                "day of [start, end) with stored usage metrics (the health app's daily metrics)."
+            ),
             KpiParamsSerializer,
             _engagement,
         ),
         Kpi(
             "onboarding-funnel",
-            "Onboarding funnel",
-            "Accounts created in [start, end) on each onboarding journey: per milestone, how many reached it (and "
-            "their share), missed it, and the median days to reach it; where most drop off.",
+            gettext_noop("Onboarding funnel"),
+            gettext_noop(
+                "Accounts created in [start, end) on each onboarding journey: per milestone, how many reached it (and "
+                "their share), missed it, and the median days to reach it; where most drop off."
+            ),
             KpiParamsSerializer,
             _onboarding,
         ),
         Kpi(
             "winback-results",
-            "Win-back results",
-            "Departures in [start, end) (churn records: an account that left twice counts twice) and the share of "
-            "them reactivated by the end date (win-back "
-            "rate); reactivations in the period (whenever the account churned) and the MRR they won back; per "
-            "offer, churned accounts contacted in the period and reactivations attributed to that offer "
-            "(conversion = reactivated ÷ contacted).",
+            gettext_noop("Win-back results"),
+            gettext_noop(
+                "Departures in [start, end) (churn records: an account that left twice counts twice) and the share of "
+                "them reactivated by the end date (win-back rate); reactivations in the period (whenever the account "
+                "churned) and the MRR they won back; per offer, churned accounts contacted in the period and "
+                "reactivations attributed to that offer (conversion = reactivated ÷ contacted)."
+            ),
             KpiParamsSerializer,
             _winback,
         ),
         Kpi(
             "health-bands",
-            "Health bands",
-            "Accounts that have not churned, per current health band (green, yellow, red, not scored), with their MRR.",
+            gettext_noop("Health bands"),
+            gettext_noop(
+                "Accounts that have not churned, per current health band (green, yellow, red, not scored), with their "
+                "MRR."
+            ),
             SnapshotParamsSerializer,
             _health,
             kind="snapshot",
         ),
         Kpi(
             "csm-workload",
-            "CSM workload",
-            "Per account owner: accounts that have not churned, their MRR, at-risk accounts (status at risk or red "
-            "health), open tasks and overdue open tasks.",
+            gettext_noop("CSM workload"),
+            gettext_noop(
+                "Per account owner: accounts that have not churned, their MRR, at-risk accounts (status at risk or red "
+                "health), open tasks and overdue open tasks."
+            ),
             SnapshotParamsSerializer,
             _workload,
             kind="snapshot",

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Segment
@@ -84,6 +85,7 @@ class GoalForm(forms.ModelForm):
         self.fields["segment"].choices = [("", _("All segments")), *Segment.choices]
         self.fields["metric"].choices = GoalMetric.choices
         self.fields["comparator"].choices = Comparator.choices
+        self.fields["quarter"].widget.choices = [(q, gettext("Q%(quarter)s") % {"quarter": q}) for q in range(1, 5)]
 
 
 class AcquisitionCostForm(forms.Form):

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from dashboards import selectors
 from dashboards.catalog import KPIS, kpi_value
@@ -42,8 +44,8 @@ class GoalProgress:
 
     @property
     def label(self) -> str:
-        return {"met": "Met", "missed": "Missed", "on_track": "On track", "off_track": "Off track",
-                "no_data": "No data yet", "not_started": "Not started"}[self.status]  # fmt: skip
+        return {"met": _("Met"), "missed": _("Missed"), "on_track": _("On track"), "off_track": _("Off track"),
+                "no_data": _("No data yet"), "not_started": _("Not started")}[self.status]  # fmt: skip
 
 
 def _measure(goal: Goal, today: dt.date) -> tuple[float | None, tuple[dt.date, dt.date] | None, str]:
@@ -58,12 +60,12 @@ def _measure(goal: Goal, today: dt.date) -> tuple[float | None, tuple[dt.date, d
     if metric in (GoalMetric.MRR, GoalMetric.ARPA):
         window = (q_start, min(q_end, today))
         if window[1] <= window[0]:
-            return None, None, "The quarter has not started."
+            return None, None, gettext_noop("The quarter has not started.")
         row = kpi_value(KPIS["arpa"], KpiQuery(start=window[0], end=window[1], filters=filters))
         return row[metric.value], window, row["reasons"].get(metric.value, "")
     window = (q_start, min(q_end, month_start(today)))
     if window[1] <= window[0]:
-        return None, None, "No complete month of the quarter yet."
+        return None, None, gettext_noop("No complete month of the quarter yet.")
     if metric in (GoalMetric.NET_RETENTION, GoalMetric.GROSS_RETENTION):
         key = f"{metric.value}_rate"
         row = kpi_value(KPIS["net-retention"], KpiQuery(start=window[0], end=window[1], filters=filters))
@@ -75,7 +77,7 @@ def _measure(goal: Goal, today: dt.date) -> tuple[float | None, tuple[dt.date, d
         lost = sum(m["churn_mrr"] + m["downsell_mrr"] for m in months)
         base = sum(m["start_mrr"] for m in months)
     if not base:
-        return None, window, "Nothing was active at the month starts of the quarter."
+        return None, window, gettext_noop("Nothing was active at the month starts of the quarter.")
     return 100 * lost / base, window, ""
 
 
@@ -87,7 +89,7 @@ def goal_progress(goal: Goal, *, today: dt.date | None = None) -> GoalProgress:
     today = today or timezone.localdate()
     q_start, q_end = quarter_bounds(goal.year, goal.quarter)
     if q_start > today:
-        return GoalProgress(goal, None, "not_started", 0, None, "The quarter has not started.")
+        return GoalProgress(goal, None, "not_started", 0, None, gettext_noop("The quarter has not started."))
     actual, measured, note = _measure(goal, today)
     if actual is None:
         return GoalProgress(goal, None, "no_data", 0, measured, note)

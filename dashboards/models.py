@@ -6,16 +6,18 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Segment
 from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES
 
 
 class GoalMetric(models.TextChoices):
-    MONTHLY_CHURN = "monthly_churn", "Monthly logo churn"
-    MRR_CHURN = "mrr_churn", "Monthly MRR churn"
-    NET_RETENTION = "net_retention", "Net MRR retention (NRR)"
-    GROSS_RETENTION = "gross_retention", "Gross MRR retention"
+    MONTHLY_CHURN = "monthly_churn", _("Monthly logo churn")
+    MRR_CHURN = "mrr_churn", _("Monthly MRR churn")
+    NET_RETENTION = "net_retention", _("Net MRR retention (NRR)")
+    GROSS_RETENTION = "gross_retention", _("Gross MRR retention")
     NPS = "nps", "NPS"
     CSAT = "csat", "CSAT"
     MRR = "mrr", "MRR"
@@ -23,8 +25,8 @@ class GoalMetric(models.TextChoices):
 
 
 class Comparator(models.TextChoices):
-    AT_MOST = "lte", "at most"
-    AT_LEAST = "gte", "at least"
+    AT_MOST = "lte", _("at most")
+    AT_LEAST = "gte", _("at least")
 
 
 class Goal(models.Model):
@@ -33,11 +35,11 @@ class Goal(models.Model):
     `target` is in the metric's display unit: percent for rates, points for NPS, currency for MRR and ARPA.
     """
 
-    metric = models.CharField(max_length=32, choices=GoalMetric.choices)
-    comparator = models.CharField(max_length=3, choices=Comparator.choices)
-    target = models.DecimalField(max_digits=12, decimal_places=2)
-    year = models.PositiveSmallIntegerField()
-    quarter = models.PositiveSmallIntegerField()
+    metric = models.CharField(_("metric"), max_length=32, choices=GoalMetric.choices)
+    comparator = models.CharField(_("comparator"), max_length=3, choices=Comparator.choices)
+    target = models.DecimalField(_("target"), max_digits=12, decimal_places=2)
+    year = models.PositiveSmallIntegerField(_("year"))
+    quarter = models.PositiveSmallIntegerField(_("quarter"))
     segment = models.CharField(max_length=32, choices=Segment.choices, blank=True, help_text="Empty: all segments.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
@@ -56,7 +58,7 @@ class Goal(models.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.year} Q{self.quarter}"
+        return gettext("%(year)s Q%(quarter)s") % {"year": self.year, "quarter": self.quarter}
 
 
 class AcquisitionCost(models.Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import get_language, ngettext
 
 _DEFAULTS: dict[str, object] = {
     # Event types that carry value ("key features"); breadth = how many of them an account used in 30 days.
@@ -48,10 +49,17 @@ def get(name: str):
 
 def meaningful_activity_definition() -> str:
     """What counts as meaningful activity, in words, from the settings the rollups use: the one definition behind
-    "days since meaningful activity" and "active days", shown wherever those factors are."""
+    "days since meaningful activity" and "active days", shown wherever those factors are.
+
+    The key events are configured event types (data): English names them in words ("campaign sent"), the other
+    languages keep the event types as configured ("campaign_sent")."""
     n = get("MEANINGFUL_MIN_KEY_EVENTS")
-    events = ", ".join(str(e).replace("_", " ") for e in get("KEY_EVENTS"))
-    return (
-        f"A meaningful day is a day on which one user did at least {n} key event{'s' if n != 1 else ''} "
-        f"({events}). Logins, email opens and other events alone are activity, not meaningful activity."
-    )
+    english = (get_language() or "en").startswith("en")
+    events = ", ".join(str(e).replace("_", " ") if english else str(e) for e in get("KEY_EVENTS"))
+    return ngettext(
+        "A meaningful day is a day on which one user did at least %(n)s key event (%(events)s). Logins, email "
+        "opens and other events alone are activity, not meaningful activity.",
+        "A meaningful day is a day on which one user did at least %(n)s key events (%(events)s). Logins, email "
+        "opens and other events alone are activity, not meaningful activity.",
+        n,
+    ) % {"n": n, "events": events}

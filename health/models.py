@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, Segment
 
@@ -146,9 +147,9 @@ class HealthProfile(models.Model):
 
 
 class VersionStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
-    ARCHIVED = "archived", "Archived"
+    DRAFT = "draft", pgettext_lazy("profile version", "Draft")
+    PUBLISHED = "published", pgettext_lazy("profile version", "Published")
+    ARCHIVED = "archived", pgettext_lazy("profile version", "Archived")
 
 
 class HealthProfileVersion(models.Model):
@@ -253,10 +254,10 @@ class ChurnObservation(models.Model):
 
 
 class ModelStatus(models.TextChoices):
-    PROMOTED = "promoted", "Promoted (current)"
-    RETIRED = "retired", "Retired"
-    REJECTED = "rejected", "Not better than the current model"
-    FAILED = "failed", "Could not train"
+    PROMOTED = "promoted", pgettext_lazy("churn model", "Promoted (current)")
+    RETIRED = "retired", pgettext_lazy("churn model", "Retired")
+    REJECTED = "rejected", pgettext_lazy("churn model", "Not better than the current model")
+    FAILED = "failed", pgettext_lazy("churn model", "Could not train")
 
 
 class ChurnModelVersion(models.Model):
@@ -308,10 +309,10 @@ class ChurnPrediction(models.Model):
 
 
 class LabRunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", pgettext_lazy("lab run", "Queued")
+    RUNNING = "running", pgettext_lazy("lab run", "Running")
+    DONE = "done", pgettext_lazy("lab run", "Done")
+    FAILED = "failed", pgettext_lazy("lab run", "Failed")
 
 
 class ChurnLabRun(models.Model):

@@ -19,32 +19,35 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 # key: (label, unit shown after the raw value, True when a higher raw value is healthier)
-FACTORS: dict[str, tuple[str, str, bool]] = {
-    "active_days_30": ("active days", "", True),
-    "active_days_7": ("active days (7 d)", "", True),
-    "days_since_meaningful": ("days since meaningful activity", "", False),
-    "feature_breadth": ("key features used", "", True),
-    "seat_depth": ("seat depth", "", True),
-    "events_per_active_user": ("events per active user", "", True),
-    "usage_trend": ("usage trend", "", True),
-    "tickets_30d": ("tickets in 30 days", "", False),
-    "open_tickets": ("open tickets", "", False),
-    "oldest_open_ticket_days": ("oldest open ticket (days)", "", False),
-    "nps": ("latest NPS", "", True),
-    "csat": ("latest CSAT", "", True),
-    "payment_failures_60d": ("payment failures in 60 days", "", False),
-    "tenure_days": ("tenure (days)", "", True),
-    "value_per_dollar": ("value per $100 MRR", "", True),
-    "mrr_change_90d": ("MRR change in 90 days", "", True),
-    "billing_period": ("billing period (months)", "", True),
-    "days_to_renewal": ("days to renewal", "", True),
-    "mrr": ("MRR", "", True),
-    "seats": ("seats", "", True),
-    "events_30": ("events in 30 days", "", True),
-    "active_users_30": ("active users", "", True),
-    "csm_sentiment": ("CSM sentiment", "", True),
+FACTORS: dict[str, tuple[Promise | str, str, bool]] = {
+    "active_days_30": (_("active days"), "", True),
+    "active_days_7": (_("active days (7 d)"), "", True),
+    "days_since_meaningful": (_("days since meaningful activity"), "", False),
+    "feature_breadth": (_("key features used"), "", True),
+    "seat_depth": (_("seat depth"), "", True),
+    "events_per_active_user": (_("events per active user"), "", True),
+    "usage_trend": (_("usage trend"), "", True),
+    "tickets_30d": (_("tickets in 30 days"), "", False),
+    "open_tickets": (_("open tickets"), "", False),
+    "oldest_open_ticket_days": (_("oldest open ticket (days)"), "", False),
+    "nps": (_("latest NPS"), "", True),
+    "csat": (_("latest CSAT"), "", True),
+    "payment_failures_60d": (_("payment failures in 60 days"), "", False),
+    "tenure_days": (_("tenure (days)"), "", True),
+    "value_per_dollar": (_("value per $100 MRR"), "", True),
+    "mrr_change_90d": (_("MRR change in 90 days"), "", True),
+    "billing_period": (_("billing period (months)"), "", True),
+    "days_to_renewal": (_("days to renewal"), "", True),
+    "mrr": (_("MRR"), "", True),
+    "seats": (_("seats"), "", True),
+    "events_30": (_("events in 30 days"), "", True),
+    "active_users_30": (_("active users"), "", True),
+    "csm_sentiment": (_("CSM sentiment"), "", True),
 }
 # The factors a health profile offers (the rest of FACTORS label churn-model drivers).
 PROFILE_FACTORS = (
@@ -62,7 +65,7 @@ class Bands:
 
 
 def factor_label(key: str) -> str:
-    return FACTORS.get(key, (key.replace("_", " "), "", True))[0]
+    return str(FACTORS.get(key, (key.replace("_", " "), "", True))[0])
 
 
 def validate_profile(factors: list[dict], green_min: int, yellow_min: int) -> list[str]:
@@ -217,7 +220,8 @@ def explain_change(old: dict, new: dict, old_score: int | None, new_score: int |
         if key == "tickets_30d" and before is not None and after is not None and after > before:
             what = f"{_fmt(after - before)} new ticket{'s' if after - before != 1 else ''}"
         else:
-            what = f"{factor_label(key)} {_fmt(before)}→{_fmt(after)}"
+            with translation.override(None):  # the line is stored: in English, like every stored explanation
+                what = f"{factor_label(key)} {_fmt(before)}→{_fmt(after)}"
         parts.append(f"{what} ({_signed(change)})")
     return head + (": " + ", ".join(parts) if parts else "")
 

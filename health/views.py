@@ -93,7 +93,7 @@ def profile_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def profile_draft_create(request: HttpRequest, pk: int) -> HttpResponse:
-    require_configure(request.user, what="configure health profiles")
+    require_configure(request.user, refusal=_("Only managers and admins configure health profiles."))
     profile = get_object_or_404(HealthProfile, pk=pk)
     services.profile_draft_get_or_create(profile=profile, actor=request.user)
     return redirect("health:profile-detail", pk=pk)
@@ -110,7 +110,7 @@ def _parsed(request: HttpRequest) -> tuple[list[dict], scoring.Bands | None, str
 @require_POST
 def profile_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Live preview of the editor's current values (nothing saved): band distribution if applied now."""
-    require_configure(request.user, what="configure health profiles")
+    require_configure(request.user, refusal=_("Only managers and admins configure health profiles."))
     profile = get_object_or_404(HealthProfile, pk=pk)
     factors, bands, _note, errors = _parsed(request)
     preview = None if errors else selectors.profile_preview(profile=profile, factors=factors, bands=bands)
@@ -120,7 +120,7 @@ def profile_preview(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def profile_backtest(request: HttpRequest, pk: int) -> HttpResponse:
     """Replay the editor's current values over the last N months of observations."""
-    require_configure(request.user, what="configure health profiles")
+    require_configure(request.user, refusal=_("Only managers and admins configure health profiles."))
     get_object_or_404(HealthProfile, pk=pk)
     factors, bands, _note, errors = _parsed(request)
     form = forms.BacktestForm(request.POST)
@@ -134,7 +134,7 @@ def profile_backtest(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def profile_save(request: HttpRequest, pk: int) -> HttpResponse:
-    require_configure(request.user, what="configure health profiles")
+    require_configure(request.user, refusal=_("Only managers and admins configure health profiles."))
     profile = get_object_or_404(HealthProfile, pk=pk)
     draft = services.profile_draft_get_or_create(profile=profile, actor=request.user)
     factors, green, yellow, note, errors = forms.parse_profile(request.POST)
@@ -254,7 +254,7 @@ def model_page(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def model_train(request: HttpRequest) -> HttpResponse:
-    require_configure(request.user, what="configure health profiles")
+    require_configure(request.user, refusal=_("Only managers and admins configure health profiles."))
 
     transaction.on_commit(lambda: train_churn_model.delay())
     messages.success(request, _("Training queued: the new model is promoted only if it beats the current one."))
@@ -264,7 +264,7 @@ def model_train(request: HttpRequest) -> HttpResponse:
 @require_POST
 def model_lab(request: HttpRequest) -> HttpResponse:
     """Queue an evaluation of every candidate on the split in the form."""
-    require_configure(request.user, what="configure health profiles")
+    require_configure(request.user, refusal=_("Only managers and admins configure health profiles."))
     form = forms.LabRunForm(request.POST)
     if form.is_valid():
         try:

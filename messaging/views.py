@@ -126,7 +126,7 @@ def email_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def email_resolve(request: HttpRequest, pk: int) -> HttpResponse:
     """A person's decision on a message whose delivery is unknown: resend it (same Message-ID) or mark it sent."""
-    require_configure(request.user, what="resolve email deliveries")
+    require_configure(request.user, refusal=_("Only managers and admins resolve email deliveries."))
     message = get_object_or_404(EmailMessage, pk=pk)
     resend = request.POST.get("action") == "resend"
     if sending.email_resolve_unknown(message=message, resend=resend, actor=request.user):
@@ -142,7 +142,7 @@ def email_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["https:"]})
 @require_http_methods(["GET", "POST"])
 def email_template_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    require_configure(request.user, what="edit email templates")
+    require_configure(request.user, refusal=_("Only managers and admins edit email templates."))
     template = get_object_or_404(EmailTemplate, pk=pk) if pk else None
     form = EmailTemplateForm(request.POST or None, instance=template)
     preview = None

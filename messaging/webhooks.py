@@ -33,9 +33,11 @@ import urllib3
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from churnapp import hooks
+from churnapp.preferences import user_language
 from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -268,13 +270,20 @@ def _record_failed_delivery(*, endpoint: WebhookEndpoint, error: str) -> None:
         logger.warning("Webhook endpoint %s disabled: %s", endpoint.url, reason)
         recipient = getattr(endpoint.created_by, "email", "")
         if recipient:
-            send_mail(
-                subject=f"Webhook endpoint disabled: {endpoint.url}",
-                message=f"{reason}\n\nRe-enable it on the webhooks page once the receiver works again.",
-                from_email=None,
-                recipient_list=[recipient],
-                fail_silently=True,
-            )
+            # To the endpoint's creator, in their language (the installation's when they chose none).
+            with translation.override(user_language(endpoint.created_by) or settings.LANGUAGE_CODE):
+                failures = endpoint.consecutive_failures
+                send_mail(
+                    subject=_("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url},
+                    message=_(
+                        "Disabled after %(count)s failed deliveries in a row (last: %(error)s).\n\n"
+                        "Re-enable it on the webhooks page once the receiver works again."
+                    )
+                    % {"count": failures, "error": error[:120]},
+                    from_email=None,
+                    recipient_list=[recipient],
+                    fail_silently=True,
+                )
 
 
 def retry_delay(attempts: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 _DEFAULTS: dict[str, object] = {
     # Value bands of churned accounts by MRR lost: below the first bound "low", below the second "mid", else "high".
@@ -50,4 +51,4 @@ def value_band(mrr: Decimal | float | None) -> str:
     return "low" if value < low else "mid" if value < mid else "high"
 
 
-VALUE_BAND_LABELS = {"low": "Low value", "mid": "Mid value", "high": "High value"}
+VALUE_BAND_LABELS = {"low": _("Low value"), "mid": _("Mid value"), "high": _("High value")}

@@ -89,7 +89,12 @@ def _refuse_too_large(request: HttpRequest) -> HttpResponse:
     form.cleaned_data = {}  # an empty form that shows the size error beside the file field
     form.add_error("file", _too_large_message())
     jobs = import_jobs_recent()
-    return render(request, "accounts/imports.html", {"form": form, "jobs": jobs}, status=413)
+    return render(
+        request,
+        "accounts/imports.html",
+        {"form": form, "jobs": jobs, "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB},
+        status=413,
+    )
 
 
 @csrf_exempt  # the upload handlers must be set before anything reads the body; CSRF is checked just below
@@ -114,7 +119,9 @@ def _import_list(request: HttpRequest) -> HttpResponse:
         )
         return redirect("import-detail", pk=job.pk)
     jobs = import_jobs_recent()
-    return render(request, "accounts/imports.html", {"form": form, "jobs": jobs})
+    return render(
+        request, "accounts/imports.html", {"form": form, "jobs": jobs, "max_upload_mb": settings.IMPORT_MAX_UPLOAD_MB}
+    )
 
 
 @require_GET

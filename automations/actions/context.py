@@ -7,9 +7,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
+from automations.conditions.base import matched_label
 from churnapp.templatetags.formatting import human_value
 from messaging.email.render import email_context, render_string
 
@@ -57,10 +62,29 @@ def text_param(template: str, ctx: ActionContext) -> str:
     return render_string(template, ctx.context)
 
 
+CREATED_BY = {
+    "rule": gettext_lazy("Created by rule “%(label)s”."),
+    "playbook": gettext_lazy("Created by playbook “%(label)s”."),
+}
+
+
 def why_of(ctx: ActionContext) -> str:
-    lines = [f"Created by {ctx.source} “{ctx.label}”."]
-    lines += [f"- {label}: {human_value(value)}" for label, value in ctx.matched.items()]
+    """Why this action ran, in the active language: the rule or playbook and the matched values."""
+    created_by = CREATED_BY.get(ctx.source)
+    first = created_by % {"label": ctx.label} if created_by else f"Created by {ctx.source} “{ctx.label}”."
+    lines = [first]
+    lines += [f"- {matched_label(label)}: {human_value(value)}" for label, value in ctx.matched.items()]
     return "\n".join(lines)
+
+
+# `why_of` computed when read: in the language of each recipient (a notification written to several people).
+why_of_lazy = lazy(why_of, str)
+
+
+def why_of_shared(ctx: ActionContext) -> str:
+    """`why_of` for what the whole team reads (a task's description): in the installation's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return why_of(ctx)
 
 
 def fixed_users(spec: str | None) -> list | None:

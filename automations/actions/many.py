@@ -24,7 +24,8 @@ from automations.actions.context import (
     fixed_users,
     text_param,
     users_param,
-    why_of,
+    why_of_lazy,
+    why_of_shared,
 )
 from churnapp.templatetags.people import display_name
 from health import selectors as health_selectors
@@ -54,7 +55,7 @@ def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
                 assignee=fixed[0] if fixed else ctx.account.owner,
                 due_date=due_date,
                 priority=priority,
-                description=(text_param(spec.get("description", ""), ctx) + "\n\n" + why_of(ctx)).strip(),
+                description=(text_param(spec.get("description", ""), ctx) + "\n\n" + why_of_shared(ctx)).strip(),
                 source=ctx.source,
             )
             for ctx in ctxs
@@ -168,7 +169,7 @@ def notify_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
             {
                 "users": users,
                 "title": text_param(spec.get("title") or ctx.label, ctx),
-                "body": text_param(spec.get("body", ""), ctx) or why_of(ctx),
+                "body": text_param(spec.get("body", ""), ctx) or why_of_lazy(ctx),
                 "url": reverse("account-detail", args=[ctx.account.pk]),
                 "account": ctx.account,
                 "dedupe_key": ctx.key,

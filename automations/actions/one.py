@@ -17,7 +17,14 @@ from accounts.services import (
     account_set_status,
     task_create,
 )
-from automations.actions.context import ActionContext, ActionError, text_param, users_param, why_of
+from automations.actions.context import (
+    ActionContext,
+    ActionError,
+    text_param,
+    users_param,
+    why_of_lazy,
+    why_of_shared,
+)
 from churnapp.templatetags.people import display_name
 from messaging.email.outbox import email_queue_template
 from messaging.models import EmailTemplate
@@ -42,7 +49,7 @@ def create_task(spec: dict, ctx: ActionContext) -> str:
         assignee=assignees[0] if assignees else None,
         due_date=timezone.localdate() + dt.timedelta(days=int(due_in)) if due_in is not None else None,
         priority=priority,
-        description=(text_param(spec.get("description", ""), ctx) + "\n\n" + why_of(ctx)).strip(),
+        description=(text_param(spec.get("description", ""), ctx) + "\n\n" + why_of_shared(ctx)).strip(),
         source=ctx.source,
     )
     ctx.created_task = task
@@ -115,7 +122,7 @@ def notify_users(spec: dict, ctx: ActionContext) -> str:
     notify(
         users=users,
         title=text_param(spec.get("title") or ctx.label, ctx),
-        body=text_param(spec.get("body", ""), ctx) or why_of(ctx),
+        body=text_param(spec.get("body", ""), ctx) or why_of_lazy(ctx),
         url=reverse("account-detail", args=[ctx.account.pk]),
         account=ctx.account,
         email=bool(spec.get("email")),

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import (
     Account,
 )
-from automations.conditions.base import OPEN_TICKET, Compiled, ConditionError, Context
+from automations.conditions.base import OPEN_TICKET, Compiled, ConditionError, Context, matched_label
 from automations.conditions.leaves import (
     _churn_probability,
     _event_in_days,
@@ -56,6 +56,7 @@ __all__ = [
     "Context",
     "compile_tree",
     "matched_json",
+    "matched_label",
     "matching",
     "matching_queryset",
     "plain_values",

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +13,7 @@ from django.db.models import (
     Q,
 )
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 
 OPEN_TICKET = ("open", "pending")
 
@@ -59,3 +62,52 @@ def as_list(spec: dict, key: str = "in") -> list[str]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise ConditionError(f"{spec.get('type')}: '{key}' must be a non-empty list of names.")
     return value
+
+
+# The labels of the matched values ("why did this fire?") are stored in English, as the keys of each execution's
+# `matched` object; they are translated when shown.
+MATCHED_LABELS = {
+    "Last seen": pgettext_lazy("matched value", "Last seen"),
+    "Health score": pgettext_lazy("matched value", "Health score"),
+    "Drop": pgettext_lazy("matched value", "Drop"),
+    "Churn probability": pgettext_lazy("matched value", "Churn probability"),
+    "Oldest open ticket opened": pgettext_lazy("matched value", "Oldest open ticket opened"),
+    "Latest NPS": pgettext_lazy("matched value", "Latest NPS"),
+    "Latest CSAT": pgettext_lazy("matched value", "Latest CSAT"),
+    "Payment failed at": pgettext_lazy("matched value", "Payment failed at"),
+    "Missed milestone": pgettext_lazy("matched value", "Missed milestone"),
+    "Renewal date": pgettext_lazy("matched value", "Renewal date"),
+    "Seat utilisation (active users ÷ seats)": pgettext_lazy(
+        "matched value", "Seat utilisation (active users ÷ seats)"
+    ),
+    "Seats": pgettext_lazy("matched value", "Seats"),
+    "Last subscription started": pgettext_lazy("matched value", "Last subscription started"),
+    "Purchased on": pgettext_lazy("matched value", "Purchased on"),
+    "Segment": pgettext_lazy("matched value", "Segment"),
+    "Status": pgettext_lazy("matched value", "Status"),
+    "Stage": pgettext_lazy("matched value", "Stage"),
+    "Plan": pgettext_lazy("matched value", "Plan"),
+    "Owner": pgettext_lazy("matched value", "Owner"),
+    "MRR": pgettext_lazy("matched value", "MRR"),
+}
+_MATCHED_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (
+        re.compile(r"Health (\d+) days ago"),
+        lambda m: gettext("Health %(days)s days ago") % {"days": m[1]},
+    ),
+    (
+        re.compile(r"Tickets in (\d+) days"),
+        lambda m: gettext("Tickets in %(days)s days") % {"days": m[1]},
+    ),
+    (re.compile(r"Last (\S+)"), lambda m: gettext("Last %(event_type)s") % {"event_type": m[1]}),
+]
+
+
+def matched_label(label: str) -> str:
+    """A matched value's stored (English) label in the reader's language; an unknown one as it is."""
+    if label in MATCHED_LABELS:
+        return str(MATCHED_LABELS[label])
+    for pattern, translate in _MATCHED_PATTERNS:
+        if match := pattern.fullmatch(label):
+            return translate(match)
+    return label

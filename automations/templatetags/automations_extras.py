@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import template
 
+from automations.conditions.base import matched_label as _matched_label
+
 register = template.Library()
 
 
@@ -18,3 +20,9 @@ def signed_metric(value, pct: bool = False) -> str:
     if value is None:
         return "—"
     return f"{value * 100:+.1f} pp" if pct else f"{value:+.1f}"
+
+
+@register.filter
+def matched_label(label: str) -> str:
+    """A matched value's stored label ("Health score") in the reader's language."""
+    return _matched_label(label)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from django.db.models import Avg, Count
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account, SurveyResponse
 from dashboards.kpis.formulas import DAYS_PER_MONTH
@@ -19,32 +20,49 @@ from dashboards.selectors import lifecycle, live
 
 # Measures of the subscription KPIs → the per-account metric that counts an account in.
 SUBSCRIPTION_MEASURES = {
-    "active-start": ("n_start", "Active at the start"),
-    "churned": ("n_churn", "Churned"),
-    "retained": ("n_retained", "Active at the start and the end"),
-    "contraction": ("n_contracted", "Contracted (downsell)"),
-    "expansion": ("n_expanded", "Expanded"),
-    "new": ("n_new", "New"),
-    "reactivated": ("n_reactivated", "Reactivated"),
-    "active-end": ("n_end", "Active at the end"),
+    "active-start": ("n_start", gettext_noop("Active at the start")),
+    "churned": ("n_churn", gettext_noop("Churned")),
+    "retained": ("n_retained", gettext_noop("Active at the start and the end")),
+    "contraction": ("n_contracted", gettext_noop("Contracted (downsell)")),
+    "expansion": ("n_expanded", gettext_noop("Expanded")),
+    "new": ("n_new", gettext_noop("New")),
+    "reactivated": ("n_reactivated", gettext_noop("Reactivated")),
+    "active-end": ("n_end", gettext_noop("Active at the end")),
 }
-ACTIVITY_MEASURES = {"active-start": "Had an event in the window before the start", "churned": "Went inactive"}
+ACTIVITY_MEASURES = {
+    "active-start": gettext_noop("Had an event in the window before the start"),
+    "churned": gettext_noop("Went inactive"),
+}
 SURVEY_MEASURES = {
     "nps": {"promoters": (9, 10), "passives": (7, 8), "detractors": (0, 6), "responses": (0, 10)},
     "csat": {"satisfied": (4, 5), "neutral": (3, 3), "dissatisfied": (1, 2), "responses": (1, 5)},
 }
-COHORT_MEASURES = {"members": "In the cohort", "active": "Still active", "lost": "No longer active"}
+COHORT_MEASURES = {
+    "members": gettext_noop("In the cohort"),
+    "active": gettext_noop("Still active"),
+    "lost": gettext_noop("No longer active"),
+}
 SUBSCRIPTION_KPIS = ("churn-rate", "mrr-churn", "net-retention", "mrr-movements", "arpa", "clv")
-PURCHASE_MEASURES = {"customers": "Paying customers", "repeat": "Customers with more than one purchase"}
+PURCHASE_MEASURES = {
+    "customers": gettext_noop("Paying customers"),
+    "repeat": gettext_noop("Customers with more than one purchase"),
+}
 # The lifecycle KPIs: their measures, and the query parameters a measure needs.
 LIFECYCLE_MEASURES = {
     "purchase-clv": PURCHASE_MEASURES,
     "repeat-purchase-rate": PURCHASE_MEASURES,
-    "survival": {"accounts": "First subscription in the period", "churned": "Churned", "censored": "Still active"},
-    "health-movement": {"moved": "Moved between bands"},
-    "engagement-frequency": {"bucket": "Active days"},
-    "onboarding-funnel": {"reached": "Reached the milestone", "not-reached": "Not reached the milestone"},
-    "winback-results": {"reactivated": "Reactivated"},
+    "survival": {
+        "accounts": gettext_noop("First subscription in the period"),
+        "churned": gettext_noop("Churned"),
+        "censored": gettext_noop("Still active"),
+    },
+    "health-movement": {"moved": gettext_noop("Moved between bands")},
+    "engagement-frequency": {"bucket": gettext_noop("Active days")},
+    "onboarding-funnel": {
+        "reached": gettext_noop("Reached the milestone"),
+        "not-reached": gettext_noop("Not reached the milestone"),
+    },
+    "winback-results": {"reactivated": gettext_noop("Reactivated")},
 }
 BAND_PARAMS = ("green", "yellow", "red", "unscored")
 

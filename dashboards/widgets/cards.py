@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from dashboards.catalog import KPIS, kpi_value
 from dashboards.kpis.periods import Window
@@ -25,6 +26,11 @@ PRIMARY_MEASURE = {
     "csat": "responses",
     "clv": "active-start",
 }
+
+
+def _reason(text: str) -> str:
+    """Why a figure is empty, in the reader's language (the formulas give it in English, as the API does)."""
+    return _(text) if text else ""
 
 
 def _benchmark_status(good: bool | None) -> str:
@@ -48,81 +54,83 @@ def kpi_cards(state: DashboardState) -> dict:
     grr_ok = None if not yearly or grr is None else grr > RETENTION_BENCHMARK
     cards = [
         {
-            "id": "churn", "kpi": "churn-rate", "title": "Logo churn", "value": pct(churn["churn_rate"]),
-            "reason": churn["reasons"].get("churn_rate", ""),
+            "id": "churn", "kpi": "churn-rate", "title": _("Logo churn"), "value": pct(churn["churn_rate"]),
+            "reason": _reason(churn["reasons"].get("churn_rate", "")),
             "details": [
-                detail_of("churned (active at start, not at end)", number(churn["n_churn"]),
+                detail_of(_("churned (active at start, not at end)"), number(churn["n_churn"]),
                         state.drill("churn-rate", "churned")),
-                detail_of("active at start", number(churn["n_start"]), state.drill("churn-rate", "active-start")),
-                detail_of("retention", pct(churn["retention_rate"])),
-                detail_of("a month on average", pct(monthly)),
+                detail_of(_("active at start"), number(churn["n_start"]), state.drill("churn-rate", "active-start")),
+                detail_of(_("retention"), pct(churn["retention_rate"])),
+                detail_of(_("a month on average"), pct(monthly)),
             ],
-            "benchmark": "Monthly: SMB < 5 %, enterprise < 1–2 %", "benchmark_status": _benchmark_status(churn_ok),
+            "benchmark": _("Monthly: SMB < 5 %, enterprise < 1–2 %"), "benchmark_status": _benchmark_status(churn_ok),
             "compare": True,
         },
         {
-            "id": "mrr-churn", "kpi": "mrr-churn", "title": "MRR churn", "value": pct(mrr_churn["mrr_churn_rate"]),
-            "reason": mrr_churn["reasons"].get("mrr_churn_rate", ""),
+            "id": "mrr-churn", "kpi": "mrr-churn", "title": _("MRR churn"), "value": pct(mrr_churn["mrr_churn_rate"]),
+            "reason": _reason(mrr_churn["reasons"].get("mrr_churn_rate", "")),
             "details": [
-                detail_of("churned MRR", money(mrr_churn["churn_mrr"]), state.drill("mrr-churn", "churned")),
-                detail_of("downsell", money(mrr_churn["downsell_mrr"]), state.drill("mrr-churn", "contraction")),
-                detail_of("MRR at start", money(mrr_churn["start_mrr"]), state.drill("mrr-churn", "active-start")),
+                detail_of(_("churned MRR"), money(mrr_churn["churn_mrr"]), state.drill("mrr-churn", "churned")),
+                detail_of(_("downsell"), money(mrr_churn["downsell_mrr"]), state.drill("mrr-churn", "contraction")),
+                detail_of(_("MRR at start"), money(mrr_churn["start_mrr"]), state.drill("mrr-churn", "active-start")),
             ],
         },
         {
-            "id": "nrr", "kpi": "net-retention", "title": "Net MRR retention",
-            "value": pct(nrr["net_retention_rate"]), "reason": nrr["reasons"].get("net_retention_rate", ""),
+            "id": "nrr", "kpi": "net-retention", "title": _("Net MRR retention"),
+            "value": pct(nrr["net_retention_rate"]), "reason": _reason(nrr["reasons"].get("net_retention_rate", "")),
             "details": [
-                detail_of("gross retention", pct(grr)),
-                detail_of("retained MRR", money(nrr["retained_mrr"]), state.drill("net-retention", "retained")),
-                detail_of("MRR at start", money(nrr["start_mrr"]), state.drill("net-retention", "active-start")),
+                detail_of(_("gross retention"), pct(grr)),
+                detail_of(_("retained MRR"), money(nrr["retained_mrr"]), state.drill("net-retention", "retained")),
+                detail_of(_("MRR at start"), money(nrr["start_mrr"]), state.drill("net-retention", "active-start")),
             ],
-            "benchmark": "B2B gross retention > 85 % a year", "benchmark_status": _benchmark_status(grr_ok),
+            "benchmark": _("B2B gross retention > 85 % a year"), "benchmark_status": _benchmark_status(grr_ok),
         },
         {
-            "id": "mrr", "kpi": "arpa", "title": "MRR at the end", "value": money(arpa["mrr"]),
-            "reason": arpa["reasons"].get("mrr", ""),
+            "id": "mrr", "kpi": "arpa", "title": _("MRR at the end"), "value": money(arpa["mrr"]),
+            "reason": _reason(arpa["reasons"].get("mrr", "")),
             "details": [
-                detail_of("active accounts", number(arpa["n_active"]), state.drill("arpa", "active-end")),
-                detail_of("ARPA at the end", money(arpa["arpa"])),
+                detail_of(_("active accounts"), number(arpa["n_active"]), state.drill("arpa", "active-end")),
+                detail_of(_("ARPA at the end"), money(arpa["arpa"])),
             ],
             "compare": True,
         },
         {
-            "id": "activity", "kpi": "activity-churn", "title": "Activity churn (1 month)",
-            "value": pct(activity["churn_rate"]), "reason": activity["reasons"].get("churn_rate", ""),
+            "id": "activity", "kpi": "activity-churn", "title": _("Activity churn (1 month)"),
+            "value": pct(activity["churn_rate"]), "reason": _reason(activity["reasons"].get("churn_rate", "")),
             "details": [
-                detail_of("went inactive", number(activity["n_churn"]),
+                detail_of(_("went inactive"), number(activity["n_churn"]),
                         state.drill("activity-churn", "churned", window="1m")),
-                detail_of("active before start", number(activity["n_start"]),
+                detail_of(_("active before start"), number(activity["n_start"]),
                         state.drill("activity-churn", "active-start", window="1m")),
             ],
         },
         {
             "id": "nps", "kpi": "nps", "title": "NPS", "value": number(nps["nps"]),
-            "reason": nps["reasons"].get("nps", ""),
+            "reason": _reason(nps["reasons"].get("nps", "")),
             "details": [
-                detail_of("promoters", number(nps["n_promoters"]), state.drill("nps", "promoters")),
-                detail_of("passives", number(nps["n_passives"]), state.drill("nps", "passives")),
-                detail_of("detractors", number(nps["n_detractors"]), state.drill("nps", "detractors")),
+                detail_of(_("promoters"), number(nps["n_promoters"]), state.drill("nps", "promoters")),
+                detail_of(_("passives"), number(nps["n_passives"]), state.drill("nps", "passives")),
+                detail_of(_("detractors"), number(nps["n_detractors"]), state.drill("nps", "detractors")),
             ],
         },
         {
             "id": "csat", "kpi": "csat", "title": "CSAT", "value": pct(None if csat["csat"] is None else
                                                                       csat["csat"] / 100, 0),
-            "reason": csat["reasons"].get("csat", ""),
+            "reason": _reason(csat["reasons"].get("csat", "")),
             "details": [
-                detail_of("satisfied", number(csat["n_satisfied"]), state.drill("csat", "satisfied")),
-                detail_of("responses", number(csat["n_responses"]), state.drill("csat", "responses")),
+                detail_of(_("satisfied"), number(csat["n_satisfied"]), state.drill("csat", "satisfied")),
+                detail_of(_("responses"), number(csat["n_responses"]), state.drill("csat", "responses")),
             ],
         },
         {
-            "id": "clv", "kpi": "clv", "title": "Customer lifetime value", "value": money(clv["clv"]),
-            "reason": clv["reasons"].get("clv", ""),
+            "id": "clv", "kpi": "clv", "title": _("Customer lifetime value"), "value": money(clv["clv"]),
+            "reason": _reason(clv["reasons"].get("clv", "")),
             "details": [
-                detail_of("ARPA, average of the month starts", money(clv["arpa"]), state.drill("clv", "active-start")),
+                detail_of(
+                    _("ARPA, average of the month starts"), money(clv["arpa"]), state.drill("clv", "active-start")
+                ),
                 detail_of("CAC", money(clv["cac"]), reverse("dashboard-cac"), drill=False),
-                detail_of("CLV : CAC", number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
+                detail_of(_("CLV : CAC"), number(clv["clv_cac_ratio"], 1) if clv["clv_cac_ratio"] is not None else "—"),
             ],
             "compare": True,
         },
@@ -132,7 +140,7 @@ def kpi_cards(state: DashboardState) -> dict:
         card["drill"] = state.drill(
             card["kpi"], measure, **({"window": "1m"} if card["kpi"] == "activity-churn" else {})
         )
-        card["definition"] = KPIS[card["kpi"]].definition
+        card["definition"] = KPIS[card["kpi"]].definition_display
         card["api"] = state.api(card["kpi"])
     rows = [
         {"kpi": name, "key": key, "value": value}

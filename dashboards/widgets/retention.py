@@ -116,7 +116,7 @@ def purchases(state: DashboardState) -> dict:
         "clv": clv, "repeat": repeat, "repeat_display": pct(repeat["repeat_purchase_rate"]),
         "details": details, "none": not clv["n_purchases"], "months": rows, "rows": rows, "columns": columns,
         "drill": state.drill("repeat-purchase-rate", "repeat"),
-        "definitions": (KPIS["purchase-clv"].definition, KPIS["repeat-purchase-rate"].definition),
+        "definitions": (KPIS["purchase-clv"].definition_display, KPIS["repeat-purchase-rate"].definition_display),
         "api": state.api("purchase-clv"),
     }  # fmt: skip
 
@@ -135,7 +135,7 @@ def survival(state: DashboardState) -> dict:
         "row": row, "details": details, "chart": charts.survival_curve(points),
         "reason": "" if points else _("No account started its first subscription in the period."),
         "rows": points, "columns": ["day", "month", "at_risk", "events", "censored", "survival"],
-        "definition": KPIS["survival"].definition, "api": state.api("survival"),
+        "definition": KPIS["survival"].definition_display, "api": state.api("survival"),
     }  # fmt: skip
 
 
@@ -151,12 +151,12 @@ def winback(state: DashboardState) -> dict:
     ]  # fmt: skip
     for offer in row["offers"]:
         offer["conversion_display"] = pct(offer["conversion_rate"])
-    rows = [*row["offers"], {"offer": "all", "label": "All reactivations in the period", "contacted": None,
+    rows = [*row["offers"], {"offer": "all", "label": _("All reactivations in the period"), "contacted": None,
                              "reactivated": row["n_reactivated"], "conversion_rate": None,
                              "mrr_won_back": row["mrr_won_back"]}]  # fmt: skip
     return {
         "row": row, "details": details, "offers": row["offers"], "rows": rows,
         "columns": ["offer", "label", "contacted", "reactivated", "conversion_rate", "mrr_won_back"],
-        "definition": KPIS["winback-results"].definition, "api": state.api("winback-results"),
+        "definition": KPIS["winback-results"].definition_display, "api": state.api("winback-results"),
         "reactivated_href": state.drill("winback-results", "reactivated"),
     }  # fmt: skip

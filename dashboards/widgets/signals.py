@@ -50,7 +50,7 @@ def health_movement(state: DashboardState) -> dict:
     return {
         "row": row, "grid": grid, "bands": [(b, BAND_LABELS[b]) for b in bands],
         "reason": row["reasons"].get("transitions", ""), "rows": row["transitions"],
-        "columns": ["from_band", "to_band", "n"], "definition": KPIS["health-movement"].definition,
+        "columns": ["from_band", "to_band", "n"], "definition": KPIS["health-movement"].definition_display,
         "api": state.api("health-movement"),
     }  # fmt: skip
 
@@ -66,7 +66,7 @@ def engagement(state: DashboardState) -> dict:
         "row": row, "buckets": row["buckets"], "chart": charts.engagement_buckets(row["buckets"]),
         "drill_urls": json.dumps(drills), "reason": row["reasons"].get("buckets", ""), "rows": row["buckets"],
         "columns": ["bucket", "min_days", "max_days", "n_accounts", "share"],
-        "definition": KPIS["engagement-frequency"].definition, "api": state.api("engagement-frequency"),
+        "definition": KPIS["engagement-frequency"].definition_display, "api": state.api("engagement-frequency"),
     }  # fmt: skip
 
 
@@ -86,5 +86,5 @@ def onboarding(state: DashboardState) -> dict:
     signups = lifecycle.signed_up(start=state.query.start, end=state.query.end, filters=state.query.filters).count()
     return {"row": row, "journeys": row["journeys"], "reason": row["reasons"].get("journeys", ""), "rows": rows,
             "signups": signups,
-            "columns": columns, "definition": KPIS["onboarding-funnel"].definition,
+            "columns": columns, "definition": KPIS["onboarding-funnel"].definition_display,
             "api": state.api("onboarding-funnel")}  # fmt: skip

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from health import conf, scoring
@@ -20,9 +21,9 @@ def factor_help(key: str) -> str:
     """The definition shown with a factor wherever it appears (breakdown, profile editor)."""
     meaningful = conf.meaningful_activity_definition()
     return {
-        "days_since_meaningful": f"Days since the last meaningful day. {meaningful}",
-        "active_days_30": f"Meaningful days in the last 30 days. {meaningful}",
-        "active_days_7": f"Meaningful days in the last 7 days. {meaningful}",
+        "days_since_meaningful": _("Days since the last meaningful day. %(definition)s") % {"definition": meaningful},
+        "active_days_30": _("Meaningful days in the last 30 days. %(definition)s") % {"definition": meaningful},
+        "active_days_7": _("Meaningful days in the last 7 days. %(definition)s") % {"definition": meaningful},
     }.get(key, "")
 
 

@@ -7,14 +7,15 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Offer(models.TextChoices):
-    FEATURE_LIVE = "feature_live", "The feature or integration you needed is live"
-    PLAN_CHANGE = "plan_change", "A plan that fits"
-    PAUSE = "pause", "Pause instead of cancel"
-    DISCOUNT = "discount", "Discount code"
-    SETUP_HELP = "setup_help", "Help with setup"
+    FEATURE_LIVE = "feature_live", _("The feature or integration you needed is live")
+    PLAN_CHANGE = "plan_change", _("A plan that fits")
+    PAUSE = "pause", _("Pause instead of cancel")
+    DISCOUNT = "discount", _("Discount code")
+    SETUP_HELP = "setup_help", _("Help with setup")
 
 
 class ReleaseNote(models.Model):
@@ -62,10 +63,10 @@ class Campaign(models.Model):
 
 
 class EnrollmentStatus(models.TextChoices):
-    ENROLLED = "enrolled", "Enrolled"
-    CONTACTED = "contacted", "Contacted"
-    SUPPRESSED = "suppressed", "Suppressed"
-    CONVERTED = "converted", "Converted"
+    ENROLLED = "enrolled", _("Enrolled")
+    CONTACTED = "contacted", _("Contacted")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    CONVERTED = "converted", _("Converted")
 
 
 class CampaignEnrollment(models.Model):
@@ -86,14 +87,14 @@ class CampaignEnrollment(models.Model):
 
 
 class TouchpointChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    TASK = "task", "CSM task"
+    EMAIL = "email", _("Email")
+    TASK = "task", _("CSM task")
 
 
 class TouchpointStatus(models.TextChoices):
-    SENT = "sent", "Sent"
-    SUPPRESSED = "suppressed", "Suppressed"
-    RESPONDED = "responded", "Responded"
+    SENT = "sent", _("Sent")
+    SUPPRESSED = "suppressed", _("Suppressed")
+    RESPONDED = "responded", _("Responded")
 
 
 class Touchpoint(models.Model):

@@ -7,18 +7,19 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ChurnType(models.TextChoices):
-    VOLUNTARY = "voluntary", "Voluntary"
-    INVOLUNTARY = "involuntary", "Involuntary"
-    DOWNGRADE = "downgrade", "Downgrade"
+    VOLUNTARY = "voluntary", _("Voluntary")
+    INVOLUNTARY = "involuntary", _("Involuntary")
+    DOWNGRADE = "downgrade", _("Downgrade")
 
 
 class ChurnSource(models.TextChoices):
-    SUBSCRIPTIONS = "subscriptions", "Subscriptions"
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
     STRIPE = "stripe", "Stripe"
-    FORM = "form", "Cancel form"
+    FORM = "form", _("Cancel form")
     API = "api", "API"
 
 

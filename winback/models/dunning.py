@@ -5,12 +5,14 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DunningStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    RECOVERED = "recovered", "Recovered"
-    EXHAUSTED = "exhausted", "Exhausted"
+    OPEN = "open", pgettext_lazy("dunning case", "Open")
+    RECOVERED = "recovered", _("Recovered")
+    EXHAUSTED = "exhausted", _("Exhausted")
 
 
 class DunningCase(models.Model):

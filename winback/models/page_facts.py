@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
 
 
 class FactsEncoder(json.JSONEncoder):
@@ -15,6 +16,8 @@ class FactsEncoder(json.JSONEncoder):
     def default(self, o):
         if isinstance(o, Decimal):
             return {"__decimal__": str(o)}
+        if isinstance(o, Promise):  # a lazy label: the pages put the reader's label back when they read the facts
+            return str(o)
         return super().default(o)
 
     def encode(self, o):

@@ -9,24 +9,25 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class SurveyTrigger(models.TextChoices):
-    DAYS_AFTER_START = "days_after_start", "N days after the customer started"
-    DAYS_BEFORE_RENEWAL = "days_before_renewal", "N days before renewal"
-    TICKET_RESOLVED = "ticket_resolved", "After a ticket is resolved"
-    SEGMENT_ENTRY = "segment_entry", "On entering a segment"
+    DAYS_AFTER_START = "days_after_start", _("N days after the customer started")
+    DAYS_BEFORE_RENEWAL = "days_before_renewal", _("N days before renewal")
+    TICKET_RESOLVED = "ticket_resolved", _("After a ticket is resolved")
+    SEGMENT_ENTRY = "segment_entry", _("On entering a segment")
 
 
 class IssueType(models.TextChoices):
     """What a dissatisfied answer is about: asked on the survey page or derived from the comment's theme."""
 
-    PRODUCT = "product", "Product or bug"
-    BILLING = "billing", "Billing or price"
-    SUPPORT = "support", "Support"
-    ONBOARDING = "onboarding", "Onboarding"
-    MISSING_FEATURE = "missing_feature", "Missing feature"
-    OTHER = "other", "Something else"
+    PRODUCT = "product", _("Product or bug")
+    BILLING = "billing", _("Billing or price")
+    SUPPORT = "support", _("Support")
+    ONBOARDING = "onboarding", _("Onboarding")
+    MISSING_FEATURE = "missing_feature", _("Missing feature")
+    OTHER = "other", _("Something else")
 
 
 class IssueRoute(models.Model):

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from winback.models.surveys import IssueType
 
 
 class ThemeSource(models.TextChoices):
-    KEYWORDS = "keywords", "Keywords"
-    CLUSTER = "cluster", "Named cluster"
+    KEYWORDS = "keywords", _("Keywords")
+    CLUSTER = "cluster", _("Named cluster")
 
 
 class Theme(models.Model):

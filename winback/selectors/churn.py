@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db.models import Case, Count, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, SurveyResponse
 from winback import conf
@@ -56,6 +57,9 @@ def churn_records(*, account: Account | None = None) -> QuerySet[ChurnRecord]:
     return qs.filter(account=account) if account is not None else qs
 
 
+NOT_GIVEN = _("Not given")
+
+
 def winback_grid() -> dict:
     """Churned accounts not won back, by top-level reason × value band: count and MRR lost (one SQL aggregate).
 
@@ -76,7 +80,7 @@ def winback_grid() -> dict:
     )
     cells = {(r["top"], r["band"]): {"count": r["count"], "mrr": r["mrr"]} for r in rows}
     labels = dict(ChurnReason.objects.filter(parent__isnull=True).values_list("code", "label"))
-    labels["unknown"] = "Not given"
+    labels["unknown"] = NOT_GIVEN
     out = []
     for code, label in labels.items():
         row_cells = [{"band": b, **cells.get((code, b), {"count": 0, "mrr": ZERO})} for b in BANDS]

@@ -7,9 +7,10 @@ import datetime as dt
 
 from django.utils import timezone
 
-from winback.models import Campaign, PageFacts
+from winback import conf
+from winback.models import Campaign, ChurnType, Offer, PageFacts
 from winback.selectors.campaigns import campaign_kpis, conversion_by_offer, response_by_touchpoint
-from winback.selectors.churn import churn_summary, winback_grid
+from winback.selectors.churn import NOT_GIVEN, churn_summary, winback_grid
 from winback.selectors.dunning import dunning_summary
 from winback.selectors.sla import detractor_sla
 from winback.selectors.surveys import nps_summary, survey_funnel
@@ -66,6 +67,24 @@ def overview_facts() -> dict | None:
         if row["campaign_id"] in campaigns
     ]
     data["computed_at"] = facts.computed_at
+    return _labelled(data)
+
+
+def _labelled(data: dict) -> dict:
+    """The stored figures with their labels in the reader's language (the facts store codes and English labels)."""
+    grid = data.get("grid")
+    if grid:
+        bands = [(code, conf.VALUE_BAND_LABELS.get(code, label)) for code, label in grid["bands"]]
+        rows = [{**row, "label": NOT_GIVEN} if row["code"] == "unknown" else row for row in grid["rows"]]
+        data["grid"] = {**grid, "bands": bands, "rows": rows}
+    summary = data.get("summary")
+    if summary:
+        labels = dict(ChurnType.choices)
+        types = [{**row, "label": labels.get(row["type"], row["label"])} for row in summary["types"]]
+        data["summary"] = {**summary, "types": types}
+    if data.get("by_offer"):
+        labels = dict(Offer.choices)
+        data["by_offer"] = [{**row, "label": labels.get(row["offer"], row["label"])} for row in data["by_offer"]]
     return data
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import Account, Contact, TaskPriority, TaskSource
@@ -97,7 +97,9 @@ def campaign_message(campaign: Campaign) -> tuple[str, str]:
 
 def _winback_context(campaign: Campaign, record: ChurnRecord) -> dict:
     note = campaign.release_note
-    what_changed = note.title if note else campaign.get_offer_display()
+    with translation.override("en"):  # the email's text is English data: the offer's label too
+        offer = str(campaign.get_offer_display())
+    what_changed = note.title if note else offer
     return {
         "churn": {
             "reason": (record.reason.label.lower() if record.reason else "your reasons"),
@@ -105,7 +107,7 @@ def _winback_context(campaign: Campaign, record: ChurnRecord) -> dict:
             "competitor": record.competitor,
         },
         "winback": {
-            "offer": campaign.get_offer_display(),
+            "offer": offer,
             "what_changed": what_changed,
             "release_note_url": note.url if note else "",
             "discount_code": campaign.discount_code,
@@ -286,12 +288,14 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
             if (record.pk, step) in done or not (today - grace <= due <= today):
                 continue
             reason = record.reason.label.lower() if record.reason else "an unknown reason"
+            with translation.override("en"):  # the task's text is English data
+                churn_type = str(record.get_churn_type_display())
             with transaction.atomic():
                 task = account_services.task_create(
                     account=record.account,
                     title=f"Win-back check-in ({days} days after churn): left over {reason}",
                     description=(
-                        f"{record.account.name} churned on {record.churned_on} ({record.get_churn_type_display()}, "
+                        f"{record.account.name} churned on {record.churned_on} ({churn_type}, "
                         f"{money(record.mrr_lost, 2)} MRR). Call and ask whether what made them leave has changed."
                     ),
                     created_by=None,

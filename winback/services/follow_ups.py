@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services as account_services
 from accounts.models import Account, SurveyResponse, TaskPriority, TaskSource, TaskStatus
@@ -80,7 +80,8 @@ def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.
         follow_up.issue_type, follow_up.issue_type_source = _issue_type_of(response, issue_type)
         assignee, sla_days = _issue_route(issue_type=follow_up.issue_type, account=account)
         follow_up.sla_due_on = today + dt.timedelta(days=sla_days)
-        about = f" ({follow_up.get_issue_type_display().lower()})" if follow_up.issue_type else ""
+        with translation.override("en"):  # the task's title is English data
+            about = f" ({str(follow_up.get_issue_type_display()).lower()})" if follow_up.issue_type else ""
         follow_up.task = account_services.task_create(
             account=account,
             title=_task_title(response) + about + ": call back",

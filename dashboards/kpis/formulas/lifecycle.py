@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from dashboards.kpis.formulas._common import DAYS_PER_MONTH, Reasons, Row
 from dashboards.kpis.survival import median_lifetime, survival_at
 
@@ -29,7 +31,7 @@ def survival_curve(curve: Any, *, observed_days: int) -> Row:
         key = f"survival_{months}m"
         if not n:
             summary[key] = None
-            reasons[key] = "No account started its first subscription in the period."
+            reasons[key] = gettext_noop("No account started its first subscription in the period.")
         elif months * DAYS_PER_MONTH > min(longest, observed_days):
             summary[key] = None
             reasons[key] = f"No account was observed for {months} months yet."
@@ -38,8 +40,8 @@ def survival_curve(curve: Any, *, observed_days: int) -> Row:
     median = median_lifetime(curve) if n else None
     if median is None:
         reasons["median_lifetime_months"] = (
-            "Survival has not fallen to one half in the observed time." if n else
-            "No account started its first subscription in the period."
+            gettext_noop("Survival has not fallen to one half in the observed time.") if n else
+            gettext_noop("No account started its first subscription in the period.")
         )  # fmt: skip
     return {
         "n_accounts": n,
@@ -71,9 +73,11 @@ def band_movement(movement: Mapping[str, Any]) -> Row:
     ranked = [(BAND_RANK[a], BAND_RANK[b], n) for (a, b), n in counts.items() if a in BAND_RANK and b in BAND_RANK]
     reasons = {}
     if movement["from_day"] is None:
-        reasons["transitions"] = "No health snapshot in the period."
+        reasons["transitions"] = gettext_noop("No health snapshot in the period.")
     elif movement["from_day"] == movement["to_day"]:
-        reasons["transitions"] = "Health snapshots exist on one day of the period only: nothing to compare."
+        reasons["transitions"] = gettext_noop(
+            "Health snapshots exist on one day of the period only: nothing to compare."
+        )
     return {
         "from_day": movement["from_day"],
         "to_day": movement["to_day"],
@@ -93,9 +97,9 @@ def engagement_frequency(engagement: Mapping[str, Any], buckets: Sequence[tuple[
     n = sum(counts)
     reasons = {}
     if engagement["day"] is None:
-        reasons["buckets"] = "No stored usage metrics in the period."
+        reasons["buckets"] = gettext_noop("No stored usage metrics in the period.")
     elif not n:
-        reasons["buckets"] = "No account with usage metrics matches these filters."
+        reasons["buckets"] = gettext_noop("No account with usage metrics matches these filters.")
     rows = [
         {"bucket": str(low) if low == high else f"{low}-{high}", "min_days": low, "max_days": high, "n_accounts": c,
          "share": c / n if n else None}
@@ -134,9 +138,9 @@ def onboarding_funnel(funnels: Sequence[Mapping[str, Any]]) -> Row:
         )  # fmt: skip
     reasons = {}
     if not journeys:
-        reasons["journeys"] = "No onboarding journey is set up (Automations → Journeys)."
+        reasons["journeys"] = gettext_noop("No onboarding journey is set up (Automations → Journeys).")
     elif not any(j["n_accounts"] for j in journeys):
-        reasons["journeys"] = "No account that signed up in the period is on an onboarding journey."
+        reasons["journeys"] = gettext_noop("No account that signed up in the period is on an onboarding journey.")
     return {"journeys": journeys, "n_accounts": sum(j["n_accounts"] for j in journeys), "reasons": reasons}
 
 
@@ -145,7 +149,7 @@ def winback_results(results: Mapping[str, Any]) -> Row:
     MRR won back; per offer, contacted accounts and the reactivations attributed to it (conversion)."""
     reasons = Reasons()
     rate = reasons.ratio(
-        "winback_rate", results["n_won_back"], results["n_churned"], "No account churned in the period."
+        "winback_rate", results["n_won_back"], results["n_churned"], gettext_noop("No account churned in the period.")
     )
     offers = []
     for o in results["offers"]:

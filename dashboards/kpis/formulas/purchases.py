@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from django.utils.translation import gettext_noop
+
 from dashboards.kpis.formulas._common import DAYS_PER_MONTH, Reasons, Row, money_value
 
 
@@ -16,17 +18,22 @@ def purchase_clv(sums: Mapping[str, int], months: Sequence[Mapping[str, int]], *
     1 ÷ monthly logo churn (pooled over the month starts of the period, as the subscription CLV), in months.
     """
     reasons = Reasons()
-    why_none = "No paid invoice (a succeeded payment with an amount) in the period."
+    why_none = gettext_noop("No paid invoice (a succeeded payment with an amount) in the period.")
     apv_cents = reasons.ratio("average_purchase_value", sums["revenue"], sums["n_purchases"], why_none)
     per_customer = reasons.ratio("purchase_frequency", sums["n_purchases"], sums["n_customers"], why_none)
     frequency = None if per_customer is None else per_customer / (days / DAYS_PER_MONTH)
     n_start = sum(m["n_start"] for m in months)
     n_churn = sum(m["n_churn"] for m in months)
-    churn = reasons.ratio("monthly_churn_rate", n_churn, n_start, "No account was active at any month start.")
+    churn = reasons.ratio(
+        "monthly_churn_rate", n_churn, n_start, gettext_noop("No account was active at any month start.")
+    )
     lifespan = None
     if churn is not None:
         lifespan = reasons.ratio(
-            "average_lifespan_months", 1, churn, "No account churned in the period, so the lifespan is unbounded."
+            "average_lifespan_months",
+            1,
+            churn,
+            gettext_noop("No account churned in the period, so the lifespan is unbounded."),
         )
     else:
         reasons["average_lifespan_months"] = reasons["monthly_churn_rate"]
@@ -52,7 +59,7 @@ def repeat_purchase_rate(sums: Mapping[str, int]) -> Row:
     """Customers with more than one paid invoice in the period ÷ customers with at least one."""
     reasons = Reasons()
     rate = reasons.ratio(
-        "repeat_purchase_rate", sums["n_repeat"], sums["n_customers"], "No paid invoice in the period."
+        "repeat_purchase_rate", sums["n_repeat"], sums["n_customers"], gettext_noop("No paid invoice in the period.")
     )
     return {
         "repeat_purchase_rate": rate,

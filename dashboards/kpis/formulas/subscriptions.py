@@ -6,13 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from dashboards.kpis.formulas._common import Reasons, Row, money_value
 
 
 def churn_rate(sums: Mapping[str, int]) -> Row:
     """Accounts active at S and not at E ÷ accounts active at S; retention = 1 − churn."""
     reasons = Reasons()
-    rate = reasons.ratio("churn_rate", sums["n_churn"], sums["n_start"], "No account was active at the start date.")
+    rate = reasons.ratio(
+        "churn_rate", sums["n_churn"], sums["n_start"], gettext_noop("No account was active at the start date.")
+    )
     if rate is None:
         reasons["retention_rate"] = reasons["churn_rate"]
     return {
@@ -28,7 +32,7 @@ def mrr_churn(sums: Mapping[str, int]) -> Row:
     """(MRR at S of churned accounts + downsell of accounts active at both) ÷ total MRR at S."""
     reasons = Reasons()
     lost = sums["churn_mrr"] + sums["downsell_mrr"]
-    rate = reasons.ratio("mrr_churn_rate", lost, sums["start_mrr"], "There was no MRR at the start date.")
+    rate = reasons.ratio("mrr_churn_rate", lost, sums["start_mrr"], gettext_noop("There was no MRR at the start date."))
     return {
         "mrr_churn_rate": rate,
         "start_mrr": money_value(sums["start_mrr"]),
@@ -42,7 +46,7 @@ def mrr_churn(sums: Mapping[str, int]) -> Row:
 def net_retention(sums: Mapping[str, int]) -> Row:
     """NRR = MRR at E of the accounts active at S and E ÷ MRR at S; gross caps each account at its MRR(S)."""
     reasons = Reasons()
-    why = "There was no MRR at the start date."
+    why = gettext_noop("There was no MRR at the start date.")
     return {
         "net_retention_rate": reasons.ratio("net_retention_rate", sums["retained_mrr"], sums["start_mrr"], why),
         "gross_retention_rate": reasons.ratio(
@@ -59,7 +63,10 @@ def activity_churn(sums: Mapping[str, int]) -> Row:
     """Accounts with an event in (S−W, S] and none in (E−W, E] ÷ accounts with an event in (S−W, S]."""
     reasons = Reasons()
     rate = reasons.ratio(
-        "churn_rate", sums["act_churn"], sums["act_start"], "No account had an event in the window before the start."
+        "churn_rate",
+        sums["act_churn"],
+        sums["act_start"],
+        gettext_noop("No account had an event in the window before the start."),
     )
     if rate is None:
         reasons["retention_rate"] = reasons["churn_rate"]
@@ -95,7 +102,9 @@ def mrr_movements(sums: Mapping[str, int]) -> Row:
 def arpa(sums: Mapping[str, int]) -> Row:
     """MRR at E (sum of active MRR) and ARPA = MRR ÷ accounts active at E."""
     reasons = Reasons()
-    value = reasons.ratio("arpa", sums["end_mrr"], sums["n_end"], "No account was active at the end date.")
+    value = reasons.ratio(
+        "arpa", sums["end_mrr"], sums["n_end"], gettext_noop("No account was active at the end date.")
+    )
     return {
         "arpa": None if value is None else round(value / 100, 2),
         "mrr": money_value(sums["end_mrr"]),
@@ -115,24 +124,27 @@ def clv(months: Sequence[Mapping[str, int]], *, margin: float, cac: float | None
     n_start = sum(m["n_start"] for m in months)
     n_churn = sum(m["n_churn"] for m in months)
     start_mrr = sum(m["start_mrr"] for m in months)
-    why_empty = "No account was active at any month start of the period."
+    why_empty = gettext_noop("No account was active at any month start of the period.")
     churn = reasons.ratio("monthly_churn_rate", n_churn, n_start, why_empty)
     arpa_cents = reasons.ratio("arpa", start_mrr, n_start, why_empty)
     value = None
     if arpa_cents is not None and churn is not None:
         value = reasons.ratio(
-            "clv", arpa_cents / 100 * margin, churn, "No account churned in the period, so the lifetime is unbounded."
+            "clv",
+            arpa_cents / 100 * margin,
+            churn,
+            gettext_noop("No account churned in the period, so the lifetime is unbounded."),
         )
     else:
         reasons["clv"] = why_empty
     ratio = None
     if cac is None:
-        reasons["cac"] = "No CAC was entered for the months of the period."
+        reasons["cac"] = gettext_noop("No CAC was entered for the months of the period.")
         reasons["clv_cac_ratio"] = reasons["cac"]
     elif value is None:
         reasons["clv_cac_ratio"] = reasons["clv"]
     else:
-        ratio = reasons.ratio("clv_cac_ratio", value, cac, "The CAC entered for the period is zero.")
+        ratio = reasons.ratio("clv_cac_ratio", value, cac, gettext_noop("The CAC entered for the period is zero."))
     return {
         "clv": None if value is None else round(value, 2),
         "arpa": None if arpa_cents is None else round(arpa_cents / 100, 2),
@@ -163,5 +175,5 @@ def cohort_retention(cells: Sequence[Mapping[str, Any]]) -> Row:
                 "retention": [n / size if size else None for n in series],
             }
         )
-    reasons = {} if rows else {"cohorts": "No cohort in the period has completed its first month."}
+    reasons = {} if rows else {"cohorts": gettext_noop("No cohort in the period has completed its first month.")}
     return {"cohorts": rows, "reasons": reasons}

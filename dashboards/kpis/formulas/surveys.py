@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.utils.translation import gettext_noop
+
 from dashboards.kpis.formulas._common import Reasons, Row
 
 
@@ -12,7 +14,7 @@ def nps(counts: Sequence[int]) -> Row:
     reasons = Reasons()
     n = sum(counts)
     promoters, passives, detractors = sum(counts[9:11]), sum(counts[7:9]), sum(counts[0:7])
-    why = "No NPS response in the period."
+    why = gettext_noop("No NPS response in the period.")
     pct = {key: reasons.ratio(key, 100 * part, n, why) for key, part in
            (("pct_promoters", promoters), ("pct_passives", passives), ("pct_detractors", detractors))}  # fmt: skip
     return {
@@ -33,7 +35,7 @@ def csat(counts: Sequence[int]) -> Row:
     n = sum(counts)
     satisfied = counts[3] + counts[4]
     return {
-        "csat": reasons.ratio("csat", 100 * satisfied, n, "No CSAT response in the period."),
+        "csat": reasons.ratio("csat", 100 * satisfied, n, gettext_noop("No CSAT response in the period.")),
         "n_responses": n,
         "n_satisfied": satisfied,
         "distribution": list(counts),
