@@ -15,6 +15,7 @@ from accounts.models import (
     Account,
     AccountStatus,
     Activity,
+    BulkEdit,
     Contact,
     ExchangeRate,
     ImportJob,
@@ -29,7 +30,7 @@ from accounts.models import (
     UsageEvent,
 )
 from churnapp.months import add_months
-from churnapp.roles import Role
+from churnapp.roles import Role, can_configure
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -350,6 +351,12 @@ def accounts_by_ids(ids) -> QuerySet[Account]:
 def bulk_edit_preview(*, job, limit: int = 10) -> list[Account]:
     """The first accounts a bulk edit changes, by name, for its confirmation."""
     return list(Account.objects.filter(pk__in=job.account_ids[:limit]).order_by("name").only("pk", "name"))
+
+
+def bulk_edits_visible_to(user) -> QuerySet[BulkEdit]:
+    """Newest first: every bulk edit for those who configure (managers, admins), one's own for the others."""
+    jobs = BulkEdit.objects.order_by("-pk")
+    return jobs if can_configure(user) else jobs.filter(created_by=user)
 
 
 def exchange_rates() -> QuerySet[ExchangeRate]:

@@ -14,6 +14,7 @@ from accounts.api import (
     TaskViewSet,
     TicketViewSet,
 )
+from accounts.api.bulk_edits import BulkEditViewSet
 from accounts.api.search import SearchApi
 from health.api import (
     ChurnModelViewSet,
@@ -34,6 +35,7 @@ router.register("survey-responses", SurveyResponseViewSet, basename="survey-resp
 router.register("activities", ActivityViewSet, basename="activity")
 router.register("tasks", TaskViewSet, basename="task")
 router.register("tags", TagViewSet, basename="tag")
+router.register("bulk-edits", BulkEditViewSet, basename="bulk-edit")
 router.register("health-snapshots", HealthSnapshotViewSet, basename="health-snapshot")
 router.register("health-profile-versions", HealthProfileVersionViewSet, basename="health-profile-version")
 router.register("churn-models", ChurnModelViewSet, basename="churn-model")

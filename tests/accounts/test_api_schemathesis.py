@@ -13,7 +13,7 @@ from tests.factories import AccountFactory, ContactFactory, SubscriptionFactory,
 from tests.schemathesis_support import api_key_headers, api_schema, call_and_validate, fuzz_settings
 
 OPERATIONS = (
-    r"^/api/v1/(accounts|contacts|subscriptions|events|tickets|survey-responses|activities|tasks|tags|search)/"
+    r"^/api/v1/(accounts|contacts|subscriptions|events|tickets|survey-responses|activities|tasks|tags|search|bulk-edits)/"
     r"|^/v1/(identify|track|page|screen|group|alias|batch)$"
 )
 schema = api_schema(OPERATIONS)

@@ -132,6 +132,9 @@ PK_OF.update(
         "/api/v1/subscriptions/{id}/": "subscription",
         "/api/v1/survey-responses/{id}/": "survey_response",
         "/api/v1/tags/{id}/": "tag",
+        "/api/v1/bulk-edits/{id}/": "bulk_edit",
+        "/api/v1/bulk-edits/{id}/confirm/": "bulk_edit",
+        "/api/v1/bulk-edits/{id}/cancel/": "bulk_edit",
         "/api/v1/tasks/{id}/": "task",
         "/api/v1/tickets/{id}/": "ticket",
         "/api/v1/winback/churn-records/{id}/": "churn_record",
@@ -204,6 +207,7 @@ API_BODIES = {
     ("/api/v1/winback/churn-records/", "post"): {"account": "{own_pk}", "reason": "price"},
     ("/api/v1/winback/pauses/", "post"): {"account": "{own_pk}", "resume_on": "2099-01-01"},
     ("/api/v1/winback/survey-invitations/", "post"): {"contact": "{contact_pk}", "kind": "nps", "send_email": False},
+    ("/api/v1/bulk-edits/", "post"): {"action": "tag_add", "value": "vip", "accounts": ["{own_pk}"]},
 }
 # Query strings a route needs to reach its permission check.
 QUERY = {
@@ -242,6 +246,8 @@ def body_for(path: str, method: str, variant: str = ""):
 AUDIT_LOCKED = _o("401", "403", "403", "403", "403", "403", "403", "403", "403", "403")
 # An activity (a note by csm_owner) is edited by its author only, so its byline stays true.
 AUTHOR_WRITE = _o("401", "403", OK, "403", "403", "403", "403", "403", "403", "403")
+
+BULK_EDITORS = _o("401", "403", OK, OK, OK, OK, "403", "403", "403", "403")
 
 # --- The matrix ---------------------------------------------------------------------------------------------------
 ROWS: list[Row] = [
@@ -523,6 +529,17 @@ ROWS: list[Row] = [
     Row("/api/v1/tags/{id}/", "get", API_READ),
     Row("/api/v1/tags/{id}/", "patch", API_MANAGER_WRITE),
     Row("/api/v1/tags/{id}/", "put", API_MANAGER_WRITE),
+    # Bulk edits are a person's act, checked per account against their role: no API key makes one; a draft is seen
+    # by its asker (csm_owner) and managers, confirmed by its asker only.
+    Row("/api/v1/bulk-edits/", "get", BULK_EDITORS),
+    Row("/api/v1/bulk-edits/", "post", BULK_EDITORS),
+    Row("/api/v1/bulk-edits/{id}/", "get", _o("401", "403", OK, "404", OK, OK, "403", "403", "403", "403")),
+    Row(
+        "/api/v1/bulk-edits/{id}/confirm/",
+        "post",
+        _o("401", "403", OK, "404", "403", "403", "403", "403", "403", "403"),
+    ),
+    Row("/api/v1/bulk-edits/{id}/cancel/", "post", _o("401", "403", OK, "404", OK, OK, "403", "403", "403", "403")),
     Row("/api/v1/tasks/", "get", API_READ),
     Row("/api/v1/tasks/", "post", API_OWNER_WRITE),
     Row("/api/v1/tasks/bulk/", "post", API_OWNER_WRITE),
