@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Account, AccountStatus, BulkEdit, BulkEditStatus, LifecycleStage
+from accounts.selectors import owner_options
 from accounts.services.accounts import account_assign_owner
 from accounts.services.bulk import (
     accounts_add_tag_bulk,
@@ -84,54 +85,45 @@ def _owner_apply(account_ids: list[int], value: str, key: str, actor) -> set[int
 
 
 def _owner_choices() -> list[tuple[str, str]]:
-    users = get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
-    return [("", _("Unassigned"))] + [(str(u.pk), u.get_full_name() or u.get_username()) for u in users]
+    """The owners the accounts list offers (working roles, never a viewer), or none."""
+    return [("", _("Unassigned"))] + [(str(pk), name) for pk, name in owner_options()]
 
 
-register(
+for _action in (
     BulkAction(
         "owner", gettext_lazy("Assign owner"), _owner_apply, choices=_owner_choices, permission="accounts.assign_owner"
-    )
-)
-register(
+    ),
     BulkAction(
         "status",
         gettext_lazy("Set status"),
         lambda ids, value, key, actor: accounts_set_status_bulk(account_ids=ids, status=value, actor=actor),
         choices=lambda: list(AccountStatus.choices),
-    )
-)
-register(
+    ),
     BulkAction(
         "stage",
         gettext_lazy("Set lifecycle stage"),
         lambda ids, value, key, actor: accounts_set_lifecycle_stage_bulk(account_ids=ids, stage=value, actor=actor),
         choices=lambda: list(LifecycleStage.choices),
-    )
-)
-register(
+    ),
     BulkAction(
         "tag_add",
         gettext_lazy("Add tag"),
         lambda ids, value, key, actor: accounts_add_tag_bulk(account_ids=ids, name=value, actor=actor),
-    )
-)
-register(
+    ),
     BulkAction(
         "tag_remove",
         gettext_lazy("Remove tag"),
         lambda ids, value, key, actor: accounts_remove_tag_bulk(account_ids=ids, name=value, actor=actor),
-    )
-)
-register(
+    ),
     BulkAction(
         "attribute",
         gettext_lazy("Set custom attribute"),
         lambda ids, value, key, actor: accounts_set_attribute_bulk(account_ids=ids, key=key, value=value, actor=actor),
         needs_key=True,
         blank_value=True,
-    )
-)
+    ),
+):
+    register(_action)
 
 
 def _summary(action: BulkAction, value: str, key: str) -> str:

@@ -109,6 +109,15 @@ class TestSelected:
         assert set(csm.owned_accounts.all()) == set(accounts)
         assert all(len(_audit(a, "owner")) == 1 for a in accounts)
 
+    def test_a_viewer_is_never_offered_as_an_owner(self, client, manager, csm, viewer):
+        offered = dict(next(a for a in bulk_edits.actions() if a.key == "owner").choices())
+        assert str(csm.pk) in offered and str(viewer.pk) not in offered
+        account = AccountFactory(owner=None)
+        client.force_login(manager)
+        response = _ask(client, action="owner", accounts=[account], value_owner=str(viewer.pk))
+        assert _messages(response) == ["Choose a valid value for “Assign owner”."]
+        assert not BulkEdit.objects.exists()
+
     def test_enrol_in_a_playbook_once_with_an_audit_entry(self, client, manager):
         playbook = Playbook.objects.create(key="rescue", name="Rescue", holdout_percent=0)
         PlaybookStep.objects.create(playbook=playbook, order=1, kind="task", config={"title": "Rescue call"})
