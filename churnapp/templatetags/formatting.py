@@ -109,9 +109,9 @@ def when(value, empty: str = EMPTY) -> str:
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-        return date_format(value, "M j, Y H:i")
+        return date_format(value, "DATETIME_FORMAT")
     if isinstance(value, dt.date):
-        return date_format(value, "M j, Y")
+        return date_format(value, "DATE_FORMAT")
     return str(value)
 
 
@@ -213,4 +213,4 @@ def month_label(value) -> str:
     """A month ("2025-12", or a date) as "Dec 2025"."""
     if isinstance(value, str):
         value = parse_date(f"{value[:7]}-01") if len(value) >= 7 else None
-    return date_format(value, "M Y") if isinstance(value, dt.date) else EMPTY
+    return date_format(value, "YEAR_MONTH_FORMAT") if isinstance(value, dt.date) else EMPTY

@@ -29,13 +29,15 @@
     });
   }
 
-  // The live "N selected" counter beside a bulk action: <span data-selected-count="accounts">.
+  // The live "N selected" counter beside a bulk action, in the page's language:
+  // <span data-selected-count="accounts" data-selected-text="{count} selected">.
   function ticked(name) {
     return document.querySelectorAll("input[type=checkbox][name='" + name + "']:checked").length;
   }
   function showCounts() {
     document.querySelectorAll("[data-selected-count]").forEach(function (el) {
-      el.textContent = ticked(el.dataset.selectedCount) + " selected";
+      var text = el.dataset.selectedText || "{count} selected";
+      el.textContent = text.replace("{count}", ticked(el.dataset.selectedCount));
     });
   }
 

@@ -34,6 +34,11 @@ def test_a_csm_switches_to_italian_then_bulgarian_and_the_choice_follows_them(li
     sidebar.get_by_role("link", name="I miei account").click()
     expect(page.get_by_role("link", name="Acme Mail")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "it")
+    # Text written by the page's script speaks the page's language too.
+    counter = page.locator("[data-selected-count]")
+    expect(counter).to_have_text("Selezionati: 0")
+    page.locator("input[name=accounts]").first.check()
+    expect(counter).to_have_text("Selezionati: 1")
 
     # Another browser, nothing remembered in it: the stored choice comes back at login.
     page.context.clear_cookies()
