@@ -29,6 +29,7 @@ from accounts.models import (
     TaskStatus,
     UsageEvent,
 )
+from accounts.rates import IN_REPORTING_CURRENCY, foreign_mrr_on
 from churnapp.months import add_months
 from churnapp.roles import Role, can_configure
 
@@ -92,16 +93,26 @@ def accounts_active_on(*, day: dt.date) -> QuerySet[Account]:
 
 
 def account_mrr_on(*, day: dt.date, account_ids: list[int] | None = None) -> dict[int, Decimal]:
-    """MRR at `day` per account: the sum of MRR of its subscriptions active at `day` (active accounts only)."""
-    subs = subscriptions_active_on(day=day)
+    """MRR at `day` per account: the sum of MRR of its subscriptions active at `day` (active accounts only), those
+    priced in another currency at the rate valid on `day`."""
+    subs = subscriptions_active_on(day=day).filter(IN_REPORTING_CURRENCY)
     if account_ids is not None:
         subs = subs.filter(account_id__in=account_ids)
-    rows = subs.values("account_id").annotate(total=Sum("mrr")).order_by()
-    return {row["account_id"]: row["total"] for row in rows}
+    totals = {
+        row["account_id"]: row["total"] for row in subs.values("account_id").annotate(total=Sum("mrr")).order_by()
+    }
+    for account_id, amount in foreign_mrr_on([day], account_ids=account_ids)[day].items():
+        totals[account_id] = totals.get(account_id, ZERO) + amount
+    return totals
 
 
 def total_mrr_on(*, day: dt.date) -> Decimal:
-    return subscriptions_active_on(day=day).aggregate(total=Coalesce(Sum("mrr"), Value(ZERO)))["total"]
+    booked = (
+        subscriptions_active_on(day=day)
+        .filter(IN_REPORTING_CURRENCY)
+        .aggregate(total=Coalesce(Sum("mrr"), Value(ZERO)))["total"]
+    )
+    return booked + sum(foreign_mrr_on([day])[day].values(), ZERO)
 
 
 def latest_survey_score(*, kind: str, before: dt.datetime | None = None) -> Subquery:

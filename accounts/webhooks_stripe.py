@@ -24,7 +24,7 @@ from accounts.models import (
     Subscription,
     SubscriptionStatus,
 )
-from accounts.services.currency import NoRate, Rates
+from accounts.rates import NoRate, Rates
 from churnapp import hooks
 
 SOURCE = "stripe"

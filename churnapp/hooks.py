@@ -50,6 +50,8 @@ CHURN_LAB_REQUESTED = "churn-lab-requested"  # payload: the lab run id
 WINBACK_PAGES_STALE = "winback-pages-stale"  # payload: None; the win-back pages' figures are refreshed
 IMPORT_QUEUED = "import-queued"  # payload: the import job id
 BULK_EDIT_QUEUED = "bulk-edit-queued"  # payload: the bulk edit id
+# A rate of a currency some subscriptions are priced in changed: cached MRR and the KPI facts are recomputed at it.
+EXCHANGE_RATES_CHANGED = "exchange-rates-changed"  # payload: the currency code
 # Accounts or contacts were written: what waited for them (tracking messages, unmatched tickets, Stripe events) is
 # replayed in the same transaction. Payload: {"kind", "rows", "created", "objects"} (see accounts.imports.replays).
 ACCOUNTS_UPSERTED = "accounts-upserted"
@@ -70,6 +72,7 @@ EXPECTED: dict[str, str] = {
     WINBACK_PAGES_STALE: "winback",
     IMPORT_QUEUED: "accounts",
     BULK_EDIT_QUEUED: "accounts",
+    EXCHANGE_RATES_CHANGED: "dashboards",
     ACCOUNTS_UPSERTED: "accounts",
 }
 

@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, Subscription
+from accounts.rates import IN_REPORTING_CURRENCY, foreign_mrr_on
 from accounts.selectors import active_on_q, next_renewal_dates
 from accounts.services._common import data_label
 from churnapp import hooks
@@ -37,12 +38,19 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     """
     today = today or timezone.localdate()
     active = Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")).order_by().values("account")
-    mrr = active.annotate(total=Sum("mrr")).values("total")
+    mrr = active.filter(IN_REPORTING_CURRENCY).annotate(total=Sum("mrr")).values("total")
     seats = active.filter(units="seats").annotate(total=Sum("quantity")).values("total")
     updated = Account.objects.update(
         mrr=Coalesce(Subquery(mrr), Value(Decimal("0"))),
         seats=Coalesce(Subquery(seats, output_field=IntegerField()), Value(0)),
     )
+    # Subscriptions priced in another currency: at today's rate, added to the few accounts holding one.
+    foreign = foreign_mrr_on([today])[today]
+    if foreign:
+        accounts = list(Account.objects.filter(pk__in=foreign).only("pk", "mrr"))
+        for account in accounts:
+            account.mrr += foreign[account.pk]
+        Account.objects.bulk_update(accounts, ["mrr"], batch_size=1000)
     _renewal_dates_write(today=today)
 
     has_active = Exists(Subscription.objects.filter(active_on_q(today), account=OuterRef("pk")))

@@ -87,7 +87,14 @@ def subscriptions_pause(
         if old_end is None or old_end > resume_date:
             created.append(
                 Subscription(
-                    **common, mrr=row.mrr, start_date=resume_date, end_date=old_end, status=SubscriptionStatus.ACTIVE
+                    **common,
+                    mrr=row.mrr,
+                    currency=row.currency,
+                    original_mrr=row.original_mrr,
+                    exchange_rate=row.exchange_rate,
+                    start_date=resume_date,
+                    end_date=old_end,
+                    status=SubscriptionStatus.ACTIVE,
                 )
             )
         if row.start_date < start_date:

@@ -14,6 +14,7 @@ from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from accounts.models import Account, Subscription, SurveyResponse, UsageEvent
+from accounts.rates import IN_REPORTING_CURRENCY, foreign_mrr_on
 from accounts.selectors import active_on_q
 from dashboards.kpis.metrics import CSAT_SCORES, NPS_SCORES, cohort_activity
 from dashboards.kpis.periods import instant
@@ -48,16 +49,23 @@ def mrr_matrix(dates: Sequence[dt.date], scope: QuerySet | None) -> tuple[pd.Dat
     if scope is not None:
         subs = subs.filter(account__in=scope)
     matrices, firsts = [], []
+    # Subscriptions priced in another currency count at each date's rate (accounts.rates.foreign_mrr_on).
+    foreign = foreign_mrr_on(list(dates), scope=scope)
     for chunk in _chunks(list(dates)):
         aggregates: dict[str, object] = {"first": Min("start_date")}
         for i, day in enumerate(chunk):
-            aggregates[f"mrr{i}"] = Sum("mrr", filter=active_on_q(day))
+            aggregates[f"mrr{i}"] = Sum("mrr", filter=active_on_q(day) & IN_REPORTING_CURRENCY)
             aggregates[f"n{i}"] = Count("id", filter=active_on_q(day))
         rows = list(subs.values("account_id").annotate(**aggregates).order_by())
         frame = pd.DataFrame(rows, columns=["account_id", *aggregates]).set_index("account_id")
         # MRR has two decimal places, so cents are exact integers; NaN where nothing is active.
         columns = {
-            day: (frame[f"mrr{i}"].astype(float).fillna(0) * 100).round().where(frame[f"n{i}"] > 0)
+            day: (
+                (frame[f"mrr{i}"].astype(float).fillna(0) * 100).round()
+                + pd.Series({k: int(v * 100) for k, v in foreign[day].items()}, dtype=float)
+                .reindex(frame.index)
+                .fillna(0)
+            ).where(frame[f"n{i}"] > 0)
             for i, day in enumerate(chunk)
         }
         matrices.append(pd.DataFrame(columns, index=frame.index))

@@ -14,7 +14,7 @@ from django.db import models
 
 from accounts import serializers as s
 from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
-from accounts.services.currency import NoRate, Rates
+from accounts.rates import NoRate, Rates
 from churnapp.parsers import NUL_MESSAGE
 from churnapp.validation import EVENT_TIME_RANGE, date_fields_out_of_range, nul_paths
 
