@@ -22,9 +22,8 @@ __all__ = ["Sent", "TemplateText", "send", "send_template", "template_text"]
 
 
 def template_text(key: str) -> TemplateText:
-    """The current text of one of our email templates; the default from `winback.texts` if it was removed."""
-    _, subject, body = texts.DEFAULTS[key]
-    return _template_text(key, default=(subject, body))
+    """The current text of one of our email templates; the seeded text (`winback.texts`) if it was removed."""
+    return _template_text(key, default=texts.default_text(key))
 
 
 def send_template(

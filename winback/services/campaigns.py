@@ -91,18 +91,18 @@ def campaign_message(campaign: Campaign) -> tuple[str, str]:
     """Subject and body of a campaign's email; the body always names the reason the customer left."""
     body = campaign.body
     if "churn.reason" not in body:
-        body = "You told us you left because of {{ churn.reason }}.\n\n" + body
+        body = texts.reason_lead() + "\n\n" + body
     return campaign.subject, body
 
 
 def _winback_context(campaign: Campaign, record: ChurnRecord) -> dict:
     note = campaign.release_note
-    with translation.override("en"):  # the email's text is English data: the offer's label too
+    with texts.customer_language():  # the email's text: the offer's label too
         offer = str(campaign.get_offer_display())
     what_changed = note.title if note else offer
     return {
         "churn": {
-            "reason": (record.reason.label.lower() if record.reason else "your reasons"),
+            "reason": (record.reason.label.lower() if record.reason else texts.no_reason()),
             "churned_on": record.churned_on,
             "competitor": record.competitor,
         },
@@ -111,8 +111,8 @@ def _winback_context(campaign: Campaign, record: ChurnRecord) -> dict:
             "what_changed": what_changed,
             "release_note_url": note.url if note else "",
             "discount_code": campaign.discount_code,
-            "offer_line": texts.OFFER_LINES[campaign.offer].format(
-                what_changed=what_changed, discount_code=campaign.discount_code
+            "offer_line": texts.offer_line(
+                campaign.offer, what_changed=what_changed, discount_code=campaign.discount_code
             ),
         },
     }
