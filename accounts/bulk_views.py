@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors
-from accounts.filters import AccountFilterSet, filter_data
+from accounts.filters import InvalidFilters, bulk_selection
 from accounts.models import BulkEdit, BulkEditStatus
 from accounts.services import bulk_edits
 from churnapp.roles import can_configure
@@ -37,16 +37,13 @@ def bulk_edit_create(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.change_account"):
         raise PermissionDenied(_("Your role can view accounts but not change them."))
     query = request.POST.get("query", "")
-    scope = "matching" if request.POST.get("scope") == "matching" else "selected"
-    if scope == "matching":
-        filterset = AccountFilterSet(filter_data(QueryDict(query)), queryset=selectors.account_list(), request=request)
-        if not filterset.is_valid():
-            messages.error(request, _("The list's filters are not valid: correct them before editing every match."))
-            return redirect(_list_url(query))
-        accounts = filterset.qs
-    else:
-        ids = [int(v) for v in request.POST.getlist("accounts") if v.isdigit()]
-        accounts = selectors.accounts_by_ids(ids)
+    matching = request.POST.get("scope") == "matching"
+    ids = [int(v) for v in request.POST.getlist("accounts") if v.isdigit()]
+    try:
+        scope, query, accounts = bulk_selection(request, query=query if matching else None, ids=ids)
+    except InvalidFilters:
+        messages.error(request, _("The list's filters are not valid: correct them before editing every match."))
+        return redirect(_list_url(query))
     action = request.POST.get("action", "")
     value = request.POST.get("value_text" if bulk_edits.is_typed(action) else f"value_{action}", "")
     try:

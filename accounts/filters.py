@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from accounts import selectors
 from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, Segment, Tag
 
 
@@ -88,3 +89,25 @@ def filter_data(params: QueryDict) -> QueryDict:
         if kept:
             data.setlist(key, kept)
     return data
+
+
+class InvalidFilters(ValueError):
+    """The list's filters did not validate; `errors` holds the filterset's errors by field."""
+
+    def __init__(self, errors):
+        super().__init__("invalid filters")
+        self.errors = errors
+
+
+def bulk_selection(request, *, query: str | None = None, ids=()) -> tuple[str, str, QuerySet[Account]]:
+    """The accounts a bulk edit is about, as (scope, query, accounts): every account the accounts list shows for the
+    query string `query` ("matching"), or the chosen ids ("selected"). The page and the API both choose so.
+
+    Raises `InvalidFilters` when the query string's filters are not valid.
+    """
+    if query is None:
+        return "selected", "", selectors.accounts_by_ids(ids)
+    filterset = AccountFilterSet(filter_data(QueryDict(query)), queryset=selectors.account_list(), request=request)
+    if not filterset.is_valid():
+        raise InvalidFilters(filterset.errors)
+    return "matching", query, filterset.qs

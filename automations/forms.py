@@ -173,12 +173,6 @@ class EnrolForm(forms.Form):
 # --- Playbook editor -------------------------------------------------------------------------------------------------
 
 STEP_ROWS = 8
-STEP_HINTS = {
-    "task": "title=…; assignee=owner | role:Manager | user:x; priority=high; due_in_days=2",
-    "email": "template=proactive-check-in; to=contact | owner",
-    "wait": "days=7",
-    "branch": "condition=health_below; value=70; negate=true; reason=Health recovered",
-}
 
 
 def step_to_params(kind: str, config: dict) -> str | None:

@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -16,7 +15,6 @@ from accounts.models import Account, Segment
 from automations import journeys, playbooks, rules, rules_yaml, selectors
 from automations.builtins import builtins_install
 from automations.forms import (
-    STEP_HINTS,
     AccountRoleForm,
     EnrolForm,
     JourneyForm,
@@ -25,6 +23,7 @@ from automations.forms import (
     RuleForm,
     RuleImportForm,
 )
+from automations.hints import MILESTONE_HINTS, STEP_HINTS
 from automations.models import Enrolment, Journey, MilestoneProgress, Playbook, Rule
 from churnapp.editing import form_save
 from churnapp.paging import page_of
@@ -43,20 +42,6 @@ def _playbook_saved(playbook: Playbook) -> str:
 
 def _journey_saved(journey: Journey) -> str:
     return _("Journey “%(name)s” saved.") % {"name": journey.name}
-
-
-# Per kind: (example parameters, a code a person types; what it means, translated).
-MILESTONE_HINTS = {
-    "event": (
-        "event_type=campaign_sent (first one) · event_type=campaign_sent; count=3 · "
-        "event_type=list_imported; property=rows; at_least=100",
-        "",
-    ),
-    "attribute": ("name=subscribers; at_least=100", gettext_lazy("(a property of the account)")),
-    "active_users": ("at_least=5", gettext_lazy("(active users on one day)")),
-    "paid": ("", gettext_lazy("(a paid subscription)")),
-    "manual": ("", gettext_lazy("(marked reached by hand on the Customer 360)")),
-}
 
 
 @require_GET

@@ -11,7 +11,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -20,7 +19,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from accounts import selectors
-from accounts.filters import AccountFilterSet, filter_data
+from accounts.filters import InvalidFilters, bulk_selection
 from accounts.models import BulkEdit
 from accounts.services import bulk_edits
 
@@ -117,16 +116,11 @@ class BulkEditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = BulkEditInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         params = data.validated_data
-        if "filters" in params:
-            query = urlencode(params["filters"])
-            filterset = AccountFilterSet(
-                filter_data(QueryDict(query)), queryset=selectors.account_list(), request=request
-            )
-            if not filterset.is_valid():
-                raise exceptions.ValidationError({"filters": filterset.errors})
-            scope, accounts = "matching", filterset.qs
-        else:
-            query, scope, accounts = "", "selected", selectors.accounts_by_ids(params["accounts"])
+        query = urlencode(params["filters"]) if "filters" in params else None
+        try:
+            scope, query, accounts = bulk_selection(request, query=query, ids=params.get("accounts", ()))
+        except InvalidFilters as exc:
+            raise exceptions.ValidationError({"filters": exc.errors}) from exc
         try:
             job = bulk_edits.bulk_edit_prepare(
                 actor=request.user,
