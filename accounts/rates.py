@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import ExchangeRate, Subscription
 from churnapp.money import currency as reporting_currency
@@ -39,8 +40,11 @@ class Rates:
         at = bisect.bisect_right(days, day) - 1
         if at < 0:
             raise NoRate(
-                f"No exchange rate for {code} on or before {day.isoformat()}: a manager adds one under "
-                f"/settings/exchange-rates/ (units of {reporting_currency()} per {code})."
+                _(
+                    "No exchange rate for %(code)s on or before %(day)s: a manager adds one under "
+                    "/settings/exchange-rates/ (units of %(reporting)s per %(code)s)."
+                )
+                % {"code": code, "day": day.isoformat(), "reporting": reporting_currency()}
             )
         return self._rates[code][at]
 

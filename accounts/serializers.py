@@ -6,6 +6,8 @@ resolved set-based by `accounts.imports.services`, so a bulk request of 1,000 ro
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -31,7 +33,7 @@ from accounts.models import (
     UsageEvent,
 )
 from churnapp.money import currency_code
-from churnapp.validation import event_time_problem
+from churnapp.validation import MAX_EVENT_TIME, MIN_EVENT_TIME, event_time_problem
 
 BILLING_PERIOD_NAMES = {"monthly": 1, "quarterly": 3, "semiannual": 6, "annual": 12, "yearly": 12}
 MAX_BULK_ROWS = 1000
@@ -41,7 +43,9 @@ MAX_BULK_ROWS = 1000
 class BillingPeriodField(serializers.Field):
     """Months as a number (1, 3, 6, 12) or monthly / quarterly / semiannual / annual."""
 
-    default_error_messages = {"invalid": "Use 1, 3, 6 or 12 (months) or monthly, quarterly, semiannual, annual."}
+    default_error_messages = {
+        "invalid": gettext_lazy("Use 1, 3, 6 or 12 (months) or monthly, quarterly, semiannual, annual.")
+    }
 
     def to_internal_value(self, data):
         value = str(data).strip().lower()
@@ -140,7 +144,7 @@ class SubscriptionInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         end = attrs.get("end_date")
         if end is not None and end <= attrs["start_date"]:
-            raise serializers.ValidationError({"end_date": ["Must be after start_date (end_date is exclusive)."]})
+            raise serializers.ValidationError({"end_date": [_("Must be after start_date (end_date is exclusive).")]})
         return attrs
 
 
@@ -165,7 +169,7 @@ class SurveyResponseInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["kind"] == SurveyKind.CSAT and not 1 <= attrs["score"] <= 5:
-            raise serializers.ValidationError({"score": ["CSAT scores are 1–5."]})
+            raise serializers.ValidationError({"score": [_("CSAT scores are 1–5.")]})
         return attrs
 
 
@@ -175,9 +179,13 @@ class TagInputSerializer(serializers.Serializer):
 
 
 def validate_event_time(value):
-    problem = event_time_problem(value)
-    if problem:
-        raise serializers.ValidationError(f"Event time {problem}")
+    # event_time_problem's one problem is the range (churnapp.validation.EVENT_TIME_RANGE), said here in words that
+    # translate.
+    if event_time_problem(value):
+        raise serializers.ValidationError(
+            _("Event time is out of range (years %(first)s–%(last)s).")
+            % {"first": MIN_EVENT_TIME.year, "last": MAX_EVENT_TIME.year}
+        )
 
 
 class EventInputSerializer(serializers.Serializer):
@@ -202,7 +210,7 @@ class ActivityInputSerializer(serializers.Serializer):
 
     def validate_kind(self, value: str) -> str:
         if value == ActivityKind.CHANGE:
-            raise serializers.ValidationError("Change entries are the audit log: only the system writes them.")
+            raise serializers.ValidationError(_("Change entries are the audit log: only the system writes them."))
         return value
 
 

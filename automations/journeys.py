@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from accounts.models import Account, LifecycleStage, Segment, Subscription, Task, TaskPriority, TaskSource, UsageEvent
 from accounts.services import accounts_set_lifecycle_stage_bulk, tasks_create_bulk
@@ -223,7 +224,7 @@ def account_role_assign(*, account: Account, role: str, user: AbstractBaseUser |
     """Make `user` the holder of `role` for the account (None: nobody holds it any more)."""
     role = role.strip()[:64]
     if not role:
-        raise ValueError("A role needs a name.")
+        raise ValueError(gettext("A role needs a name."))
     if user is None:
         AccountRole.objects.filter(account=account, role=role).delete()
         return None
@@ -267,8 +268,12 @@ class JourneyInvalid(ValueError):
 def _number(value, *, where: str, name: str, whole: bool = False, minimum: float = 0):
     ok = not isinstance(value, bool) and isinstance(value, int if whole else int | float) and value >= minimum
     if not ok:
-        kind = "a whole number" if whole else "a number"
-        raise JourneyInvalid(f"{where}: {name} must be {kind} of at least {minimum:g}.")
+        message = (
+            gettext("%(where)s: %(name)s must be a whole number of at least %(minimum)s.")
+            if whole
+            else gettext("%(where)s: %(name)s must be a number of at least %(minimum)s.")
+        )
+        raise JourneyInvalid(message % {"where": where, "name": name, "minimum": f"{minimum:g}"})
     return value
 
 
@@ -277,17 +282,26 @@ def milestone_condition_validate(*, where: str, condition: dict) -> dict:
     at_least), active_users (at_least), paid, manual."""
     kind = condition.get("type")
     if kind not in MILESTONE_KINDS:
-        raise JourneyInvalid(f"{where}: the condition is one of {', '.join(MILESTONE_KINDS)}.")
+        raise JourneyInvalid(
+            gettext("%(where)s: the condition is one of %(kinds)s.")
+            % {"where": where, "kinds": ", ".join(MILESTONE_KINDS)}
+        )
     if kind == "event":
         if not str(condition.get("event_type", "")).strip():
-            raise JourneyInvalid(f"{where}: an event condition needs event_type, e.g. event_type=campaign_sent.")
+            raise JourneyInvalid(
+                gettext("%(where)s: an event condition needs event_type, e.g. event_type=campaign_sent.")
+                % {"where": where}
+            )
         if "count" in condition:
             _number(condition["count"], where=where, name="count", whole=True, minimum=1)
         if condition.get("property"):
             _number(condition.get("at_least"), where=where, name="at_least")
     elif kind == "attribute":
         if not str(condition.get("name", "")).strip():
-            raise JourneyInvalid(f"{where}: a property threshold needs the property's name, e.g. name=subscribers.")
+            raise JourneyInvalid(
+                gettext("%(where)s: a property threshold needs the property's name, e.g. name=subscribers.")
+                % {"where": where}
+            )
         _number(condition.get("at_least"), where=where, name="at_least")
     elif kind == "active_users":
         _number(condition.get("at_least"), where=where, name="at_least", whole=True, minimum=1)
@@ -311,22 +325,26 @@ def journey_save(
     deleted with its progress. Each milestone: key, name, condition, stage, owner_role, due_days, first_value.
     """
     if not milestones:
-        raise JourneyInvalid("A journey needs at least one milestone.")
+        raise JourneyInvalid(gettext("A journey needs at least one milestone."))
     if segment and segment not in Segment.values:
-        raise JourneyInvalid(f"Unknown segment {segment!r}.")
+        raise JourneyInvalid(gettext("Unknown segment %(segment)r.") % {"segment": segment})
     if Journey.objects.filter(key=key).exclude(pk=journey.pk if journey else None).exists():
-        raise JourneyInvalid(f"Another journey has the key {key!r}.")
+        raise JourneyInvalid(gettext("Another journey has the key %(key)r.") % {"key": key})
     rows, keys = [], set()
     for n, m in enumerate(milestones, start=1):
-        where = f"Milestone {n}"
+        where = gettext("Milestone %(n)s") % {"n": n}
         if not str(m.get("name", "")).strip():
-            raise JourneyInvalid(f"{where}: a milestone needs a name.")
+            raise JourneyInvalid(gettext("%(where)s: a milestone needs a name.") % {"where": where})
         mkey = slugify(m.get("key") or m["name"])[:100]
         if not mkey or mkey in keys:
-            raise JourneyInvalid(f"{where}: its key {mkey!r} is empty or used twice.")
+            raise JourneyInvalid(
+                gettext("%(where)s: its key %(key)r is empty or used twice.") % {"where": where, "key": mkey}
+            )
         keys.add(mkey)
         if m.get("stage") and m["stage"] not in LifecycleStage.values:
-            raise JourneyInvalid(f"{where}: unknown lifecycle stage {m['stage']!r}.")
+            raise JourneyInvalid(
+                gettext("%(where)s: unknown lifecycle stage %(stage)r.") % {"where": where, "stage": m["stage"]}
+            )
         due = m.get("due_days")
         if due is not None:
             _number(due, where=where, name="due_days", whole=True)

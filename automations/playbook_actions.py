@@ -3,6 +3,7 @@ actions, so it lives here and `AutomationsConfig.ready` adds it to `automations.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
@@ -17,7 +18,7 @@ from automations.playbooks import playbook_enrol, playbook_enrol_many
 def enrol_playbook(spec: dict, ctx: actions.ActionContext) -> str:
     playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
     if playbook is None:
-        raise actions.ActionError(f"No playbook {spec.get('playbook')!r}.")
+        raise actions.ActionError(gettext("No playbook %(playbook)r.") % {"playbook": spec.get("playbook")})
     enrolment, created = playbook_enrol(playbook=playbook, account=ctx.account, source=ctx.key)
     if not created:
         return f"Already in “{playbook.name}”"
@@ -27,7 +28,7 @@ def enrol_playbook(spec: dict, ctx: actions.ActionContext) -> str:
 def enrol_playbook_many(spec: dict, ctxs: list[actions.ActionContext]) -> list[actions.Outcome]:
     playbook = Playbook.objects.filter(key=spec.get("playbook")).first()
     if playbook is None:
-        raise actions.ActionError(f"No playbook {spec.get('playbook')!r}.")
+        raise actions.ActionError(gettext("No playbook %(playbook)r.") % {"playbook": spec.get("playbook")})
     results = playbook_enrol_many(
         playbook=playbook, accounts=[ctx.account for ctx in ctxs], sources=[ctx.key for ctx in ctxs]
     )
@@ -43,7 +44,7 @@ def enrol_bulk_edit(account_ids: list[int], value: str, key: str, actor) -> set[
     """The accounts list's bulk edit "Enrol in playbook": returns the accounts newly enrolled (or held out)."""
     playbook = Playbook.objects.filter(key=value).first()
     if playbook is None:
-        raise actions.ActionError(f"The playbook {value!r} no longer exists.")
+        raise actions.ActionError(gettext("The playbook %(playbook)r no longer exists.") % {"playbook": value})
     accounts = list(Account.objects.filter(pk__in=account_ids).order_by("pk"))
     source = f"user:{actor.pk}"
     results = playbook_enrol_many(playbook=playbook, accounts=accounts, sources=[source] * len(accounts))
@@ -57,6 +58,7 @@ def enrol_bulk_edit(account_ids: list[int], value: str, key: str, actor) -> set[
             old="",
             new=playbook.name,
             subject=f"{verb} playbook “{playbook.name}”",
+            holdout=holdout,
         )
     return set(new)
 

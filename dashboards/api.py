@@ -6,6 +6,7 @@ code the dashboard uses. Authentication and permissions are DRF's defaults (sess
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -26,8 +27,12 @@ def _rate(text: str = "") -> serializers.FloatField:
     return serializers.FloatField(**{**RATE, "help_text": f"{text} {RATE['help_text']}".strip()})
 
 
-def _money(text: str = "") -> serializers.FloatField:
-    return serializers.FloatField(**{**MONEY, "help_text": f"{text} {MONEY['help_text']}".strip()})
+class MoneyField(serializers.FloatField):
+    """An amount in the reporting currency: what CSV exports mark with a `currency` column."""
+
+
+def _money(text: str = "") -> MoneyField:
+    return MoneyField(**{**MONEY, "help_text": f"{text} {MONEY['help_text']}".strip()})
 
 
 def _count(text: str = "") -> serializers.IntegerField:
@@ -272,6 +277,11 @@ FIELDS: dict[str, dict[str, serializers.Field]] = {
 }
 
 
+def money_keys(kpi: str) -> frozenset[str]:
+    """The fields of a KPI's figures that are amounts in the reporting currency, as the API declares them."""
+    return frozenset(name for name, field in FIELDS.get(kpi, {}).items() if isinstance(field, MoneyField))
+
+
 def _class_name(kpi: Kpi) -> str:
     return "".join(part.capitalize() for part in kpi.name.split("-"))
 
@@ -366,5 +376,5 @@ class UnknownKpiApi(APIView):
     @extend_schema(exclude=True)
     def get(self, request, name: str, *args, **kwargs):
         if name in KPIS:
-            raise NotFound(f"{name} has no series: it is not a figure per period.")
-        raise NotFound(f"Unknown KPI {name!r}. Known: {', '.join(KPIS)}.")
+            raise NotFound(_("%(name)s has no series: it is not a figure per period.") % {"name": name})
+        raise NotFound(_("Unknown KPI %(name)r. Known: %(known)s.") % {"name": name, "known": ", ".join(KPIS)})

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.models import Segment
@@ -32,7 +33,9 @@ def _is_id(value: str) -> bool:
 
 def _in_range(value: dt.date) -> dt.date:
     if not FIRST_DATE <= value <= LAST_DATE:
-        raise serializers.ValidationError(f"Give a date from {FIRST_DATE} to {LAST_DATE}.")
+        raise serializers.ValidationError(
+            _("Give a date from %(first)s to %(last)s.") % {"first": FIRST_DATE, "last": LAST_DATE}
+        )
     return value
 
 
@@ -132,7 +135,7 @@ class KpiFiltersSerializer(serializers.Serializer):
         if value == "me":
             user = self._user()
             if user is None or getattr(user, "pk", None) is None:
-                raise serializers.ValidationError("`me` needs a signed-in user; give a user id, username or e-mail.")
+                raise serializers.ValidationError(_("`me` needs a signed-in user; give a user id, username or e-mail."))
             return value
         users = get_user_model().objects.all()
         exists = (
@@ -141,7 +144,7 @@ class KpiFiltersSerializer(serializers.Serializer):
             else users.filter(Q(username__iexact=value) | Q(email__iexact=value)).exists()
         )
         if not exists:
-            raise serializers.ValidationError(f"No user {value!r}.")
+            raise serializers.ValidationError(_("No user %(user)r.") % {"user": value})
         return value
 
     def _user(self) -> AbstractBaseUser | None:
@@ -177,7 +180,7 @@ class KpiParamsSerializer(KpiFiltersSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if attrs["end"] <= attrs["start"]:
-            raise serializers.ValidationError({"end": ["Must be after start."]})
+            raise serializers.ValidationError({"end": [_("Must be after start.")]})
         return attrs
 
     def query(self, **options) -> KpiQuery:
@@ -224,7 +227,9 @@ class SeriesParamsMixin(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         attrs = super().validate(attrs)
         if len(split_periods(attrs["start"], attrs["end"], attrs["interval"])) > MAX_SERIES_PERIODS:
-            raise serializers.ValidationError({"end": [f"A series has at most {MAX_SERIES_PERIODS} periods."]})
+            raise serializers.ValidationError(
+                {"end": [_("A series has at most %(n)s periods.") % {"n": MAX_SERIES_PERIODS}]}
+            )
         return attrs
 
     def query(self, **options) -> KpiQuery:

@@ -24,6 +24,7 @@ from churnapp.csvsafe import csv_response
 from churnapp.money import currency
 from churnapp.roles import can_configure
 from dashboards import selectors, services
+from dashboards.api import money_keys
 from dashboards.catalog import KPIS
 from dashboards.forms import DEFAULT_PERIOD, AcquisitionCostForm, DashboardFilterForm, GoalForm
 from dashboards.goals import goals_progress
@@ -80,8 +81,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 def _widget(request: HttpRequest, widget: str) -> tuple[DashboardState, str, dict]:
     if widget not in WIDGETS:
-        raise Http404("No such widget.")
-    _, state = _state(request)
+        raise Http404(_("No such widget."))
+    _form, state = _state(request)
     title, build = WIDGETS[widget]
     with selectors.shared_reads():
         context = build(state)
@@ -96,13 +97,11 @@ def dashboard_widget(request: HttpRequest, widget: str) -> HttpResponse:
     return render(request, f"dashboards/widgets.html#{widget}", {**context, "state": state, "title": title})
 
 
-def _is_money(column: str) -> bool:
-    return column in ("mrr", "arpa", "clv", "revenue") or "_mrr" in column or column.startswith(("mrr_", "clv_"))
-
-
-def _csv_response(filename: str, columns: list[str], rows) -> StreamingHttpResponse:
-    """The rows as CSV; a file with amounts names their currency in a last `currency` column (ISO 4217)."""
-    code = currency() if any(_is_money(c) for c in columns) else None
+def _csv_response(filename: str, columns: list[str], rows, *, money_columns=()) -> StreamingHttpResponse:
+    """The rows as CSV. A widget whose columns hold amounts declares them (`money_columns`), and the file names
+    their currency in a last `currency` column (ISO 4217); a widget with amounts in some rows only gives each row
+    its own `currency` column."""
+    code = currency() if money_columns else None
     cells = (["" if row.get(c) is None else row.get(c) for c in columns] + ([code] if code else []) for row in rows)
     return csv_response(filename=filename, header=[*columns, *(["currency"] if code else [])], rows=cells)
 
@@ -111,13 +110,13 @@ def _csv_response(filename: str, columns: list[str], rows) -> StreamingHttpRespo
 def dashboard_widget_csv(request: HttpRequest, widget: str) -> StreamingHttpResponse:
     state, _, context = _widget(request, widget)
     filename = f"churnapp-{widget}-{state.query.start:%Y%m%d}-{state.query.end:%Y%m%d}.csv"
-    return _csv_response(filename, context["columns"], context["rows"])
+    return _csv_response(filename, context["columns"], context["rows"], money_columns=context.get("money_columns", ()))
 
 
 def _drilldown(request: HttpRequest, kpi: str, measure: str):
     spec = KPIS.get(kpi)
     if spec is None or spec.kind == "snapshot" or measure not in measures(kpi):
-        raise Http404("No such drill-down.")
+        raise Http404(_("No such drill-down."))
     params = spec.params(data=request.GET, context={"request": request})
     if not params.is_valid():
         raise Http404("; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in params.errors.items()))
@@ -127,7 +126,7 @@ def _drilldown(request: HttpRequest, kpi: str, measure: str):
             cohort = dt.date.fromisoformat(request.GET.get("cohort", "") + "-01")
             k = int(request.GET.get("k", "0"))
         except ValueError as exc:
-            raise Http404("Give the cohort as YYYY-MM and k as a number.") from exc
+            raise Http404(_("Give the cohort as YYYY-MM and k as a number.")) from exc
     query = params.query()
     try:
         result = drilldown_query(kpi=kpi, measure=measure, query=query, cohort=cohort, k=k, options=request.GET)
@@ -162,7 +161,9 @@ def drilldown_csv(request: HttpRequest, kpi: str, measure: str) -> StreamingHttp
         for a, figures in drilldown_accounts(result, limit=None)
     )  # fmt: skip
     filename = f"churnapp-{kpi}-{measure}-{query.start:%Y%m%d}-{query.end:%Y%m%d}.csv"
-    return _csv_response(filename, ["account_id", "external_id", "name", "segment", "plan", "owner", *extra], rows)
+    columns = ["account_id", "external_id", "name", "segment", "plan", "owner", *extra]
+    # The figures beside the accounts are the KPI's own fields: amounts where the API declares them so.
+    return _csv_response(filename, columns, rows, money_columns=[c for c in extra if c in money_keys(kpi)])
 
 
 def _require_manager(request: HttpRequest) -> None:
@@ -178,7 +179,7 @@ def goals(request: HttpRequest) -> HttpResponse:
         quarter = int(request.GET.get("quarter", (today.month - 1) // 3 + 1))
         quarter_bounds(year, quarter)
     except ValueError as exc:
-        raise Http404("No such quarter.") from exc
+        raise Http404(_("No such quarter.")) from exc
     form = GoalForm(initial={"year": year, "quarter": quarter})
     if request.method == "POST":
         _require_manager(request)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -110,18 +111,19 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         model = current_model()
         if model is None:
             failed = last_failed_model()
-            reason = failed.message if failed else "No model has been trained yet."
-            return Response({"detail": f"No churn model yet. {reason}"}, status=status.HTTP_404_NOT_FOUND)
+            reason = failed.message if failed else _("No model has been trained yet.")
+            detail = _("No churn model yet. %(reason)s") % {"reason": reason}
+            return Response({"detail": detail}, status=status.HTTP_404_NOT_FOUND)
         return Response(self.get_serializer(model).data)
 
     @extend_schema(request=None, responses={202: None})
     @action(detail=False, methods=["post"])
     def train(self, request):
         if not can_configure(request.user):
-            raise PermissionDenied("Only managers and admins retrain the churn model.")
+            raise PermissionDenied(_("Only managers and admins retrain the churn model."))
 
         transaction.on_commit(lambda: train_churn_model.delay())
-        return Response({"detail": "Training queued."}, status=status.HTTP_202_ACCEPTED)
+        return Response({"detail": _("Training queued.")}, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(methods=["get"], responses={200: LabRunSerializer(many=True)}, description="The latest 50 lab runs.")
     @extend_schema(
@@ -137,7 +139,7 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if request.method == "GET":
             return Response(LabRunSerializer(lab_runs(limit=50), many=True).data)
         if not can_configure(request.user):
-            raise PermissionDenied("Only managers and admins run the churn model lab.")
+            raise PermissionDenied(_("Only managers and admins run the churn model lab."))
         data = LabRunInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = {"horizon_days": conf.get("CHURN_HORIZON_DAYS"), **data.validated_data}
@@ -152,7 +154,7 @@ class ChurnModelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def lab_run(self, request, run_id: str):
         run = lab_runs(limit=None).filter(pk=int(run_id)).first()
         if run is None:
-            raise exceptions.NotFound("No such lab run.")
+            raise exceptions.NotFound(_("No such lab run."))
         return Response(LabRunSerializer(run).data)
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 # key: (label, unit shown after the raw value, True when a higher raw value is healthier)
@@ -72,46 +72,50 @@ def validate_profile(factors: list[dict], green_min: int, yellow_min: int) -> li
     """Every problem with a profile, in words; empty when it can be used."""
     errors: list[str] = []
     if not factors:
-        errors.append("A profile needs at least one factor.")
+        errors.append(gettext("A profile needs at least one factor."))
     seen: set[str] = set()
     total = 0.0
     for factor in factors:
         key = factor.get("key")
         if key not in PROFILE_FACTORS:
-            errors.append(f"Unknown factor {key!r}.")
+            errors.append(gettext("Unknown factor %(key)r.") % {"key": key})
             continue
+        named = {"factor": factor_label(key)}
         if key in seen:
-            errors.append(f"Factor {factor_label(key)} appears twice.")
+            errors.append(gettext("Factor %(factor)s appears twice.") % named)
         seen.add(key)
         try:
             weight = float(factor.get("weight"))
         except (TypeError, ValueError):
-            errors.append(f"The weight of {factor_label(key)} is not a number.")
+            errors.append(gettext("The weight of %(factor)s is not a number.") % named)
             continue
         if not math.isfinite(weight) or weight < 0:
-            errors.append(f"The weight of {factor_label(key)} must be zero or more.")
+            errors.append(gettext("The weight of %(factor)s must be zero or more.") % named)
         total += weight if math.isfinite(weight) else 0
         method = factor.get("method")
         if method not in METHODS:
-            errors.append(f"{factor_label(key)}: normalisation must be one of {', '.join(METHODS)}.")
+            errors.append(
+                gettext("%(factor)s: normalisation must be one of %(methods)s.")
+                % {**named, "methods": ", ".join(METHODS)}
+            )
         elif method == "thresholds":
             points = factor.get("points") or []
             try:
                 xs = [float(p[0]) for p in points]
                 ys = [float(p[1]) for p in points]
             except (TypeError, ValueError, IndexError):
-                errors.append(f"{factor_label(key)}: thresholds must be [value, score] pairs.")
+                errors.append(gettext("%(factor)s: thresholds must be [value, score] pairs.") % named)
                 continue
             if len(points) < 2:
-                errors.append(f"{factor_label(key)}: give at least two threshold points.")
+                errors.append(gettext("%(factor)s: give at least two threshold points.") % named)
             if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
-                errors.append(f"{factor_label(key)}: threshold values must increase.")
+                errors.append(gettext("%(factor)s: threshold values must increase.") % named)
             if any(y < 0 or y > 100 for y in ys):
-                errors.append(f"{factor_label(key)}: threshold scores must be between 0 and 100.")
+                errors.append(gettext("%(factor)s: threshold scores must be between 0 and 100.") % named)
     if factors and total <= 0:
-        errors.append("The weights must add up to more than zero.")
+        errors.append(gettext("The weights must add up to more than zero."))
     if not (0 < yellow_min < green_min <= 100):
-        errors.append("Band thresholds must satisfy 0 < yellow < green ≤ 100.")
+        errors.append(gettext("Band thresholds must satisfy 0 < yellow < green ≤ 100."))
     return errors
 
 
@@ -196,16 +200,20 @@ def _signed(points: float) -> str:
 
 
 def explain_change(old: dict, new: dict, old_score: int | None, new_score: int | None, top: int = 3) -> str:
-    """One changelog line: "score fell 18 points: active days 22→6 (−12), 2 new tickets (−6)".
+    """One changelog line, in the reader's language: "score fell 18 points: active days 22→6 (−12), 2 new tickets (−6)".
 
     `old` and `new` are snapshot factor maps {key: [raw, normalised, contribution]}; the factors whose
     contribution moved most explain the change (a factor that appeared or went missing counts fully).
     """
     if old_score is None or new_score is None:
-        return "score is now available" if new_score is not None else "score is no longer available"
+        return gettext("score is now available") if new_score is not None else gettext("score is no longer available")
     delta = new_score - old_score
-    verb = "rose" if delta > 0 else "fell" if delta < 0 else "held"
-    head = f"score {verb} {abs(delta)} point{'s' if abs(delta) != 1 else ''}" if delta else "score held"
+    if delta > 0:
+        head = ngettext("score rose %(n)s point", "score rose %(n)s points", delta) % {"n": delta}
+    elif delta < 0:
+        head = ngettext("score fell %(n)s point", "score fell %(n)s points", -delta) % {"n": -delta}
+    else:
+        head = gettext("score held")
     moves = []
     for key in set(old) | set(new):
         before = old.get(key) or [None, None, None]
@@ -218,10 +226,10 @@ def explain_change(old: dict, new: dict, old_score: int | None, new_score: int |
         if size < 0.5:
             continue
         if key == "tickets_30d" and before is not None and after is not None and after > before:
-            what = f"{_fmt(after - before)} new ticket{'s' if after - before != 1 else ''}"
+            added = after - before
+            what = ngettext("%(n)s new ticket", "%(n)s new tickets", added) % {"n": _fmt(added)}
         else:
-            with translation.override(None):  # the line is stored: in English, like every stored explanation
-                what = f"{factor_label(key)} {_fmt(before)}→{_fmt(after)}"
+            what = f"{factor_label(key)} {_fmt(before)}→{_fmt(after)}"
         parts.append(f"{what} ({_signed(change)})")
     return head + (": " + ", ".join(parts) if parts else "")
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from churnapp import hooks
@@ -53,14 +54,14 @@ BATCH = 2000
 
 def _ensure_configure(actor: AbstractBaseUser | None) -> None:
     if actor is not None and not can_configure(actor):
-        raise PermissionDenied("Only managers and admins configure health profiles.")
+        raise PermissionDenied(_("Only managers and admins configure health profiles."))
 
 
 def profile_create(*, name: str, segment: str, actor: AbstractBaseUser | None) -> HealthProfile:
     """A profile for a segment, starting as a draft copy of the default profile's published factors."""
     _ensure_configure(actor)
     if HealthProfile.objects.filter(segment=segment).exists():
-        raise ValidationError("That segment already has a profile.")
+        raise ValidationError(_("That segment already has a profile."))
     profile = HealthProfile.objects.create(name=name, segment=segment)
     default = HealthProfileVersion.objects.filter(profile__segment="", status=VersionStatus.PUBLISHED).first()
     HealthProfileVersion.objects.create(
@@ -105,7 +106,7 @@ def profile_draft_update(
     """Save the draft's factors and bands after validation (published versions never change)."""
     _ensure_configure(actor)
     if draft.status != VersionStatus.DRAFT:
-        raise ValidationError("Only a draft can be edited; published versions are kept as they were.")
+        raise ValidationError(_("Only a draft can be edited; published versions are kept as they were."))
     errors = scoring.validate_profile(factors, green_min, yellow_min)
     if errors:
         raise ValidationError(errors)
@@ -123,7 +124,7 @@ def profile_publish(*, draft: HealthProfileVersion, actor: AbstractBaseUser | No
     _ensure_configure(actor)
     draft = HealthProfileVersion.objects.select_for_update().get(pk=draft.pk)
     if draft.status != VersionStatus.DRAFT:
-        raise ValidationError("This version is not a draft.")
+        raise ValidationError(_("This version is not a draft."))
     errors = scoring.validate_profile(draft.factors, draft.green_min, draft.yellow_min)
     if errors:
         raise ValidationError(errors)
@@ -140,13 +141,13 @@ def sentiment_create(
 ) -> CsmSentiment:
     """A CSM's rating of an account (1–5) with a reason; it counts as a health factor until it expires."""
     if author is not None and not can_edit_account(author, account):
-        raise PermissionDenied("You can only rate the accounts you own.")
+        raise PermissionDenied(_("You can only rate the accounts you own."))
     if not 1 <= rating <= 5:
-        raise ValidationError("The rating is 1 (very poor) to 5 (very good).")
+        raise ValidationError(_("The rating is 1 (very poor) to 5 (very good)."))
     if not comment.strip():
-        raise ValidationError("Say why: a rating needs a comment.")
+        raise ValidationError(_("Say why: a rating needs a comment."))
     if expires_on <= timezone.localdate():
-        raise ValidationError("The expiry date must be in the future.")
+        raise ValidationError(_("The expiry date must be in the future."))
     with transaction.atomic():
         sentiment = CsmSentiment.objects.create(
             account=account, rating=rating, comment=comment.strip(), expires_on=expires_on, author=author

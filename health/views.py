@@ -188,20 +188,20 @@ def reliability_chart(rows: list[dict]) -> dict:
     chart = _line_chart(
         [f"{r['bin']} (n={r.get('n', '?')})" for r in rows],
         [
-            ("Predicted", [r["predicted"] for r in rows], "#9db4f0"),
-            ("Observed", [r["observed"] for r in rows], "#c0392b"),
+            (_("Predicted"), [r["predicted"] for r in rows], "#9db4f0"),
+            (_("Observed"), [r["observed"] for r in rows], "#c0392b"),
         ],
-        y_title="churn rate",
+        y_title=_("churn rate"),
         min=0,
         max=1,
     )
     chart["data"]["datasets"].append(
-        {"label": "Accounts in the bin", "type": "bar", "data": [r.get("n") for r in rows],
+        {"label": _("Accounts in the bin"), "type": "bar", "data": [r.get("n") for r in rows],
          "backgroundColor": "rgba(120, 130, 150, .25)", "yAxisID": "n", "order": 10}
     )  # fmt: skip
     chart["options"]["scales"]["n"] = {
         "position": "right", "beginAtZero": True, "grid": {"drawOnChartArea": False},
-        "title": {"display": True, "text": "accounts"}, "ticks": {"precision": 0},
+        "title": {"display": True, "text": _("accounts")}, "ticks": {"precision": 0},
     }  # fmt: skip
     return chart
 
@@ -244,10 +244,10 @@ def model_page(request: HttpRequest) -> HttpResponse:
         context["profit_chart"] = _line_chart(
             profit["k"],
             [
-                ("Realised on holdout", profit["realised"], "#1f8a4c"),
-                ("Expected by the model", profit["expected"], "#3457d5"),
+                (_("Realised on holdout"), profit["realised"], "#1f8a4c"),
+                (_("Expected by the model"), profit["expected"], "#3457d5"),
             ],
-            y_title=f"Value ({currency()}) − action cost",
+            y_title=_("Value (%(currency)s) − action cost") % {"currency": currency()},
         )
     return render(request, "health/model.html", context)
 

@@ -51,7 +51,7 @@ def email_open(request: HttpRequest, signed: str) -> HttpResponse:
 def email_click(request: HttpRequest, signed: str) -> HttpResponse:
     data = tracking.read_click_token(signed)
     if data is None:
-        raise Http404("Unknown link.")
+        raise Http404(_("Unknown link."))
     token, url = data
     tracking.email_record_click(token=token, user_agent=request.headers.get("User-Agent", ""))
     # Only the URL signed into the token is ever a target: no open redirect.

@@ -92,19 +92,22 @@ def check_url(url: str) -> tuple[str, str, int]:
     """Validate a webhook URL; returns (hostname, checked ip, port) to connect to, or raises UnsafeUrl."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeUrl("Use an http:// or https:// URL with a host name.")
+        raise UnsafeUrl(_("Use an http:// or https:// URL with a host name."))
     host = parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeUrl(f"Cannot resolve {host}.") from exc
+        raise UnsafeUrl(_("Cannot resolve %(host)s.") % {"host": host}) from exc
     addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
     allowed = _allow_private() or host in getattr(settings, "WEBHOOKS_ALLOWED_HOSTS", [])
     if not allowed:
         for address in addresses:
             if not is_public_address(address):
-                raise UnsafeUrl(f"{host} resolves to a non-public address ({address}); refused.")
+                raise UnsafeUrl(
+                    _("%(host)s resolves to a non-public address (%(address)s); refused.")
+                    % {"host": host, "address": address}
+                )
     return host, str(addresses[0]), port
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
@@ -274,12 +275,13 @@ class SurveyInvitationViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelVie
         data.is_valid(raise_exception=True)
         contact = data.validated_data["contact"]
         if isinstance(request.user, get_user_model()) and not can_edit_account(request.user, contact.account):
-            raise exceptions.PermissionDenied("You can only survey the accounts you own.")
+            raise exceptions.PermissionDenied(_("You can only survey the accounts you own."))
         invitation = services.survey_invite(
             contact=contact, kind=data.validated_data["kind"], send=data.validated_data["send_email"]
         )
         if invitation is None:
             return Response(
-                {"contact": ["This contact was surveyed within the fatigue window."]}, status=status.HTTP_409_CONFLICT
+                {"contact": [_("This contact was surveyed within the fatigue window.")]},
+                status=status.HTTP_409_CONFLICT,
             )
         return Response(SurveyInvitationCreatedSerializer(invitation).data, status=status.HTTP_201_CREATED)

@@ -395,5 +395,5 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
 def survey_thanks(request: HttpRequest, token: str) -> HttpResponse:
     invitation = selectors.survey_invitation(token=token)
     if invitation is None or invitation.response is None:
-        raise Http404("No answer for this link.")
+        raise Http404(_("No answer for this link."))
     return render(request, "winback/survey_thanks.html", {"invitation": invitation})

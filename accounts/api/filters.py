@@ -7,6 +7,7 @@ import datetime as dt
 import django_filters
 from django import forms
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from accounts.models import (
     Activity,
@@ -37,13 +38,15 @@ class UtcIsoDateTimeField(forms.DateTimeField):
             return None
         parsed = parse_datetime(value.strip()) if isinstance(value, str) else value
         if not isinstance(parsed, dt.datetime):
-            raise forms.ValidationError("Enter an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z.", code="invalid")
+            raise forms.ValidationError(_("Enter an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z."), code="invalid")
         try:
             parsed = parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
         except OverflowError:
-            raise forms.ValidationError("Date-time out of range.", code="invalid") from None
+            raise forms.ValidationError(_("Date-time out of range."), code="invalid") from None
         if not 1900 <= parsed.year <= 9000:
-            raise forms.ValidationError("Date-time out of range (years 1900–9000).", code="invalid")
+            raise forms.ValidationError(
+                _("Date-time out of range (years %(first)s–%(last)s).") % {"first": 1900, "last": 9000}, code="invalid"
+            )
         return parsed
 
 

@@ -4,6 +4,7 @@ tags, tasks, activities (CRUD and bulk upsert) and usage events (read, plus bulk
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -171,10 +172,10 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=False, methods=["post"], url_path="bulk", api_key_scopes=("ingest", "write"))
     def bulk(self, request):
         if getattr(request.user, "api_key", None) is None and not request.user.has_perm("accounts.add_usageevent"):
-            raise exceptions.PermissionDenied("Your role cannot add usage events.")
+            raise exceptions.PermissionDenied(_("Your role cannot add usage events."))
         rows = request.data.get("rows") if isinstance(request.data, dict) else request.data
         if not isinstance(rows, list):
-            raise exceptions.ParseError('Send a JSON array of events (or {"rows": [...]}).')
+            raise exceptions.ParseError(_('Send a JSON array of events (or {"rows": [...]}).'))
         try:
             result = services.bulk_upsert(kind="events", rows=rows)
         except services.RowErrors as exc:

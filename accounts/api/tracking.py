@@ -11,6 +11,8 @@ from __future__ import annotations
 from django.db import OperationalError
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -34,7 +36,7 @@ class SegmentJSONParser(BoundedJSONParser):
 
 
 class IsApiKey(BasePermission):
-    message = "The tracking API takes an API key with the ingest scope (the write key)."
+    message = gettext_lazy("The tracking API takes an API key with the ingest scope (the write key).")
 
     def has_permission(self, request, view) -> bool:
         return isinstance(request.auth, ApiKey)
@@ -101,7 +103,7 @@ class _TrackingView(APIView):
 
     def _messages(self, data) -> tuple[list, object]:
         if not isinstance(data, dict):
-            raise exceptions.ParseError("The body must be a JSON object.")
+            raise exceptions.ParseError(_("The body must be a JSON object."))
         return [data], data.get("sentAt")
 
     def post(self, request):
@@ -114,7 +116,7 @@ class _TrackingView(APIView):
             if getattr(exc.__cause__, "pgcode", None) not in RETRYABLE_PGCODES:
                 raise
             # Rolled back by the database every time (nothing stored): the sender retries, as Segment's clients do.
-            body = {"success": False, "errors": [{"index": None, "reason": "Busy: nothing was stored, retry."}]}
+            body = {"success": False, "errors": [{"index": None, "reason": _("Busy: nothing was stored, retry.")}]}
             return Response(body, status=503, headers={"Retry-After": "1"})
         except InvalidMessage as exc:
             body = {
@@ -150,9 +152,9 @@ class BatchView(_TrackingView):
 
     def _messages(self, data) -> tuple[list, object]:
         if not isinstance(data, dict) or not isinstance(data.get("batch"), list):
-            raise exceptions.ParseError('The body must be {"batch": [messages…]}.')
+            raise exceptions.ParseError(_('The body must be {"batch": [messages…]}.'))
         if len(data["batch"]) > MAX_BATCH_MESSAGES:
-            raise PayloadTooLarge(f"At most {MAX_BATCH_MESSAGES} messages per batch.")
+            raise PayloadTooLarge(_("At most %(n)s messages per batch.") % {"n": MAX_BATCH_MESSAGES})
         return data["batch"], data.get("sentAt")
 
     @extend_schema(summary="Batch of messages", request=BATCH, responses=RESPONSES, tags=["tracking"])

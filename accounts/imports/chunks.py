@@ -12,11 +12,12 @@ from typing import Any
 
 import orjson
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from accounts.imports import services
 from accounts.imports.events import derived_message_id, events_insert, queue_rollups, touch_accounts_sql
 from accounts.models import Account, ImportKind, UsageEvent
-from churnapp.validation import EVENT_TIME_RANGE, event_time_problem, nul_paths
+from churnapp.validation import MAX_EVENT_TIME, MIN_EVENT_TIME, event_time_problem, nul_paths
 
 KNOWN_COLUMNS = {
     ImportKind.ACCOUNTS: {
@@ -75,9 +76,9 @@ def map_row(kind: str, raw: dict) -> dict:
 
 def _row_problem(raw: Any) -> str | None:
     if not isinstance(raw, dict):
-        return "Each row must be an object."
+        return _("Each row must be an object.")
     if "__extra__" in raw:
-        return "More values than header columns."
+        return _("More values than header columns.")
     if "__invalid__" in raw:
         return raw["__invalid__"]
     return None
@@ -88,18 +89,22 @@ def _row_problem(raw: Any) -> str | None:
 
 def _parse_time(value: Any) -> dt.datetime:
     if not isinstance(value, str) or not value.strip():
-        raise ValueError("event_time is required (ISO 8601).")
+        raise ValueError(_("event_time is required (ISO 8601)."))
     try:
         parsed = dt.datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(f"event_time is not ISO 8601: {value[:40]!r}.") from None
+        raise ValueError(_("event_time is not ISO 8601: %(value)r.") % {"value": value[:40]}) from None
     try:
         parsed = (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
     except OverflowError:
-        raise ValueError(f"event_time is out of range ({EVENT_TIME_RANGE}): {value[:40]!r}.") from None
-    problem = event_time_problem(parsed)
-    if problem:
-        raise ValueError(f"event_time {problem[:-1]}: {value[:40]!r}.")
+        parsed = None
+    # event_time_problem's one problem is the range (churnapp.validation.EVENT_TIME_RANGE), said here in words
+    # that translate.
+    if parsed is None or event_time_problem(parsed):
+        raise ValueError(
+            _("event_time is out of range (years %(first)s–%(last)s): %(value)r.")
+            % {"first": MIN_EVENT_TIME.year, "last": MAX_EVENT_TIME.year, "value": value[:40]}
+        )
     return parsed
 
 
@@ -108,14 +113,14 @@ def parse_event(raw: dict) -> tuple[str, str, str, dt.datetime, dict, str]:
     account = raw.get("account_id")
     account = str(account).strip() if account is not None else ""
     if not account:
-        raise ValueError("account_id is required.")
+        raise ValueError(_("account_id is required."))
     event_type = str(raw.get("event_type") or "").strip()
     if not event_type or len(event_type) > 128:
-        raise ValueError("event_type is required (at most 128 characters).")
+        raise ValueError(_("event_type is required (at most 128 characters)."))
     occurred_at = _parse_time(raw.get("event_time"))
     user_id = str(raw.get("user_id") or "").strip()
     if len(user_id) > 128:
-        raise ValueError("user_id is longer than 128 characters.")
+        raise ValueError(_("user_id is longer than 128 characters."))
     properties = raw.get("properties") or {}
     # A NUL is a "\x00" in a text or a "\u0000" escape in JSON text: a row of texts holding neither (nearly all)
     # skips the walk through its parsed values.
@@ -125,14 +130,14 @@ def parse_event(raw: dict) -> tuple[str, str, str, dt.datetime, dict, str]:
         try:
             properties = orjson.loads(properties)
         except orjson.JSONDecodeError:
-            raise ValueError("properties is not valid JSON.") from None
+            raise ValueError(_("properties is not valid JSON.")) from None
     if not isinstance(properties, dict):
-        raise ValueError("properties must be a JSON object.")
+        raise ValueError(_("properties must be a JSON object."))
     if may_hold_nul and nul_paths([account, event_type, user_id, properties, raw.get("message_id") or ""]):
-        raise ValueError("Values must not contain NUL (\\u0000) characters.")
+        raise ValueError(_("Values must not contain NUL (\\u0000) characters."))
     message_id = str(raw.get("message_id") or "").strip()
     if len(message_id) > 128:
-        raise ValueError("message_id is longer than 128 characters.")
+        raise ValueError(_("message_id is longer than 128 characters."))
     message_id = message_id or derived_message_id(
         account=account, occurred_at=occurred_at, event_type=event_type, user_id=user_id, properties=properties
     )
@@ -182,7 +187,10 @@ def _events_chunk_postgres(parsed: list[tuple[int, tuple]]) -> tuple[int, int, l
         touched = cursor.fetchall()
     inserted = sum(count for _, _, count in touched)
     queue_rollups({(account_id, day.isoformat()) for account_id, day, _ in touched})
-    errors = [{"index": n, "errors": {"account_id": [f"Unknown account {ext!r}."]}} for n, ext in unknown]
+    errors = [
+        {"index": n, "errors": {"account_id": [_("Unknown account %(account)r.") % {"account": ext}]}}
+        for n, ext in unknown
+    ]
     return inserted, len(parsed) - len(unknown) - inserted, errors
 
 
@@ -191,7 +199,8 @@ def _events_chunk_generic(parsed: list[tuple[int, tuple]]) -> tuple[int, int, li
     rows, errors = [], []
     for number, (account, user_id, event_type, occurred_at, properties, message_id) in parsed:
         if account not in accounts:
-            errors.append({"index": number, "errors": {"account_id": [f"Unknown account {account!r}."]}})
+            unknown = _("Unknown account %(account)r.") % {"account": account}
+            errors.append({"index": number, "errors": {"account_id": [unknown]}})
             continue
         rows.append({"account_id": accounts[account], "user_id": user_id, "event_type": event_type,
                      "occurred_at": occurred_at, "properties": properties, "message_id": message_id})  # fmt: skip

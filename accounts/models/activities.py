@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.change_text import change_text
 from accounts.models.accounts import Account
 
 
@@ -36,3 +37,10 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.subject or self.get_kind_display()
+
+    @property
+    def subject_display(self) -> str:
+        """The subject in the reader's language: a change is written again from its details."""
+        if self.kind == ActivityKind.CHANGE:
+            return change_text(self.details or {}, self.subject)
+        return self.subject

@@ -22,7 +22,7 @@ def ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
 
 
 def data_label(choices, value: str) -> str:
-    """A choice's label in English, for audit entries: stored data, never translated."""
+    """A choice's label for audit entries, in the installation's language (stored data: not the reader's language)."""
     with translation.override(None):
         return str(dict(choices.choices).get(value, value))
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, Activity, LifecycleStage
 from accounts.services._common import change_entry, data_label, ensure_can_edit
@@ -21,7 +22,7 @@ def account_set_status(*, account: Account, status: str, actor: AbstractBaseUser
     """Change an account's status, with an audit entry on its timeline."""
     ensure_can_edit(actor, account)
     if status not in AccountStatus.values:
-        raise ValueError(f"Unknown status {status!r}.")
+        raise ValueError(_("Unknown status %(status)r.") % {"status": status})
     if account.status != status:
         old, old_value = data_label(AccountStatus, account.status), account.status
         account.status = status
@@ -80,7 +81,7 @@ def account_set_lifecycle_stage(*, account: Account, stage: str, actor: Abstract
     """Move an account to another lifecycle stage (journeys and rules), with an audit entry on its timeline."""
     ensure_can_edit(actor, account)
     if stage not in LifecycleStage.values:
-        raise ValueError(f"Unknown lifecycle stage {stage!r}.")
+        raise ValueError(_("Unknown lifecycle stage %(stage)r.") % {"stage": stage})
     if account.lifecycle_stage != stage:
         old = data_label(LifecycleStage, account.lifecycle_stage)
         account.lifecycle_stage = stage

@@ -52,10 +52,10 @@ def activity_create(
 
 
 def changes_record(
-    *, account_ids, actor: AbstractBaseUser | None, field: str, old: str, new: str, subject: str
+    *, account_ids, actor: AbstractBaseUser | None, field: str, old: str, new: str, subject: str, **details
 ) -> None:
     """The same change on many accounts, made by an upper app (a bulk enrolment): one audit entry each, in one
-    INSERT."""
+    INSERT. Keyword `details` are kept beside field, old and new (a playbook enrolment's `holdout`)."""
     Activity.objects.bulk_create(
         [
             Activity(
@@ -63,7 +63,7 @@ def changes_record(
                 kind=ActivityKind.CHANGE,
                 author=actor,
                 subject=subject[:255],
-                details={"field": field, "old": old, "new": new},
+                details={"field": field, "old": old, "new": new, **details},
             )
             for pk in sorted(account_ids)
         ],

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, LifecycleStage, Tag, Task
 from accounts.services._common import change_entry, data_label
@@ -58,7 +59,7 @@ def accounts_set_status_bulk(*, account_ids: list[int], status: str, actor: Abst
     Returns the ids that changed (the others had that status already).
     """
     if status not in AccountStatus.values:
-        raise ValueError(f"Unknown status {status!r}.")
+        raise ValueError(_("Unknown status %(status)r.") % {"status": status})
     changed = _set_field_bulk(account_ids=account_ids, field="status", value=status, choices=AccountStatus, actor=actor)
     hooks.notify(
         hooks.ACCOUNT_STATUS_CHANGED,
@@ -73,7 +74,7 @@ def accounts_set_lifecycle_stage_bulk(
 ) -> set[int]:
     """Move many accounts to a lifecycle stage: one UPDATE, an audit entry each. Returns the changed ids."""
     if stage not in LifecycleStage.values:
-        raise ValueError(f"Unknown lifecycle stage {stage!r}.")
+        raise ValueError(_("Unknown lifecycle stage %(stage)r.") % {"stage": stage})
     changed = _set_field_bulk(
         account_ids=account_ids, field="lifecycle_stage", value=stage, choices=LifecycleStage, actor=actor
     )

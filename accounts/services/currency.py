@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from accounts.models import ExchangeRate, Subscription
 from churnapp import hooks
 from churnapp.money import foreign_currency_code
@@ -21,8 +23,10 @@ def exchange_rate_set(*, code: str, valid_from: dt.date, rate: Decimal) -> Excha
     was booked with (`mrr`, `exchange_rate`); its MRR at each date is revalued at that date's rate (accounts.rates)."""
     code = foreign_currency_code(code)
     if rate <= 0:
-        raise ValueError("A rate is a positive number.")
-    found, _ = ExchangeRate.objects.update_or_create(currency=code, valid_from=valid_from, defaults={"rate": rate})
+        raise ValueError(_("A rate is a positive number."))
+    found, _created = ExchangeRate.objects.update_or_create(
+        currency=code, valid_from=valid_from, defaults={"rate": rate}
+    )
     _revalue(code)
     return found
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from accounts.models import Account, Subscription, SubscriptionStatus
 from accounts.selectors import active_on_q
@@ -53,7 +54,7 @@ def subscriptions_pause(
     """
     ensure_can_edit(actor, account)
     if resume_date <= start_date:
-        raise ValueError("The resume date must be after the pause starts.")
+        raise ValueError(_("The resume date must be after the pause starts."))
     rows = list(
         Subscription.objects.select_for_update()
         .filter(account=account)
@@ -61,13 +62,13 @@ def subscriptions_pause(
         .exclude(status=SubscriptionStatus.PAUSED)
     )
     if not rows:
-        raise ValueError("There is no active subscription to pause on that date.")
+        raise ValueError(_("There is no active subscription to pause on that date."))
     if (
         Subscription.objects.filter(account=account, status=SubscriptionStatus.PAUSED, start_date__lt=resume_date)
         .filter(Q(end_date__isnull=True) | Q(end_date__gt=start_date))
         .exists()
     ):
-        raise ValueError("The account is already paused then.")
+        raise ValueError(_("The account is already paused then."))
     created: list[Subscription] = []
     for row in rows:
         old_end = row.end_date

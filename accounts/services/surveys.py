@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Account, SurveyKind, SurveyResponse
 from churnapp import hooks
@@ -24,10 +25,10 @@ def survey_response_create(
     """Record an NPS (0–10) or CSAT (1–5) answer; an out-of-range score raises ValueError and records nothing."""
     ranges = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5)}
     if kind not in ranges:
-        raise ValueError(f"Unknown survey kind {kind!r}.")
+        raise ValueError(_("Unknown survey kind %(kind)r.") % {"kind": kind})
     low, high = ranges[kind]
     if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
-        raise ValueError(f"The score must be a whole number from {low} to {high}.")
+        raise ValueError(_("The score must be a whole number from %(low)s to %(high)s.") % {"low": low, "high": high})
     with transaction.atomic():
         response = SurveyResponse.objects.create(
             account=account,

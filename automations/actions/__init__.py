@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from automations.actions.context import ActionContext, ActionError, Outcome
@@ -82,16 +83,16 @@ def register(kind: str, *, label: str, one, many) -> None:
 
 def validate(actions: list) -> None:
     if not isinstance(actions, list) or not actions:
-        raise ActionError("A rule needs at least one action.")
+        raise ActionError(gettext("A rule needs at least one action."))
     for action in actions:
         if not isinstance(action, dict) or action.get("type") not in ACTIONS:
-            raise ActionError(f"Unknown action {action!r}.")
+            raise ActionError(gettext("Unknown action %(action)r.") % {"action": action})
 
 
 def run(spec: dict, ctx: ActionContext) -> str:
     kind = spec.get("type")
     if kind not in ACTIONS:
-        raise ActionError(f"Unknown action type {kind!r}.")
+        raise ActionError(gettext("Unknown action type %(kind)r.") % {"kind": kind})
     return ACTIONS[kind][1](spec, ctx)
 
 
@@ -120,7 +121,7 @@ def run_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     """Run one action for many accounts at once (inside the caller's transaction): one outcome per context."""
     kind = spec.get("type")
     if kind not in MANY:
-        raise ActionError(f"Unknown action type {kind!r}.")
+        raise ActionError(gettext("Unknown action type %(kind)r.") % {"kind": kind})
     if not ctxs:
         return []
     return MANY[kind](spec, ctxs)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import translation
 from django.utils.functional import lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Account
 from automations.conditions.base import matched_label
@@ -49,7 +49,7 @@ def users_param(spec: str | None, account: Account | None) -> list:
         return list(User.objects.filter(is_active=True, groups__name=spec[5:]).order_by("pk"))
     if spec.startswith("user:"):
         return list(User.objects.filter(is_active=True, username=spec[5:]))
-    raise ActionError(f"Unknown recipient {spec!r}: use owner, role:<Role> or user:<username>.")
+    raise ActionError(gettext("Unknown recipient %(to)r: use owner, role:<Role> or user:<username>.") % {"to": spec})
 
 
 def text_param(template: str, ctx: ActionContext) -> str:

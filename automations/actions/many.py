@@ -8,6 +8,7 @@ import logging
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import AccountStatus, Contact, LifecycleStage, Task, TaskPriority
 from accounts.services import (
@@ -41,10 +42,10 @@ logger = logging.getLogger(__name__)
 def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     fixed = fixed_users(spec.get("assignee"))
     if fixed is not None and not fixed:
-        raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
+        raise ActionError(_("No user for assignee %(assignee)r.") % {"assignee": spec.get("assignee")})
     priority = spec.get("priority", TaskPriority.NORMAL)
     if priority not in TaskPriority.values:
-        raise ActionError(f"Unknown priority {priority!r}.")
+        raise ActionError(_("Unknown priority %(priority)r.") % {"priority": priority})
     due_in = spec.get("due_in_days")
     due_date = timezone.localdate() + dt.timedelta(days=int(due_in)) if due_in is not None else None
     tasks = tasks_create_bulk(
@@ -69,7 +70,7 @@ def create_task_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 def set_status_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     status = spec.get("status")
     if status not in AccountStatus.values:
-        raise ActionError(f"Unknown status {status!r}.")
+        raise ActionError(_("Unknown status %(status)r.") % {"status": status})
     accounts_set_status_bulk(account_ids=[ctx.account.pk for ctx in ctxs], status=status)
     for ctx in ctxs:
         ctx.account.status, ctx.context = status, None
@@ -79,7 +80,7 @@ def set_status_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 def set_stage_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     stage = spec.get("stage")
     if stage not in LifecycleStage.values:
-        raise ActionError(f"Unknown lifecycle stage {stage!r}.")
+        raise ActionError(_("Unknown lifecycle stage %(stage)r.") % {"stage": stage})
     accounts_set_lifecycle_stage_bulk(account_ids=[ctx.account.pk for ctx in ctxs], stage=stage)
     for ctx in ctxs:
         ctx.account.lifecycle_stage = stage
@@ -88,14 +89,14 @@ def set_stage_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 
 def add_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     if not spec.get("tag"):
-        raise ActionError("add_tag needs a tag.")
+        raise ActionError(_("add_tag needs a tag."))
     accounts_add_tag_bulk(account_ids=[ctx.account.pk for ctx in ctxs], name=spec["tag"])
     return [(True, f"Tag {spec['tag']} added")] * len(ctxs)
 
 
 def remove_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     if not spec.get("tag"):
-        raise ActionError("remove_tag needs a tag.")
+        raise ActionError(_("remove_tag needs a tag."))
     accounts_remove_tag_bulk(account_ids=[ctx.account.pk for ctx in ctxs], name=spec["tag"])
     return [(True, f"Tag {spec['tag']} removed")] * len(ctxs)
 
@@ -103,10 +104,10 @@ def remove_tag_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
 def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     template = EmailTemplate.objects.filter(key=spec.get("template")).first()
     if template is None:
-        raise ActionError(f"No email template {spec.get('template')!r}.")
+        raise ActionError(_("No email template %(template)r.") % {"template": spec.get("template")})
     to = spec.get("to", "contact")
     if to not in ("contact", "owner"):
-        raise ActionError(f"Unknown recipient {to!r}: use contact or owner.")
+        raise ActionError(_("Unknown recipient %(to)r: use contact or owner.") % {"to": to})
     first_contact: dict[int, Contact] = {}
     if to == "contact":
         contacts = Contact.objects.filter(account_id__in={ctx.account.pk for ctx in ctxs}).exclude(email="")
@@ -121,10 +122,10 @@ def send_email_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     for ctx in ctxs:
         contact = first_contact.get(ctx.account.pk) if to == "contact" else None
         if to == "contact" and contact is None:
-            outcomes.append((False, "The account has no contact with an email address."))
+            outcomes.append((False, _("The account has no contact with an email address.")))
             continue
         if to == "owner" and (not ctx.account.owner_id or not ctx.account.owner.email):
-            outcomes.append((False, "The account has no owner with an email address."))
+            outcomes.append((False, _("The account has no owner with an email address.")))
             continue
         subject, text, html = email_render_source(
             subject=template.subject,
@@ -163,7 +164,7 @@ def notify_many(spec: dict, ctxs: list[ActionContext]) -> list[Outcome]:
     for ctx in ctxs:
         users = fixed if fixed is not None else users_param("owner", ctx.account)
         if not users:
-            out.append((False, f"Nobody to notify for {spec.get('to', 'owner')!r}."))
+            out.append((False, _("Nobody to notify for %(to)r.") % {"to": spec.get("to", "owner")}))
             continue
         items.append(
             {

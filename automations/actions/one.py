@@ -8,6 +8,7 @@ import logging
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import AccountStatus, LifecycleStage, TaskPriority
 from accounts.services import (
@@ -37,10 +38,10 @@ logger = logging.getLogger(__name__)
 def create_task(spec: dict, ctx: ActionContext) -> str:
     assignees = users_param(spec.get("assignee"), ctx.account)
     if spec.get("assignee", "owner") != "owner" and not assignees:
-        raise ActionError(f"No user for assignee {spec.get('assignee')!r}.")
+        raise ActionError(_("No user for assignee %(assignee)r.") % {"assignee": spec.get("assignee")})
     priority = spec.get("priority", TaskPriority.NORMAL)
     if priority not in TaskPriority.values:
-        raise ActionError(f"Unknown priority {priority!r}.")
+        raise ActionError(_("Unknown priority %(priority)r.") % {"priority": priority})
     due_in = spec.get("due_in_days")
     task = task_create(
         account=ctx.account,
@@ -59,7 +60,7 @@ def create_task(spec: dict, ctx: ActionContext) -> str:
 def set_status(spec: dict, ctx: ActionContext) -> str:
     status = spec.get("status")
     if status not in AccountStatus.values:
-        raise ActionError(f"Unknown status {status!r}.")
+        raise ActionError(_("Unknown status %(status)r.") % {"status": status})
     account_set_status(account=ctx.account, status=status, actor=None)
     return f"Status set to {status}"
 
@@ -67,21 +68,21 @@ def set_status(spec: dict, ctx: ActionContext) -> str:
 def set_stage(spec: dict, ctx: ActionContext) -> str:
     stage = spec.get("stage")
     if stage not in LifecycleStage.values:
-        raise ActionError(f"Unknown lifecycle stage {stage!r}.")
+        raise ActionError(_("Unknown lifecycle stage %(stage)r.") % {"stage": stage})
     account_set_lifecycle_stage(account=ctx.account, stage=stage, actor=None)
     return f"Stage set to {stage}"
 
 
 def add_tag(spec: dict, ctx: ActionContext) -> str:
     if not spec.get("tag"):
-        raise ActionError("add_tag needs a tag.")
+        raise ActionError(_("add_tag needs a tag."))
     account_add_tag(account=ctx.account, name=spec["tag"])
     return f"Tag {spec['tag']} added"
 
 
 def remove_tag(spec: dict, ctx: ActionContext) -> str:
     if not spec.get("tag"):
-        raise ActionError("remove_tag needs a tag.")
+        raise ActionError(_("remove_tag needs a tag."))
     account_remove_tag(account=ctx.account, name=spec["tag"])
     return f"Tag {spec['tag']} removed"
 
@@ -89,20 +90,20 @@ def remove_tag(spec: dict, ctx: ActionContext) -> str:
 def send_email(spec: dict, ctx: ActionContext) -> str:
     key = spec.get("template")
     if not EmailTemplate.objects.filter(key=key).exists():
-        raise ActionError(f"No email template {key!r}.")
+        raise ActionError(_("No email template %(template)r.") % {"template": key})
     to = spec.get("to", "contact")
     contact = None
     if to == "contact":
         contact = ctx.account.contacts.exclude(email="").order_by("-is_primary", "pk").first()
         if contact is None:
-            raise ActionError("The account has no contact with an email address.")
+            raise ActionError(_("The account has no contact with an email address."))
         address = contact.email
     elif to == "owner":
         if not ctx.account.owner_id or not ctx.account.owner.email:
-            raise ActionError("The account has no owner with an email address.")
+            raise ActionError(_("The account has no owner with an email address."))
         address = ctx.account.owner.email
     else:
-        raise ActionError(f"Unknown recipient {to!r}: use contact or owner.")
+        raise ActionError(_("Unknown recipient %(to)r: use contact or owner.") % {"to": to})
     message = email_queue_template(
         template_key=key,
         to_email=address,
@@ -118,7 +119,7 @@ def send_email(spec: dict, ctx: ActionContext) -> str:
 def notify_users(spec: dict, ctx: ActionContext) -> str:
     users = users_param(spec.get("to"), ctx.account)
     if not users:
-        raise ActionError(f"Nobody to notify for {spec.get('to', 'owner')!r}.")
+        raise ActionError(_("Nobody to notify for %(to)r.") % {"to": spec.get("to", "owner")})
     notify(
         users=users,
         title=text_param(spec.get("title") or ctx.label, ctx),

@@ -20,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.functions import JSONObject
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import (
@@ -96,12 +97,12 @@ CONDITIONS: dict[str, tuple[str, Any]] = {
 
 def compile_tree(tree: dict, ctx: Context) -> Compiled:
     if not isinstance(tree, dict) or not tree:
-        raise ConditionError("A condition must be an object.")
+        raise ConditionError(gettext("A condition must be an object."))
     for group, join in (("all", "and"), ("any", "or")):
         if group in tree:
             children = tree[group]
             if not isinstance(children, list) or not children:
-                raise ConditionError(f"'{group}' needs a non-empty list of conditions.")
+                raise ConditionError(gettext("'%(group)s' needs a non-empty list of conditions.") % {"group": group})
             out = Compiled(q=Q() if join == "and" else Q(pk__in=[]))
             first = True
             for child in children:
@@ -119,7 +120,7 @@ def compile_tree(tree: dict, ctx: Context) -> Compiled:
         return Compiled(q=~c.q, annotations=c.annotations, shows=c.shows)
     kind = tree.get("type")
     if kind not in CONDITIONS:
-        raise ConditionError(f"Unknown condition type {kind!r}.")
+        raise ConditionError(gettext("Unknown condition type %(kind)r.") % {"kind": kind})
     return CONDITIONS[kind][1](tree, ctx)
 
 

@@ -47,7 +47,7 @@ class Context:
 def as_number(spec: dict, key: str, *, default: float | None = None) -> float:
     value = spec.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConditionError(f"{spec.get('type')}: '{key}' must be a number.")
+        raise ConditionError(gettext("%(type)s: '%(key)s' must be a number.") % {"type": spec.get("type"), "key": key})
     return value
 
 
@@ -60,7 +60,9 @@ def as_list(spec: dict, key: str = "in") -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise ConditionError(f"{spec.get('type')}: '{key}' must be a non-empty list of names.")
+        raise ConditionError(
+            gettext("%(type)s: '%(key)s' must be a non-empty list of names.") % {"type": spec.get("type"), "key": key}
+        )
     return value
 
 

@@ -18,6 +18,7 @@ from django.db.models import (
     Q,
     Subquery,
 )
+from django.utils.translation import gettext as _
 
 from accounts.models import (
     Subscription,
@@ -75,7 +76,7 @@ def _churn_probability(spec: dict, ctx: Context) -> Compiled:
 def _ticket_open_longer(spec: dict, ctx: Context) -> Compiled:
     hours = as_number(spec, "hours", default=0) + 24 * as_number(spec, "days", default=0)
     if hours <= 0:
-        raise ConditionError("ticket_open_longer: give 'days' or 'hours'.")
+        raise ConditionError(_("ticket_open_longer: give 'days' or 'hours'."))
     name = ctx.name("oldest_open_ticket")
     open_tickets = SupportTicket.objects.filter(status__in=OPEN_TICKET)
     old = open_tickets.filter(opened_at__lt=ctx.now - dt.timedelta(hours=hours)).values("account_id")
@@ -119,7 +120,7 @@ def _no_open_followup(spec: dict, ctx: Context) -> Compiled:
     win-back survey routing, which gives every detractor answer a high-priority call-back task) follows it up yet."""
     kind = spec.get("kind", "nps")
     if kind not in ("nps", "csat"):
-        raise ConditionError(f"no_open_followup: kind must be nps or csat, not {kind!r}.")
+        raise ConditionError(_("no_open_followup: kind must be nps or csat, not %(kind)r.") % {"kind": kind})
     answered = SurveyResponse.objects.filter(account=OuterRef("account"), kind=kind).order_by("-responded_at")
     followup = Task.objects.filter(
         account=OuterRef("pk"),
@@ -199,7 +200,7 @@ def _purchase_within(spec: dict, ctx: Context) -> Compiled:
 def _event_in_days(spec: dict, ctx: Context) -> Compiled:
     event_type = spec.get("event_type")
     if not isinstance(event_type, str) or not event_type:
-        raise ConditionError("event_in_days: 'event_type' is required.")
+        raise ConditionError(_("event_in_days: 'event_type' is required."))
     events = UsageEvent.objects.filter(
         event_type=event_type, occurred_at__gte=ctx.now - dt.timedelta(days=as_int(spec, "days"))
     )
@@ -229,7 +230,7 @@ def _owner(spec: dict, ctx: Context) -> Compiled:
     if who == "none":
         return Compiled(q=Q(owner__isnull=True))
     if not isinstance(who, str) or not who:
-        raise ConditionError("owner: 'is' must be a username or 'none'.")
+        raise ConditionError(_("owner: 'is' must be a username or 'none'."))
     return Compiled(q=Q(owner__username=who), shows=[("owner__username", "Owner")])
 
 

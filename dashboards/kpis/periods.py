@@ -7,6 +7,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from churnapp.months import add_months
 
 
@@ -77,10 +79,10 @@ class Window:
     def parse(cls, text: str) -> Window:
         match = _WINDOW.match(text.strip())
         if not match:
-            raise ValueError("Use a number of days or calendar months, e.g. 30d or 1m.")
+            raise ValueError(_("Use a number of days or calendar months, e.g. 30d or 1m."))
         window = cls(int(match["count"]), match["unit"])
         if (window.unit == "d" and window.count > 366) or (window.unit == "m" and window.count > 12):
-            raise ValueError("The window is at most 366 days or 12 months.")
+            raise ValueError(_("The window is at most 366 days or 12 months."))
         return window
 
     def __str__(self) -> str:

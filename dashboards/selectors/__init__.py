@@ -20,6 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import selectors as account_selectors
 from accounts.models import Account, AccountStatus, HealthBand
@@ -96,7 +97,7 @@ __all__ = [
 
 def use_facts(source: str, covered: bool) -> bool:
     if source == FACTS and not covered:
-        raise ValueError("The KPI facts do not cover this request; refresh them or ask for source='live'.")
+        raise ValueError(gettext("The KPI facts do not cover this request; refresh them or ask for source='live'."))
     use = source != LIVE and covered
     read = _FACTS_READ.get()
     if use and read is not None:
@@ -199,7 +200,7 @@ def _account_totals(*, by: str, filters: KpiFilters, source: str) -> dict:
 def health_band_counts(*, filters: KpiFilters, source: str = AUTO) -> list[dict]:
     """Accounts that have not churned per health band (cached on Account by the health app), with their MRR."""
     rows = _account_totals(by="health_band", filters=filters, source=source)
-    bands = [(band.value, band.label) for band in HealthBand] + [("", "Not scored")]
+    bands = [(band.value, band.label) for band in HealthBand] + [("", gettext("Not scored"))]
     return [
         {"band": value or "unscored", "label": label, "n_accounts": rows.get(value, {}).get("n", 0),
          "mrr": rows.get(value, {}).get("mrr", 0.0)}

@@ -7,6 +7,8 @@ from dataclasses import replace
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from churnapp.money import currency
+from dashboards.api import money_keys
 from dashboards.catalog import KPIS, kpi_value
 from dashboards.kpis.periods import Window
 from dashboards.widgets._common import detail_of, money, number, pct
@@ -142,10 +144,12 @@ def kpi_cards(state: DashboardState) -> dict:
         )
         card["definition"] = KPIS[card["kpi"]].definition_display
         card["api"] = state.api(card["kpi"])
+    code = currency()
     rows = [
-        {"kpi": name, "key": key, "value": value}
+        {"kpi": name, "key": key, "value": value, "currency": code if key in money_keys(name) else ""}
         for name, row in values.items()
         for key, value in row.items()
         if key not in ("reasons", "start", "end", "distribution")
     ]
-    return {"cards": cards, "rows": rows, "columns": ["kpi", "key", "value"]}
+    # Amounts in some rows only: each row names its own currency (empty for counts and rates).
+    return {"cards": cards, "rows": rows, "columns": ["kpi", "key", "value", "currency"]}

@@ -64,7 +64,9 @@ def mrr_movements(state: DashboardState) -> dict:
     columns = ["month", "start_mrr", "new_mrr", "expansion_mrr", "reactivation_mrr", "contraction_mrr",
                "churned_mrr", "end_mrr", "net_change_mrr"]  # fmt: skip
     drills = [[row["drills"][m] for row in rows] for m in measures]
-    return {"rows": rows, "chart": chart, "columns": columns, "drill_urls": json.dumps(drills)}
+    money_columns = columns[1:]
+    return {"rows": rows, "chart": chart, "columns": columns, "money_columns": money_columns,
+            "drill_urls": json.dumps(drills)}  # fmt: skip
 
 
 def cohorts(state: DashboardState) -> dict:
@@ -102,19 +104,22 @@ def purchases(state: DashboardState) -> dict:
         for c, r in monthly
     ]  # fmt: skip
     details = [
-        detail_of("purchase CLV", money(clv["purchase_clv"]), state.drill("purchase-clv", "customers")),
-        detail_of("average purchase", money(clv["average_purchase_value"])),
-        detail_of("purchases a customer a month", number(clv["purchase_frequency"], 2)),
-        detail_of("average lifespan (months)", number(clv["average_lifespan_months"], 1)),
-        detail_of("paid invoices", number(clv["n_purchases"])),
-        detail_of("paying customers", number(repeat["n_customers"]), state.drill("repeat-purchase-rate", "customers")),
-        detail_of("repeat customers", number(repeat["n_repeat"]), state.drill("repeat-purchase-rate", "repeat")),
+        detail_of(_("purchase CLV"), money(clv["purchase_clv"]), state.drill("purchase-clv", "customers")),
+        detail_of(_("average purchase"), money(clv["average_purchase_value"])),
+        detail_of(_("purchases a customer a month"), number(clv["purchase_frequency"], 2)),
+        detail_of(_("average lifespan (months)"), number(clv["average_lifespan_months"], 1)),
+        detail_of(_("paid invoices"), number(clv["n_purchases"])),
+        detail_of(
+            _("paying customers"), number(repeat["n_customers"]), state.drill("repeat-purchase-rate", "customers")
+        ),
+        detail_of(_("repeat customers"), number(repeat["n_repeat"]), state.drill("repeat-purchase-rate", "repeat")),
     ]
     columns = ["month", "n_purchases", "revenue", "n_customers", "n_repeat", "repeat_purchase_rate",
                "average_purchase_value", "purchase_frequency", "average_lifespan_months", "purchase_clv"]  # fmt: skip
     return {
         "clv": clv, "repeat": repeat, "repeat_display": pct(repeat["repeat_purchase_rate"]),
         "details": details, "none": not clv["n_purchases"], "months": rows, "rows": rows, "columns": columns,
+        "money_columns": ["revenue", "average_purchase_value", "purchase_clv"],
         "drill": state.drill("repeat-purchase-rate", "repeat"),
         "definitions": (KPIS["purchase-clv"].definition_display, KPIS["repeat-purchase-rate"].definition_display),
         "api": state.api("purchase-clv"),
@@ -125,11 +130,14 @@ def survival(state: DashboardState) -> dict:
     row = kpi_value(KPIS["survival"], state.query)
     points = row["curve"]
     details = [
-        detail_of("accounts followed", number(row["n_accounts"]), state.drill("survival", "accounts")),
-        detail_of("churned", number(row["n_churned"]), state.drill("survival", "churned")),
-        detail_of("still active (censored)", number(row["n_censored"]), state.drill("survival", "censored")),
-        detail_of("median lifetime (months)", number(row["median_lifetime_months"], 1)),
-        *(detail_of(f"still subscribed after {m} months", pct(row[f"survival_{m}m"])) for m in (3, 6, 12)),
+        detail_of(_("accounts followed"), number(row["n_accounts"]), state.drill("survival", "accounts")),
+        detail_of(_("churned"), number(row["n_churned"]), state.drill("survival", "churned")),
+        detail_of(_("still active (censored)"), number(row["n_censored"]), state.drill("survival", "censored")),
+        detail_of(_("median lifetime (months)"), number(row["median_lifetime_months"], 1)),
+        *(
+            detail_of(_("still subscribed after %(months)s months") % {"months": m}, pct(row[f"survival_{m}m"]))
+            for m in (3, 6, 12)
+        ),
     ]
     return {
         "row": row, "details": details, "chart": charts.survival_curve(points),
@@ -142,12 +150,12 @@ def survival(state: DashboardState) -> dict:
 def winback(state: DashboardState) -> dict:
     row = kpi_value(KPIS["winback-results"], state.query)
     details = [
-        detail_of("departures in the period (churn records)", number(row["n_churned"])),
-        detail_of("of them won back by the end", number(row["n_won_back"])),
-        detail_of("win-back rate", pct(row["winback_rate"])),
-        detail_of("reactivations in the period", number(row["n_reactivated"]), state.drill("winback-results",
+        detail_of(_("departures in the period (churn records)"), number(row["n_churned"])),
+        detail_of(_("of them won back by the end"), number(row["n_won_back"])),
+        detail_of(_("win-back rate"), pct(row["winback_rate"])),
+        detail_of(_("reactivations in the period"), number(row["n_reactivated"]), state.drill("winback-results",
                                                                                         "reactivated")),
-        detail_of("MRR won back", money(row["mrr_won_back"])),
+        detail_of(_("MRR won back"), money(row["mrr_won_back"])),
     ]  # fmt: skip
     for offer in row["offers"]:
         offer["conversion_display"] = pct(offer["conversion_rate"])
@@ -157,6 +165,7 @@ def winback(state: DashboardState) -> dict:
     return {
         "row": row, "details": details, "offers": row["offers"], "rows": rows,
         "columns": ["offer", "label", "contacted", "reactivated", "conversion_rate", "mrr_won_back"],
+        "money_columns": ["mrr_won_back"],
         "definition": KPIS["winback-results"].definition_display, "api": state.api("winback-results"),
         "reactivated_href": state.drill("winback-results", "reactivated"),
     }  # fmt: skip

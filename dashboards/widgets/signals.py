@@ -31,7 +31,8 @@ def health(state: DashboardState) -> dict:
         unscored = band["band"] == "unscored"
         band["href"] = "" if unscored else state.accounts_link(band=band["band"], status=NOT_CHURNED)
     return {"bands": bands, "total": row["n_accounts"], "reason": row["reasons"].get("bands", ""),
-            "chart": charts.health_bands(bands), "rows": bands, "columns": ["band", "n_accounts", "mrr"]}  # fmt: skip
+            "chart": charts.health_bands(bands), "rows": bands, "columns": ["band", "n_accounts", "mrr"],
+            "money_columns": ["mrr"]}  # fmt: skip
 
 
 BAND_LABELS = {"green": _("Green"), "yellow": _("Yellow"), "red": _("Red"), "unscored": _("Not scored")}

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from django.utils import timezone
 
+from churnapp.money import currency
 from dashboards.catalog import KPIS, kpi_value
 from dashboards.goals import goals_progress
 from dashboards.widgets._common import NOT_CHURNED
@@ -23,7 +24,8 @@ def workload(state: DashboardState) -> dict:
     columns = ["owner", "n_accounts", "mrr", "n_at_risk", "open_tasks", "overdue_tasks"]
     # Account columns come from the latest KPI facts run when there is one (the view adds its age as `facts_at`);
     # the task columns are always live.
-    return {"owners": shown, "more": len(owners) - len(shown), "rows": owners, "columns": columns}
+    return {"owners": shown, "more": len(owners) - len(shown), "rows": owners, "columns": columns,
+            "money_columns": ["mrr"]}  # fmt: skip
 
 
 def goals(state: DashboardState) -> dict:
@@ -31,6 +33,8 @@ def goals(state: DashboardState) -> dict:
     quarter = (today.month - 1) // 3 + 1
     progress = goals_progress(year=today.year, quarter=quarter, today=today)
     rows = [{"goal": str(p.goal), "metric": p.goal.metric, "segment": p.goal.segment, "comparator": p.goal.comparator,
-             "target": float(p.goal.target), "actual": p.actual, "status": p.status} for p in progress]  # fmt: skip
+             "target": float(p.goal.target), "actual": p.actual, "status": p.status,
+             "currency": currency() if p.unit == "money" else ""} for p in progress]  # fmt: skip
     return {"progress": progress, "quarter": f"{today.year} Q{quarter}", "rows": rows,
-            "columns": ["goal", "metric", "segment", "comparator", "target", "actual", "status"]}  # fmt: skip
+            "columns": ["goal", "metric", "segment", "comparator", "target", "actual", "status",
+                        "currency"]}  # fmt: skip

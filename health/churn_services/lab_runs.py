@@ -10,6 +10,7 @@ import pandas as pd
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from churnapp import hooks
 from churnapp.months import month_start_after
@@ -31,18 +32,19 @@ def split_errors(
     """Per field, what is wrong with a split (empty when it can be evaluated)."""
     errors = {}
     if not 1 <= horizon_days <= MAX_HORIZON:
-        errors["horizon_days"] = f"The horizon is 1 to {MAX_HORIZON} days."
+        errors["horizon_days"] = _("The horizon is 1 to %(max)s days.") % {"max": MAX_HORIZON}
     if test_from < train_until:
-        errors["test_from"] = "The test period starts on or after the end of training."
+        errors["test_from"] = _("The test period starts on or after the end of training.")
     if test_until < test_from:
-        errors["test_until"] = "The test period ends on or after its start."
+        errors["test_until"] = _("The test period ends on or after its start.")
     elif "horizon_days" not in errors and test_until + dt.timedelta(days=horizon_days) > today:
-        errors["test_until"] = (
-            f"Observations up to {test_until} are labelled only on {test_until + dt.timedelta(days=horizon_days)} "
-            f"({horizon_days} days later); as of {today} they are not. End the test earlier or shorten the horizon."
-        )
+        errors["test_until"] = _(
+            "Observations up to %(until)s are labelled only on %(labelled)s (%(days)s days later); as of %(today)s "
+            "they are not. End the test earlier or shorten the horizon."
+        ) % {"until": test_until, "labelled": test_until + dt.timedelta(days=horizon_days), "days": horizon_days,
+             "today": today}  # fmt: skip
     if train_until > today:
-        errors["train_until"] = f"Training cannot end after today ({today})."
+        errors["train_until"] = _("Training cannot end after today (%(today)s).") % {"today": today}
     return errors
 
 
@@ -69,8 +71,9 @@ def lab_split(
     train = before[stamp[before.index] <= pd.Timestamp(test_from - dt.timedelta(days=horizon_days))]
     test = rows[(stamp >= pd.Timestamp(test_from)) & (stamp <= pd.Timestamp(test_until))]
     if test.empty or test[label].nunique() < 2:
-        raise ValidationError({"test_from": "The test period holds no month start with both churned and retained "
-                                            "accounts: widen it."})  # fmt: skip
+        raise ValidationError(
+            {"test_from": _("The test period holds no month start with both churned and retained accounts: widen it.")}
+        )
     try:
         result = lab.evaluate_split(
             frame, train_rows=train, test_rows=test, label=label, names=names, horizon_days=horizon_days
@@ -102,13 +105,13 @@ def lab_run_request(
     """Queue an evaluation of every candidate on this split (managers and admins). The split is checked now;
     the work runs in a worker."""
     if actor is not None and not can_configure(actor):
-        raise PermissionDenied("Only managers and admins run the churn model lab.")
+        raise PermissionDenied(_("Only managers and admins run the churn model lab."))
     errors = split_errors(
         train_until=train_until, test_from=test_from, test_until=test_until, horizon_days=horizon_days,
         today=as_of or timezone.localdate(),
     )  # fmt: skip
     if as_of is not None and as_of > timezone.localdate():
-        errors["as_of"] = "As-of must not be in the future."
+        errors["as_of"] = _("As-of must not be in the future.")
     if errors:
         raise ValidationError(errors)
     run = ChurnLabRun.objects.create(

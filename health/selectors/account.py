@@ -91,16 +91,17 @@ def changelog(snapshots: list[HealthSnapshot], step: int = 7) -> list[dict]:
 def trend_chart(snapshots: list[HealthSnapshot], bands: scoring.Bands) -> dict:
     """Chart.js config: the score over the days, with the band thresholds as dashed lines."""
     labels = [date_format(s.day, "MONTH_DAY_FORMAT") for s in snapshots]
+    n = len(snapshots)
     return {
         "type": "line",
         "data": {
             "labels": labels,
             "datasets": [
-                {"label": "Health score", "data": [s.score for s in snapshots], "borderColor": "#3457d5",
+                {"label": _("Health score"), "data": [s.score for s in snapshots], "borderColor": "#3457d5",
                  "backgroundColor": "#3457d5", "pointRadius": 0, "tension": 0, "spanGaps": True},
-                {"label": f"Green ≥ {bands.green_min}", "data": [bands.green_min] * len(snapshots),
+                {"label": _("Green ≥ %(score)s") % {"score": bands.green_min}, "data": [bands.green_min] * n,
                  "borderColor": "#1f8a4c", "borderDash": [4, 4], "pointRadius": 0, "borderWidth": 1},
-                {"label": f"Red < {bands.yellow_min}", "data": [bands.yellow_min] * len(snapshots),
+                {"label": _("Red < %(score)s") % {"score": bands.yellow_min}, "data": [bands.yellow_min] * n,
                  "borderColor": "#c0392b", "borderDash": [4, 4], "pointRadius": 0, "borderWidth": 1},
             ],
         },

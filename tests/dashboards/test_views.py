@@ -306,3 +306,14 @@ def test_only_managers_enter_cac(client, request, role):
     assert client.post("/dashboard/cac/", {"month": "2024-01", "amount": "10"}).status_code == 403
     entry = AcquisitionCost.objects.create(month=dt.date(2024, 1, 1), amount=Decimal("1"))
     assert client.post(f"/dashboard/cac/{entry.pk}/delete/").status_code == 403
+
+
+def test_key_figures_csv_names_the_currency_row_by_row(client, viewer, book, settings):
+    """The key figures file mixes amounts, counts and rates: each row says whether it is money, as the API declares."""
+    settings.CURRENCY = "EUR"
+    client.force_login(viewer)
+    rows = _csv(client.get("/dashboard/widgets/kpi-cards/csv/", {"start": "2024-01-01", "end": "2024-02-01"}))
+    currency = {(r["kpi"], r["key"]): r["currency"] for r in rows}
+    assert currency[("arpa", "arpa")] == currency[("mrr-churn", "start_mrr")] == currency[("clv", "clv")] == "EUR"
+    assert currency[("churn-rate", "churn_rate")] == currency[("churn-rate", "n_churn")] == ""
+    assert currency[("nps", "nps")] == ""

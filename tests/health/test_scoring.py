@@ -4,6 +4,7 @@ import math
 
 import pandas as pd
 import pytest
+from django.utils import translation
 
 from health import scoring
 
@@ -102,3 +103,15 @@ def test_changelog_names_the_factors_that_moved():
 def test_changelog_for_a_rise_and_for_a_missing_factor():
     text = scoring.explain_change({"nps": [None, None, None]}, {"nps": [10, 100, 9.5]}, 50, 60)
     assert text == "score rose 10 points: latest NPS –→10 (+10)"
+
+
+def test_changelog_reads_in_the_readers_language():
+    old = {"active_days_30": [22, 100, 20.0], "tickets_30d": [0, 100, 8.0]}
+    new = {"active_days_30": [6, 40, 8.0], "tickets_30d": [1, 60, 2.0]}
+    with translation.override("it"):
+        assert scoring.explain_change(old, new, 80, 62).startswith("punteggio sceso di 18 punti: ")
+        assert scoring.explain_change(old, new, 80, 62).endswith(", 1 nuovo ticket (−6)")
+        assert scoring.explain_change({}, {}, None, 50) == "punteggio ora disponibile"
+    with translation.override("bg"):
+        assert scoring.explain_change(old, new, 62, 63).startswith("индексът се повиши с 1 точка")
+        assert scoring.explain_change(old, new, 63, 63).startswith("индексът не се промени")

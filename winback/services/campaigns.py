@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts import services as account_services
 from accounts.models import Account, Contact, TaskPriority, TaskSource
@@ -198,15 +199,15 @@ def campaign_create(
     attribution_window_days: int = 60,
 ) -> Campaign:
     if offer not in Offer.values:
-        raise ValueError(f"Unknown offer {offer!r}.")
+        raise ValueError(gettext("Unknown offer %(offer)r.") % {"offer": offer})
     if offer == Offer.DISCOUNT and not discount_code:
-        raise ValueError("A discount campaign needs a discount code.")
+        raise ValueError(gettext("A discount campaign needs a discount code."))
     bands = value_bands or []
     if set(bands) - {"low", "mid", "high"}:
-        raise ValueError("Value bands are low, mid and high.")
+        raise ValueError(gettext("Value bands are low, mid and high."))
     reasons = list(ChurnReason.objects.filter(code__in=reason_codes))
     if len(reasons) != len(set(reason_codes)):
-        raise ValueError("Unknown churn reason code.")
+        raise ValueError(gettext("Unknown churn reason code."))
     campaign = Campaign.objects.create(
         name=name,
         offer=offer,
@@ -253,7 +254,7 @@ def release_note_publish(*, note: ReleaseNote, reason_codes: list[str], send: bo
 def suppression_add(*, account: Account, reason: str = "", actor: AbstractBaseUser | None = None):
     """The account asked not to be contacted: no campaign reaches it from now on."""
     if actor is not None and not can_edit_account(actor, account):
-        raise PermissionDenied("You can only change the accounts you own.")
+        raise PermissionDenied(gettext("You can only change the accounts you own."))
     suppression, _ = WinbackSuppression.objects.get_or_create(
         account=account, defaults={"reason": reason, "created_by": actor}
     )

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import services as account_services
 from accounts.models import Account, AccountStatus, InboundWebhookEvent, Subscription
@@ -66,10 +67,10 @@ def churn_record_create(
     first one left empty instead of adding a row.
     """
     if churn_type not in ChurnType.values:
-        raise ValueError(f"Unknown churn type {churn_type!r}.")
+        raise ValueError(gettext("Unknown churn type %(churn_type)r.") % {"churn_type": churn_type})
     reason = _reason(reason_code)
     if reason_code and reason is None:
-        raise ValueError(f"Unknown churn reason {reason_code!r}.")
+        raise ValueError(gettext("Unknown churn reason %(reason)r.") % {"reason": reason_code})
     if mrr_lost is None:
         mrr_lost = account_mrr_on(day=churned_on - dt.timedelta(days=1), account_ids=[account.pk]).get(
             account.pk, Decimal("0")
@@ -163,14 +164,14 @@ def account_pause(
     or finds nothing active to pause. The reason the customer gave (if any) is kept on the timeline.
     """
     if actor is not None and not can_edit_account(actor, account):
-        raise PermissionDenied("You can only pause the accounts you own.")
+        raise PermissionDenied(gettext("You can only pause the accounts you own."))
     today = timezone.localdate()
     start_on = start_on or today
     if start_on < today:
-        raise ValueError("A pause starts today or later.")
+        raise ValueError(gettext("A pause starts today or later."))
     max_days = conf.get("PAUSE_MAX_DAYS")
     if (resume_on - start_on).days > max_days:
-        raise ValueError(f"A pause lasts at most {max_days} days.")
+        raise ValueError(gettext("A pause lasts at most %(days)s days.") % {"days": max_days})
     paused = account_services.subscriptions_pause(
         account=account, start_date=start_on, resume_date=resume_on, actor=actor
     )

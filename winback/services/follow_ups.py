@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts import services as account_services
 from accounts.models import Account, SurveyResponse, TaskPriority, TaskSource, TaskStatus
@@ -125,11 +126,11 @@ def issue_route_set(
 ) -> IssueRoute:
     """Configure who follows up dissatisfied answers of an issue type and the SLA (managers and admins)."""
     if not can_configure(actor):
-        raise PermissionDenied("Only managers and admins configure routing.")
+        raise PermissionDenied(gettext("Only managers and admins configure routing."))
     if issue_type not in IssueType.values:
-        raise ValueError(f"Unknown issue type {issue_type!r}.")
+        raise ValueError(gettext("Unknown issue type %(issue_type)r.") % {"issue_type": issue_type})
     if not 1 <= sla_days <= 30:
-        raise ValueError("The SLA is 1 to 30 days.")
+        raise ValueError(gettext("The SLA is 1 to 30 days."))
     route, _ = IssueRoute.objects.update_or_create(
         issue_type=issue_type, defaults={"assignee": assignee, "role": role, "sla_days": sla_days}
     )
@@ -191,7 +192,7 @@ def responses_route_new(*, now: dt.datetime | None = None) -> int:
 def response_follow_up(*, response: SurveyResponse, actor: AbstractBaseUser, note: str) -> ResponseFollowUp:
     """Close the loop with one customer: the answer is followed up (with a note) and its task done."""
     if not can_edit_account(actor, response.account):
-        raise PermissionDenied("You can only follow up answers of the accounts you own.")
+        raise PermissionDenied(gettext("You can only follow up answers of the accounts you own."))
     follow_up, _ = ResponseFollowUp.objects.get_or_create(response=response, defaults={"category": response.category})
     if follow_up.followed_up_at is None:
         follow_up.followed_up_at = timezone.now()

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import services as account_services
 from accounts.models import Account, Contact, Subscription, SupportTicket, SurveyResponse
@@ -83,7 +84,7 @@ def survey_invite(
     """Ask one contact; None when the contact was surveyed within the fatigue window or was already asked then."""
     now = now or timezone.now()
     if kind not in ("nps", "csat"):
-        raise ValueError(f"Unknown survey kind {kind!r}.")
+        raise ValueError(_("Unknown survey kind %(kind)r.") % {"kind": kind})
     if contact.pk in fatigued_contact_ids(contact_ids=[contact.pk], now=now):
         return None
     days = schedule.expires_after_days if schedule else 14
@@ -248,7 +249,7 @@ def survey_answer(
     (a dissatisfied answer by the issue type the contact chose, if any)."""
     now = now or timezone.now()
     if issue_type and issue_type not in IssueType.values:
-        raise ValueError(f"Unknown issue type {issue_type!r}.")
+        raise ValueError(_("Unknown issue type %(issue_type)r.") % {"issue_type": issue_type})
     with transaction.atomic():
         invitation = invitation_for_token(token=token, now=now)
         # Lock the row so two submits of the same link cannot both record an answer.

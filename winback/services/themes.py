@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Contact, SurveyResponse
 from winback import emailing, textmining
@@ -75,7 +76,7 @@ def cluster_name(*, cluster: ThemeCluster, name: str, actor: AbstractBaseUser | 
     """A manager names a cluster: it becomes a theme (keywords from its top terms) and its comments are tagged."""
     name = name.strip()
     if not name:
-        raise ValueError("Give the theme a name.")
+        raise ValueError(_("Give the theme a name."))
     theme, created = Theme.objects.get_or_create(
         name=name, defaults={"keywords": ", ".join(cluster.terms[:5]), "source": ThemeSource.CLUSTER}
     )
@@ -109,7 +110,7 @@ def loop_message_send(
 ) -> LoopMessage:
     """ "You told us, we changed this": one email to each respondent of the theme (suppression and caps apply)."""
     if not subject.strip() or not body.strip():
-        raise ValueError("The message needs a subject and a body.")
+        raise ValueError(_("The message needs a subject and a body."))
     message = LoopMessage.objects.create(theme=theme, subject=subject.strip(), body=body.strip(), sent_by=actor)
     sent = suppressed = 0
     for contact in theme_respondents(theme=theme, since=since):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 from accounts.imports.services.rows import Kind
 from accounts.models import Account, Tag
@@ -30,7 +31,10 @@ def duplicate_rows(kind: Kind, rows: list[tuple[int, dict]]) -> list[dict]:
             continue
         if key in seen:
             errors.append(
-                {"index": index, "errors": {key[0][0]: [f"Duplicate of row {seen[key]} in the same request."]}}
+                {
+                    "index": index,
+                    "errors": {key[0][0]: [_("Duplicate of row %(row)s in the same request.") % {"row": seen[key]}]},
+                }
             )
         else:
             seen[key] = index
@@ -48,7 +52,7 @@ def unwritable_accounts(actor: AbstractBaseUser | None, account_ids: set[int]) -
 
 def ensure_actor_may_write(actor: AbstractBaseUser | None, account_ids: set[int]) -> None:
     if unwritable_accounts(actor, account_ids):
-        raise PermissionDenied("You can only edit the accounts you own.")
+        raise PermissionDenied(_("You can only edit the accounts you own."))
 
 
 def account_tags_set(tags: dict[int, list[str]]) -> None:

@@ -11,14 +11,33 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.utils.translation import gettext as _
 
 from accounts import serializers as s
 from accounts.models import Account, Activity, Contact, Subscription, SupportTicket, SurveyResponse, Tag, Task
 from accounts.rates import NoRate, Rates
-from churnapp.parsers import NUL_MESSAGE
-from churnapp.validation import EVENT_TIME_RANGE, date_fields_out_of_range, nul_paths
+from churnapp.validation import (
+    EVENT_TIME_RANGE,
+    MAX_EVENT_TIME,
+    MIN_EVENT_TIME,
+    date_fields_out_of_range,
+    nul_paths,
+)
 
-DATE_RANGE_MESSAGE = f"Date out of range ({EVENT_TIME_RANGE})."
+DATE_RANGE_MESSAGE = f"Date out of range ({EVENT_TIME_RANGE})."  # in English; rows get `date_range_message()`
+
+
+def date_range_message() -> str:
+    """DATE_RANGE_MESSAGE in the active language."""
+    return _("Date out of range (years %(first)s–%(last)s).") % {
+        "first": MIN_EVENT_TIME.year,
+        "last": MAX_EVENT_TIME.year,
+    }
+
+
+def nul_message() -> str:
+    """churnapp.parsers.NUL_MESSAGE in the active language."""
+    return _("NUL (\\u0000) characters are not allowed.")
 
 
 @dataclass(frozen=True)
@@ -68,7 +87,7 @@ class RowsForbidden(RowErrors, PermissionDenied):
     """Some rows touch an account the actor may not edit (the API answers 403 with the rows' errors)."""
 
     def __str__(self) -> str:
-        return "You can only edit the accounts you own."
+        return _("You can only edit the accounts you own.")
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -83,17 +102,17 @@ def rows_validate(*, kind: str, rows: Iterable[tuple[int, Any]]) -> tuple[list[t
     valid, errors = [], []
     for index, raw in rows:
         if not isinstance(raw, dict):
-            errors.append({"index": index, "errors": {"non_field_errors": ["Each row must be a JSON object."]}})
+            errors.append({"index": index, "errors": {"non_field_errors": [_("Each row must be a JSON object.")]}})
             continue
         nul = nul_paths(raw)
         if nul:  # PostgreSQL cannot store them: refused per field, the same on the REST API and in imports
-            errors.append({"index": index, "errors": {path: [NUL_MESSAGE] for path in nul}})
+            errors.append({"index": index, "errors": {path: [nul_message()] for path in nul}})
             continue
         serializer = serializer_class(data=raw)
         if serializer.is_valid():
             far = date_fields_out_of_range(serializer.validated_data)
             if far:
-                errors.append({"index": index, "errors": {name: [DATE_RANGE_MESSAGE] for name in far}})
+                errors.append({"index": index, "errors": {name: [date_range_message()] for name in far}})
                 continue
             valid.append((index, dict(serializer.validated_data)))
         else:
@@ -132,7 +151,7 @@ def rows_resolve(*, kind: str, rows: list[tuple[int, dict]]) -> tuple[list[tuple
             if ref in accounts:
                 row["account_id"] = accounts[ref]
             else:
-                problems["account"] = [f"Unknown account {ref!r}."]
+                problems["account"] = [_("Unknown account %(account)r.") % {"account": ref}]
         for name, target in (("owner_email", "owner_id"), ("assignee_email", "assignee_id")):
             if name in row:
                 email = row.pop(name)
@@ -141,7 +160,7 @@ def rows_resolve(*, kind: str, rows: list[tuple[int, dict]]) -> tuple[list[tuple
                 elif email.lower() in users:
                     row[target] = users[email.lower()]
                 else:
-                    problems[name] = [f"No user with e-mail {email!r}."]
+                    problems[name] = [_("No user with e-mail %(email)r.") % {"email": email}]
         if kind == "surveys":
             email = (row.pop("contact_email", "") or "").lower()
             row["contact_id"] = contacts.get((row.get("account_id"), email)) if email else None
