@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from django.db.models import Avg, Count
-from django.utils.translation import gettext_noop
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop, ngettext, pgettext
 
-from accounts.models import Account, SurveyResponse
+from accounts.models import Account, HealthBand, SurveyResponse
 from dashboards.kpis.formulas import DAYS_PER_MONTH
 from dashboards.kpis.metrics import cohort_activity, period_account_metrics
 from dashboards.kpis.periods import instant
 from dashboards.params import KpiQuery
 from dashboards.selectors import lifecycle, live
+from winback.models import Offer
 
 # Measures of the subscription KPIs → the per-account metric that counts an account in.
 SUBSCRIPTION_MEASURES = {
@@ -36,6 +38,15 @@ ACTIVITY_MEASURES = {
 SURVEY_MEASURES = {
     "nps": {"promoters": (9, 10), "passives": (7, 8), "detractors": (0, 6), "responses": (0, 10)},
     "csat": {"satisfied": (4, 5), "neutral": (3, 3), "dissatisfied": (1, 2), "responses": (1, 5)},
+}
+SURVEY_TITLES = {
+    "promoters": gettext_noop("Promoters"),
+    "passives": gettext_noop("Passives"),
+    "detractors": gettext_noop("Detractors"),
+    "responses": gettext_noop("Responses"),
+    "satisfied": gettext_noop("Satisfied"),
+    "neutral": gettext_noop("Neutral"),
+    "dissatisfied": gettext_noop("Dissatisfied"),
 }
 COHORT_MEASURES = {
     "members": gettext_noop("In the cohort"),
@@ -67,13 +78,33 @@ LIFECYCLE_MEASURES = {
 BAND_PARAMS = ("green", "yellow", "red", "unscored")
 
 
+def _day(day: dt.date) -> str:
+    """A day as the active language writes it ("Jan 1, 2024" in English)."""
+    return date_format(day, "DATE_FORMAT")
+
+
+def _window(window) -> str:
+    """An inactivity window in words: "30 days", "1 month"."""
+    if window.unit == "m":
+        return ngettext("%(count)s month", "%(count)s months", window.count) % {"count": window.count}
+    return ngettext("%(count)s day", "%(count)s days", window.count) % {"count": window.count}
+
+
+def _band(code: str) -> str:
+    """A health band's name in the active language, from its code in the URL."""
+    labels = {band.value: str(band.label) for band in HealthBand}
+    return labels.get(code) or gettext("Not scored")
+
+
 @dataclass(frozen=True)
 class DrillDown:
-    """Accounts behind a number: `frame` has account_id plus the figures shown beside each account."""
+    """Accounts behind a number: `frame` has account_id plus the figures shown beside each account. The title and
+    headings are in the language active when it was made."""
 
     title: str
     frame: pd.DataFrame
     columns: tuple[tuple[str, str], ...]  # (column, heading) shown beside the account
+    labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # column → code → what the page shows
 
     @property
     def total(self) -> int:
@@ -81,13 +112,13 @@ class DrillDown:
 
 
 def measures(kpi: str) -> dict[str, str]:
-    """The measures a KPI's numbers drill into, with their titles."""
+    """The measures a KPI's numbers drill into, with their titles (untranslated: gettext them to show them)."""
     if kpi in SUBSCRIPTION_KPIS:
         return {key: title for key, (_, title) in SUBSCRIPTION_MEASURES.items()}
     if kpi == "activity-churn":
         return ACTIVITY_MEASURES
     if kpi in SURVEY_MEASURES:
-        return {key: key.capitalize() for key in SURVEY_MEASURES[kpi]}
+        return {key: SURVEY_TITLES[key] for key in SURVEY_MEASURES[kpi]}
     if kpi == "cohort-retention":
         return COHORT_MEASURES
     return LIFECYCLE_MEASURES.get(kpi, {})
@@ -104,7 +135,7 @@ def drilldown(
 ) -> DrillDown:
     """The accounts counted by `measure` of `kpi` for the query; raises KeyError for an unknown pair and ValueError
     for missing or malformed `options` (the query parameters some measures need: from/to, low/high, milestone)."""
-    title = measures(kpi)[measure]
+    title = gettext(measures(kpi)[measure])
     if kpi in LIFECYCLE_MEASURES:
         return _lifecycle(kpi, measure, title, query, options or {})
     scope = live.account_scope(query.filters)
@@ -122,8 +153,9 @@ def drilldown(
         )
         frame["change"] = frame["end_mrr"] - frame["start_mrr"]
         frame = frame.sort_values(["start_mrr", "end_mrr"], ascending=False)
-        columns = (("start_mrr", f"MRR {query.start:%b %-d, %Y}"), ("end_mrr", f"MRR {query.end:%b %-d, %Y}"),
-                   ("change", "Change"))  # fmt: skip
+        change = pgettext("MRR at the end minus at the start", "Change")
+        columns = (("start_mrr", gettext("MRR %(day)s") % {"day": _day(query.start)}),
+                   ("end_mrr", gettext("MRR %(day)s") % {"day": _day(query.end)}), ("change", change))  # fmt: skip
         return DrillDown(title, frame, columns)
     if kpi == "activity-churn":
         window = query.window
@@ -135,7 +167,8 @@ def drilldown(
             if measure == "churned":
                 mask = mask & ~flags["end"]
             frame = pd.DataFrame({"account_id": flags.index[mask]})
-        return DrillDown(f"{title} (window {window})", frame, ())
+        label = gettext("%(title)s (window %(window)s)") % {"title": title, "window": _window(window)}
+        return DrillDown(label, frame, ())
     if kpi in SURVEY_MEASURES:
         low, high = SURVEY_MEASURES[kpi][measure]
         responses = SurveyResponse.objects.filter(
@@ -147,8 +180,8 @@ def drilldown(
         rows = responses.values("account_id").annotate(responses=Count("id"), average=Avg("score")).order_by()
         frame = pd.DataFrame(list(rows), columns=["account_id", "responses", "average"])
         frame = frame.sort_values("responses", ascending=False)
-        return DrillDown(f"{title} ({kpi.upper()} responses)", frame, (("responses", "Responses"),
-                                                                        ("average", "Average score")))  # fmt: skip
+        label = gettext("%(title)s (%(kpi)s responses)") % {"title": title, "kpi": kpi.upper()}
+        return DrillDown(label, frame, (("responses", gettext("Responses")), ("average", gettext("Average score"))))
     if kpi == "cohort-retention":
         activity = cohort_activity(live.subscription_frame(scope), cutoff=query.end, first_cohort=cohort)
         if activity.empty or cohort is None:
@@ -158,7 +191,12 @@ def drilldown(
             cells = cells[cells["active"]]
         elif measure == "lost":
             cells = cells[~cells["active"]]
-        label = f"{title}: {cohort:%B %Y} cohort, {k or 0} month{'s' if (k or 0) != 1 else ''} later"
+        months = k or 0
+        label = ngettext(
+            "%(title)s: %(cohort)s cohort, %(count)s month later",
+            "%(title)s: %(cohort)s cohort, %(count)s months later",
+            months,
+        ) % {"title": title, "cohort": date_format(cohort, "YEAR_MONTH_FORMAT"), "count": months}
         return DrillDown(label, cells[["account_id"]], ())
     raise KeyError(kpi)
 
@@ -166,14 +204,19 @@ def drilldown(
 def _int_option(options: Mapping[str, str], name: str, low: int = 0, high: int = 2**31 - 1) -> int:
     value = options.get(name, "")
     if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        raise ValueError(f"Give {name} as a whole number from {low} to {high}.")
+        raise ValueError(
+            gettext("Give %(name)s as a whole number from %(low)s to %(high)s.")
+            % {"name": name, "low": low, "high": high}
+        )
     return int(value)
 
 
 def _band_option(options: Mapping[str, str], name: str) -> str:
     value = options.get(name, "")
     if value not in BAND_PARAMS:
-        raise ValueError(f"Give {name} as one of {', '.join(BAND_PARAMS)}.")
+        raise ValueError(
+            gettext("Give %(name)s as one of %(bands)s.") % {"name": name, "bands": ", ".join(BAND_PARAMS)}
+        )
     return "" if value == "unscored" else value
 
 
@@ -186,37 +229,45 @@ def _lifecycle(kpi: str, measure: str, title: str, query: KpiQuery, options: Map
         frame = pd.DataFrame(list(rows), columns=["account_id", "purchases", "revenue"])
         frame["revenue"] = frame["revenue"].astype(float)
         frame = frame.sort_values(["revenue", "account_id"], ascending=[False, True])
-        return DrillDown(title, frame, (("purchases", "Paid invoices"), ("revenue", "Revenue")))
+        return DrillDown(title, frame, (("purchases", gettext("Paid invoices")),
+                                       ("revenue", gettext("Revenue"))))  # fmt: skip
     if kpi == "survival":
         frame = lifecycle.account_lifetimes(start=start, end=end, filters=filters)
         if measure != "accounts":
             frame = frame[frame["event"].astype(bool) == (measure == "churned")]
         frame = frame.assign(months=(frame["duration"].astype(float) / DAYS_PER_MONTH).round(1))
         frame = frame.sort_values(["duration", "account_id"])[["account_id", "first_start", "duration", "months"]]
-        columns = (("first_start", "First subscription"), ("duration", "Days followed"), ("months", "Months"))
-        return DrillDown(f"{title} (observed on {end:%b %-d, %Y})", frame, columns)
+        columns = (("first_start", gettext("First subscription")), ("duration", gettext("Days followed")),
+                   ("months", gettext("Months")))  # fmt: skip
+        return DrillDown(
+            gettext("%(title)s (observed on %(day)s)") % {"title": title, "day": _day(end)}, frame, columns
+        )
     if kpi == "health-movement":
         from_band, to_band = _band_option(options, "from"), _band_option(options, "to")
         ids = lifecycle.band_movement_accounts(start=start, end=end, filters=filters, from_band=from_band,
                                                to_band=to_band)  # fmt: skip
-        label = f"{title}: {options['from']} → {options['to']}"
+        label = f"{title}: {_band(options['from'])} → {_band(options['to'])}"
         return DrillDown(label, pd.DataFrame({"account_id": sorted(ids)}), ())
     if kpi == "engagement-frequency":
         low, high = _int_option(options, "low", 0, 31), _int_option(options, "high", 0, 31)
         rows = lifecycle.engagement_accounts(start=start, end=end, filters=filters, low=low, high=high)
         frame = pd.DataFrame(rows, columns=["account_id", "active_days_30"])
-        return DrillDown(f"{title}: {low}–{high} in 30 days", frame, (("active_days_30", "Active days (30)"),))
+        label = gettext("%(title)s: %(low)s–%(high)s in 30 days") % {"title": title, "low": low, "high": high}
+        return DrillDown(label, frame, (("active_days_30", gettext("Active days (30)")),))
     if kpi == "onboarding-funnel":
         milestone = _int_option(options, "milestone")
         ids = lifecycle.onboarding_accounts(start=start, end=end, filters=filters, milestone_id=milestone,
                                             reached=measure == "reached")  # fmt: skip
-        return DrillDown(f"{title} (accounts created in the period)", pd.DataFrame({"account_id": sorted(ids)}), ())
+        label = gettext("%(title)s (accounts created in the period)") % {"title": title}
+        return DrillDown(label, pd.DataFrame({"account_id": sorted(ids)}), ())
     rows = lifecycle.reactivations(start=start, end=end, filters=filters)
     frame = pd.DataFrame(rows, columns=["account_id", "reactivated_on", "mrr_won_back", "campaign__offer"])
     frame = frame.rename(columns={"campaign__offer": "offer"}).fillna({"offer": ""})
     frame["mrr_won_back"] = frame["mrr_won_back"].astype(float)
-    columns = (("reactivated_on", "Reactivated on"), ("mrr_won_back", "MRR won back"), ("offer", "Offer"))
-    return DrillDown(title, frame.drop_duplicates("account_id"), columns)
+    columns = (("reactivated_on", gettext("Reactivated on")), ("mrr_won_back", gettext("MRR won back")),
+               ("offer", gettext("Offer")))  # fmt: skip
+    offers = {"offer": {code: str(label) for code, label in Offer.choices}}
+    return DrillDown(title, frame.drop_duplicates("account_id"), columns, offers)
 
 
 def drilldown_accounts(result: DrillDown, *, limit: int | None = 100) -> list[tuple[Account, dict]]:

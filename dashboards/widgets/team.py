@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from churnapp.money import currency
 from dashboards.catalog import KPIS, kpi_value
@@ -35,6 +36,7 @@ def goals(state: DashboardState) -> dict:
     rows = [{"goal": str(p.goal), "metric": p.goal.metric, "segment": p.goal.segment, "comparator": p.goal.comparator,
              "target": float(p.goal.target), "actual": p.actual, "status": p.status,
              "currency": currency() if p.unit == "money" else ""} for p in progress]  # fmt: skip
-    return {"progress": progress, "quarter": f"{today.year} Q{quarter}", "rows": rows,
+    label = _("%(year)s Q%(quarter)s") % {"year": today.year, "quarter": quarter}
+    return {"progress": progress, "quarter": label, "rows": rows,
             "columns": ["goal", "metric", "segment", "comparator", "target", "actual", "status",
                         "currency"]}  # fmt: skip

@@ -17,7 +17,9 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import models, transaction
 
+from accounts.views import SECTIONS
 from automations.journeys import journeys_refresh
+from dashboards.widgets.registry import WIDGETS
 from tests.churnapp import permission_matrix as matrix
 from tests.churnapp.permission_world import ALLOWED, build_world, client_for, log_in
 from winback.services.page_figures import page_facts_refresh
@@ -40,6 +42,8 @@ KEPT_IN_ITALIAN = {
     *"trial standard team manager admin viewer lift backtest holdout cohort tag tags feedback".split(),
     *"on off ok no login logout password default budget".split(),
 }
+# Codes and notation that read the same in every language, inside translated sentences (KPI definitions).
+NOTATION = ["S(t)", "payment_succeeded", "invoice.paid", "k", "t"]
 SKIPPED_ELEMENTS = {"script", "style", "code", "pre", "kbd", "samp", "template", "svg", "textarea"}
 VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 READ_ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
@@ -147,6 +151,10 @@ def pages(django_db_setup, django_db_blocker, tmp_path_factory):
                 continue
             url = row.route.format(**world.kwargs(row.route, matrix.PK_OF, matrix.KWARG_VALUES, row.variant))
             visits.append((actor, f"{url}?{matrix.QUERY[row.route]}" if row.route in matrix.QUERY else url))
+        # Routes whose parameter picks what is shown: every widget and every Customer 360 section, not one example.
+        account = world.kwargs("/accounts/{pk}/", matrix.PK_OF, matrix.KWARG_VALUES)["pk"]
+        visits += [("admin", f"/dashboard/widgets/{widget}/") for widget in WIDGETS]
+        visits += [("admin", f"/accounts/{account}/section/{section}/") for section in SECTIONS]
         # The error pages a person meets: an address that does not exist, a page their role may not open.
         visits += [("admin", "/accounts/999999/"), ("viewer", "/automations/rules/new/")]
         for actor, url in visits:
@@ -158,7 +166,7 @@ def pages(django_db_setup, django_db_blocker, tmp_path_factory):
                 by_language[language] = text_nodes(response.content.decode())
             else:
                 rendered.append((url, by_language))
-        yield rendered, [d for d in data if d]
+        yield rendered, NOTATION + [d for d in data if d]  # notation first: a stored word may sit inside it
         transaction.set_rollback(True)
 
 
