@@ -1,7 +1,7 @@
 """churnapp settings, read from the environment (django-environ).
 
-Required in production (DEBUG off): SECRET_KEY, ALLOWED_HOSTS. Everything else has a
-working default so `make run` and `make test` need no configuration at all.
+Required in production (DEBUG off): SECRET_KEY, ALLOWED_HOSTS. Everything else has a working default so `make run`
+and `make test` need no configuration at all.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from churnapp import sso_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CHURNAPP_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -181,9 +183,8 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="churnapp <noreply@localhost>")
 
-# Security: strict when DEBUG is off (`manage.py check --deploy` is clean).
-# X-Forwarded-Proto is trusted only behind a TLS proxy that sets it (and strips it from clients): otherwise any
-# client could claim HTTPS.
+# Security: strict when DEBUG is off (`manage.py check --deploy` is clean). X-Forwarded-Proto is trusted only behind a
+# TLS proxy that sets it (and strips it from clients): otherwise any client could claim HTTPS.
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -328,15 +329,13 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000_000)
 IMPORT_MAX_ROW_KB = env.int("IMPORT_MAX_ROW_KB", default=1024)  # one JSON Lines line / JSON array element
 
 # --- Faults and bad input (issue 16) ------------------------------------------------------------------------------
-# Every REST endpoint parses JSON through one bounded parser: gzip understood (413 past 20 MB decompressed, 415 for
-# other encodings), NUL characters a 400 per field.
+# Every REST endpoint parses JSON through one bounded parser: gzip (413 past 20 MB, 415 other encodings), NUL a 400.
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "churnapp.parsers.BoundedJSONParser",
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
-# A pooled connection is checked before a request reuses it: after a database restart the first request reconnects
-# instead of failing.
+# A pooled connection is checked before reuse: after a database restart the first request reconnects, never fails.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 # A broker, cache or database outage answers a JSON 503 with Retry-After (never an HTML 500); Redis calls give up
 # after a second instead of hanging a web worker, and the API-key throttle fails open when the cache is down.
@@ -398,3 +397,4 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
     }
 }
+globals().update(sso_settings.read(env, globals()))  # single sign-on: OIDC_*, SSO_* (backends, middleware too)

@@ -5,7 +5,14 @@ from django.views.generic import RedirectView
 
 from churnapp.api import api_urlpatterns
 from churnapp.api_docs import ApiDocsView, ApiRedocView, ApiSchemaView
-from churnapp.views import PasswordResetConfirmView, PasswordResetView, favicon, healthz, language_set
+from churnapp.sso_views import (
+    LoginView,
+    SSOPasswordResetConfirmView,
+    SSOPasswordResetView,
+    sso_authenticate,
+    sso_callback,
+)
+from churnapp.views import favicon, healthz, language_set
 
 # Pages that moved to another app's prefix: old bookmarks and links keep working.
 MOVED = [
@@ -21,10 +28,14 @@ urlpatterns = MOVED + [
     path("", include("messaging.urls")),
     path("automations/", include("automations.urls")),
     path("", include("winback.urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("auth/password_reset/", PasswordResetView.as_view(), name="password_reset"),
-    path("auth/reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    # Single sign-on (OpenID Connect): 404 while it is not configured.
+    path("oidc/authenticate/", sso_authenticate, name="oidc_authentication_init"),
+    path("oidc/callback/", sso_callback, name="oidc_authentication_callback"),
+    path("auth/login/", LoginView.as_view(redirect_authenticated_user=False)),  # Django's, with SSO-only mode
+    path("auth/password_reset/", SSOPasswordResetView.as_view(), name="password_reset"),
+    path("auth/reset/<uidb64>/<token>/", SSOPasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("auth/", include("django.contrib.auth.urls")),
     path("healthz/", healthz, name="healthz"),
     path("favicon.ico", favicon, name="favicon"),

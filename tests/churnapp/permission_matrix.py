@@ -367,6 +367,9 @@ ROWS: list[Row] = [
     Row("/login/", "get", EVERYONE),
     Row("/login/", "post", EVERYONE),
     Row("/logout/", "post", _o(*[L] * len(ACTORS))),
+    # Single sign-on (OpenID Connect): not configured in this world, so 404 for everyone.
+    Row("/oidc/authenticate/", "get", _o(*["404"] * len(ACTORS))),
+    Row("/oidc/callback/", "get", _o(*["404"] * len(ACTORS))),
     Row("/notifications/", "get", SIGNED_IN),
     Row("/notifications/bell/", "get", SIGNED_IN),
     Row("/notifications/read/", "post", SIGNED_IN),
