@@ -209,9 +209,9 @@ def explain_change(old: dict, new: dict, old_score: int | None, new_score: int |
         return gettext("score is now available") if new_score is not None else gettext("score is no longer available")
     delta = new_score - old_score
     if delta > 0:
-        head = ngettext("score rose %(n)s point", "score rose %(n)s points", delta) % {"n": delta}
+        head = ngettext("score rose %(n)s point", "score rose %(n)s points", round(delta)) % {"n": delta}
     elif delta < 0:
-        head = ngettext("score fell %(n)s point", "score fell %(n)s points", -delta) % {"n": -delta}
+        head = ngettext("score fell %(n)s point", "score fell %(n)s points", round(-delta)) % {"n": -delta}
     else:
         head = gettext("score held")
     moves = []
@@ -227,7 +227,7 @@ def explain_change(old: dict, new: dict, old_score: int | None, new_score: int |
             continue
         if key == "tickets_30d" and before is not None and after is not None and after > before:
             added = after - before
-            what = ngettext("%(n)s new ticket", "%(n)s new tickets", added) % {"n": _fmt(added)}
+            what = ngettext("%(n)s new ticket", "%(n)s new tickets", round(added)) % {"n": _fmt(added)}
         else:
             what = f"{factor_label(key)} {_fmt(before)}→{_fmt(after)}"
         parts.append(f"{what} ({_signed(change)})")
