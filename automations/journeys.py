@@ -10,10 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Min, OuterRef, Subquery
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
@@ -158,16 +160,17 @@ def _holders(rows: list[MilestoneProgress]) -> dict[tuple[int, str], object]:
 
 
 def _assign(progress: MilestoneProgress, holders: dict) -> tuple[object, str]:
-    """(assignee, the sentence saying who and why) for a milestone's task."""
+    """(assignee, the sentence saying who and why) for a milestone's task, in the active language."""
     role, account = progress.milestone.owner_role, progress.account
-    holder = holders.get((account.pk, role))
+    holder, names = holders.get((account.pk, role)), {"role": role}
     if holder is not None:
-        return holder, f"Assigned to the {role} of the account."
+        return holder, gettext("Assigned to the %(role)s of the account.") % names
     if role.casefold() in ("csm", "owner", "account owner") and account.owner_id:
-        return account.owner, f"Assigned to the account owner ({role})."
+        return account.owner, gettext("Assigned to the account owner (%(role)s).") % names
     if account.owner_id:
-        return account.owner, f"No {role} is assigned to this account: assigned to the account owner instead."
-    return None, f"No {role} is assigned to this account and it has no owner: unassigned."
+        why = gettext("No %(role)s is assigned to this account: assigned to the account owner instead.")
+        return account.owner, why % names
+    return None, gettext("No %(role)s is assigned to this account and it has no owner: unassigned.") % names
 
 
 def milestone_tasks_create(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -195,22 +198,31 @@ def milestone_tasks_create(*, now: dt.datetime | None = None) -> dict[str, int]:
     def task(progress: MilestoneProgress, *, missed: bool) -> Task:
         m, account = progress.milestone, progress.account
         assignee, why = _assign(progress, holders)
-        when = f"{timezone.localdate(progress.due_at):%b %d}" if progress.due_at else "—"
+        when = date_format(timezone.localdate(progress.due_at), "MONTH_DAY_FORMAT") if progress.due_at else "—"
+        names = {"milestone": m.name, "journey": m.journey.name, "when": when, "role": m.owner_role}
+        # The account shows beside the title wherever tasks are listed: the title does not repeat it.
+        title = (
+            gettext("Milestone missed: %(milestone)s") if missed else gettext("Milestone due %(when)s: %(milestone)s")
+        )
+        state = (
+            gettext("Onboarding milestone “%(milestone)s” (%(journey)s) was due on %(when)s and is not reached.")
+            if missed
+            else gettext("Onboarding milestone “%(milestone)s” (%(journey)s) is due on %(when)s and is not reached.")
+        )
+        owner_role = gettext("Owner role: %(role)s.") % names
         return Task(
             account=account,
             assignee=assignee,
-            # The account shows beside the title wherever tasks are listed: the title does not repeat it.
-            title=(f"Milestone missed: {m.name}" if missed else f"Milestone due {when}: {m.name}")[:255],
-            description=f"Onboarding milestone “{m.name}” ({m.journey.name}) "
-            f"{'was due' if missed else 'is due'} on {when} and is not reached.\n"
-            f"Owner role: {m.owner_role}. {why}",
+            title=(title % names)[:255],
+            description=f"{state % names}\n{owner_role} {why}",
             due_date=today + dt.timedelta(days=1) if missed else timezone.localdate(progress.due_at),
             priority=TaskPriority.HIGH if missed else TaskPriority.NORMAL,
             source=TaskSource.JOURNEY,
         )  # fmt: skip
 
-    due_tasks = tasks_create_bulk(tasks=[task(p, missed=False) for p in due])
-    missed_tasks = tasks_create_bulk(tasks=[task(p, missed=True) for p in missed])
+    with translation.override(settings.LANGUAGE_CODE):  # stored for the team, not the request's
+        due_rows, missed_rows = [task(p, missed=False) for p in due], [task(p, missed=True) for p in missed]
+    due_tasks, missed_tasks = tasks_create_bulk(tasks=due_rows), tasks_create_bulk(tasks=missed_rows)
     for progress, t in zip(due, due_tasks, strict=True):
         progress.due_task = t
     for progress, t in zip(missed, missed_tasks, strict=True):

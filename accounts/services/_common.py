@@ -22,7 +22,8 @@ def ensure_can_edit(user: AbstractBaseUser | None, account: Account) -> None:
 
 
 def data_label(choices, value: str) -> str:
-    """A choice's label for audit entries, in the installation's language (stored data: not the reader's language)."""
+    """A choice's label for audit entries, in English whatever the active language (`override(None)` turns translation
+    off): the catalogues' own msgid, which the timeline translates for each reader (`accounts.change_text`)."""
     with translation.override(None):
         return str(dict(choices.choices).get(value, value))
 

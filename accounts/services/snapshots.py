@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from accounts.change_text import FIELD_LABELS
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, Subscription
 from accounts.rates import IN_REPORTING_CURRENCY, foreign_mrr_on
 from accounts.selectors import active_on_q, next_renewal_dates
@@ -60,11 +63,15 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     )
     won_back = list(Account.objects.filter(has_active, status=AccountStatus.CHURNED).values_list("pk", "status"))
     labels = {value: data_label(AccountStatus, value) for value in AccountStatus.values}
+    # The stored sentence is in the installation's language (the timeline rewrites it from the details for readers).
+    with translation.override(settings.LANGUAGE_CODE):
+        changed, field = gettext("%(field)s changed from %(old)s to %(new)s"), str(FIELD_LABELS["status"])
+        said = {value: str(label) for value, label in AccountStatus.choices}
     entries = [
         Activity(
             account_id=pk,
             kind=ActivityKind.CHANGE,
-            subject=f"Status changed from {labels[old]} to {labels[new]}",
+            subject=changed % {"field": field, "old": said[old], "new": said[new]},
             details={"field": "status", "old": labels[old], "new": labels[new], "reason": "subscriptions"},
         )
         for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from accounts import services as account_services
 from accounts.models import Account, Contact, TaskPriority, TaskSource
@@ -146,6 +148,8 @@ def campaign_send(*, campaign: Campaign, now: dt.datetime | None = None) -> dict
     contacts = _contact_for([e.account_id for e in enrollments])
     subject, body = campaign_message(campaign)
     counts = {"sent": 0, "suppressed": 0, "no_contact": 0}
+    with translation.override(settings.LANGUAGE_CODE):  # stored for the team, not the request's
+        label = gettext("%(campaign)s: email") % {"campaign": campaign.name}
     for enrollment in enrollments:
         contact = contacts.get(enrollment.account_id)
         touch = Touchpoint(
@@ -154,7 +158,7 @@ def campaign_send(*, campaign: Campaign, now: dt.datetime | None = None) -> dict
             campaign=campaign,
             contact=contact,
             channel=TouchpointChannel.EMAIL,
-            label=f"{campaign.name}: email",
+            label=label,
             occurred_at=now,
         )
         if enrollment.account_id in suppressed_accounts:
@@ -237,8 +241,10 @@ def release_note_publish(*, note: ReleaseNote, reason_codes: list[str], send: bo
         note.reasons.set(reasons)
         # The campaign keeps the template's text of the day it was created (editing the template changes later ones).
         text = emailing.template_text(texts.RELEASE_NOTE_TEMPLATE)
+        with translation.override(settings.LANGUAGE_CODE):  # the name is stored for the team
+            name = gettext("It's live: %(title)s") % {"title": note.title}
         campaign = note.campaigns.first() or campaign_create(
-            name=f"It's live: {note.title}",
+            name=name,
             offer=Offer.FEATURE_LIVE,
             reason_codes=[r.code for r in reasons],
             subject=text.subject,
@@ -270,6 +276,30 @@ def reminder_days(segment: str) -> list[int]:
     return [max(1, round(days * scale)) for days in conf.get("REMINDER_DAYS")]
 
 
+def _reminder_texts(record: ChurnRecord, *, days: int, step: int, steps: int) -> tuple[str, str, str]:
+    """The CSM reminder task's title and description and its touchpoint's label, in the active language (callers
+    activate the installation's: the texts are stored for the team)."""
+    names = {
+        "days": days,
+        "reason": record.reason.label.lower() if record.reason else gettext("an unknown reason"),
+        "account": record.account.name,
+        "day": date_format(record.churned_on, "DATE_FORMAT"),
+        "churn_type": record.get_churn_type_display(),
+        "mrr": money(record.mrr_lost, 2),
+    }
+    title = ngettext(
+        "Win-back check-in (%(days)s day after churn): left over %(reason)s",
+        "Win-back check-in (%(days)s days after churn): left over %(reason)s",
+        days,
+    )
+    description = gettext(
+        "%(account)s churned on %(day)s (%(churn_type)s, %(mrr)s MRR). "
+        "Call and ask whether what made them leave has changed."
+    )
+    label = gettext("CSM check-in %(step)s of %(steps)s") % {"step": step, "steps": steps}
+    return title % names, description % names, label
+
+
 def csm_reminders_create(*, today: dt.date | None = None) -> int:
     """Create the CSM reminder tasks that fall due (once per step) for churned accounts not yet won back."""
     today = today or timezone.localdate()
@@ -284,21 +314,18 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
     done = set(CsmReminder.objects.filter(churn_record__in=records).values_list("churn_record_id", "step"))
     created = 0
     for record in records:
-        for step, days in enumerate(reminder_days(record.account.segment), start=1):
+        offsets = reminder_days(record.account.segment)
+        for step, days in enumerate(offsets, start=1):
             due = record.churned_on + dt.timedelta(days=days)
             if (record.pk, step) in done or not (today - grace <= due <= today):
                 continue
-            reason = record.reason.label.lower() if record.reason else "an unknown reason"
-            with translation.override("en"):  # the task's text is English data
-                churn_type = str(record.get_churn_type_display())
+            with translation.override(settings.LANGUAGE_CODE):  # stored for the team, not the request's
+                title, description, label = _reminder_texts(record, days=days, step=step, steps=len(offsets))
             with transaction.atomic():
                 task = account_services.task_create(
                     account=record.account,
-                    title=f"Win-back check-in ({days} days after churn): left over {reason}",
-                    description=(
-                        f"{record.account.name} churned on {record.churned_on} ({churn_type}, "
-                        f"{money(record.mrr_lost, 2)} MRR). Call and ask whether what made them leave has changed."
-                    ),
+                    title=title,
+                    description=description,
                     created_by=None,
                     due_date=due,
                     priority=TaskPriority.HIGH if conf.value_band(record.mrr_lost) == "high" else TaskPriority.NORMAL,
@@ -308,7 +335,7 @@ def csm_reminders_create(*, today: dt.date | None = None) -> int:
                 Touchpoint.objects.create(
                     account=record.account,
                     channel=TouchpointChannel.TASK,
-                    label=f"CSM check-in {step} of 3",
+                    label=label,
                     occurred_at=timezone.now(),
                 )
             created += 1

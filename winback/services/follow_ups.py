@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts import services as account_services
 from accounts.models import Account, SurveyResponse, TaskPriority, TaskSource, TaskStatus
@@ -27,10 +27,36 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 
-def _task_title(response: SurveyResponse) -> str:
-    who = response.contact or "a contact"
-    label = f"{response.get_kind_display()} {response.score}"
-    return f"{response.category.capitalize()}: {label} from {who}"
+_CATEGORIES = {
+    "detractor": gettext_noop("Detractor"),
+    "passive": gettext_noop("Passive"),
+    "dissatisfied": gettext_noop("Dissatisfied"),
+    "neutral": gettext_noop("Neutral"),
+}
+
+
+def _answer_text(response: SurveyResponse) -> str:
+    """The answer as a title ("Detractor: NPS 3 from Dana Reyes") in the active language."""
+    return gettext("%(category)s: %(kind)s %(score)s from %(who)s") % {
+        "category": gettext(_CATEGORIES[response.category]),
+        "kind": response.get_kind_display(),
+        "score": response.score,
+        "who": str(response.contact) if response.contact else gettext("a contact"),
+    }
+
+
+def _task_texts(response: SurveyResponse, issue_type: str) -> tuple[str, str]:
+    """The follow-up task's title and description, in the installation's language (stored for the team, whatever
+    the language of the request that routes the answer)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        names = {"answer": _answer_text(response)}
+        if response.category in ("detractor", "dissatisfied"):
+            names["issue"] = str(dict(IssueType.choices).get(issue_type, issue_type)).lower()
+            title = gettext("%(answer)s (%(issue)s): call back") if issue_type else gettext("%(answer)s: call back")
+        else:
+            title = gettext("%(answer)s: ask what would make it a 10")
+        description = f"“{response.comment}”" if response.comment else gettext("No comment left.")
+        return title % names, description
 
 
 def _issue_type_of(response: SurveyResponse, asked: str) -> tuple[str, str]:
@@ -76,16 +102,14 @@ def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.
     account = response.account
     category = response.category
     follow_up = ResponseFollowUp(response=response, category=category)
-    description = f"“{response.comment}”" if response.comment else "No comment left."
     if category in ("detractor", "dissatisfied"):
         follow_up.issue_type, follow_up.issue_type_source = _issue_type_of(response, issue_type)
         assignee, sla_days = _issue_route(issue_type=follow_up.issue_type, account=account)
         follow_up.sla_due_on = today + dt.timedelta(days=sla_days)
-        with translation.override("en"):  # the task's title is English data
-            about = f" ({str(follow_up.get_issue_type_display()).lower()})" if follow_up.issue_type else ""
+        title, description = _task_texts(response, follow_up.issue_type)
         follow_up.task = account_services.task_create(
             account=account,
-            title=_task_title(response) + about + ": call back",
+            title=title,
             description=description,
             created_by=None,
             assignee=assignee,
@@ -94,9 +118,10 @@ def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.
             source=TaskSource.SURVEY,
         )
     elif category in ("passive", "neutral"):
+        title, description = _task_texts(response, "")
         follow_up.task = account_services.task_create(
             account=account,
-            title=_task_title(response) + ": ask what would make it a 10",
+            title=title,
             description=description,
             created_by=None,
             due_date=today + dt.timedelta(days=conf.get("PASSIVE_DUE_DAYS")),
@@ -201,10 +226,15 @@ def response_follow_up(*, response: SurveyResponse, actor: AbstractBaseUser, not
     follow_up.save(update_fields=["followed_up_at", "followed_up_by", "note"])
     if follow_up.task_id:
         account_services.task_complete(task=follow_up.task, actor=actor, outcome=note.strip())
+    with translation.override(settings.LANGUAGE_CODE):  # stored for the team, not the request's
+        subject = gettext("Followed up %(kind)s %(score)s") % {
+            "kind": response.get_kind_display(),
+            "score": response.score,
+        }
     account_services.activity_create(
         account=response.account,
         author=actor,
-        subject=f"Followed up {response.get_kind_display()} {response.score}",
+        subject=subject,
         body=note.strip(),
     )
     page_facts_refresh_soon()
