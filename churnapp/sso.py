@@ -30,6 +30,7 @@ from django.utils.translation import gettext
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.utils import import_from_settings
 
+from churnapp import sso_settings
 from churnapp.roles import Role
 
 logger = logging.getLogger(__name__)
@@ -127,11 +128,12 @@ def provider_unavailable_response(request: HttpRequest, exc: Exception) -> HttpR
 
 
 def role_map() -> dict[str, Role]:
-    """OIDC_ROLE_MAP as {group name in lower case: role}; settings give a dict or "group=Role,group=Role"."""
+    """OIDC_ROLE_MAP as {group name in lower case: role}. The settings parse and check it (`sso_settings.role_map`);
+    an override written as in the environment ("group=Role,group=Role") goes through the same parser."""
     raw = settings.OIDC_ROLE_MAP
-    pairs = raw.items() if isinstance(raw, dict) else (p.split("=", 1) for p in raw.split(",") if "=" in p)
-    by_name = {role.value.lower(): role for role in Role}
-    return {group.strip().lower(): by_name[role.strip().lower()] for group, role in pairs}
+    if isinstance(raw, str):
+        raw = sso_settings.role_map([item for item in raw.split(",") if item.strip()])
+    return {group.strip().lower(): Role(sso_settings.role_name(role, "OIDC_ROLE_MAP")) for group, role in raw.items()}
 
 
 def role_for_groups(groups) -> Role | None:
