@@ -17,6 +17,8 @@ from accounts.imports.services.pending_tickets import PENDING_TICKETS_SOURCE
 from accounts.imports.services.rows import RowErrors
 from accounts.imports.services.writes import bulk_upsert
 from accounts.models import Account, InboundWebhookEvent, InboundWebhookStatus
+from audit.context import Actor, acting
+from audit.models import ActorKind
 
 HELPDESK_STATUS = {"new": "open", "open": "open", "hold": "pending", "pending": "pending", "solved": "resolved",
                    "resolved": "resolved", "closed": "closed"}  # fmt: skip
@@ -107,7 +109,7 @@ def helpdesk_unmatched_replay(*, external_ids: list[str], domains: list[str]) ->
 def helpdesk_event_apply(*, payload: dict, ticket: dict, event_id: str) -> str:
     """Store one helpdesk event's ticket on its account: "processed", "duplicate" (this event was stored before)
     or "unmatched" (kept for later). Raises TicketRejected, storing nothing, when the ticket's fields are invalid."""
-    with transaction.atomic():
+    with transaction.atomic(), acting(actor=Actor(ActorKind.WEBHOOK, event_id[:64], "Helpdesk")):
         try:
             with transaction.atomic():
                 record = InboundWebhookEvent.objects.create(

@@ -25,6 +25,9 @@ from accounts.models import (
     SubscriptionStatus,
 )
 from accounts.rates import NoRate, Rates
+from audit.capture import update_recorded
+from audit.context import Actor, acting
+from audit.models import ActorKind
 from churnapp import hooks
 
 SOURCE = "stripe"
@@ -60,7 +63,7 @@ def _match_account(customer: str, obj: dict) -> Account | None:
         external_id = (obj.get("metadata") or {}).get("account_id")
         account = Account.objects.filter(external_id=external_id).first() if external_id else None
         if account is not None and customer and not account.billing_customer_id:
-            Account.objects.filter(pk=account.pk).update(billing_customer_id=customer)
+            update_recorded(Account.objects.filter(pk=account.pk), billing_customer_id=customer)
     return account
 
 
@@ -152,9 +155,9 @@ def _billing_fact(account: Account, event: dict, kind: str, obj: dict) -> None:
         },
     )
     if kind == BillingEventKind.PAYMENT_FAILED:
-        Account.objects.filter(pk=account.pk).update(payment_failed_at=_when(event.get("created")))
+        update_recorded(Account.objects.filter(pk=account.pk), payment_failed_at=_when(event.get("created")))
     elif kind == BillingEventKind.PAYMENT_SUCCEEDED:
-        Account.objects.filter(pk=account.pk).update(payment_failed_at=None)
+        update_recorded(Account.objects.filter(pk=account.pk), payment_failed_at=None)
     hooks.notify(hooks.FACTS_CHANGED, [account.pk])  # the rules see a failed payment at once
 
 
@@ -194,7 +197,7 @@ def stripe_event_process(*, event: dict) -> str:
         return "duplicate"
     error = ""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), acting(actor=Actor(ActorKind.WEBHOOK, event["id"][:64], "Stripe")):
             status, account, customer = _apply(event)
     except CurrencyMismatch as exc:
         obj = (event.get("data") or {}).get("object") or {}

@@ -18,6 +18,7 @@ from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
+from audit.capture import record_objects
 from automations.models import Journey, Milestone, Playbook, PlaybookStep, Rule
 from automations.rules import rule_save
 from messaging.models import EmailTemplate
@@ -261,9 +262,10 @@ def _install(*, enable_rules: bool) -> dict[str, int]:
             key=key, defaults={"name": name, "trigger": trigger, "owner_role": owner_role, "metric": metric}
         )
         if created:
-            PlaybookStep.objects.bulk_create(
+            steps_made = PlaybookStep.objects.bulk_create(
                 [PlaybookStep(playbook=playbook, order=n, **step) for n, step in enumerate(steps, start=1)]
             )
+            record_objects(PlaybookStep, created=steps_made)
             counts["playbooks"] += 1
     rules = _plain(RULES)
     for key, old_tree in SUPERSEDED_CONDITIONS.items():  # installed before; unchanged since: take the new tree
@@ -282,7 +284,7 @@ def _install(*, enable_rules: bool) -> dict[str, int]:
             key=key, defaults={"name": name, "onboarding": onboarding, "segment": segment}
         )
         if created:
-            Milestone.objects.bulk_create(
+            milestones_made = Milestone.objects.bulk_create(
                 [
                     Milestone(
                         journey=journey,
@@ -298,5 +300,6 @@ def _install(*, enable_rules: bool) -> dict[str, int]:
                     for n, (mkey, mname, cond, stage, due, fv) in enumerate(milestones, start=1)
                 ]  # fmt: skip
             )
+            record_objects(Milestone, created=milestones_made)
             counts["journeys"] += 1
     return counts

@@ -17,6 +17,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, TaskPriority
+from audit.capture import record_objects
+from audit.context import Actor, acting
+from audit.models import ActorKind
 from automations import actions, conditions, impact
 from automations.models import (
     Enrolment,
@@ -110,10 +113,10 @@ def playbook_save(
         raise PlaybookInvalid("; ".join(exc.messages)) from exc
     playbook.save()
     playbook.steps.all().delete()
-    PlaybookStep.objects.bulk_create(
+    record_objects(PlaybookStep, created=PlaybookStep.objects.bulk_create(
         [PlaybookStep(playbook=playbook, order=n, kind=kind, config=config) for n, (kind, config) in
          enumerate(checked, start=1)]
-    )  # fmt: skip
+    ))  # fmt: skip
     return playbook
 
 
@@ -301,7 +304,8 @@ def _step_run(
                               label=playbook.name)
         for e in group
     ]  # fmt: skip
-    outcomes = actions.run_many_isolated(_step_action(step), ctxs, what=f"Playbook {playbook.pk} step {step.order}")
+    with acting(actor=Actor(ActorKind.PLAYBOOK, str(playbook.pk), playbook.name)):
+        outcomes = actions.run_many_isolated(_step_action(step), ctxs, what=f"Playbook {playbook.pk} step {step.order}")
     for enrolment, (ok, detail) in zip(group, outcomes, strict=True):
         if not ok:  # recorded on the enrolment's step run: never silent
             logger.warning("Playbook %s step %s failed for account %s: %s", playbook.pk, step.order,

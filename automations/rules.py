@@ -23,6 +23,8 @@ from django.db.models import BigIntegerField, CharField, DateTimeField, Q, Value
 from django.utils import timezone
 
 from accounts.models import Account, SupportTicket, SurveyResponse
+from audit.context import Actor, acting
+from audit.models import ActorKind
 from automations import actions, conditions, conf
 from automations.models import ActionRun, ExecutionStatus, Rule, RuleExecution
 
@@ -251,7 +253,9 @@ def executions_run(*, rule: Rule, executions: list[RuleExecution]) -> dict[int, 
             for e in todo
         ]
         kind = str(spec.get("type", "?"))[:32]
-        for execution, ctx, (success, detail) in zip(todo, ctxs, _run_action(rule, index, spec, ctxs), strict=True):
+        with acting(actor=Actor(ActorKind.RULE, str(rule.pk), rule.name)):
+            outcomes = list(_run_action(rule, index, spec, ctxs))
+        for execution, ctx, (success, detail) in zip(todo, ctxs, outcomes, strict=True):
             runs.append(
                 ActionRun(execution=execution, index=index, kind=kind, ok=success, detail=detail[:2000], created_at=now)
             )

@@ -16,6 +16,7 @@ from accounts.api import (
 )
 from accounts.api.bulk_edits import BulkEditViewSet
 from accounts.api.search import SearchApi
+from audit.api import AuditEntryViewSet
 from health.api import (
     ChurnModelViewSet,
     ChurnPredictionViewSet,
@@ -45,5 +46,6 @@ router.register("winback/churn-records", ChurnRecordViewSet, basename="churn-rec
 router.register("winback/pauses", PauseViewSet, basename="winback-pause")
 router.register("winback/campaigns", WinbackCampaignViewSet, basename="winback-campaign")
 router.register("winback/survey-invitations", SurveyInvitationViewSet, basename="survey-invitation")
+router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 
 api_urlpatterns = [path("search/", SearchApi.as_view(), name="search"), *router.urls]

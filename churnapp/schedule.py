@@ -107,6 +107,9 @@ BEAT_SCHEDULE = {
         "winback.tasks.daily_winback", crontab(hour=6, minute=10), queue=Queue.DEFAULT, period=24 * 60 * 60
     ),
     # Dunning: open cases for failed payments, stop recovered ones, send due reminders and card-expiry notices.
+    "audit-purge-expired": entry(
+        "audit.tasks.purge_expired_entries", crontab(hour=4, minute=5), queue=Queue.DEFAULT, period=24 * 60 * 60
+    ),
     "winback-dunning": entry("winback.tasks.run_dunning", crontab(minute=50), queue=Queue.EMAIL, period=60 * 60),
     # The win-back overview and Feedback pages' figures (grid, KPIs, NPS, SLA, themes), so the pages never aggregate
     # per request; writes the pages show queue a refresh too, this catches everything else.

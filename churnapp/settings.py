@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
     "churnapp",
+    "audit",
     "accounts",
     "health",
     "messaging",
@@ -75,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditMiddleware",  # each request's writes are recorded with its door and user or API key
     "churnapp.middleware.LoginRequiredMiddleware",
     "churnapp.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -307,6 +309,8 @@ WEBHOOKS_ALLOWED_HOSTS = env.list("WEBHOOKS_ALLOWED_HOSTS", default=[])
 # Inbound webhooks: Stripe's endpoint signing secret (whsec_…) and the shared secret of the helpdesk webhook.
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 HELPDESK_WEBHOOK_SECRET = env.str("HELPDESK_WEBHOOK_SECRET", default="")
+# The audit trail keeps entries this many days (0: forever); a nightly job removes older ones.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
 
 # --- Messaging: email frequency cap, Slack notifications (the AUTOMATIONS_ names of earlier releases still work) -
 MESSAGING_EMAIL_CAP_COUNT = env.int(
@@ -322,7 +326,6 @@ MESSAGING_EMAIL_STALE_CLAIM_MINUTES = env.int(
 # --- Automations: rule evaluation interval -------------------------------------------------------------------------
 AUTOMATIONS_RULES_INTERVAL = env.int("AUTOMATIONS_RULES_INTERVAL", default=300)  # seconds between rule cycles
 AUTOMATIONS_ACTIONS_CHUNK = env.int("AUTOMATIONS_ACTIONS_CHUNK", default=500)  # executions whose actions run at once
-
 # --- Imports: upload size, rows per import, size of one JSON row -------------------------------------------------
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=5_000_000)
@@ -384,17 +387,11 @@ PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=60 * 60)
 # never framed. A few views add to it with django-csp's decorators (the API docs UIs, the e-mail preview).
 # Outside the other middleware, so responses they make themselves (the login lockout page) carry the header too.
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+SELF_ONLY = ("default-src", "script-src", "style-src", "connect-src", "form-action", "base-uri")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
-        "img-src": ["'self'", "data:"],
-        "connect-src": ["'self'"],
-        "object-src": ["'none'"],
-        "frame-ancestors": ["'none'"],
-        "form-action": ["'self'"],
-        "base-uri": ["'self'"],
+        **{directive: ["'self'"] for directive in SELF_ONLY},
+        **{"img-src": ["'self'", "data:"], "object-src": ["'none'"], "frame-ancestors": ["'none'"]},
     }
 }
 globals().update(sso_settings.read(env, globals()))  # single sign-on: OIDC_*, SSO_* (backends, middleware too)

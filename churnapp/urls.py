@@ -48,6 +48,7 @@ urlpatterns = MOVED + [
     path("api/redoc/", ApiRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("settings/integrations/", include("churnapp.integration_urls")),
     path("settings/language/", language_set, name="language-set"),
+    path("settings/audit/", include("audit.urls")),
     path("v1/", include("accounts.api.tracking")),
     path("imports/", include("accounts.imports.urls")),
     path("webhooks/", include("accounts.webhooks")),

@@ -36,6 +36,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from audit.capture import update_recorded
 from churnapp import hooks
 from churnapp.preferences import user_language
 from messaging.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -134,16 +135,23 @@ def endpoint_create(
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        is_active=True, consecutive_failures=0, disabled_at=None, disabled_reason=""
+    update_recorded(
+        WebhookEndpoint.objects.filter(pk=endpoint.pk),
+        is_active=True,
+        consecutive_failures=0,
+        disabled_at=None,
+        disabled_reason="",
     )
     endpoint.refresh_from_db()
     return endpoint
 
 
 def endpoint_disable(*, endpoint: WebhookEndpoint, reason: str) -> WebhookEndpoint:
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-        is_active=False, disabled_at=timezone.now(), disabled_reason=reason[:255]
+    update_recorded(
+        WebhookEndpoint.objects.filter(pk=endpoint.pk),
+        is_active=False,
+        disabled_at=timezone.now(),
+        disabled_reason=reason[:255],
     )
     endpoint.refresh_from_db()
     return endpoint

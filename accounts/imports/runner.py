@@ -23,6 +23,8 @@ from django.utils import timezone
 from accounts.imports.chunks import events_chunk, rows_chunk
 from accounts.imports.readers import UnreadableFile, count_rows, iter_rows
 from accounts.models import ImportJob, ImportKind, ImportRowError, ImportStatus
+from audit.context import Actor, acting
+from audit.models import ActorKind, Door
 from churnapp import hooks
 
 logger = logging.getLogger(__name__)
@@ -125,6 +127,11 @@ def import_job_create(*, kind: str, upload, created_by=None) -> ImportJob:
     return job
 
 
+def import_actor(job: ImportJob) -> Actor:
+    """An import's rows are written by the job, started by the person who uploaded the file."""
+    return Actor(ActorKind.IMPORT, str(job.pk), job.original_name or job.file.name, job.created_by_id)
+
+
 def import_run(
     *, job: ImportJob, source: IO[bytes] | None = None, progress: Callable[[ImportJob], None] | None = None
 ) -> ImportJob:
@@ -157,7 +164,7 @@ def import_run(
         over: list[bool] = []
         rows = _capped(iter_rows(stream, name, settings.IMPORT_MAX_ROW_KB * 1024), cap, over)
         for chunk in _chunks(itertools.islice(rows, done_rows, None), size):
-            with transaction.atomic():
+            with transaction.atomic(), acting(door=Door.IMPORT, actor=import_actor(job)):
                 stored_errors += _import_chunk(job, chunk, stored_errors)
             if progress:
                 job.refresh_from_db()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountStatus, Activity, LifecycleStage
 from accounts.services._common import change_entry, data_label, ensure_can_edit
 from accounts.services.bulk import accounts_add_tag_bulk, accounts_remove_tag_bulk
+from audit.capture import update_recorded
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ def account_assign_owner(
         )
         for a in changed
     ]
-    Account.objects.filter(pk__in=[a.pk for a in changed]).update(owner=owner, updated_at=timezone.now())
+    update_recorded(Account.objects.filter(pk__in=[a.pk for a in changed]), owner=owner, updated_at=timezone.now())
     Activity.objects.bulk_create(entries)
     return len(changed)
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, LifecycleStage, Tag, Task
 from accounts.services._common import change_entry, data_label
 from accounts.services.tasks import task_webhook_payload
+from audit.capture import Change, record_changes, record_objects, update_recorded
+from audit.models import Action
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -27,6 +29,7 @@ def tasks_create_bulk(*, tasks: list[Task], batch_size: int = 2000) -> list[Task
         if task.assignee_id is None and task.account.owner_id:
             task.assignee_id = task.account.owner_id
     created = Task.objects.bulk_create(tasks, batch_size=batch_size)
+    record_objects(Task, created=created)
     hooks.notify(hooks.TASK_CREATED, [task_webhook_payload(t) for t in created])
     return created
 
@@ -47,7 +50,9 @@ def _set_field_bulk(
         )
         for a in changing
     ]
-    Account.objects.filter(pk__in=[a.pk for a in changing]).update(**{field: value, "updated_at": timezone.now()})
+    update_recorded(
+        Account.objects.filter(pk__in=[a.pk for a in changing]), **{field: value, "updated_at": timezone.now()}
+    )
     Activity.objects.bulk_create(entries, batch_size=2000)
     return changing
 
@@ -107,6 +112,7 @@ def accounts_add_tag_bulk(*, account_ids: list[int], name: str, actor: AbstractB
         [through(account_id=pk, tag_id=tag.pk) for pk in new], ignore_conflicts=True, batch_size=5000
     )
     Activity.objects.bulk_create(_tag_entries(new, name=name, added=True, actor=actor), batch_size=2000)
+    record_changes(Account, [Change(pk, Action.UPDATE, {"tags": {"added": [name]}}, pk) for pk in sorted(new)])
     return new
 
 
@@ -117,6 +123,7 @@ def accounts_remove_tag_bulk(*, account_ids: list[int], name: str, actor: Abstra
     had = set(carrying.values_list("account_id", flat=True))
     carrying.delete()
     Activity.objects.bulk_create(_tag_entries(had, name=name, added=False, actor=actor), batch_size=2000)
+    record_changes(Account, [Change(pk, Action.UPDATE, {"tags": {"removed": [name]}}, pk) for pk in sorted(had)])
     return had
 
 
@@ -128,6 +135,7 @@ def accounts_set_attribute_bulk(
     per account whose value changes, and the accounts marked for rescoring (rules and health read attributes)."""
     changing = []
     entries = []
+    diffs = []
     for account in Account.objects.filter(pk__in=account_ids).only("pk", "custom_attributes").order_by("pk"):
         attributes = dict(account.custom_attributes or {})
         old = attributes.get(key)
@@ -137,12 +145,14 @@ def accounts_set_attribute_bulk(
             attributes.pop(key)
         else:
             attributes[key] = value
+        diffs.append((account, {"custom_attributes": (account.custom_attributes, attributes)}))
         account.custom_attributes = attributes
         account.updated_at = timezone.now()
         changing.append(account)
         old_text = "" if old is None else str(old)
         entries.append(change_entry(account=account, actor=actor, field=f"attribute {key}", old=old_text, new=value))
     Account.objects.bulk_update(changing, ["custom_attributes", "updated_at"], batch_size=500)
+    record_objects(Account, updated=diffs)
     Activity.objects.bulk_create(entries, batch_size=2000)
     ids = {a.pk for a in changing}
     if ids:

@@ -17,6 +17,8 @@ from accounts.models import Account, AccountStatus, Activity, ActivityKind, Subs
 from accounts.rates import IN_REPORTING_CURRENCY, foreign_mrr_on
 from accounts.selectors import active_on_q, next_renewal_dates
 from accounts.services._common import data_label
+from audit.capture import Change, record_changes
+from audit.models import Action
 from churnapp import hooks
 
 
@@ -24,12 +26,15 @@ def _renewal_dates_write(*, today: dt.date) -> None:
     """Cache each active account's next renewal (selectors.next_renewal_dates); accounts without an active
     subscription keep the date they had (the renewal they missed), as before."""
     renewals = next_renewal_dates(day=today)
-    changed = [
-        Account(pk=pk, renewal_date=renewals[pk])
+    moved = [
+        (pk, current)
         for pk, current in Account.objects.values_list("pk", "renewal_date").iterator(chunk_size=5000)
         if pk in renewals and current != renewals[pk]
     ]
-    Account.objects.bulk_update(changed, ["renewal_date"], batch_size=1000)
+    Account.objects.bulk_update(
+        [Account(pk=pk, renewal_date=renewals[pk]) for pk, _ in moved], ["renewal_date"], batch_size=1000
+    )
+    record_changes(Account, [Change(pk, Action.UPDATE, {"renewal_date": (old, renewals[pk])}, pk) for pk, old in moved])
 
 
 @transaction.atomic
@@ -81,6 +86,14 @@ def account_refresh_snapshots(*, today: dt.date | None = None) -> dict[str, int]
     now = timezone.now()
     Account.objects.filter(pk__in=[pk for pk, _ in churned]).update(status=AccountStatus.CHURNED, updated_at=now)
     Account.objects.filter(pk__in=[pk for pk, _ in won_back]).update(status=AccountStatus.WON_BACK, updated_at=now)
+    record_changes(
+        Account,
+        [
+            Change(pk, Action.UPDATE, {"status": (old, new)}, pk)
+            for rows, new in ((churned, AccountStatus.CHURNED), (won_back, AccountStatus.WON_BACK))
+            for pk, old in rows
+        ],
+    )
     hooks.notify(
         hooks.ACCOUNT_STATUS_CHANGED,
         [

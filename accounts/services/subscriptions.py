@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Subscription, SubscriptionStatus
 from accounts.selectors import active_on_q
 from accounts.services._common import change_entry, ensure_can_edit
+from audit.capture import record_objects, update_recorded
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -38,7 +39,9 @@ def subscriptions_cancel(*, account: Account, end_date: dt.date, reason: str, ac
     still_open = Subscription.objects.filter(account=account, start_date__lt=end_date).filter(
         Q(end_date__isnull=True) | Q(end_date__gt=end_date)
     )
-    return still_open.update(end_date=end_date, status=SubscriptionStatus.CANCELED, cancellation_reason=reason[:64])
+    return update_recorded(
+        still_open, end_date=end_date, status=SubscriptionStatus.CANCELED, cancellation_reason=reason[:64]
+    )
 
 
 @transaction.atomic
@@ -104,6 +107,7 @@ def subscriptions_pause(
         else:  # starts on the pause day: the paused row takes its place
             row.delete()
     Subscription.objects.bulk_create(created)
+    record_objects(Subscription, created=created)
     hooks.notify(hooks.FACTS_CHANGED, [account.pk])
     change_entry(
         account=account, actor=actor, field="subscriptions", old="active", new=f"paused until {resume_date:%Y-%m-%d}"

@@ -11,6 +11,7 @@ from accounts.models import Account, Contact, PendingMessage, TrackingAlias
 from accounts.tracking.messages import Message
 from accounts.tracking.traits import contact_fields_of, split_account_traits
 from accounts.webhooks_helpdesk import helpdesk_unmatched_replay
+from audit.capture import record_objects
 
 
 def apply_groups(groups: list[Message]) -> None:
@@ -45,7 +46,9 @@ def _ensure_contacts(links: set[tuple[int, str]]) -> None:
             "account_id", "user_id"
         )
     )
-    Contact.objects.bulk_create([Contact(account_id=a, user_id=u) for a, u in links - existing])
+    record_objects(
+        Contact, created=Contact.objects.bulk_create([Contact(account_id=a, user_id=u) for a, u in links - existing])
+    )
 
 
 def apply_identifies(identifies: list[Message]) -> list[Message]:
@@ -62,6 +65,7 @@ def apply_identifies(identifies: list[Message]) -> list[Message]:
         .values_list("account_id", "email")
     )
     unresolved, changed, fields = [], {}, set()
+    diffs: dict[int, dict[str, tuple]] = {}  # contact pk → field → (old, new), for the audit trail
     for msg in sorted(identifies, key=lambda m: m.occurred_at):
         if msg.user_id not in contacts:
             unresolved.append(msg)
@@ -74,15 +78,20 @@ def apply_identifies(identifies: list[Message]) -> list[Message]:
                         continue
                     taken.add((contact.account_id, value))
                 if getattr(contact, name) != value:
+                    first = diffs.setdefault(contact.pk, {}).get(name, (getattr(contact, name), None))[0]
+                    diffs[contact.pk][name] = (first, value)
                     setattr(contact, name, value)
                     fields.add(name)
                     changed[contact.pk] = contact
             if extra and {**contact.traits, **extra} != contact.traits:
+                first = diffs.setdefault(contact.pk, {}).get("traits", (contact.traits, None))[0]
+                diffs[contact.pk]["traits"] = (first, {**contact.traits, **extra})
                 contact.traits = {**contact.traits, **extra}
                 fields.add("traits")
                 changed[contact.pk] = contact
     if changed:
         Contact.objects.bulk_update(list(changed.values()), sorted(fields), batch_size=500)
+        record_objects(Contact, updated=[(contact, diffs[pk]) for pk, contact in changed.items()])
     return unresolved
 
 
@@ -150,6 +159,7 @@ def apply_aliases(aliases: list[Message]) -> set[str]:
         update_fields=["user_id"],
     )
     contacts = list(Contact.objects.filter(user_id__in=mapping))
+    old_ids: dict[int, str] = {}
     taken = set(
         Contact.objects.filter(account_id__in={c.account_id for c in contacts}, user_id__in=set(mapping.values()))
         .values_list("account_id", "user_id")
@@ -159,9 +169,11 @@ def apply_aliases(aliases: list[Message]) -> set[str]:
         new_id = mapping[contact.user_id]
         if (contact.account_id, new_id) not in taken:
             taken.add((contact.account_id, new_id))
+            old_ids[contact.pk] = contact.user_id
             contact.user_id = new_id
             moved.append(contact)
     Contact.objects.bulk_update(moved, ["user_id"], batch_size=500)
+    record_objects(Contact, updated=[(c, {"user_id": (old_ids[c.pk], c.user_id)}) for c in moved])
     waiting = list(PendingMessage.objects.filter(group_id="", user_id__in=mapping))
     for pending in waiting:
         pending.user_id = mapping[pending.user_id]

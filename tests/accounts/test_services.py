@@ -69,8 +69,9 @@ class TestRefreshSnapshots:
         for _ in range(30):
             SubscriptionFactory(end_date=TODAY)
         # + two reads for the renewal dates (subscriptions, cached dates) and one for the subscriptions priced in
-        # another currency, whatever the number of accounts.
-        with django_assert_max_num_queries(11):
+        # another currency, and one INSERT of the audit trail's entries for the status changes, whatever the number
+        # of accounts.
+        with django_assert_max_num_queries(12):
             services.account_refresh_snapshots(today=TODAY)
 
     def test_task_runs_the_service(self):

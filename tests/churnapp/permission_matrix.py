@@ -55,6 +55,7 @@ API_READ = _o("401", OK, OK, OK, OK, OK, "403", OK, "403", OK)
 API_OWNER_WRITE = _o("401", "403", OK, "403", OK, OK, "403", "403", OK, OK)
 API_MANAGER_WRITE = _o("401", "403", "403", "403", OK, OK, "403", "403", OK, OK)
 API_CONFIG = _o("401", "403", "403", "403", OK, OK, "403", "403", "403", OK)
+API_ADMINS = _o("401", "403", "403", "403", "403", OK, "403", "403", "403", OK)  # the audit trail
 TRACKING = _o("401", "403", "403", "403", "403", "403", OK, "403", "403", OK)
 EVENT_INGEST = _o("401", "403", "403", "403", OK, OK, OK, "403", OK, OK)
 
@@ -124,6 +125,7 @@ PK_OF.update(
         "/api/v1/accounts/{id}/": "account",
         "/api/v1/activities/{id}/": "activity",
         "/api/v1/activities/{id}/#audit": "audit_entry",
+        "/api/v1/audit-entries/{id}/": "trail_entry",
         "/api/v1/churn-models/{id}/": "churn_model",
         "/api/v1/contacts/{id}/": "contact",
         "/api/v1/events/{id}/": "event",
@@ -373,6 +375,7 @@ ROWS: list[Row] = [
     Row("/notifications/", "get", SIGNED_IN),
     Row("/notifications/bell/", "get", SIGNED_IN),
     Row("/notifications/read/", "post", SIGNED_IN),
+    Row("/settings/audit/", "get", ADMINS),
     Row("/settings/integrations/api-keys/", "get", ADMINS),
     Row("/settings/integrations/api-keys/", "post", ADMINS),
     Row("/settings/integrations/api-keys/{pk}/revoke/", "post", ADMINS),
@@ -404,6 +407,8 @@ ROWS: list[Row] = [
     Row("/winback/themes/recluster/", "post", CONFIGURERS),
     Row("/winback/themes/{pk}/loop/", "post", CONFIGURERS),
     Row("/api/v1/accounts/", "get", API_READ),
+    Row("/api/v1/audit-entries/", "get", API_ADMINS),
+    Row("/api/v1/audit-entries/{id}/", "get", API_ADMINS),
     Row("/api/v1/accounts/", "post", API_OWNER_WRITE),
     Row("/api/v1/accounts/bulk/", "post", API_OWNER_WRITE),
     Row("/api/v1/accounts/by-external-id/{external_id}/", "put", API_OWNER_WRITE),

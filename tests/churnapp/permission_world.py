@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
+from audit.models import AuditEntry
 from churnapp.apikeys import api_key_create
 
 ACTORS = (
@@ -232,6 +233,7 @@ def build_world() -> World:
         "theme": Theme.objects.order_by("pk").first() or Theme.objects.create(name="Shipping"),
     }
     objects["revocable_key"] = api_key_create(name="revocable", scopes=["read"])[0]
+    objects["trail_entry"] = AuditEntry.objects.order_by("pk").first()
     keys = {actor: api_key_create(name=actor, scopes=[scope])[1] for actor, scope in KEY_SCOPES.items()}
     return World(objects=objects, users=users, keys=keys)
 

@@ -45,8 +45,9 @@ def test_health_api_conforms_to_its_schema(case, admin_key_headers, monkeypatch)
 def test_every_operation_of_the_schema_is_covered_by_a_schemathesis_test():
     """Each operation in /api/schema/ falls under one of the schemathesis tests' path filters."""
     from tests.accounts.test_api_schemathesis import OPERATIONS as DATA_IN
+    from tests.audit.test_api_schemathesis import OPERATIONS as AUDIT
 
-    covered = [DATA_IN, OPERATIONS, r"^/api/v1/winback/", r"^/api/v1/kpis/"]
+    covered = [DATA_IN, OPERATIONS, AUDIT, r"^/api/v1/winback/", r"^/api/v1/kpis/"]
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
     uncovered = [path for path in paths if not any(re.search(pattern, path) for pattern in covered)]
     assert uncovered == []

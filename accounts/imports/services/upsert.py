@@ -14,6 +14,7 @@ from accounts.imports.services._common import account_tags_set, key_of, unwritab
 from accounts.imports.services.rows import KINDS, Kind, RowErrors, RowsForbidden
 from accounts.models import Account
 from accounts.services.tasks import task_webhook_payload
+from audit.capture import record_objects
 from churnapp import hooks
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def rows_upsert(
     to_create: list[tuple[int, models.Model]] = []
     to_update: dict[int, models.Model] = {}
     update_fields: set[str] = set()
+    diffs: dict[int, dict[str, tuple]] = {}  # pk → field → (old, new), for the audit trail
     actions: dict[int, tuple[models.Model, str]] = {}
     for index, row in rows:
         key = key_of(spec, row)
@@ -158,6 +160,7 @@ def rows_upsert(
             if name == "custom_attributes":
                 value = {**obj.custom_attributes, **value}
             if getattr(obj, name) != value:
+                diffs.setdefault(obj.pk, {})[name] = (getattr(obj, name), value)
                 setattr(obj, name, value)
                 update_fields.add(name)
                 changed = True
@@ -171,6 +174,9 @@ def rows_upsert(
     if to_create:
         _creation_defaults(kind, [obj for _, obj in to_create], actor)
         model.objects.bulk_create([obj for _, obj in to_create], batch_size=500)
+    record_objects(
+        model, created=[obj for _, obj in to_create], updated=[(obj, diffs[pk]) for pk, obj in to_update.items()]
+    )
     if kind == "tasks" and to_create:
         hooks.notify(hooks.TASK_CREATED, [task_webhook_payload(obj) for _, obj in to_create])
     if tags_by_index:

@@ -1,0 +1,123 @@
+"""The audit trail: one append-only entry per create, update or delete of a fact or a configuration object.
+
+An entry says who (a person, an API key, a rule, a playbook, an import, a webhook or the system), what (the object and
+each changed field's value before and after), when, and through which door (page, API, import, tracking, webhook,
+worker). Nothing in the product edits or deletes an entry; on PostgreSQL a trigger refuses UPDATE and DELETE unless
+the retention purge or a data-subject erasure opened the gate for its own transaction (`audit.gate`).
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.gate import AppendOnlyError, is_open
+
+
+class Door(models.TextChoices):
+    UI = "ui", _("Pages")
+    API = "api", _("REST API")
+    IMPORT = "import", _("Import")
+    TRACKING = "tracking", _("Tracking API")
+    WEBHOOK = "webhook", _("Webhook")
+    WORKER = "worker", _("Worker")
+    ADMIN = "admin", _("Django admin")
+    COMMAND = "command", _("Command line")
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", _("Person")
+    API_KEY = "api_key", _("API key")
+    RULE = "rule", _("Rule")
+    PLAYBOOK = "playbook", _("Playbook")
+    IMPORT = "import", _("Import job")
+    WEBHOOK = "webhook", _("Webhook")
+    SYSTEM = "system", _("System")
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("Created")
+    UPDATE = "update", _("Changed")
+    DELETE = "delete", _("Deleted")
+
+
+class AuditQuerySet(models.QuerySet):
+    """Entries are never changed or removed, except by the purge and the erasure inside an open gate."""
+
+    def update(self, **kwargs):
+        if not is_open():
+            raise AppendOnlyError
+        return super().update(**kwargs)
+
+    def delete(self):
+        if not is_open():
+            raise AppendOnlyError
+        return super().delete()
+
+
+class AuditEntry(models.Model):
+    occurred_at = models.DateTimeField(default=timezone.now)
+    door = models.CharField(max_length=16, choices=Door.choices)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=64, blank=True, help_text="The actor's id: user, key, rule, job…")
+    actor_label = models.CharField(max_length=255, blank=True, help_text="The actor's name when it acted.")
+    user_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The person behind the actor: the user, or who started the import."
+    )
+    object_type = models.CharField(max_length=64, help_text="app_label.model, e.g. accounts.account.")
+    object_id = models.CharField(max_length=64)
+    object_label = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=8, choices=Action.choices)
+    changes = models.JSONField(default=dict, blank=True, help_text="Field → [before, after].")
+    account_id = models.BigIntegerField(null=True, blank=True, help_text="The account the object belongs to.")
+    batch = models.CharField(max_length=36, blank=True, help_text="Groups the entries of one set-based write.")
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "audit entries"
+        # Each index serves one filter of the trail page or the timeline link; occurred_at alone serves the
+        # unfiltered page and the retention purge.
+        indexes = [
+            models.Index(fields=["occurred_at"]),
+            models.Index(fields=["object_type", "object_id", "occurred_at"]),
+            models.Index(fields=["account_id", "occurred_at"]),
+            models.Index(fields=["user_id", "occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.object_type} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not is_open():
+            raise AppendOnlyError
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not is_open():
+            raise AppendOnlyError
+        return super().delete(*args, **kwargs)
+
+    @property
+    def change_rows(self) -> list[tuple[str, str, str]]:
+        """(field, before, after) as text, for the trail page; tags and roles show what was added or removed."""
+        rows = []
+        for name, value in (self.changes or {}).items():
+            if isinstance(value, dict):
+                rows.append((name, ", ".join(value.get("removed", [])), ", ".join(value.get("added", []))))
+            else:
+                before, after = value
+                rows.append((name, _text(before), _text(after)))
+        return rows
+
+
+def _text(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)[:500]
+    return str(value)[:500]
