@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from audit.capture import update_recorded
 from churnapp.models import ApiKey, ApiScope
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def api_key_authenticate(raw_key: str) -> ApiKey | None:
 def api_key_revoke(*, key: ApiKey) -> ApiKey:
     """Revoke a key for good (idempotent): requests with it get 401 from now on."""
     if key.revoked_at is None:
-        ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        update_recorded(ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True), revoked_at=timezone.now())
         key.refresh_from_db(fields=["revoked_at"])
     return key
 

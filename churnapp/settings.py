@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "automations",
     "winback",
     "dashboards",
+    "privacy",
     "demo",
 ]
 

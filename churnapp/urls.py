@@ -42,6 +42,8 @@ urlpatterns = MOVED + [
     path("admin/", admin.site.urls),
     path("dashboard/", include("dashboards.urls")),
     path("api/v1/kpis/", include("dashboards.api_urls")),
+    path("privacy/", include("privacy.urls")),
+    path("api/v1/privacy/", include("privacy.api_urls")),
     path("api/v1/", include((api_urlpatterns, "api"))),
     path("api/schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
+from audit.capture import update_recorded
 from churnapp import hooks
 from churnapp.roles import can_configure, can_edit_account
 from health import scoring
@@ -128,7 +129,7 @@ def profile_publish(*, draft: HealthProfileVersion, actor: AbstractBaseUser | No
     errors = scoring.validate_profile(draft.factors, draft.green_min, draft.yellow_min)
     if errors:
         raise ValidationError(errors)
-    draft.profile.versions.filter(status=VersionStatus.PUBLISHED).update(status=VersionStatus.ARCHIVED)
+    update_recorded(draft.profile.versions.filter(status=VersionStatus.PUBLISHED), status=VersionStatus.ARCHIVED)
     draft.status = VersionStatus.PUBLISHED
     draft.published_at = timezone.now()
     draft.save(update_fields=["status", "published_at"])

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountStatus, Activity, ActivityKind, LifecycleStage, Tag, Task
 from accounts.services._common import change_entry, data_label
 from accounts.services.tasks import task_webhook_payload
-from audit.capture import Change, record_changes, record_objects, update_recorded
+from audit.capture import Change, record_changes, record_objects
 from audit.models import Action
 from churnapp import hooks
 
@@ -50,9 +50,8 @@ def _set_field_bulk(
         )
         for a in changing
     ]
-    update_recorded(
-        Account.objects.filter(pk__in=[a.pk for a in changing]), **{field: value, "updated_at": timezone.now()}
-    )
+    Account.objects.filter(pk__in=[a.pk for a in changing]).update(**{field: value, "updated_at": timezone.now()})
+    record_objects(Account, updated=[(a, {field: (getattr(a, field), value)}) for a in changing])
     Activity.objects.bulk_create(entries, batch_size=2000)
     return changing
 

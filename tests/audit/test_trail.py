@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit import gate
 from audit.models import AuditEntry
-from audit.services import purge_expired
+from audit.services import purge_expired, record_erasure
 from churnapp.apikeys import api_key_create
 from tests.factories import AccountFactory, ContactFactory
 
@@ -139,3 +139,15 @@ def test_retention_removes_only_entries_past_the_period(settings, history):
     with gate.opened():
         AuditEntry.objects.update(occurred_at=timezone.now() - dt.timedelta(days=3650))
     assert purge_expired() == 0
+
+
+def test_an_erasure_records_itself_with_counts_only():
+    account = AccountFactory(name="Initech")
+    contact = ContactFactory(account=account, email="peter@initech.test", name="Peter")
+    record_erasure(type(contact), object_id=contact.pk, account_id=account.pk, counts={"contacts": 1, "events": 12})
+    entry = AuditEntry.objects.get(action="erase")
+    assert (entry.object_type, entry.object_id, entry.account_id, entry.object_label) == (
+        "accounts.contact", str(contact.pk), account.pk, ""
+    )  # fmt: skip
+    assert entry.changes == {"erased": {"contacts": 1, "events": 12}}
+    assert ("erased", "", '{"contacts": 1, "events": 12}') in entry.change_rows

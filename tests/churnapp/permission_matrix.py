@@ -141,6 +141,13 @@ PK_OF.update(
         "/api/v1/tickets/{id}/": "ticket",
         "/api/v1/winback/churn-records/{id}/": "churn_record",
         "/api/v1/winback/survey-invitations/{id}/": "survey_invitation",
+        "/privacy/accounts/{pk}/card/": "account",
+        "/privacy/accounts/{pk}/erase/": "account",
+        "/privacy/accounts/{pk}/export/": "account",
+        "/privacy/contacts/{pk}/erase/": "contact",
+        "/privacy/contacts/{pk}/export/": "contact",
+        "/api/v1/privacy/exports/account/{id}/": "account",
+        "/api/v1/privacy/exports/contact/{id}/": "contact",
     }
 )
 KWARG_VALUES.update(
@@ -576,6 +583,18 @@ ROWS: list[Row] = [
     Row("/api/v1/winback/survey-invitations/", "get", API_READ),
     Row("/api/v1/winback/survey-invitations/", "post", API_OWNER_WRITE),
     Row("/api/v1/winback/survey-invitations/{id}/", "get", API_READ),
+    # Data-subject requests (erase, export): admins and admin-scope keys only. The erasure pages' POST without the
+    # typed confirmation re-renders the page (erases nothing); the API's POST without a body is a 400.
+    Row("/privacy/accounts/{pk}/card/", "get", ADMINS),
+    Row("/privacy/accounts/{pk}/erase/", "get", ADMINS),
+    Row("/privacy/accounts/{pk}/erase/", "post", ADMINS),
+    Row("/privacy/accounts/{pk}/export/", "get", ADMINS),
+    Row("/privacy/contacts/{pk}/erase/", "get", ADMINS),
+    Row("/privacy/contacts/{pk}/erase/", "post", ADMINS),
+    Row("/privacy/contacts/{pk}/export/", "get", ADMINS),
+    Row("/api/v1/privacy/erasures/", "post", API_ADMINS),
+    Row("/api/v1/privacy/exports/account/{id}/", "get", API_ADMINS),
+    Row("/api/v1/privacy/exports/contact/{id}/", "get", API_ADMINS),
     Row("/v1/alias", "post", TRACKING),
     Row("/v1/batch", "post", TRACKING),
     Row("/v1/group", "post", TRACKING),
