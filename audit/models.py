@@ -15,6 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.gate import AppendOnlyError, is_open
+from audit.registry import AUDITED
+
+LABELS = {spec.model.lower(): spec.label for spec in AUDITED}
 
 
 class Door(models.TextChoices):
@@ -106,6 +109,11 @@ class AuditEntry(models.Model):
         if not is_open():
             raise AppendOnlyError
         return super().delete(*args, **kwargs)
+
+    @property
+    def object_type_label(self) -> str:
+        """What the trail calls the kind of object, in the reader's language."""
+        return str(LABELS.get(self.object_type, self.object_type))
 
     @property
     def change_rows(self) -> list[tuple[str, str, str]]:

@@ -42,6 +42,10 @@ def test_admins_browse_and_filter_by_account_door_and_person(client, admin_user,
     assert "at_risk" in by_person and "zed@example.com" not in by_person
     by_object = client.get("/settings/audit/?object_type=accounts.contact&action=create").content.decode()
     assert "zed@example.com" in by_object and "at_risk" not in by_object
+    today = timezone.localdate()
+    assert "Acme" in client.get(f"/settings/audit/?since={today}&until={today}").content.decode()
+    yesterday = today - dt.timedelta(days=1)
+    assert "Acme" not in client.get(f"/settings/audit/?until={yesterday}").content.decode().split("audit-entries")[1]
 
 
 def test_bad_filters_say_what_is_wrong_and_show_nothing(client, history):
