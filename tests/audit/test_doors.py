@@ -19,7 +19,8 @@ from accounts.imports.runner import import_run
 from accounts.models import Account, Contact, ImportJob, Subscription
 from accounts.tasks import refresh_account_snapshots
 from audit.models import AuditEntry
-from automations import rules
+from automations import playbooks, rules
+from automations.models import Playbook, PlaybookStep
 from automations.tasks import evaluate_rules
 from churnapp.apikeys import api_key_create
 from tests.factories import AccountFactory, UserFactory
@@ -205,3 +206,14 @@ def test_a_deleted_object_keeps_its_last_values(client, manager):
     [deleted] = entries("accounts.contact", action="delete")
     assert deleted.changes["email"] == ["gone@example.com", None] and deleted.door == "api"
     assert Account.objects.filter(pk=account.pk).exists()
+
+
+def test_a_playbook_step_records_the_playbook():
+    account = AccountFactory(name="Idle Inc")
+    playbook = Playbook.objects.create(key="call-them", name="Call them")
+    PlaybookStep.objects.create(playbook=playbook, order=1, kind="task", config={"title": "Call {{ account.name }}"})
+    playbooks.playbook_enrol(playbook=playbook, account=account)
+    playbooks.enrolments_advance_due()
+    [task] = entries("accounts.task")
+    assert (task.actor_kind, task.actor_id, task.actor_label) == ("playbook", str(playbook.pk), "Call them")
+    assert task.changes["title"] == [None, "Call Idle Inc"] and task.account_id == account.pk
