@@ -34,7 +34,3 @@ def export_rows(queryset: QuerySet[AuditEntry]) -> Iterator[dict]:
     """Every entry of `queryset` as a plain dict, streamed from the database in chunks."""
     for row in queryset.values(*EXPORT_COLUMNS).iterator(chunk_size=2000):
         yield {**row, "occurred_at": row["occurred_at"].isoformat()}
-
-
-def account_entry_count(account_id: int) -> int:
-    return AuditEntry.objects.filter(account_id=account_id).count()
