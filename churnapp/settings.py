@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "winback",
     "dashboards",
     "privacy",
+    "configuration",
     "demo",
 ]
 

@@ -8,6 +8,7 @@ renamed by migration 0001 and their indexes kept the names they were created wit
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from churnapp import hooks
+from churnapp.slugs import free_slug
 
 
 def _new_token() -> str:
@@ -173,6 +175,7 @@ class WebhookEvent(models.TextChoices):
 class WebhookEndpoint(models.Model):
     """A URL an admin subscribed to platform events. Deliveries are signed with `secret` (HMAC-SHA256)."""
 
+    key = models.SlugField(max_length=100, unique=True, help_text=_("Stable identifier (configuration bundle, API)."))
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True)
     events = models.JSONField(default=list, help_text=_("Event names this endpoint receives."))
@@ -191,6 +194,12 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.key:
+            text = self.description or urlsplit(self.url).hostname or ""
+            self.key = free_slug(WebhookEndpoint.objects.exclude(pk=self.pk), text, fallback="endpoint")
+        super().save(*args, **kwargs)
 
 
 class DeliveryStatus(models.TextChoices):

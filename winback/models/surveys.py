@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from churnapp.slugs import free_slug
+
 
 class SurveyTrigger(models.TextChoices):
     DAYS_AFTER_START = "days_after_start", _("N days after the customer started")
@@ -54,6 +56,7 @@ class IssueRoute(models.Model):
 class SurveySchedule(models.Model):
     """When to ask whom: a lifecycle moment, a sample rate and how long links stay valid."""
 
+    key = models.SlugField(max_length=100, unique=True, help_text="Stable identifier (configuration bundle, API).")
     name = models.CharField(max_length=128)
     kind = models.CharField(max_length=8, choices=[("nps", "NPS"), ("csat", "CSAT")])
     trigger = models.CharField(max_length=32, choices=SurveyTrigger.choices)
@@ -73,6 +76,11 @@ class SurveySchedule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.key:
+            self.key = free_slug(SurveySchedule.objects.exclude(pk=self.pk), self.name, fallback="survey")
+        super().save(*args, **kwargs)
 
 
 class SegmentStay(models.Model):

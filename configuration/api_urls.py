@@ -1,0 +1,3 @@
+"""api_urls"""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""bundle_urls"""
+
+urlpatterns: list = []
