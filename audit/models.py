@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from django.apps import apps
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -117,22 +118,41 @@ class AuditEntry(models.Model):
 
     @property
     def change_rows(self) -> list[tuple[str, str, str]]:
-        """(field, before, after) as text, for the trail page; tags and roles show what was added or removed."""
+        """(field, before, after) as text, for the trail page, in the reader's language: the field's name and a
+        choice's label (`At risk`, not `at_risk`); tags and roles show what was added or removed. The stored
+        codes stay in `changes` (CSV, JSON and the API)."""
+        fields = _fields_of(self.object_type)
         rows = []
         for name, value in (self.changes or {}).items():
+            field = fields.get(name)
+            label = str(field.verbose_name) if field is not None else name
             if isinstance(value, dict) and {"added", "removed"} >= value.keys():
-                rows.append((name, ", ".join(value.get("removed", [])), ", ".join(value.get("added", []))))
+                rows.append((label, ", ".join(value.get("removed", [])), ", ".join(value.get("added", []))))
             elif not isinstance(value, list):
-                rows.append((name, "", _text(value)))
+                rows.append((label, "", _text(value, field)))
             else:
                 before, after = value
-                rows.append((name, _text(before), _text(after)))
+                rows.append((label, _text(before, field), _text(after, field)))
         return rows
 
 
-def _text(value) -> str:
+def _fields_of(object_type: str) -> dict[str, models.Field]:
+    """The model's concrete fields by name and by column (`owner` and `owner_id`); none for an unknown type."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return {}
+    fields = {}
+    for f in model._meta.concrete_fields:
+        fields[f.name] = fields[f.attname] = f
+    return fields
+
+
+def _text(value, field: models.Field | None = None) -> str:
     if value is None:
         return "—"
+    if field is not None and field.choices and isinstance(value, str | int):
+        return str(dict(field.flatchoices).get(value, value))[:500]
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)[:500]
     return str(value)[:500]

@@ -39,13 +39,21 @@ def test_admins_browse_and_filter_by_account_door_and_person(client, admin_user,
     by_account = client.get(f"/settings/audit/?account={first.pk}").content.decode()
     assert "Acme" in by_account and "zed@example.com" not in by_account
     by_person = client.get(f"/settings/audit/?user={admin_user.pk}&door=ui").content.decode()
-    assert "at_risk" in by_person and "zed@example.com" not in by_person
+    assert "→ At risk" in by_person and "zed@example.com" not in by_person
     by_object = client.get("/settings/audit/?object_type=accounts.contact&action=create").content.decode()
-    assert "zed@example.com" in by_object and "at_risk" not in by_object
+    assert "zed@example.com" in by_object and "At risk" not in by_object
     today = timezone.localdate()
     assert "Acme" in client.get(f"/settings/audit/?since={today}&until={today}").content.decode()
     yesterday = today - dt.timedelta(days=1)
     assert "Acme" not in client.get(f"/settings/audit/?until={yesterday}").content.decode().split("audit-entries")[1]
+
+
+def test_the_page_shows_labels_and_the_exports_keep_the_stored_codes(client, history):
+    entry = AuditEntry.objects.get(object_type="accounts.account", action="update")
+    assert entry.change_rows == [("status", "Active", "At risk")]
+    assert entry.changes == {"status": ["active", "at_risk"]}
+    exported = client.get("/settings/audit/?format=csv&object_type=accounts.account&action=update")
+    assert "at_risk" in b"".join(exported.streaming_content).decode()
 
 
 def test_bad_filters_say_what_is_wrong_and_show_nothing(client, history):

@@ -36,7 +36,7 @@ def test_an_admin_finds_a_csms_change_from_the_account_page_and_exports_it(live_
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Pages")
     expect(row).to_contain_text("status")
-    expect(row).to_contain_text("active → at_risk")
+    expect(row).to_contain_text("Active → At risk")  # labels, not the stored codes
 
     page.get_by_label("Door").select_option("api")
     page.get_by_role("button", name="Apply").click()
