@@ -7,6 +7,7 @@ renamed by migration 0001 and their indexes kept the names they were created wit
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from urllib.parse import urlsplit
 
@@ -120,10 +121,20 @@ class EmailMessage(models.Model):
         return f"{self.subject} → {self.to_email} ({self.status})"
 
 
-class Suppression(models.Model):
-    """An address that never receives automated email again (unsubscribed, bounced, complained)."""
+def address_digest(email: str) -> str:
+    """The SHA-256 of an address as the suppression list keys it (trimmed, lower case)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
-    email = models.EmailField(unique=True)
+
+class Suppression(models.Model):
+    """An address that never receives automated email again (unsubscribed, bounced, complained).
+
+    The list is keyed by the address's digest: erasing a person's data empties `email` and keeps the digest, so a
+    later import of the same address is still never emailed, while the address itself is gone.
+    """
+
+    email = models.EmailField(unique=True, null=True, blank=True, help_text=_("Empty once the person is erased."))
+    email_hash = models.CharField(max_length=64, unique=True, editable=False)
     reason = models.CharField(max_length=64, default="unsubscribed")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -131,7 +142,20 @@ class Suppression(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.email} ({self.reason})"
+        return f"{self.email or self.email_hash[:12]} ({self.reason})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.email:
+            self.email = self.email.strip().lower()
+            self.email_hash = address_digest(self.email)
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def suppressed(cls, addresses) -> set[str]:
+        """Those of `addresses` on the list (one query, whatever their case)."""
+        digests = {address_digest(a): a for a in addresses if a}
+        found = cls.objects.filter(email_hash__in=digests).values_list("email_hash", flat=True)
+        return {digests[d] for d in found}
 
 
 # --- Notifications ---------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 
 
 def _suppression_reason(*, to_email: str, contact: Contact | None, source: str, respect_frequency_cap: bool) -> str:
-    if Suppression.objects.filter(email=to_email).exists():
+    if Suppression.suppressed([to_email]):
         return "Address is on the suppression list."
     if contact is not None and contact.unsubscribed:
         return "Contact unsubscribed."
@@ -160,7 +160,7 @@ def email_queue_many(*, messages: list[dict], respect_frequency_cap: bool = True
         contact_ids = sorted({m["contact"].pk for m in fresh if m.get("contact") is not None})
         locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=contact_ids).order_by("pk")}
         addresses = {m["to_email"] for m in fresh}
-        suppressed = set(Suppression.objects.filter(email__in=addresses).values_list("email", flat=True))
+        suppressed = Suppression.suppressed(addresses)
         days, cap = conf.get("EMAIL_CAP_DAYS"), conf.get("EMAIL_CAP_COUNT")
         since = timezone.now() - dt.timedelta(days=days)
         capped = [m for m in fresh if respect_frequency_cap and m["source"] not in INTERNAL_SOURCES]

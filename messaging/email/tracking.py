@@ -18,7 +18,7 @@ from django.utils.html import escape
 
 from accounts.services.contacts import contact_unsubscribe
 from messaging import conf
-from messaging.models import EmailMessage, EmailStatus, Suppression
+from messaging.models import EmailMessage, EmailStatus, Suppression, address_digest
 
 if TYPE_CHECKING:
     pass
@@ -123,7 +123,9 @@ def email_record_click(*, token: str, user_agent: str) -> bool:
 def email_unsubscribe(*, email: str, reason: str = "unsubscribed") -> Suppression:
     """Put the address on the suppression list and mark its contacts unsubscribed (idempotent)."""
     email = email.strip().lower()
-    suppression, _ = Suppression.objects.get_or_create(email=email, defaults={"reason": reason})
+    suppression, _ = Suppression.objects.get_or_create(
+        email_hash=address_digest(email), defaults={"email": email, "reason": reason}
+    )
     contact_unsubscribe(email=email)
     EmailMessage.objects.filter(to_email=email, status=EmailStatus.QUEUED, claimed_at__isnull=True).update(
         status=EmailStatus.SUPPRESSED, status_reason="Unsubscribed before sending."

@@ -10,7 +10,7 @@ from health.models import CsmSentiment
 from messaging.models import EmailMessage, EmailStatus, Notification, Suppression, WebhookDelivery
 from privacy.matching import equals_any, mentions, refers
 from privacy.subjects import ACCOUNT, Subject, erased_text
-from privacy.targets._common import DELETE, Target, value_when
+from privacy.targets._common import Target, value_when
 from winback.models import ChurnRecord, ResponseFollowUp, SurveyInvitation, Touchpoint, WinbackSuppression
 
 
@@ -49,7 +49,7 @@ def outbox_targets(subject: Subject) -> list[Target]:
         Target(
             "messaging.Suppression",
             Suppression.objects.filter(equals_any("email", subject.emails, case_sensitive=False)),
-            DELETE,
+            {"email": None},  # the digest stays: a re-imported address is still never emailed
         ),
         Target(
             "messaging.Notification",

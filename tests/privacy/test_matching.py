@@ -78,7 +78,8 @@ def test_the_database_finds_the_same_rows():
 
 @pytest.mark.django_db
 def test_equality_ignores_case_for_emails_only():
-    Suppression.objects.create(email="Ann@Acme.io")
+    row = Suppression.objects.create(email="ann@acme.io")
+    Suppression.objects.filter(pk=row.pk).update(email="Ann@Acme.io")  # as an older list may hold it
     assert Suppression.objects.filter(equals_any("email", ["ann@acme.io"], case_sensitive=False)).count() == 1
     assert Suppression.objects.filter(equals_any("email", ["ann@acme.io"])).count() == 0
     assert Suppression.objects.filter(equals_any("email", [])).count() == 0
