@@ -54,9 +54,15 @@ def catalogue(types: list[str], ratios: list[tuple[str, str]]) -> dict[str, str]
     return names
 
 
+# Features the lab derives for a horizon (`health.lab.with_horizon_features`), not columns of the observations.
+HORIZON_FEATURES = {"renewal_due": "renewal within the horizon"}
+
+
 def label_of(feature: str, names: dict[str, str]) -> str:
     if feature in names:
         return names[feature]
+    if feature in HORIZON_FEATURES:
+        return HORIZON_FEATURES[feature]
     if feature.startswith("plan="):
         return f"plan is {feature.removeprefix('plan=')}"
     return feature.replace("_", " ")

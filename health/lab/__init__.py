@@ -9,17 +9,23 @@ Candidates
   of |correlation| ≥ 0.65), L1-regularised logistic regression. The row to beat.
 - `logistic` — regularised (L2) logistic regression on the full catalogue (usage per type and its changes,
   days since last use, tenure, MRR, seats, renewal, tickets, surveys, plan), median-imputed with missing flags.
-- `boosting` — scikit-learn's HistGradientBoostingClassifier on the full catalogue (missing values native).
+- `boosting` — LightGBM on the full catalogue (missing values native).
 - `blend` — the mean of the calibrated logistic and boosting probabilities (steadier than either on short
   histories); its drivers are the mean of the two models' effects.
+The full-catalogue candidates also read `renewal_due` (`with_horizon_features`): whether the contract renews
+within the horizon.
 
-Each is fitted on the earlier part of its training rows and calibrated on the latest slice (sigmoid, or isotonic
-when the slice holds ≥ 100 churns) with CalibratedClassifierCV over the frozen fitted model.
+Each is fitted on the earlier part of its training rows and calibrated on the latest months (a quarter of the rows,
+reaching back until they hold 20 churns): Platt scaling with its slope kept positive (`calibration.PositivePlatt`:
+a noisy slice may rescale, never reverse the ranking), or isotonic when the slice holds ≥ 100 churns. After a Platt
+calibration the model is refitted on all its training rows; the slope stays and the level is set again on the
+latest months.
 
 Drivers per prediction (log-odds against an average account):
 - logistic models: coefficient × standardised value (exact: the terms of the linear predictor);
-- boosting: baseline replacement — the change in log-odds when the feature is set back to its training median,
-  one feature at a time (a cheap local attribution; it ignores interactions between two moved features).
+- boosting: exact TreeSHAP contributions (LightGBM's `pred_contrib`); they add up to the row's log-odds minus the
+  average account's. Models pickled when the boosting was scikit-learn's keep the older baseline-replacement
+  effects.
 
 Fits and predictions run on one thread: on a small, shared machine OpenMP's threads in the gradient boosting
 slow it down tenfold rather than speed it up.
@@ -60,6 +66,7 @@ from health.lab.candidates import (
     feature_columns,
     fit,
     label_for,
+    with_horizon_features,
 )
 from health.lab.metrics import ece, lift_top_decile, scores
 
@@ -92,4 +99,5 @@ __all__ = [
     "lift_top_decile",
     "scores",
     "summarise",
+    "with_horizon_features",
 ]

@@ -8,15 +8,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from lightgbm import LGBMClassifier
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from health.features.names import label_of
+from health.lab.calibration import PositivePlatt
 
 CANDIDATES = ("baseline", "logistic", "boosting", "blend")
 BLENDED = ("logistic", "boosting")
@@ -26,6 +28,7 @@ GROUP_CORRELATION = 0.65
 MIN_TRAIN_CHURNS = 10
 ISOTONIC_MIN_CHURNS = 100
 CALIBRATION_SHARE = 0.25
+CALIBRATION_MIN_CHURNS = 20
 
 
 class NotEnoughData(Exception):
@@ -42,6 +45,16 @@ def feature_columns(frame: pd.DataFrame, kind: str) -> list[str]:
     if kind == BASELINE:
         return [c for c in numeric if c.startswith(BASELINE_PREFIXES)]
     return numeric
+
+
+def with_horizon_features(frame: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """The features that depend on the horizon: `renewal_due`, whether the contract renews within it (an annual
+    customer whose renewal is months away rarely leaves in the next 31 days; a linear model cannot draw that
+    step from `days_to_renewal` alone)."""
+    if "days_to_renewal" not in frame or "renewal_due" in frame:
+        return frame
+    days = frame["days_to_renewal"].astype(float)
+    return frame.assign(renewal_due=np.where(days.isna(), np.nan, (days <= horizon_days).astype(float)))
 
 
 def _log_scaled(values: np.ndarray) -> np.ndarray:
@@ -148,6 +161,7 @@ class ChurnModel:
         return z
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        frame = with_horizon_features(frame, self.horizon_days)
         if self.parts:
             return np.mean([part.predict(frame) for part in self.parts], axis=0)
         with threadpool_limits(1):
@@ -160,12 +174,15 @@ class ChurnModel:
 
     def contributions(self, frame: pd.DataFrame) -> tuple[np.ndarray, list[str], list[str]]:
         """(rows × terms effects in log-odds, term keys, term labels)."""
+        frame = with_horizon_features(frame, self.horizon_days)
         if self.parts:
             return self._blended_effects(frame)
         x = self._design(frame)
         if self.kind == "boosting":
             with threadpool_limits(1):
-                return self._replacement_effects(x)
+                if hasattr(self.estimator, "booster_"):
+                    return self._tree_shap_effects(x)
+                return self._replacement_effects(x)  # a model pickled before the boosting moved to LightGBM
         effects = x * self.estimator.coef_[0]
         if self.groups is not None:
             keys = [self.prepared.names()[g[0]] for g in self.groups]
@@ -189,6 +206,13 @@ class ChurnModel:
                     total[:, j] += part[key]
         return total / len(parts), order, [keys[k] for k in order]
 
+    def _tree_shap_effects(self, x: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
+        """Exact TreeSHAP contributions in log-odds (LightGBM's `pred_contrib`); the last column, the expected
+        value, is left out: the effects of a row add up to its log-odds minus the average account's."""
+        effects = self.estimator.booster_.predict(x, pred_contrib=True)[:, :-1]
+        keys = list(self.prepared.columns)
+        return effects, keys, [label_for(k, self.names) for k in keys]
+
     def _replacement_effects(self, x: np.ndarray) -> tuple[np.ndarray, list[str], list[str]]:
         """Baseline replacement: log-odds now minus log-odds with one feature set to its training median."""
         base = _logit(self.estimator.predict_proba(x)[:, 1])
@@ -202,6 +226,7 @@ class ChurnModel:
 
     def drivers(self, frame: pd.DataFrame, top: int = 3) -> list[list[dict]]:
         """Per row, the `top` terms pushing churn risk up most (effect in log-odds, raw value of the feature)."""
+        frame = with_horizon_features(frame, self.horizon_days)
         effects, keys, labels = self.contributions(frame)
         raw = frame.reset_index(drop=True)
         out = []
@@ -220,6 +245,7 @@ class ChurnModel:
 
     def signal(self, frame: pd.DataFrame, top: int = 10) -> list[dict]:
         """The terms carrying the signal on `frame`: mean |effect| in log-odds (the drivers' method), largest first."""
+        frame = with_horizon_features(frame, self.horizon_days)
         effects, keys, labels = self.contributions(frame)
         strength = np.abs(effects).mean(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -254,21 +280,32 @@ def _estimator(kind: str):
         return LogisticRegression(l1_ratio=1.0, C=0.3, solver="liblinear", max_iter=2000)
     if kind == "logistic":
         return LogisticRegression(C=0.05, max_iter=3000)
-    return HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=150, max_leaf_nodes=8, min_samples_leaf=40, l2_regularization=1.0,
-        early_stopping=False, random_state=0,
+    return LGBMClassifier(
+        learning_rate=0.05, n_estimators=150, num_leaves=8, min_child_samples=40, reg_lambda=1.0,
+        subsample_for_bin=200_000, n_jobs=1, deterministic=True, force_row_wise=True, random_state=0, verbose=-1,
     )  # fmt: skip
 
 
-def _split_by_date(rows: pd.DataFrame, share: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The earlier rows and the latest dates holding about `share` of the rows (at least one date each)."""
+def _split_by_date(
+    rows: pd.DataFrame, share: float, *, label: str, min_churns: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The earlier rows and the latest dates holding about `share` of the rows (at least one date each), reaching
+    further back while the slice holds fewer than `min_churns` churns and the earlier rows keep half the rows: one
+    month with a handful of churns calibrates the level to its own noise."""
     dates = sorted(rows["obs_date"].unique())
     if len(dates) < 2:
         return rows, rows.iloc[0:0]
     counts = rows["obs_date"].value_counts().sort_index()
+    churns = rows.groupby("obs_date")[label].apply(lambda s: int(s.astype(int).sum())).reindex(counts.index)
     tail = counts[::-1].cumsum()[::-1] / counts.sum()
+    tail_churns = churns[::-1].cumsum()[::-1]
     later = [d for d in dates[1:] if tail[d] <= share + 1e-9]
     split = later[0] if later else dates[-1]
+    for d in reversed(dates[1:]):
+        if d <= split and (tail_churns[split] >= min_churns or tail[d] > 0.5 + 1e-9):
+            break
+        if d < split:
+            split = d
     return rows[rows["obs_date"] < split], rows[rows["obs_date"] >= split]
 
 
@@ -289,13 +326,14 @@ def blend(parts: list[ChurnModel]) -> ChurnModel:
 
 
 def _fit(kind: str, train: pd.DataFrame, *, label: str, names: dict[str, str], horizon_days: int) -> ChurnModel:
+    train = with_horizon_features(train, horizon_days)
     y_all = train[label].astype(int).to_numpy()
     if y_all.sum() < MIN_TRAIN_CHURNS or y_all.sum() == len(y_all):
         raise NotEnoughData(
             f"Training needs at least {MIN_TRAIN_CHURNS} churned and some retained observations; "
             f"have {int(y_all.sum())} churned of {len(y_all)}."
         )
-    early, late = _split_by_date(train, CALIBRATION_SHARE)
+    early, late = _split_by_date(train, CALIBRATION_SHARE, label=label, min_churns=CALIBRATION_MIN_CHURNS)
     if late.empty or late[label].astype(int).sum() < 3 or early[label].astype(int).sum() < 5:
         early, late = train, train  # too short to hold out a slice: calibrate in-sample (noted)
     columns = [c for c in feature_columns(train, kind) if early[c].notna().any() and early[c].nunique() > 1]
@@ -310,10 +348,16 @@ def _fit(kind: str, train: pd.DataFrame, *, label: str, names: dict[str, str], h
     model.estimator.fit(model._design(early), y)
     y_late = late[label].astype(int).to_numpy()
     method = "isotonic" if y_late.sum() >= ISOTONIC_MIN_CHURNS else "sigmoid"
-    calibrated = CalibratedClassifierCV(FrozenEstimator(model.estimator), method=method)
-    with warnings.catch_warnings():  # the folds only split the frozen model's predictions: few churns are fine
-        warnings.simplefilter("ignore", UserWarning)
-        calibrated.fit(model._design(late), y_late)
+    if method == "isotonic":
+        calibrated = CalibratedClassifierCV(FrozenEstimator(model.estimator), method=method)
+        with warnings.catch_warnings():  # the folds only split the frozen model's predictions: few churns are fine
+            warnings.simplefilter("ignore", UserWarning)
+            calibrated.fit(model._design(late), y_late)
+    else:
+        calibrated = PositivePlatt(model.estimator).fit(model._design(late), y_late)
+        if late is not train:  # the slope stays; the model learns from the latest months too, level re-set
+            model.estimator = clone(model.estimator).fit(model._design(train), train[label].astype(int).to_numpy())
+            calibrated.refit(model.estimator, model._design(late), y_late)
     model.calibrated = calibrated
     model.calibration = f"{method} on {late['obs_date'].min()}…{late['obs_date'].max()}" + (
         " (in-sample: too little history for a separate slice)" if late is train else ""

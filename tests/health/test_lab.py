@@ -5,9 +5,11 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from health import lab
 from health.features.observations import build_observations, month_starts
+from health.lab.calibration import PositivePlatt
 from tests.health.lab_data import START, end_of, planted_facts
 
 
@@ -68,19 +70,42 @@ def test_drivers_of_a_logistic_model_are_coefficient_times_standardised_value(pl
     assert keys[: len(model.prepared.columns)] == model.prepared.columns
 
 
-def test_boosting_drivers_are_the_log_odds_change_when_a_feature_returns_to_its_median(planted):
+def test_boosting_drivers_are_exact_tree_shap_contributions(planted):
     frame, names = planted
     rows = lab.labelled(frame, "label_60")
     model = lab.fit("boosting", rows, label="label_60", names=names, horizon_days=60)
-    one = rows.head(1)
-    effects, keys, _labels = model.contributions(one)
-    j = keys.index("chg:report_viewed")
-    moved = one.copy()
-    moved["chg:report_viewed"] = np.nanmedian(rows["chg:report_viewed"])  # the same as the fitting rows' median
-    x, x_moved = model._design(one), model._design(moved)
-    p, p_moved = model.estimator.predict_proba(x)[0, 1], model.estimator.predict_proba(x_moved)[0, 1]
-    expected = np.log(p / (1 - p)) - np.log(p_moved / (1 - p_moved))
-    assert effects[0, j] == pytest.approx(expected, abs=0.05)
+    some = rows.head(25)
+    effects, keys, _labels = model.contributions(some)
+    x = model._design(some)
+    raw = model.estimator.predict_proba(x)[:, 1]
+    expected = model.estimator.booster_.predict(x, pred_contrib=True)[:, -1]
+    # Local accuracy: a row's effects add up to its log-odds minus the average account's.
+    np.testing.assert_allclose(effects.sum(axis=1) + expected, np.log(raw / (1 - raw)), atol=1e-6)
+    assert keys == model.prepared.columns
+    # The planted signal carries the largest mean contribution.
+    assert keys[int(np.abs(effects).mean(axis=0).argmax())] == "chg:report_viewed"
+
+
+def test_calibration_rescales_but_never_reverses_the_ranking():
+    """A noisy later slice on which the model looks inverted moves only the level; the ranking stays."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, 1))
+    y = (rng.random(600) < 1 / (1 + np.exp(-(2 * x[:, 0] - 2)))).astype(int)
+    model = LogisticRegression().fit(x, y)
+    inverted = PositivePlatt(model).fit(x, 1 - y)  # the slice says the opposite
+    assert inverted.slope == 1.0
+    p = inverted.predict_proba(x)[:, 1]
+    assert (np.argsort(p, kind="stable") == np.argsort(model.predict_proba(x)[:, 1], kind="stable")).all()
+    assert p.mean() == pytest.approx((1 - y).mean(), abs=1e-6)
+    honest = PositivePlatt(model).fit(x, y)
+    assert honest.slope > 0 and honest.slope != 1.0
+
+
+def test_the_renewal_window_is_a_feature_of_the_horizon():
+    frame = pd.DataFrame({"days_to_renewal": [10.0, 45.0, 200.0, np.nan]})
+    assert lab.with_horizon_features(frame, 31)["renewal_due"].tolist()[:3] == [1.0, 0.0, 0.0]
+    assert lab.with_horizon_features(frame, 60)["renewal_due"].tolist()[:3] == [1.0, 1.0, 0.0]
+    assert np.isnan(lab.with_horizon_features(frame, 31)["renewal_due"].iloc[3])
 
 
 def test_baseline_groups_correlated_metrics():

@@ -24,14 +24,14 @@ class Command(BaseCommand):
     help = "Backtest the churn model candidates on simulated histories (several seeds and churn mechanisms)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--accounts", type=int, default=300)
+        parser.add_argument("--accounts", type=int, default=500)
         parser.add_argument("--months", type=int, default=24)
         parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="Seeds of the default mechanism.")
         parser.add_argument(
             "--mechanisms", nargs="*", default=["usage_decay", "ticket_storm", "price_shock", "silent"],
             choices=MECHANISMS, help="Other churn mechanisms, each at the first seed.",
         )  # fmt: skip
-        parser.add_argument("--horizon-days", type=int, default=90)
+        parser.add_argument("--horizon-days", type=int, default=31)
         parser.add_argument("--cutoffs", type=int, default=3)
         parser.add_argument("--test-months", type=int, default=3)
         parser.add_argument("--end-date", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1))
