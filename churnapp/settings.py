@@ -11,7 +11,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from churnapp import sso_settings
+from churnapp import db_settings, sso_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("CHURNAPP_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "churnapp.dbrouting.ReplicaReadsMiddleware",  # dashboards, KPI API, accounts list: reads on the replica
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language from the browser (Accept-Language) or the language cookie; a signed-in user's choice wins below.
     "django.middleware.locale.LocaleMiddleware",
@@ -122,17 +123,9 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-SILENCED_SYSTEM_CHECKS: list[str] = []
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    # WAL lets the web server read while the worker writes.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
-    )
-    # Covering indexes (INCLUDE) are a PostgreSQL feature; on SQLite they are plain indexes, as intended.
-    SILENCED_SYSTEM_CHECKS.append("models.W040")
+# The primary, an optional streaming replica with its router, and the engine's silenced checks.
+DATABASES, DATABASE_ROUTERS, SILENCED_SYSTEM_CHECKS = db_settings.read(env, BASE_DIR)
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)  # a browser reads the primary after its writes
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -340,8 +333,6 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "rest_framework.parsers.FormParser",
     "rest_framework.parsers.MultiPartParser",
 ]
-# A pooled connection is checked before reuse: after a database restart the first request reconnects, never fails.
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_MAX_AGE"] != 0
 # A broker, cache or database outage answers a JSON 503 with Retry-After (never an HTML 500); Redis calls give up
 # after a second instead of hanging a web worker, and the API-key throttle fails open when the cache is down.
 MIDDLEWARE.append("churnapp.middleware.DependencyUnavailableMiddleware")

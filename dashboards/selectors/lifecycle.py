@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from django.db import connection
+from django.db import connections
 from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
 
 from accounts.models import Account, BillingEvent, BillingEventKind, Subscription
@@ -56,8 +56,9 @@ def purchase_sums(*, periods, filters: KpiFilters) -> dict[tuple[dt.date, dt.dat
     scope = account_scope(filters)
     result = {}
     for start, end in periods:
-        sql, params = purchases_per_account(start=start, end=end, scope=scope).query.sql_with_params()
-        with connection.cursor() as cursor:
+        per_account = purchases_per_account(start=start, end=end, scope=scope)
+        sql, params = per_account.query.sql_with_params()
+        with connections[per_account.db].cursor() as cursor:  # the replica when the request reads from it
             cursor.execute(
                 "SELECT COUNT(*), COALESCE(SUM(CASE WHEN per.purchases > 1 THEN 1 ELSE 0 END), 0), "
                 f"COALESCE(SUM(per.purchases), 0), COALESCE(SUM(per.revenue), 0) FROM ({sql}) per",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import connection
+from django.db import connections
 from django.db.models import F, Max, Min, Q, QuerySet
 
 from health.models import HealthSnapshot
@@ -48,7 +48,7 @@ def band_transitions(
     sql, params = pairs.query.sql_with_params()
     groups = ("segment", "plan") if by_group else ()
     columns = "".join(f"pairs.g_{name}, " for name in groups)
-    with connection.cursor() as cursor:
+    with connections[pairs.db].cursor() as cursor:  # the replica when the request reads from it
         cursor.execute(
             f"SELECT {columns}COALESCE(pairs.from_band, ''), COALESCE(pairs.to_band, ''), COUNT(*) "
             f"FROM ({sql}) pairs GROUP BY {', '.join(str(i) for i in range(1, len(groups) + 3))}",

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
-            model_name="webhookendpoint", name="key", field=models.SlugField(max_length=100, null=True)
+            model_name="webhookendpoint", name="key", field=models.SlugField(max_length=100, null=True, db_index=False)
         ),
         migrations.RunPython(fill_keys, migrations.RunPython.noop),
         migrations.AlterField(

@@ -20,7 +20,9 @@ class Migration(migrations.Migration):
     dependencies = [("winback", "0007_seeded_texts_in_installation_language")]
 
     operations = [
-        migrations.AddField(model_name="surveyschedule", name="key", field=models.SlugField(max_length=100, null=True)),
+        migrations.AddField(
+            model_name="surveyschedule", name="key", field=models.SlugField(max_length=100, null=True, db_index=False)
+        ),
         migrations.RunPython(fill_keys, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="surveyschedule",
