@@ -75,7 +75,11 @@ PERSONAL_DATA_PLACES: list[Place] = [
         ("to_email", "subject", "body_text", "body_html", "status_reason"),
         _("Address, subject and bodies are removed; status, dates, opens and clicks stay. Unsent mail is suppressed."),
     ),
-    Place("messaging.Suppression", ("email",), _("The address is emptied; its digest stays, so the address is never emailed again.")),
+    Place(
+        "messaging.Suppression",
+        ("email",),
+        _("The address is emptied; its digest stays, so the address is never emailed again."),
+    ),
     Place("messaging.Notification", ("title", "body"), _("Notifications about them are emptied.")),
     Place("messaging.WebhookDelivery", ("payload", "error"), _("Payloads sent to webhooks are emptied.")),
     Place("automations.RuleExecution", ("matched",), _("The values that matched are emptied.")),
