@@ -74,9 +74,7 @@ def email_send(*, message_id: int) -> str:
     if claimed != 1:
         return "skipped"
     message = EmailMessage.objects.select_related("contact").get(pk=message_id)
-    if Suppression.suppressed([message.to_email]) or (
-        message.contact is not None and message.contact.unsubscribed
-    ):
+    if Suppression.suppressed([message.to_email]) or (message.contact is not None and message.contact.unsubscribed):
         EmailMessage.objects.filter(pk=message_id).update(
             status=EmailStatus.SUPPRESSED, status_reason="Unsubscribed before sending."
         )
