@@ -178,12 +178,15 @@ class StepKind(models.TextChoices):
     TASK = "task", _("Task")
     EMAIL = "email", _("Email")
     WAIT = "wait", _("Wait")
-    BRANCH = "branch", _("Branch / stop")
+    BRANCH = "branch", _("Branch")
 
 
 class PlaybookStep(models.Model):
-    """One step: task {title, assignee, priority, due_in_days}, email {template, to}, wait {days},
-    branch {condition, action: "stop"} (stops the enrolment when the condition holds, e.g. health recovered)."""
+    """One step: task {title, assignee, priority, due_in_days}, email {template, to}, wait {days, until?},
+    branch {condition, then, else, reason}: a branch goes to its `then` target when the condition holds for the
+    enrolment, else to its `else` target — a step number, "next" or "stop" (by default then=stop, else=next: it
+    stops the enrolment when the condition holds, e.g. health recovered). A wait with `until` moves on as soon as
+    its condition holds, or after `days` whichever comes first."""
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
     order = models.PositiveSmallIntegerField()
@@ -220,6 +223,9 @@ class Enrolment(models.Model):
     baseline_mrr = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     enrolled_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    wait_deadline = models.DateTimeField(
+        null=True, blank=True, help_text=_("While it waits until a condition: when the wait ends anyway.")
+    )
 
     class Meta:
         ordering = ["-enrolled_at", "-id"]
@@ -235,20 +241,54 @@ class Enrolment(models.Model):
     def __str__(self) -> str:
         return f"{self.account_id} in {self.playbook}"
 
+    @property
+    def ran_orders(self) -> set[int]:
+        """The steps this enrolment ran (a branch may skip some): from the prefetched step runs."""
+        return {run.order for run in self.step_runs.all()}
+
+
+class StepOutcome(models.TextChoices):
+    """Which way a step sent the enrolment: a branch's then / else exit; a wait until a condition ended by it
+    or by its timeout (or is still waiting)."""
+
+    THEN = "then", _("then")
+    ELSE = "else", _("else")
+    WAITING = "waiting", _("waiting")
+    CONDITION = "condition", _("condition held")
+    TIMEOUT = "timeout", _("timed out")
+
 
 class EnrolmentStepRun(models.Model):
-    """A step an enrolment ran (unique per enrolment and step, so a retried worker never repeats one)."""
+    """A step an enrolment ran: the steps it ran, in order, are its path through the playbook.
+
+    Unique per enrolment, step and visit (a loop back through a wait runs a step again, as visit 2, …), so a
+    retried worker never repeats one. `outcome` is the exit a branch took or how a wait until a condition ended;
+    `next_order` the step it went to (none: the enrolment stopped or completed); `task` and `email` what the step
+    created (read by the enrolment's task-outcome and email-opened conditions).
+    """
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="step_runs")
     order = models.PositiveSmallIntegerField()
+    visit = models.PositiveSmallIntegerField(default=1)
     kind = models.CharField(max_length=16)
     ok = models.BooleanField(default=True)
     detail = models.TextField(blank=True)
+    outcome = models.CharField(max_length=16, choices=StepOutcome.choices, blank=True)
+    next_order = models.PositiveSmallIntegerField(null=True, blank=True)
+    task = models.ForeignKey(
+        "accounts.Task", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    email = models.ForeignKey(
+        "messaging.EmailMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
     ran_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["enrolment", "order"]
-        constraints = [models.UniqueConstraint(fields=["enrolment", "order"], name="enrolment_step_run_unique")]
+        ordering = ["enrolment", "ran_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "order", "visit"], name="enrolment_step_run_unique_visit")
+        ]
 
     def __str__(self) -> str:
         return f"{self.enrolment} step {self.order}"

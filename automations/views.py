@@ -18,13 +18,14 @@ from automations.forms import (
     AccountRoleForm,
     EnrolForm,
     JourneyForm,
-    PlaybookForm,
     PlaybookSettingsForm,
     RuleForm,
     RuleImportForm,
 )
 from automations.hints import MILESTONE_HINTS, STEP_HINTS
 from automations.models import Enrolment, Journey, MilestoneProgress, Playbook, Rule
+from automations.playbook_forms import PlaybookForm
+from automations.playbooks.flow import playbook_flow
 from churnapp.editing import form_save
 from churnapp.paging import page_of
 from churnapp.roles import can_configure, can_edit_account, require_configure
@@ -170,21 +171,29 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def playbook_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    """Create or edit a playbook and its ordered steps (managers and admins)."""
+    """Create or edit a playbook and its steps (managers and admins); a refusal is shown on the field it names."""
     require_configure(request.user, refusal=_("Only managers and admins configure automations."))
     playbook = get_object_or_404(Playbook, pk=pk) if pk else None
     if request.method == "POST":
         form = PlaybookForm(request.POST)
-        saved = form_save(request, form, lambda data: playbooks.playbook_save(
-            key=data["key"], name=data["name"], description=data["description"], trigger=data["trigger"],
-            owner_role=data["owner_role"], metric=data["metric"], holdout_percent=data["holdout_percent"],
-            enabled=data["enabled"], steps=data["steps"], playbook=playbook,
-        ), refusals=(playbooks.PlaybookInvalid,), saved=_playbook_saved)  # fmt: skip
-        if saved:
-            return redirect("automations:playbook-detail", pk=saved.pk)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = playbooks.playbook_save(
+                    key=data["key"], name=data["name"], description=data["description"], trigger=data["trigger"],
+                    owner_role=data["owner_role"], metric=data["metric"], holdout_percent=data["holdout_percent"],
+                    enabled=data["enabled"], steps=data["steps"], playbook=playbook,
+                )  # fmt: skip
+            except playbooks.PlaybookInvalid as exc:
+                form.refuse(exc)
+            else:
+                messages.success(request, _playbook_saved(saved))
+                return redirect("automations:playbook-detail", pk=saved.pk)
     else:
         form = PlaybookForm(initial=PlaybookForm.initial_for(playbook) if playbook else {"enabled": True})
-    return render(request, "automations/playbook_edit.html", {"form": form, "playbook": playbook, "hints": STEP_HINTS})
+    flow = playbook_flow(steps=list(playbook.steps.order_by("order"))) if playbook else None
+    context = {"form": form, "playbook": playbook, "hints": STEP_HINTS, "flow": flow}
+    return render(request, "automations/playbook_edit.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -198,13 +207,20 @@ def playbook_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.save()
             messages.success(request, _("Playbook settings saved."))
             return redirect("automations:playbook-detail", pk=playbook.pk)
+    enrolments = list(playbook.enrolments.select_related("account").order_by("-enrolled_at", "-id")[:50])
+    paths = playbooks.enrolment_paths(enrolment_ids=[e.pk for e in enrolments])
+    exits = playbooks.playbook_exits(playbook=playbook)
     context = {
         "playbook": playbook,
         "form": form,
         "report": playbooks.playbook_impact(playbook=playbook),
-        "enrolments": playbook.enrolments.select_related("account").order_by("-enrolled_at")[:50],
+        "exits": exits,
+        "paths": playbooks.playbook_paths(playbook=playbook),
+        "flow": playbook_flow(steps=list(playbook.steps.all()),
+                              counts={(x["order"], x["outcome"]): x["n"] for x in exits}),
+        "enrolments": [(e, paths[e.pk]) for e in enrolments],
         "can_configure": can_configure(request.user),
-    }
+    }  # fmt: skip
     return render(request, "automations/playbook_detail.html", context)
 
 

@@ -27,6 +27,7 @@ from accounts.models import (
     Account,
 )
 from automations.conditions.base import OPEN_TICKET, Compiled, ConditionError, Context, matched_label
+from automations.conditions.enrolment import _task_outcome, email_clicked, email_opened
 from automations.conditions.leaves import (
     _churn_probability,
     _event_in_days,
@@ -51,6 +52,7 @@ from automations.conditions.leaves import (
 
 __all__ = [
     "CONDITIONS",
+    "PLAYBOOK_CONDITIONS",
     "OPEN_TICKET",
     "Compiled",
     "ConditionError",
@@ -92,6 +94,17 @@ CONDITIONS: dict[str, tuple[str, Any]] = {
     "tag": (_("Has tag (has) / lacks tag (lacks)"), _tag),
     "owner": (_("Owner is (is: username or none)"), _owner),
     "mrr_at_least": (_("MRR ≥ X (value)"), _mrr_at_least),
+    "health_band": (_("Health band is one of (in)"), _field_in("health_band", "Health band")),
+}
+
+# The enrolment's own conditions: only in a playbook's branches and waits (see `conditions.enrolment`).
+PLAYBOOK_CONDITIONS: dict[str, tuple[str, Any]] = {
+    "email_opened": (_("An email of the enrolment was opened (optional step)"), email_opened),
+    "email_clicked": (_("A link in an email of the enrolment was clicked (optional step)"), email_clicked),
+    "task_outcome": (
+        _("The enrolment's task is completed / not completed / overdue (outcome, optional step)"),
+        _task_outcome,
+    ),
 }
 
 
@@ -119,31 +132,43 @@ def compile_tree(tree: dict, ctx: Context) -> Compiled:
         c = compile_tree(tree["not"], ctx)
         return Compiled(q=~c.q, annotations=c.annotations, shows=c.shows)
     kind = tree.get("type")
+    if kind in PLAYBOOK_CONDITIONS:
+        return PLAYBOOK_CONDITIONS[kind][1](tree, ctx)
     if kind not in CONDITIONS:
         raise ConditionError(gettext("Unknown condition type %(kind)r.") % {"kind": kind})
     return CONDITIONS[kind][1](tree, ctx)
 
 
-def validate(tree: dict) -> None:
-    """Raise ConditionError when the tree cannot compile."""
-    compile_tree(tree, Context(now=timezone.now()))
+def validate(tree: dict, *, playbook: bool = False) -> None:
+    """Raise ConditionError when the tree cannot compile (`playbook`: in a playbook, with the enrolment's own
+    conditions)."""
+    compile_tree(tree, Context(now=timezone.now(), in_playbook=playbook))
 
 
 def matching_queryset(
-    tree: dict, *, now: dt.datetime | None = None, queryset: QuerySet[Account] | None = None
+    tree: dict,
+    *,
+    now: dt.datetime | None = None,
+    queryset: QuerySet[Account] | None = None,
+    playbook_id: int | None = None,
 ) -> tuple[QuerySet[Account], list[tuple[str, str]]]:
-    """The matching accounts (annotated with the values to show) and the (value key, label) pairs."""
-    ctx = Context(now=now or timezone.now())
+    """The matching accounts (annotated with the values to show) and the (value key, label) pairs. With
+    `playbook_id`, the enrolment's own conditions read the accounts' active enrolments in that playbook."""
+    ctx = Context(now=now or timezone.now(), in_playbook=playbook_id is not None, playbook_id=playbook_id)
     compiled = compile_tree(tree, ctx)
     qs = (queryset if queryset is not None else Account.objects.all()).annotate(**compiled.annotations)
     return qs.filter(compiled.q), list(dict.fromkeys(compiled.shows))
 
 
 def matching(
-    tree: dict, *, now: dt.datetime | None = None, queryset: QuerySet[Account] | None = None
+    tree: dict,
+    *,
+    now: dt.datetime | None = None,
+    queryset: QuerySet[Account] | None = None,
+    playbook_id: int | None = None,
 ) -> tuple[QuerySet, list[tuple[str, str]]]:
     """Accounts matching the tree, as `.values()` rows of id, name and the matched values; and the value labels."""
-    qs, shows = matching_queryset(tree, now=now, queryset=queryset)
+    qs, shows = matching_queryset(tree, now=now, queryset=queryset, playbook_id=playbook_id)
     keys = list(dict.fromkeys(k for k, _ in shows))
     return qs.order_by("pk").values("pk", "name", "owner_id", *keys), shows
 

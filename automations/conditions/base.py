@@ -32,8 +32,13 @@ class Compiled:
 
 @dataclass
 class Context:
+    """When the tree is evaluated; `in_playbook` lets the enrolment's own conditions (emails opened, tasks done)
+    compile, for the account's active enrolment in playbook `playbook_id`."""
+
     now: dt.datetime
     counter: int = 0
+    in_playbook: bool = False
+    playbook_id: int | None = None
 
     @property
     def today(self) -> dt.date:
@@ -90,6 +95,7 @@ MATCHED_LABELS = {
     "Stage": pgettext_lazy("matched value", "Stage"),
     "Plan": pgettext_lazy("matched value", "Plan"),
     "Owner": pgettext_lazy("matched value", "Owner"),
+    "Health band": pgettext_lazy("matched value", "Health band"),
     "MRR": pgettext_lazy("matched value", "MRR"),
 }
 _MATCHED_PATTERNS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [

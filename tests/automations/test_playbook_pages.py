@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 
 from automations import playbooks
-from automations.forms import PlaybookForm
 from automations.models import Playbook, PlaybookStep
+from automations.playbook_forms import PlaybookForm
 from tests.factories import AccountFactory
 from tests.messaging.factories import EmailTemplateFactory
 
