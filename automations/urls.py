@@ -1,6 +1,6 @@
 from django.urls import path
 
-from automations import views
+from automations import backtest_views, views
 
 app_name = "automations"
 
@@ -9,12 +9,14 @@ urlpatterns = [
     path("", views.rule_list, name="rule-list"),
     path("rules/new/", views.rule_edit, name="rule-create"),
     path("rules/dry-run/", views.rule_dry_run_draft, name="rule-dry-run-draft"),
+    path("rules/backtest/", backtest_views.rule_backtest_draft, name="rule-backtest-draft"),
     path("rules/export/", views.rules_export, name="rules-export"),
     path("rules/import/", views.rules_import, name="rules-import"),
     path("builtins/", views.builtins_install_view, name="builtins-install"),
     path("rules/<int:pk>/", views.rule_detail, name="rule-detail"),
     path("rules/<int:pk>/edit/", views.rule_edit, name="rule-edit"),
     path("rules/<int:pk>/dry-run/", views.rule_dry_run, name="rule-dry-run"),
+    path("rules/<int:pk>/backtest/", backtest_views.rule_backtest_saved, name="rule-backtest"),
     path("rules/<int:pk>/toggle/", views.rule_toggle, name="rule-toggle"),
     path("rules/<int:pk>/run/", views.rule_run_now, name="rule-run-now"),
     # Playbooks and the Customer 360 section.

@@ -17,6 +17,7 @@ from accounts.api import (
 from accounts.api.bulk_edits import BulkEditViewSet
 from accounts.api.search import SearchApi
 from audit.api import AuditEntryViewSet
+from automations.backtest_api import RuleBacktestApi
 from health.api import (
     ChurnModelViewSet,
     ChurnPredictionViewSet,
@@ -48,4 +49,8 @@ router.register("winback/campaigns", WinbackCampaignViewSet, basename="winback-c
 router.register("winback/survey-invitations", SurveyInvitationViewSet, basename="survey-invitation")
 router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")
 
-api_urlpatterns = [path("search/", SearchApi.as_view(), name="search"), *router.urls]
+api_urlpatterns = [
+    path("search/", SearchApi.as_view(), name="search"),
+    path("rule-backtests/", RuleBacktestApi.as_view(), name="rule-backtest"),
+    *router.urls,
+]
