@@ -168,5 +168,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "description": "An API key `ck_…` (Admin → API keys or `manage.py create_api_key`). Tracking endpoints "
             "also accept it as the Basic-auth username (Segment's write key). Scopes: `ingest` = tracking API and "
             "event ingestion only; `read` = GET; `write` = create, update, delete (CRM and helpdesk sync); "
-            "`admin` = everything.",
+            "`config` = the configuration API (`/api/v1/config/…`) only; `admin` = everything.",
         }

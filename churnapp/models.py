@@ -12,6 +12,7 @@ class ApiScope(models.TextChoices):
     INGEST = "ingest", _("Ingest (tracking API /v1/… and event ingestion only; safe in client apps)")
     READ = "read", _("Read (GET on the REST API)")
     WRITE = "write", _("Write (create, update, delete on the REST API, CRM and helpdesk sync included)")
+    CONFIG = "config", _("Configuration (the configuration API and bundle: rules, playbooks, profiles, templates…)")
     ADMIN = "admin", _("Admin (everything)")
 
 
@@ -25,7 +26,7 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
-    scopes = models.JSONField(default=list, help_text="Any of ingest, read, write, admin.")
+    scopes = models.JSONField(default=list, help_text="Any of ingest, read, write, config, admin.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

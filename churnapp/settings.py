@@ -268,10 +268,14 @@ SPECTACULAR_SETTINGS = {
     "API-key scopes: `ingest` reaches only the tracking API (`/v1/identify`, `/v1/track`, … `/v1/batch`) and event "
     "ingestion (`POST /api/v1/events/bulk/`) — it is the key that lives in client apps and browsers; `read` allows "
     "GET; `write` allows creating, updating and deleting, CRM and helpdesk sync included (accounts, contacts, "
-    "subscriptions, tickets, survey responses, tasks, activities, tags, single, by external id or bulk); `admin` "
-    "allows everything. A signed-in user's role applies instead of scopes.\n\n"
+    "subscriptions, tickets, survey responses, tasks, activities, tags, single, by external id or bulk); `config` "
+    "reaches the configuration API (`/api/v1/config/…`) and nothing else; `admin` allows everything. A signed-in "
+    "user's role applies instead of scopes.\n\n"
     f"Amounts (MRR, ARPA, CLV, revenue) are in the installation's reporting currency, {CURRENCY} here (setting "
-    "`CURRENCY`, an ISO 4217 code), as numbers with two decimals.",
+    "`CURRENCY`, an ISO 4217 code), as numbers with two decimals.\n\n"
+    "Configuration as code: `/api/v1/config/bundle/` exports, plans and applies every configuration object as one "
+    "bundle; editors validate a bundle with its JSON Schema, "
+    "[/api/v1/config/bundle/schema.json](/api/v1/config/bundle/schema.json).",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -285,6 +289,8 @@ SPECTACULAR_SETTINGS = {
         "ActivityKindEnum": "accounts.models.ActivityKind",
         "SurveyKindEnum": "accounts.models.SurveyKind",
         "HealthBandWithUnscoredEnum": "dashboards.api.BAND_CHOICES",
+        "ProfileVersionStatusEnum": "health.models.VersionStatus",
+        "LifecycleStageEnum": "accounts.models.LifecycleStage",
     },
 }
 

@@ -123,15 +123,43 @@ def signature_header(*, secret: str, body: bytes, timestamp: int | None = None) 
 
 
 def endpoint_create(
-    *, url: str, events: list[str], description: str = "", created_by: AbstractBaseUser | None = None
+    *,
+    url: str,
+    events: list[str],
+    description: str = "",
+    created_by: AbstractBaseUser | None = None,
+    key: str = "",
+    secret: str = "",
 ) -> WebhookEndpoint:
-    return WebhookEndpoint.objects.create(
+    """Subscribe `url` to `events`. The signing secret is generated unless given; the key is made from the
+    description or the host unless given."""
+    endpoint = WebhookEndpoint(
+        key=key,
         url=url,
         events=sorted(set(events)),
         description=description,
-        secret=f"whsec_{secrets.token_hex(24)}",
+        secret=secret or f"whsec_{secrets.token_hex(24)}",
         created_by=created_by,
     )
+    endpoint.save()
+    return endpoint
+
+
+def endpoint_update(
+    *, endpoint: WebhookEndpoint, key: str, url: str, events: list[str], description: str, secret: str = ""
+) -> WebhookEndpoint:
+    """Change an endpoint's key, URL, events and description; its secret only when a new one is given."""
+    endpoint.key, endpoint.url, endpoint.description = key, url, description
+    endpoint.events = sorted(set(events))
+    if secret:
+        endpoint.secret = secret
+    endpoint.save()
+    return endpoint
+
+
+def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+    """Unsubscribe: the endpoint and its delivery log go."""
+    endpoint.delete()
 
 
 def endpoint_enable(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:

@@ -147,10 +147,11 @@ def response_route(*, response: SurveyResponse, issue_type: str = "", today: dt.
 
 
 def issue_route_set(
-    *, issue_type: str, assignee: AbstractBaseUser | None, role: str, sla_days: int, actor: AbstractBaseUser
+    *, issue_type: str, assignee: AbstractBaseUser | None, role: str, sla_days: int, actor: AbstractBaseUser | None
 ) -> IssueRoute:
-    """Configure who follows up dissatisfied answers of an issue type and the SLA (managers and admins)."""
-    if not can_configure(actor):
+    """Configure who follows up dissatisfied answers of an issue type and the SLA (managers and admins; `actor=None`
+    is the system: an API key whose scope was checked, a command)."""
+    if actor is not None and not can_configure(actor):
         raise PermissionDenied(gettext("Only managers and admins configure routing."))
     if issue_type not in IssueType.values:
         raise ValueError(gettext("Unknown issue type %(issue_type)r.") % {"issue_type": issue_type})
