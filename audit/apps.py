@@ -8,6 +8,7 @@ class AuditConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # Imported here: the capture reads the audited models, which load once the app registry is ready.
         from audit import capture, context
 
         capture.connect()

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from celery.signals import task_postrun, task_prerun
+
 from audit.models import ActorKind, Door
 
 
@@ -106,7 +108,5 @@ def _task_finished(task=None, **kwargs) -> None:
 
 
 def connect_worker_signals() -> None:
-    from celery.signals import task_postrun, task_prerun
-
     task_prerun.connect(_task_started, weak=False, dispatch_uid="audit-task-started")
     task_postrun.connect(_task_finished, weak=False, dispatch_uid="audit-task-finished")

@@ -154,7 +154,7 @@ def build_world() -> World:
         UserFactory,
     )
     from tests.winback.factories import CampaignFactory, ChurnRecordFactory, SurveyInvitationFactory
-    from winback.models import ChurnReason, ClusterRun, Theme, ThemeCluster
+    from winback.models import ChurnReason, ClusterRun, IssueRoute, SurveySchedule, Theme, ThemeCluster
 
     cache.clear()
     now = timezone.now()
@@ -233,6 +233,12 @@ def build_world() -> World:
         "theme": Theme.objects.order_by("pk").first() or Theme.objects.create(name="Shipping"),
     }
     objects["revocable_key"] = api_key_create(name="revocable", scopes=["read"])[0]
+    # The configuration API's objects: a survey schedule (seeded), an issue route, a draft of the default profile.
+    objects["survey_schedule"] = SurveySchedule.objects.order_by("pk").first()
+    objects["issue_route"] = IssueRoute.objects.create(issue_type="billing", role="Manager", sla_days=2)
+    objects["profile_draft"] = HealthProfileVersion.objects.create(
+        profile=HealthProfile.objects.get(segment=""), number=99, status="draft"
+    )
     objects["trail_entry"] = AuditEntry.objects.order_by("pk").first()
     keys = {actor: api_key_create(name=actor, scopes=[scope])[1] for actor, scope in KEY_SCOPES.items()}
     return World(objects=objects, users=users, keys=keys)
