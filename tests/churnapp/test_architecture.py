@@ -11,7 +11,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("churnapp", "audit", "accounts", "health", "messaging", "automations", "winback", "dashboards", "privacy", "configuration", "demo")
+APPS = (
+    "churnapp",
+    "audit",
+    "accounts",
+    "health",
+    "messaging",
+    "automations",
+    "winback",
+    "dashboards",
+    "privacy",
+    "configuration",
+    "demo",
+)
 MAX_LINES = 400
 
 
